@@ -1,0 +1,19 @@
+"""Shared fixtures: the toy checkpoints every test area needs, written once per session."""
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+os.environ.setdefault('OMP_NUM_THREADS', '2')
+torch.set_num_threads(2)
+
+#: Width of toy checkpoints (ResNet-50 key layout, stage widths 4x this). Full width is 64.
+TOY_WIDTH = 8
+
+
+@pytest.fixture(scope='session')
+def toy_checkpoints(tmp_path_factory) -> Path:
+    """Folder with one toy checkpoint per zoo method in its original on-disk layout (width TOY_WIDTH)."""
+    from mmssl_transfer.toy import make_toy
+    return make_toy('checkpoints', tmp_path_factory.mktemp('toy'), seed=0, base_channels=TOY_WIDTH)
