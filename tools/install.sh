@@ -40,6 +40,13 @@ fi
 "$PY" -c 'import sys; assert sys.version_info[:2] == (3, 11), f"Python 3.11 required, found {sys.version.split()[0]}"'
 PIP=("$PY" -m pip --disable-pip-version-check)
 
+# Headless Chromium renders the HTML report in its test (Debian package; skipped with MMSSL_NO_APT=1).
+if ! command -v chromium >/dev/null && [[ -z ${MMSSL_NO_APT:-} ]] && command -v apt-get >/dev/null; then
+  log "chromium (headless browser for the report test)"
+  SUDO=$([[ $(id -u) == 0 ]] && echo "" || echo sudo)
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
 # Everything that decides what gets installed goes into the stamp.
 STAMP_SRC=$(cat "$0" "$ROOT"/requirements/*.txt "$ROOT/setup.py" | sha256sum | cut -c1-16)
 STAMP="$("$PY" -c 'import sys; print(sys.prefix)')/.mmssl-transfer-install"
@@ -81,7 +88,7 @@ else
   if [[ -z $WHEEL ]]; then
     log "building mmcv==$MMCV_VERSION with ops for $TAG (about 25 min on 2 cores)"
     BUILD=$(mktemp -d)
-    "${PIP[@]}" download -q --no-deps --no-binary :all: "mmcv==$MMCV_VERSION" -d "$BUILD"
+    "${PIP[@]}" download -q --no-deps --no-build-isolation --no-binary :all: "mmcv==$MMCV_VERSION" -d "$BUILD"
     tar -xzf "$BUILD"/mmcv-$MMCV_VERSION.tar.gz -C "$BUILD"
     # torch>=2.10 headers need C++20; mmcv 2.1.0's setup.py hard-codes -std=c++17 (open-mmlab/mmcv#3130 family).
     sed -i 's/-std=c++17/-std=c++20/g; s/-std=c++14/-std=c++20/g' "$BUILD/mmcv-$MMCV_VERSION/setup.py"

@@ -1,0 +1,127 @@
+"""The one place that adapts the 2023 OpenMMLab packages to current torch / numpy / Python.
+
+Each patch is a small function naming the upstream problem it works around; :func:`apply` runs them all once
+(``import mmssl_transfer`` calls it). Patches are narrow: they touch the OpenMMLab code paths that break, and
+never the loading of third-party checkpoints, which goes through :mod:`mmssl_transfer.checkpoints` only.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any, Callable
+
+_APPLIED: set[str] = set()
+
+
+def _once(func: Callable[[], None]) -> Callable[[], None]:
+    @functools.wraps(func)
+    def wrapper() -> None:
+        if func.__name__ not in _APPLIED:
+            func()
+            _APPLIED.add(func.__name__)
+    return wrapper
+
+
+def runner_checkpoint_safe_globals() -> list[Any]:
+    """Types that mmengine writes into its own Runner checkpoints besides tensors.
+
+    torch>=2.6 loads with ``weights_only=True`` by default and refuses them; instead of turning the safe loader
+    off we allow exactly these (numpy arrays/scalars/dtypes in the message hub, mmengine's HistoryBuffer).
+    """
+    import numpy as np
+    from mmengine.logging.history_buffer import HistoryBuffer
+    allowed: list[Any] = [HistoryBuffer, np.ndarray, np.dtype, np.generic]
+    allowed += [np.core.multiarray._reconstruct, np.core.multiarray.scalar]  # type: ignore[attr-defined]
+    allowed += [type(np.dtype(t)) for t in ('f2', 'f4', 'f8', 'i1', 'i2', 'i4', 'i8', 'u1', 'u2', 'u4',
+                                            'u8', 'b1', 'c8', 'c16', 'O', 'U', 'S', 'V')]
+    allowed += [np.float16, np.float32, np.float64, np.int8, np.int16, np.int32, np.int64, np.uint8,
+                np.bool_, np.str_]
+    return allowed
+
+
+@_once
+def patch_mmengine_checkpoint_loading() -> None:
+    """mmengine 0.10.7 calls ``torch.load(filename, map_location=...)`` for Runner checkpoints.
+
+    Since torch 2.6 (``weights_only=True`` by default) resume/load_from fails with "Weights only load failed"
+    (open-mmlab/mmengine#1613, #1621). We keep ``weights_only=True`` and allow the few types mmengine itself
+    pickles (:func:`runner_checkpoint_safe_globals`).
+    """
+    import torch
+    from mmengine.runner import checkpoint as ckpt
+
+    safe = runner_checkpoint_safe_globals()
+
+    def safe_load(filename: Any, map_location: Any = None) -> Any:
+        with torch.serialization.safe_globals(safe):
+            return torch.load(filename, map_location=map_location, weights_only=True)
+
+    @ckpt.CheckpointLoader.register_scheme(prefixes='', force=True)
+    def load_from_local(filename: str, map_location: Any = None) -> Any:
+        filename = os.path.expanduser(filename)
+        if not os.path.isfile(filename):
+            raise FileNotFoundError(f'{filename} can not be found.')
+        return safe_load(filename, map_location)
+
+    ckpt.load_from_local = load_from_local
+
+
+@_once
+def patch_mmengine_cpu_distributed() -> None:
+    """Let ``--launcher pytorch`` run N processes on a machine without CUDA (gloo backend).
+
+    mmengine 0.10.7's ``_init_dist_pytorch`` calls ``torch.cuda.set_device`` unconditionally and configs default
+    to ``backend='nccl'``; ``Runner.wrap_model`` passes ``device_ids=[LOCAL_RANK]`` to DDP (GPU-only) and keeps
+    SyncBN (CUDA-only). Without CUDA we init gloo, wrap with ``device_ids=None`` and revert SyncBN to BN.
+    Nothing changes when CUDA is available.
+    """
+    import torch
+    import torch.distributed as torch_dist
+    from mmengine.dist import utils as dist_utils
+    from mmengine.model import revert_sync_batchnorm
+    from mmengine.model.wrappers import MMDistributedDataParallel
+    from mmengine.runner import Runner
+
+    original_init = dist_utils._init_dist_pytorch
+
+    def init_dist_pytorch(backend: str, init_backend: str = 'torch', **kwargs: Any) -> None:
+        if torch.cuda.is_available():
+            return original_init(backend, init_backend=init_backend, **kwargs)
+        torch_dist.init_process_group(backend='gloo', **kwargs)
+
+    dist_utils._init_dist_pytorch = init_dist_pytorch
+
+    original_ddp_init = MMDistributedDataParallel.__init__
+
+    def ddp_init(self: Any, module: Any, detect_anomalous_params: bool = False, **kwargs: Any) -> None:
+        if not torch.cuda.is_available():
+            kwargs['device_ids'] = None
+            kwargs.pop('output_device', None)
+            module = revert_sync_batchnorm(module)
+        original_ddp_init(self, module, detect_anomalous_params=detect_anomalous_params, **kwargs)
+
+    MMDistributedDataParallel.__init__ = ddp_init
+
+    original_setup_env = Runner.setup_env
+
+    def setup_env(self: Any, env_cfg: dict) -> None:
+        if not torch.cuda.is_available() and env_cfg.get('dist_cfg', {}).get('backend') == 'nccl':
+            env_cfg = {**env_cfg, 'dist_cfg': {**env_cfg['dist_cfg'], 'backend': 'gloo'}}
+        original_setup_env(self, env_cfg)
+
+    Runner.setup_env = setup_env
+
+
+PATCHES: tuple[Callable[[], None], ...] = (
+    patch_mmengine_checkpoint_loading,
+    patch_mmengine_cpu_distributed,
+)
+
+
+def apply() -> None:
+    """Apply every patch once; a patch whose package is absent is skipped (the packages are optional)."""
+    for patch in PATCHES:
+        try:
+            patch()
+        except ImportError:
+            continue

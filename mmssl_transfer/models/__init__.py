@@ -1,0 +1,10 @@
+"""Models: the SSLResNet backbone plus task heads and losses, registered in mmdet, mmseg and mmpretrain.
+
+Configs load this with ``custom_imports = dict(imports=['mmssl_transfer.models'], allow_failed_imports=False)``.
+"""
+from .backbones import SSLResNet
+from .registration import register_in_hosts
+
+register_in_hosts(SSLResNet)
+
+__all__ = ['SSLResNet', 'register_in_hosts']

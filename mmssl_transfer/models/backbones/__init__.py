@@ -1,0 +1,4 @@
+"""Backbones."""
+from .ssl_resnet import SSLResNet
+
+__all__ = ['SSLResNet']

@@ -1,0 +1,148 @@
+"""``SSLResNet``: a ResNet-50 that loads any known self-supervised checkpoint strictly.
+
+It is mmpretrain's ``ResNet`` (plain 7x7 stem, style 'pytorch', torchvision key names: ``conv1``, ``bn1``,
+``layer1.0.conv1`` ... ``downsample.0/1``) whose ``init_weights`` converts the checkpoint through
+:mod:`mmssl_transfer.checkpoints` and loads it with ``strict=True``. The same class is registered in the MODELS
+registries of mmdet, mmseg and mmpretrain (see :mod:`mmssl_transfer.models.registration`), so one backbone
+serves detection, segmentation, surface normals and classification configs.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+import torch
+from mmengine.logging import MMLogger
+from mmpretrain.models.backbones import ResNet
+
+from mmssl_transfer.checkpoints import Conversion, ConversionReport, convert, get_method, resolve_checkpoint
+
+
+class SSLResNet(ResNet):
+    """ResNet-50 backbone initialised from a self-supervised checkpoint.
+
+    Args:
+        checkpoint (str | Path, optional): A checkpoint file in any format of the model zoo (the original
+            release file, or a converted ``.pth``/``.safetensors``), or a zoo method name (``'byol'``), which
+            is downloaded to the cache on first use. ``None`` keeps a random initialisation (the from-scratch
+            baseline). Defaults to None.
+        method (str): Zoo method of the checkpoint, or ``'auto'`` to detect it from the file's layout.
+            Defaults to 'auto'.
+        base_channels (int): Width of the first stage (64 for a real ResNet-50; tests use narrower toy
+            checkpoints with the same keys). The stem has the same width. Defaults to 64.
+        frozen_stages (int): Stages whose parameters are frozen and kept in eval mode: -1 none, 0 the stem,
+            ``i`` the stem and stages 1..i. Defaults to -1.
+        norm_eval (bool): Keep every BatchNorm in eval mode (running statistics frozen) during training.
+            Defaults to False.
+        norm_cfg (dict): Norm layer config; only BN and SyncBN keep the torchvision key names. SyncBN is reverted
+            to BN by the Runner when training is not distributed on CUDA. Defaults to
+            ``dict(type='BN', requires_grad=True)``.
+        out_indices (Sequence[int]): Stages whose outputs are returned. Defaults to (0, 1, 2, 3).
+        strides (Sequence[int]): Stride of each stage. Defaults to (1, 2, 2, 2).
+        dilations (Sequence[int]): Dilation of each stage; ``strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4)``
+            gives output stride 8. Defaults to (1, 1, 1, 1).
+        init_cfg (dict | list, optional): Only used without a checkpoint. Defaults to mmpretrain's ResNet init.
+        **kwargs: Passed to mmpretrain's ``ResNet`` (e.g. ``with_cp``). ``depth``, ``deep_stem``,
+            ``avg_down``, ``style`` and ``stem_channels`` are fixed by the checkpoint format.
+    """
+
+    FIXED_ARCH = dict(depth=50, deep_stem=False, avg_down=False, style='pytorch')
+
+    def __init__(self,
+                 checkpoint: Optional[str | Path] = None,
+                 method: str = 'auto',
+                 base_channels: int = 64,
+                 frozen_stages: int = -1,
+                 norm_eval: bool = False,
+                 norm_cfg: dict = dict(type='BN', requires_grad=True),
+                 out_indices: Sequence[int] = (0, 1, 2, 3),
+                 strides: Sequence[int] = (1, 2, 2, 2),
+                 dilations: Sequence[int] = (1, 1, 1, 1),
+                 init_cfg: Any = None,
+                 **kwargs: Any) -> None:
+        fixed = {k: kwargs.pop(k) for k in list(kwargs) if k in (*self.FIXED_ARCH, 'stem_channels')}
+        wrong = {k: v for k, v in fixed.items()
+                 if k != 'stem_channels' and v != self.FIXED_ARCH[k] or k == 'stem_channels' and v != base_channels}
+        if wrong:
+            raise ValueError(f'SSLResNet is a torchvision-layout ResNet-50; these arguments cannot change: {wrong}')
+        if norm_cfg.get('type') not in ('BN', 'SyncBN', 'BN2d'):
+            raise ValueError(f'SSLResNet norm_cfg must be BN or SyncBN (checkpoint keys are bn1, bn2, ...), '
+                             f'got {norm_cfg}')
+        if not -1 <= frozen_stages <= 4:
+            raise ValueError(f'frozen_stages must be in -1..4, got {frozen_stages}')
+        if method != 'auto':
+            method = get_method(method).name
+        init_kwargs = {} if init_cfg is None else {'init_cfg': init_cfg}
+        super().__init__(
+            **self.FIXED_ARCH,
+            stem_channels=base_channels,
+            base_channels=base_channels,
+            frozen_stages=frozen_stages,
+            norm_eval=norm_eval,
+            norm_cfg=norm_cfg,
+            out_indices=tuple(out_indices),
+            strides=tuple(strides),
+            dilations=tuple(dilations),
+            **init_kwargs,
+            **kwargs)
+        self.checkpoint = None if checkpoint is None else str(checkpoint)
+        self.method = method
+        self._conversion_report: Optional[ConversionReport] = None
+
+    # ---------------------------------------------------------------- weights
+    def convert_checkpoint(self) -> Conversion:
+        """Resolve (download if a zoo name), detect and convert the checkpoint; raises CheckpointError."""
+        if self.checkpoint is None:
+            raise ValueError('SSLResNet has no checkpoint (random initialisation)')
+        return convert(resolve_checkpoint(self.checkpoint), method=self.method)
+
+    @property
+    def conversion_report(self) -> Optional[ConversionReport]:
+        """What was loaded: method, kept/dropped keys, sha256 ... (None for a random initialisation).
+
+        Computed on first access when the weights were not loaded through :meth:`init_weights` (for example
+        when a Runner restores a whole-model checkpoint for testing).
+        """
+        if self._conversion_report is None and self.checkpoint is not None:
+            self._conversion_report = self.convert_checkpoint().report
+        return self._conversion_report
+
+    def init_weights(self) -> None:
+        """Random init without a checkpoint; otherwise load the converted checkpoint strictly."""
+        if self.checkpoint is None:
+            super().init_weights()
+            return
+        conversion = self.convert_checkpoint()
+        report = conversion.report
+        if report.base_channels != self.base_channels:
+            raise ValueError(f'{self.checkpoint}: checkpoint width base_channels={report.base_channels} but the '
+                             f'backbone was built with base_channels={self.base_channels}')
+        state = dict(conversion.state_dict)
+        # BN step counters are not weights and some formats (TF, JAX) have none: count from zero.
+        for key, value in self.state_dict().items():
+            if key.endswith('num_batches_tracked'):
+                state.setdefault(key, torch.zeros_like(value))
+        # strict=True: every backbone tensor must come from the checkpoint, nothing may be left over.
+        self.load_state_dict(state, strict=True)
+        self._conversion_report = report
+        self._is_init = True
+        MMLogger.get_current_instance().info(
+            f'SSLResNet: loaded {report.method} from {self.checkpoint} strictly '
+            f'({len(report.kept)} tensors, {report.num_params:,} parameters, dropped {len(report.dropped)} '
+            f'head keys, sha256 {report.sha256[:12]})')
+        # a pretrained backbone keeps its frozen stages frozen (loading does not touch requires_grad)
+        self._freeze_stages()
+
+    # ---------------------------------------------------------------- input normalisation
+    @property
+    def input_normalization(self) -> dict[str, list[float]]:
+        """The method's expected input normalisation in 0-255 pixel units (``mean``, ``std``).
+
+        ImageNet mean/std for every method except SimCLR, which expects [0, 1] input (mean 0, std 255).
+        """
+        method = self.method
+        if method == 'auto':
+            report = self.conversion_report
+            method = report.method if report is not None else 'supervised'
+        spec = get_method(method)
+        return dict(mean=list(spec.mean), std=list(spec.std))

@@ -1,0 +1,156 @@
+"""SSLResNet: strict loading of every zoo format, torchvision parity, frozen stages, registries."""
+import pytest
+import torch
+import torch.nn as nn
+from mmengine.registry import DefaultScope
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmssl_transfer.checkpoints import ZOO, CheckpointError, convert
+from mmssl_transfer.models import SSLResNet
+from mmssl_transfer.toy.checkpoints import make_toy_checkpoints, toy_checkpoint_path
+from tests.conftest import TOY_WIDTH
+
+
+def torchvision_resnet50(width: int = 64) -> nn.Module:
+    """torchvision's ResNet-50 at any width (stem and first stage ``width``), pooled features out."""
+    from torchvision.models.resnet import Bottleneck, ResNet
+    if width == 64:
+        model = ResNet(Bottleneck, [3, 4, 6, 3])
+    else:
+        model = ResNet.__new__(ResNet)
+        nn.Module.__init__(model)
+        model._norm_layer, model.inplanes, model.dilation, model.groups, model.base_width = (
+            nn.BatchNorm2d, width, 1, 1, 64)
+        model.conv1 = nn.Conv2d(3, width, 7, 2, 3, bias=False)
+        model.bn1 = nn.BatchNorm2d(width)
+        model.relu = nn.ReLU(inplace=True)
+        model.maxpool = nn.MaxPool2d(3, 2, 1)
+        model.layer1 = model._make_layer(Bottleneck, width, 3)
+        model.layer2 = model._make_layer(Bottleneck, width * 2, 4, stride=2)
+        model.layer3 = model._make_layer(Bottleneck, width * 4, 6, stride=2)
+        model.layer4 = model._make_layer(Bottleneck, width * 8, 3, stride=2)
+        model.avgpool = nn.AdaptiveAvgPool2d(1)
+    model.fc = nn.Identity()
+    return model
+
+
+def pooled(backbone: SSLResNet, x: torch.Tensor) -> torch.Tensor:
+    return backbone(x)[-1].mean(dim=(2, 3))
+
+
+@pytest.mark.parametrize('method', sorted(ZOO))
+def test_every_zoo_format_loads_strictly_and_matches_torchvision(toy_checkpoints, method):
+    path = toy_checkpoint_path(toy_checkpoints, method)
+    backbone = SSLResNet(checkpoint=path, base_channels=TOY_WIDTH)
+    backbone.init_weights()
+    assert backbone.conversion_report.method == method
+    reference = torchvision_resnet50(TOY_WIDTH)
+    reference.load_state_dict(convert(path).state_dict, strict=False)  # strict-ok: reference has no fc
+    missing = set(reference.state_dict()) - set(convert(path).state_dict)
+    assert all(k.endswith('num_batches_tracked') for k in missing), missing
+    backbone.eval(), reference.eval()
+    x = torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        diff = (pooled(backbone, x) - reference(x)).abs().max().item()
+    assert diff < 1e-5
+
+
+def test_full_width_checkpoint_matches_torchvision_resnet50(tmp_path):
+    folder = make_toy_checkpoints(tmp_path, seed=1, base_channels=64, methods=['mocov2'])
+    path = toy_checkpoint_path(folder, 'mocov2')
+    backbone = SSLResNet(checkpoint=path)
+    backbone.init_weights()
+    reference = torchvision_resnet50()
+    reference.load_state_dict(convert(path).state_dict, strict=True)
+    assert sum(p.numel() for p in backbone.parameters()) == sum(p.numel() for p in reference.parameters())
+    backbone.eval(), reference.eval()
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        assert (pooled(backbone, x) - reference(x)).abs().max().item() < 1e-5
+
+
+def test_random_init_without_checkpoint_has_no_report():
+    backbone = SSLResNet(checkpoint=None, base_channels=TOY_WIDTH)
+    backbone.init_weights()
+    assert backbone.conversion_report is None
+    assert [o.shape[1] for o in backbone(torch.randn(1, 3, 32, 32))] == [32, 64, 128, 256]
+
+
+def test_width_mismatch_is_a_clear_error(toy_checkpoints):
+    path = toy_checkpoint_path(toy_checkpoints, 'swav')
+    with pytest.raises(ValueError, match='base_channels=8'):
+        SSLResNet(checkpoint=path, base_channels=16).init_weights()
+
+
+def test_missing_checkpoint_file_is_a_clear_error(tmp_path):
+    with pytest.raises(CheckpointError, match='nothere.pth'):
+        SSLResNet(checkpoint=tmp_path / 'nothere.pth', base_channels=TOY_WIDTH).init_weights()
+
+
+def test_checkpoint_missing_a_backbone_key_is_refused(toy_checkpoints, tmp_path):
+    state = convert(toy_checkpoint_path(toy_checkpoints, 'supervised')).state_dict
+    del state['layer3.2.conv2.weight']
+    torch.save(state, tmp_path / 'partial.pth')
+    with pytest.raises(CheckpointError, match='layer3.2.conv2.weight'):
+        SSLResNet(checkpoint=tmp_path / 'partial.pth', base_channels=TOY_WIDTH).init_weights()
+
+
+def check_norm_state(modules, train_state: bool) -> bool:
+    return all(m.training == train_state for m in modules if isinstance(m, _BatchNorm))
+
+
+@pytest.mark.parametrize('frozen_stages', [-1, 0, 1, 2, 3, 4])
+def test_frozen_stages_stay_frozen_and_in_eval_after_train(toy_checkpoints, frozen_stages):
+    backbone = SSLResNet(checkpoint=toy_checkpoint_path(toy_checkpoints, 'byol'), base_channels=TOY_WIDTH,
+                         frozen_stages=frozen_stages)
+    backbone.init_weights()
+    backbone.train()
+    stem = [backbone.conv1, backbone.bn1]
+    stem_frozen = frozen_stages >= 0
+    assert all(p.requires_grad != stem_frozen for m in stem for p in m.parameters())
+    assert backbone.bn1.training != stem_frozen
+    for i in range(1, 5):
+        layer = getattr(backbone, f'layer{i}')
+        frozen = i <= frozen_stages
+        assert all(p.requires_grad != frozen for p in layer.parameters()), (i, frozen_stages)
+        assert check_norm_state(layer.modules(), train_state=not frozen)
+    out = backbone(torch.randn(1, 3, 32, 32))
+    assert len(out) == 4
+
+
+@pytest.mark.parametrize('norm_eval', [False, True])
+def test_norm_eval_keeps_every_bn_in_eval_mode(norm_eval):
+    backbone = SSLResNet(base_channels=TOY_WIDTH, norm_eval=norm_eval)
+    backbone.train()
+    assert check_norm_state(backbone.modules(), train_state=not norm_eval)
+    assert all(p.requires_grad for p in backbone.parameters())
+
+
+def test_dilated_output_stride_8():
+    backbone = SSLResNet(base_channels=TOY_WIDTH, strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4))
+    outs = backbone(torch.randn(1, 3, 64, 64))
+    assert [o.shape[-1] for o in outs] == [16, 8, 8, 8]
+
+
+def test_simclr_expects_unit_range_input(toy_checkpoints):
+    simclr = SSLResNet(checkpoint=toy_checkpoint_path(toy_checkpoints, 'simclrv2'), base_channels=TOY_WIDTH)
+    assert simclr.input_normalization == dict(mean=[0.0, 0.0, 0.0], std=[255.0, 255.0, 255.0])
+    byol = SSLResNet(checkpoint=toy_checkpoint_path(toy_checkpoints, 'byol'), base_channels=TOY_WIDTH,
+                     method='byol')
+    assert byol.input_normalization['mean'] == pytest.approx([123.675, 116.28, 103.53])
+
+
+def test_architecture_arguments_that_break_the_checkpoint_layout_are_refused():
+    with pytest.raises(ValueError, match='deep_stem'):
+        SSLResNet(deep_stem=True)
+    with pytest.raises(ValueError, match='norm_cfg'):
+        SSLResNet(norm_cfg=dict(type='GN', num_groups=4))
+
+
+@pytest.mark.parametrize('scope', ['mmdet', 'mmseg', 'mmpretrain'])
+def test_registered_in_every_host_registry(scope):
+    import importlib
+    registry = importlib.import_module(f'{scope}.registry').MODELS
+    with DefaultScope.overwrite_default_scope(scope):
+        backbone = registry.build(dict(type='SSLResNet', base_channels=TOY_WIDTH, frozen_stages=2))
+    assert isinstance(backbone, SSLResNet) and backbone.frozen_stages == 2
