@@ -1,0 +1,252 @@
+"""The run matrix: backbones x tasks expanded into cells, each with a stable key and folder name.
+
+A cell's key is (checkpoint sha256, task kind, dataset, protocol, seed, config hash). The config hash covers
+everything else that decides the number: the config file and its ``_base_`` chain (train/test kinds), the
+tool, the variant (shots, ...), ``--cfg-options`` and extra arguments. Changing any of these makes a new
+cell; re-running an unchanged suite finds every finished cell by its key.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from .kinds import DEFAULT_DATA_ROOTS, KINDS, CellKind, Probe, TrainTest
+from .spec import NO_CHECKPOINT, TOY_CHECKPOINT, BackboneSpec, SuiteError, SuiteSpec
+
+#: The project root (tools/ and configs/ live here in a source checkout).
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One ordinary run of a tool: a backbone on one task, dataset, protocol, variant and seed."""
+
+    backbone: BackboneSpec
+    kind: str
+    dataset: str
+    protocol: str
+    variant: tuple[tuple[str, Any], ...]
+    seed: int
+    data_root: str
+    checkpoint: str | None
+    checkpoint_sha256: str
+    cfg_options: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    args: tuple[str, ...] = ()
+    config_hash: str = ''
+
+    @property
+    def spec(self) -> CellKind:
+        return KINDS[self.kind]
+
+    @property
+    def protocol_label(self) -> str:
+        """The protocol as a string, e.g. ``frozen`` or ``5way-20shot``."""
+        return self.spec.protocol_label.format(protocol=self.protocol, **dict(self.variant))
+
+    @property
+    def key(self) -> dict[str, Any]:
+        """What identifies the cell's result."""
+        return {'checkpoint_sha256': self.checkpoint_sha256, 'task': self.kind, 'dataset': self.dataset,
+                'protocol': self.protocol_label, 'variant': dict(self.variant), 'seed': self.seed,
+                'config_hash': self.config_hash}
+
+    @property
+    def key_hash(self) -> str:
+        return _sha256_text(json.dumps(self.key, sort_keys=True))
+
+    @property
+    def cell_id(self) -> str:
+        """Readable, unique folder/file name: ``byol.fewshot.dtd.5way-5shot.s0.1a2b3c4d``."""
+        parts = (self.backbone.name, self.kind, self.dataset, self.protocol_label,
+                 *(f'{k}{v}' for k, v in self.variant if f'{{{k}}}' not in self.spec.protocol_label),
+                 f's{self.seed}', self.key_hash[:8])
+        return re.sub(r'[^A-Za-z0-9_.+-]', '_', '.'.join(parts))
+
+    def config_path(self, repo_root: Path = REPO_ROOT) -> Path | None:
+        runner = self.spec.runner
+        if isinstance(runner, TrainTest):
+            return repo_root / runner.config.format(method=self.backbone.method, protocol=self.protocol,
+                                                    dataset=self.dataset)
+        return None
+
+
+def expand(suite: SuiteSpec, toy_folders: dict[str, Path] | None = None, *,
+           resolve_zoo: bool = True, sha_cache: 'Sha256Cache | None' = None,
+           repo_root: Path = REPO_ROOT) -> list[Cell]:
+    """Cells of ``suite`` in a stable order: tasks as listed, then datasets, protocols, variants, seeds,
+    backbones (so one task's table fills row by row).
+
+    Args:
+        toy_folders: Folders the toy generators wrote (kind -> folder), for ``{toy.<kind>}`` and
+            ``checkpoint: toy``.
+        resolve_zoo: Download zoo checkpoints that are not cached yet to hash them; ``False`` (dry runs)
+            keys them by name instead.
+    """
+    toy_folders = toy_folders or {}
+    sha_cache = sha_cache or Sha256Cache(None)
+    resolved = {b.name: resolve_checkpoint(b, toy_folders, resolve_zoo=resolve_zoo, suite=suite)
+                for b in suite.backbones}
+    cells = []
+    for task in suite.tasks:
+        kind = KINDS[task.kind]
+        for dataset in task.datasets:
+            data_root = _data_root(suite, dataset, toy_folders)
+            for protocol in task.protocols:
+                for variant in task.variants:
+                    for seed in task.seeds:
+                        for backbone in suite.backbones:
+                            checkpoint = resolved[backbone.name]
+                            cfg_options = {**suite.cfg_options, **backbone.cfg_options, **task.cfg_options} \
+                                if isinstance(kind.runner, TrainTest) else {}
+                            args = backbone.args + task.args if isinstance(kind.runner, Probe) else ()
+                            cell = Cell(backbone=backbone, kind=task.kind, dataset=dataset, protocol=protocol,
+                                        variant=tuple(sorted(variant.items())), seed=seed, data_root=data_root,
+                                        checkpoint=checkpoint, checkpoint_sha256=_checkpoint_sha(
+                                            checkpoint, backbone, sha_cache),
+                                        cfg_options=cfg_options, args=args)
+                            cells.append(_with_config_hash(cell, repo_root))
+    return cells
+
+
+def resolve_checkpoint(backbone: BackboneSpec, toy_folders: dict[str, Path], *, resolve_zoo: bool = True,
+                       suite: SuiteSpec | None = None) -> str | None:
+    """The checkpoint a backbone's cells load: a file path, a zoo name (not downloaded yet) or ``None``."""
+    from mmssl_transfer.checkpoints import ZOO
+
+    where = f'{suite.path}: backbone {backbone.name!r}' if suite else f'backbone {backbone.name!r}'
+    if backbone.checkpoint == NO_CHECKPOINT:
+        return None
+    if backbone.checkpoint == TOY_CHECKPOINT:
+        if 'checkpoints' not in toy_folders:
+            raise SuiteError(f'{where}: checkpoint "toy" needs toy_world with the "checkpoints" kind')
+        from mmssl_transfer.toy.checkpoints import toy_checkpoint_path
+        return str(toy_checkpoint_path(toy_folders['checkpoints'], backbone.method))
+    if backbone.checkpoint in ZOO:
+        return str(zoo_checkpoint_file(backbone.checkpoint)) if resolve_zoo else backbone.checkpoint
+    path = Path(_fill(backbone.checkpoint, toy_folders))
+    if not path.is_file():
+        raise SuiteError(f'{where}: checkpoint file {path} not found')
+    return str(path)
+
+
+def zoo_checkpoint_file(method: str) -> Path:
+    """Local copy of a zoo checkpoint (downloaded into the torch hub cache on first use)."""
+    from mmssl_transfer.checkpoints import get_method
+    fetch = getattr(__import__('mmssl_transfer.checkpoints', fromlist=['download']), 'download', None)
+    if fetch is not None:
+        return Path(fetch(method))
+    import torch.hub
+    spec = get_method(method)
+    url = spec.urls[0] if isinstance(spec.urls, (list, tuple)) else spec.urls
+    target = Path(torch.hub.get_dir()) / 'checkpoints' / os.path.basename(url.split('?')[0])
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        torch.hub.download_url_to_file(url, str(target))
+    return target
+
+
+class Sha256Cache:
+    """sha256 of checkpoint files, remembered by (path, size, mtime) so big files are hashed once."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.entries: dict[str, Any] = {}
+        if path is not None and path.is_file():
+            try:
+                self.entries = json.loads(path.read_text())
+            except (json.JSONDecodeError, OSError):
+                self.entries = {}
+
+    def get(self, file: str | Path) -> str:
+        file = Path(file).resolve()
+        stat = file.stat()
+        stamp = [stat.st_size, stat.st_mtime_ns]
+        entry = self.entries.get(str(file))
+        if entry and entry['stamp'] == stamp:
+            return entry['sha256']
+        digest = hashlib.sha256()
+        with open(file, 'rb') as f:
+            for chunk in iter(lambda: f.read(1 << 20), b''):
+                digest.update(chunk)
+        self.entries[str(file)] = {'stamp': stamp, 'sha256': digest.hexdigest()}
+        if self.path is not None:
+            from mmssl_transfer.results import write_json_atomic
+            write_json_atomic(self.path, self.entries)
+        return digest.hexdigest()
+
+
+def _checkpoint_sha(checkpoint: str | None, backbone: BackboneSpec, cache: Sha256Cache) -> str:
+    if checkpoint is None:
+        return ''
+    if not Path(checkpoint).is_file():  # a zoo name in a dry run
+        return f'zoo:{checkpoint}'
+    return cache.get(checkpoint)
+
+
+def _data_root(suite: SuiteSpec, dataset: str, toy_folders: dict[str, Path]) -> str:
+    template = suite.data_roots.get(dataset, DEFAULT_DATA_ROOTS.get(dataset))
+    if template is None:
+        raise SuiteError(f'{suite.path}: data_roots has no entry for dataset {dataset!r}')
+    return _fill(template, toy_folders, f'{suite.path}: data_roots.{dataset}')
+
+
+def _fill(template: str, toy_folders: dict[str, Path], where: str = '') -> str:
+    """Replace ``{toy.<kind>}`` with the folder that toy kind was written to."""
+    def sub(match: re.Match) -> str:
+        kind = match.group(1)
+        if kind not in toy_folders:
+            raise SuiteError(f'{where or template}: {{toy.{kind}}} needs toy_world with the {kind!r} kind')
+        return str(toy_folders[kind])
+    return re.sub(r'\{toy\.([a-z0-9_]+)\}', sub, template)
+
+
+def _with_config_hash(cell: Cell, repo_root: Path) -> Cell:
+    runner = cell.spec.runner
+    parts: dict[str, Any] = {'kind': cell.kind, 'variant': list(cell.variant), 'args': list(cell.args),
+                             'cfg_options': cell.cfg_options, 'runner': repr(runner)}
+    config = cell.config_path(repo_root)
+    if config is not None:
+        parts['config'] = [(str(p.relative_to(repo_root)) if p.is_relative_to(repo_root) else str(p), text)
+                           for p, text in _config_chain(config)]
+    digest = _sha256_text(json.dumps(parts, sort_keys=True, default=str))[:16]
+    return Cell(**{**cell.__dict__, 'config_hash': digest})
+
+
+def _config_chain(config: Path) -> Iterable[tuple[Path, str]]:
+    """The config file and, recursively, its ``_base_`` files (missing files yield empty text)."""
+    seen: set[Path] = set()
+    stack = [config.resolve()]
+    while stack:
+        path = stack.pop(0)
+        if path in seen:
+            continue
+        seen.add(path)
+        text = path.read_text(encoding='utf-8') if path.is_file() else ''
+        yield path, text
+        stack.extend((path.parent / base).resolve() for base in _base_files(text))
+
+
+def _base_files(text: str) -> list[str]:
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return []
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == '_base_'
+                                                for t in node.targets):
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                return []
+            return [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)]
+    return []
+
+
+def _sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode('utf-8')).hexdigest()

@@ -1,0 +1,139 @@
+"""The result store of a suite run: one JSON per finished cell, written atomically, plus state markers.
+
+Layout under the output folder::
+
+    results/<cell_id>.json   finished: the tool's TransferResult plus extra['suite'] (key, backbone, log)
+    failed/<cell_id>.json    failed: the error, return code and log path (removed once the cell succeeds)
+    cells/<cell_id>/         the cell's working folder; RUNNING marks a cell in progress
+    logs/<cell_id>.log       everything the cell's subprocesses printed
+    .lock                    held by the one suite process that writes this store
+
+A cell counts as finished only when ``results/<cell_id>.json`` exists and reads back as a valid result. That
+file is written (atomically) after the tool exited successfully and its own result was read and checked, so
+a run killed at any moment - even with SIGKILL, mid-cell - leaves either a finished cell or none; the
+RUNNING marker it leaves behind only tells the next run that the cell was interrupted and must run again.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import fcntl
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Iterator
+
+from mmssl_transfer.results import ResultError, TransferResult, read_result, write_json_atomic, write_result
+
+from .matrix import Cell
+
+DONE, FAILED, INTERRUPTED, PENDING = 'done', 'failed', 'interrupted', 'pending'
+
+
+class StoreError(RuntimeError):
+    """The store is in use by another process or holds something unreadable."""
+
+
+class ResultStore:
+    """Reads and writes the state of the cells of one output folder."""
+
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.root = Path(root)
+        self._lock_file = None
+
+    # -- paths ---------------------------------------------------------------------------------------------
+    def result_file(self, cell_id: str) -> Path:
+        return self.root / 'results' / f'{cell_id}.json'
+
+    def failure_file(self, cell_id: str) -> Path:
+        return self.root / 'failed' / f'{cell_id}.json'
+
+    def running_marker(self, cell_id: str) -> Path:
+        return self.root / 'cells' / cell_id / 'RUNNING'
+
+    def log_file(self, cell_id: str) -> Path:
+        return self.root / 'logs' / f'{cell_id}.log'
+
+    # -- locking -------------------------------------------------------------------------------------------
+    def lock(self) -> None:
+        """Hold the store's lock for this process (released on exit, also after SIGKILL)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle = open(self.root / '.lock', 'a+')
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise StoreError(f'{self.root}: another suite run is writing this output folder') from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._lock_file = handle
+
+    def unlock(self) -> None:
+        if self._lock_file is not None:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            self._lock_file.close()
+            self._lock_file = None
+
+    # -- state ---------------------------------------------------------------------------------------------
+    def state(self, cell: Cell) -> str:
+        """``done``, ``failed``, ``interrupted`` or ``pending``."""
+        if self.finished_result(cell.cell_id) is not None:
+            return DONE
+        if self.failure_file(cell.cell_id).is_file():
+            return FAILED
+        if self.running_marker(cell.cell_id).is_file():
+            return INTERRUPTED
+        return PENDING
+
+    def finished_result(self, cell_id: str) -> TransferResult | None:
+        path = self.result_file(cell_id)
+        if not path.is_file():
+            return None
+        try:
+            return read_result(path)
+        except ResultError:
+            return None  # cannot happen with atomic writes, but never count a bad file as finished
+
+    def failure(self, cell_id: str) -> dict[str, Any] | None:
+        path = self.failure_file(cell_id)
+        try:
+            return json.loads(path.read_text(encoding='utf-8'))
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+
+    # -- transitions ---------------------------------------------------------------------------------------
+    def mark_running(self, cell: Cell, commands: list[str]) -> None:
+        write_json_atomic(self.running_marker(cell.cell_id),
+                          {'pid': os.getpid(), 'started': _now(), 'key': cell.key, 'commands': commands})
+
+    def mark_done(self, cell: Cell, result: TransferResult, seconds: float) -> Path:
+        extra = dict(result.extra)
+        extra['suite'] = {'cell_id': cell.cell_id, 'key': cell.key, 'backbone': cell.backbone.name,
+                          'kind': cell.kind, 'variant': dict(cell.variant), 'seconds': round(seconds, 2),
+                          'log': str(self.log_file(cell.cell_id))}
+        path = write_result(self.result_file(cell.cell_id), replace(result, extra=extra))
+        self.failure_file(cell.cell_id).unlink(missing_ok=True)
+        self.running_marker(cell.cell_id).unlink(missing_ok=True)
+        return path
+
+    def mark_failed(self, cell: Cell, error: str, returncode: int | None, seconds: float) -> Path:
+        path = write_json_atomic(self.failure_file(cell.cell_id), {
+            'cell_id': cell.cell_id, 'key': cell.key, 'backbone': cell.backbone.name, 'error': error,
+            'returncode': returncode, 'log': str(self.log_file(cell.cell_id)), 'seconds': round(seconds, 2),
+            'finished': _now()})
+        self.running_marker(cell.cell_id).unlink(missing_ok=True)
+        return path
+
+    def results(self) -> Iterator[TransferResult]:
+        """Every finished result of the store."""
+        for path in sorted((self.root / 'results').glob('*.json')):
+            yield read_result(path)
+
+    def failures(self) -> list[dict[str, Any]]:
+        return [f for p in sorted((self.root / 'failed').glob('*.json')) if (f := self.failure(p.stem))]
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec='seconds')

@@ -1,0 +1,297 @@
+"""Turn results into the paper's tables, comparisons, rankings, ImageNet correlations and utility curves.
+
+:func:`load_results` reads a suite's result store (``<out>/results/*.json``), any folder of result JSONs, or
+``'paper'`` (the published numbers as results). :func:`summarize` computes everything in a :class:`Summary`;
+:func:`write_summary` writes Markdown, CSV, figures and the HTML report; :func:`print_summary` shows the
+tables in the terminal with rich.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from mmssl_transfer.results import ResultError, TransferResult, read_result
+
+from . import correlation as corr
+from .reference import compare as compare_with_paper
+from .reference import reference_table
+from .tables import (FRACTION, TABLES, TableSpec, best_marks, build_table, column_spec, ranks, row_label,
+                     row_methods)
+from .utility import UtilityPoint, utility_curve
+
+PAPER = 'paper'
+
+
+class SummaryError(ValueError):
+    """The results to summarise cannot be found or read."""
+
+
+@dataclass
+class TableResult:
+    spec: TableSpec
+    values: pd.DataFrame
+    ci: pd.DataFrame
+    marks: pd.DataFrame
+    comparison: pd.DataFrame | None = None
+    correlations: pd.DataFrame | None = None
+    figures: list[Path] = field(default_factory=list)
+
+
+@dataclass
+class Summary:
+    source: str
+    tables: list[TableResult]
+    rankings: pd.DataFrame
+    imagenet: pd.Series
+    utility: dict[str, dict[str, list[UtilityPoint]]]
+    feature_correlations: pd.DataFrame
+    toy: bool = False
+    failures: list[dict] = field(default_factory=list)
+    figures: list[Path] = field(default_factory=list)
+
+
+# -- loading --------------------------------------------------------------------------------------------------
+def load_results(source: str | Path) -> list[TransferResult]:
+    """Results of a suite output folder, of any folder of result JSONs, of one JSON, or the paper's."""
+    if str(source) == PAPER:
+        return paper_results()
+    path = Path(source)
+    if path.is_file():
+        return [read_result(path)]
+    if not path.is_dir():
+        raise SummaryError(f'{path}: no such results folder or file')
+    store = path / 'results'
+    if store.is_dir():
+        results = [read_result(p) for p in sorted(store.glob('*.json'))]
+    else:
+        results = []
+        for p in sorted(path.rglob('*.json')):
+            try:
+                data = json.loads(p.read_text(encoding='utf-8'))
+            except (json.JSONDecodeError, UnicodeDecodeError, OSError):
+                continue
+            if isinstance(data, dict) and {'task', 'metrics', 'primary_metric'} <= set(data):
+                results.append(read_result(p))
+    if not results:
+        raise SummaryError(f'{path}: no result JSON found (expected <dir>/results/*.json from run_suite.py, '
+                           'or TransferResult JSON files)')
+    return results
+
+
+def load_failures(source: str | Path) -> list[dict]:
+    folder = Path(source) / 'failed'
+    if str(source) == PAPER or not folder.is_dir():
+        return []
+    out = []
+    for p in sorted(folder.glob('*.json')):
+        try:
+            out.append(json.loads(p.read_text(encoding='utf-8')))
+        except json.JSONDecodeError:
+            out.append({'cell_id': p.stem, 'error': f'{p}: unreadable failure record'})
+    return out
+
+
+def paper_results() -> list[TransferResult]:
+    """The published numbers of every reference table, as results (method = zoo name, source 'paper')."""
+    from .reference import load_reference
+    results = []
+    for spec in TABLES:
+        if spec.reference is None or spec.name == 'calibration':
+            continue
+        values, cis = load_reference(spec.reference)
+        for column in spec.columns:
+            if column.label not in values.columns:
+                continue
+            metric = column.metric or 'accuracy'
+            for method in values.index:
+                value = values.at[method, column.label]
+                if np.isnan(value):
+                    continue
+                ci = cis.at[method, column.label]
+                results.append(TransferResult(
+                    task=column.task, dataset=column.dataset or 'mean', protocol=column.protocol or column.task,
+                    method=method, checkpoint_sha256='', metrics={metric: value / column.factor},
+                    primary_metric=metric, ci={} if np.isnan(ci) else {metric: ci / column.factor},
+                    extra={'source': f'paper:{spec.reference}'}, config='paper'))
+    features, _ = load_reference('feature_properties.csv')
+    for method in features.index:
+        for task, prefix in (('linear', 'Lin'), ('finetune', 'FT')):
+            results.append(TransferResult(
+                task=task, dataset='mean', protocol=task, method=method, checkpoint_sha256='',
+                metrics={'ece': features.at[method, f'{prefix} unscaled'],
+                         'ece_scaled': features.at[method, f'{prefix} scaled']},
+                primary_metric='ece', extra={'source': 'paper:feature_properties.csv'}, config='paper'))
+    return results
+
+
+# -- analysis -------------------------------------------------------------------------------------------------
+def summarize(results: list[TransferResult], source: str = '', compare: str | None = None,
+              n_boot: int = 2000, failures: Iterable[dict] = ()) -> Summary:
+    """Every table, comparison, ranking, correlation and utility curve the results allow."""
+    methods = row_methods(results)
+    imagenet = corr.imagenet_top1(methods)
+    tables = []
+    for spec in TABLES:
+        values, ci = build_table(spec, results)
+        if values.empty:
+            continue
+        values = values.sort_index(key=lambda idx: idx.map(lambda r: (imagenet.get(r, np.inf), r)))
+        ci = ci.reindex(values.index)
+        table = TableResult(spec, values, ci, best_marks(spec, values))
+        if compare == PAPER:
+            table.comparison = compare_with_paper(spec, values, methods)
+        table.correlations = _table_correlations(spec, values, imagenet, n_boot)
+        tables.append(table)
+    return Summary(source=source, tables=tables, rankings=_rankings(tables), imagenet=imagenet,
+                   utility=utility_from_results(results), feature_correlations=feature_correlation_check(),
+                   toy=any(r.extra.get('toy') for r in results) or 'toy' in str(source).lower(),
+                   failures=list(failures))
+
+
+def _table_correlations(spec: TableSpec, values: pd.DataFrame, imagenet: pd.Series,
+                        n_boot: int) -> pd.DataFrame | None:
+    known = values.index[imagenet.reindex(values.index).notna()]
+    cols = [c.label for c in spec.columns if c.label in values.columns]
+    if len(known) < 3 or not cols:
+        return None
+    frame = values.loc[known, cols]
+    scales = {c.label: c.scale for c in spec.columns}
+    lower = {c.label: c.lower_is_better for c in spec.columns}
+    table = corr.correlate_table(frame, imagenet, scales, lower, n_boot=n_boot)
+    complete = frame.dropna()
+    if len(cols) > 1 and len(complete) >= 3:
+        score = corr.group_score(complete, scales, lower)
+        x = corr.transform(imagenet.reindex(complete.index).to_numpy(), corr.PERCENT)
+        table.loc[f'{spec.group} (group)'] = corr.correlate(x, score.to_numpy(), n_boot=n_boot).as_dict()
+    return table
+
+
+def _rankings(tables: list[TableResult]) -> pd.DataFrame:
+    """Mean rank per backbone in each table (1 = best) and the average over tables."""
+    per_table = {t.spec.name: ranks(t.spec, t.values).mean(axis=1) for t in tables if len(t.values) > 1}
+    frame = pd.DataFrame(per_table)
+    if not frame.empty:
+        frame['average rank'] = frame.mean(axis=1)
+        frame = frame.sort_values('average rank')
+    return frame
+
+
+def _labels_per_class(result: TransferResult) -> float | None:
+    suite = result.extra.get('suite') or {}
+    for source in (suite.get('variant') or {}, result.hparams, result.extra):
+        value = source.get('labels_per_class') if isinstance(source, dict) else None
+        if isinstance(value, (int, float)) and value > 0:
+            return float(value)
+    return None
+
+
+def utility_from_results(results: list[TransferResult]) -> dict[str, dict[str, list[UtilityPoint]]]:
+    """Dataset -> backbone -> U(n) for finetune results run at several label budgets, against the
+    from-scratch (random-init, empty checkpoint sha256) backbone's curve on the same dataset."""
+    curves: dict[str, dict[str, dict[float, list[float]]]] = {}
+    scratch: dict[str, dict[float, list[float]]] = {}
+    for r in results:
+        n = _labels_per_class(r)
+        if r.task != 'finetune' or n is None:
+            continue
+        if r.checkpoint_sha256:
+            target = curves.setdefault(r.dataset, {}).setdefault(row_label(r), {})
+        else:
+            target = scratch.setdefault(r.dataset, {})
+        target.setdefault(n, []).append(r.value)
+    out: dict[str, dict[str, list[UtilityPoint]]] = {}
+    for dataset, backbones in curves.items():
+        if dataset not in scratch:
+            continue
+        s_n = sorted(scratch[dataset])
+        s_acc = [float(np.mean(scratch[dataset][n])) for n in s_n]
+        out[dataset] = {name: utility_curve(sorted(pts), [float(np.mean(pts[n])) for n in sorted(pts)], s_n, s_acc)
+                        for name, pts in backbones.items()}
+    return out
+
+
+def feature_correlation_check() -> pd.DataFrame:
+    """The paper's "Corr. to ImageNet" row recomputed from its published numbers, beside the stated one."""
+    ours = corr.paper_feature_correlations()
+    stated = corr.paper_stated_correlations()
+    frame = pd.DataFrame({'recomputed': ours, 'paper': stated.reindex(ours.index)})
+    frame['equal to 2 decimals'] = [round(a, 2) == b for a, b in zip(frame['recomputed'], frame['paper'])]
+    intervals = [corr.rounding_interval(c, samples=2000) for c in frame.index]
+    frame['rounding lo'] = [lo for lo, _ in intervals]
+    frame['rounding hi'] = [hi for _, hi in intervals]
+    frame['within rounding'] = [lo - 0.005 <= p <= hi + 0.005 for (lo, hi), p in zip(intervals, frame['paper'])]
+    return frame
+
+
+# -- formatting -----------------------------------------------------------------------------------------------
+def format_cell(value: float, ci: float = math.nan, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return '-'
+    text = f'{value:.{digits}f}'
+    return f'{text} ± {ci:.{digits}f}' if isinstance(ci, float) and not math.isnan(ci) else text
+
+
+def display_frame(table: TableResult, mark: str = 'markdown') -> pd.DataFrame:
+    """Formatted strings; best and second best marked (Markdown: **bold** / _italic_; rich: styles)."""
+    out = pd.DataFrame(index=table.values.index, columns=table.values.columns, dtype=object)
+    for row in table.values.index:
+        for col in table.values.columns:
+            column = column_spec(table.spec, col)
+            digits = 4 if column is not None and column.scale == FRACTION else 2
+            text = format_cell(table.values.at[row, col], table.ci.at[row, col], digits)
+            m = table.marks.at[row, col]
+            if mark == 'markdown':
+                text = f'**{text}**' if m == 'best' else f'_{text}_' if m == 'second' else text
+            elif mark == 'rich':
+                text = f'[bold green]{text}[/]' if m == 'best' else f'[yellow]{text}[/]' if m == 'second' else text
+            out.at[row, col] = text
+    return out
+
+
+def markdown_table(frame: pd.DataFrame, index_name: str = 'backbone') -> str:
+    """A GitHub Markdown table of a frame of strings/numbers."""
+    header = [index_name] + [str(c) for c in frame.columns]
+    lines = ['| ' + ' | '.join(header) + ' |', '|' + '|'.join(['---'] + ['---:'] * len(frame.columns)) + '|']
+    for row, values in frame.iterrows():
+        cells = [str(row)] + [v if isinstance(v, str) else format_cell(float(v), digits=3) for v in values]
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def comparison_wide(comparison: pd.DataFrame) -> pd.DataFrame:
+    """Long ours/paper/diff records as one row per backbone, three columns per table column."""
+    wide = comparison.pivot(index='backbone', columns='column', values=['ours', 'paper', 'diff'])
+    wide = wide.swaplevel(axis=1)
+    order = list(dict.fromkeys(comparison['column']))
+    wide = wide.reindex(columns=pd.MultiIndex.from_product([order, ['ours', 'paper', 'diff']]))
+    wide.columns = [f'{c} {k}' for c, k in wide.columns]
+    return wide
+
+
+def print_summary(summary: Summary, console=None) -> None:
+    """The tables in the terminal (rich): best in bold green, second in yellow."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    for table in summary.tables:
+        shown = display_frame(table, mark='rich')
+        rich_table = Table(title=table.spec.title, title_justify='left')
+        rich_table.add_column('backbone')
+        for col in shown.columns:
+            rich_table.add_column(str(col), justify='right')
+        for row, values in shown.iterrows():
+            rich_table.add_row(str(row), *values.tolist())
+        console.print(rich_table)
+        if table.comparison is not None and not table.comparison.empty:
+            diff = table.comparison['diff']
+            console.print(f'  vs paper: {len(diff)} cells, mean |ours - paper| = {diff.abs().mean():.2f}')
+    if not summary.rankings.empty:
+        console.print(f'average rank (1 = best): ' + ', '.join(
+            f'{b} {r:.2f}' for b, r in summary.rankings['average rank'].items()))

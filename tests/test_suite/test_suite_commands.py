@@ -1,0 +1,71 @@
+"""Cell keys and the command lines the kind table builds for each launcher."""
+from pathlib import Path
+
+from mmssl_transfer.suite import expand, load_suite
+from mmssl_transfer.suite.commands import RunContext, build_steps
+
+from conftest import write_suite
+
+
+def _cells(tmp_path, checkpoint, **task):
+    data = {'backbones': [{'name': 'b', 'method': 'byol', 'checkpoint': str(checkpoint)}],
+            'data_roots': {'voc0712': 'data/VOC', 'dtd': 'data/dtd'},
+            'tasks': [task]}
+    return expand(load_suite(write_suite(tmp_path, data)))
+
+
+def test_cell_key_holds_checkpoint_sha_task_dataset_protocol_seed_and_config_hash(tmp_path, two_checkpoints):
+    cell, = _cells(tmp_path, two_checkpoints['byol'], kind='fewshot', datasets=['dtd'], shots=[5])
+    import hashlib
+    assert cell.key['checkpoint_sha256'] == hashlib.sha256(two_checkpoints['byol'].read_bytes()).hexdigest()
+    assert (cell.key['task'], cell.key['dataset'], cell.key['protocol'], cell.key['seed']) == \
+        ('fewshot', 'dtd', '5way-5shot', 0)
+    assert len(cell.key['config_hash']) == 16
+    assert cell.cell_id.startswith('b.fewshot.dtd.5way-5shot.s0.')
+
+
+def test_a_changed_option_seed_or_checkpoint_makes_a_new_cell(tmp_path, two_checkpoints):
+    base, = _cells(tmp_path, two_checkpoints['byol'], kind='det', protocols=['frozen'])
+    other_option, = _cells(tmp_path, two_checkpoints['byol'], kind='det', protocols=['frozen'],
+                           cfg_options={'train_cfg.max_iters': 10})
+    other_seed, = _cells(tmp_path, two_checkpoints['byol'], kind='det', protocols=['frozen'], seeds=[1])
+    other_ckpt, = _cells(tmp_path, two_checkpoints['mocov2'], kind='det', protocols=['frozen'])
+    ids = {base.cell_id, other_option.cell_id, other_seed.cell_id, other_ckpt.cell_id}
+    assert len(ids) == 4
+    assert base.config_hash != other_option.config_hash
+    assert base.cell_id == _cells(tmp_path, two_checkpoints['byol'], kind='det', protocols=['frozen'])[0].cell_id
+
+
+def test_train_test_cells_use_train_py_then_test_py_on_one_gpu(tmp_path, two_checkpoints):
+    cell, = _cells(tmp_path, two_checkpoints['byol'], kind='det', protocols=['finetune'],
+                   cfg_options={'train_cfg.max_iters': 4})
+    train, test = build_steps(RunContext(out_dir=tmp_path / 'out'), cell)
+    argv = train.resolve()
+    assert Path(argv[1]).name == 'train.py' and argv[2].endswith('configs/det/byol_finetune_voc.py')
+    assert argv[argv.index('--data-root') + 1] == 'data/VOC'
+    assert argv[argv.index('--checkpoint') + 1] == str(two_checkpoints['byol'])
+    assert 'train_cfg.max_iters=4' in argv and 'randomness.seed=0' in argv
+    assert Path(test.argv[1]).name == 'test.py' and '<work_dir/last_checkpoint>' in test.display()
+    assert '--checkpoint' not in test.argv  # the trained model checkpoint carries the backbone
+
+
+def test_gpus_use_dist_scripts_and_slurm_uses_slurm_scripts(tmp_path, two_checkpoints):
+    cell, = _cells(tmp_path, two_checkpoints['byol'], kind='det', protocols=['frozen'])
+    train, test = build_steps(RunContext(out_dir=tmp_path, gpus=8), cell)
+    assert Path(train.argv[1]).name == 'dist_train.sh' and train.argv[3] == '8'
+    assert Path(test.argv[1]).name == 'dist_test.sh' and test.argv[4] == '8'
+    train, test = build_steps(RunContext(out_dir=tmp_path, gpus=8, launcher='slurm', partition='gpu'), cell)
+    assert Path(train.argv[1]).name == 'slurm_train.sh' and train.argv[2] == 'gpu'
+    assert train.env['GPUS'] == '8' and Path(test.argv[1]).name == 'slurm_test.sh'
+
+
+def test_probe_cells_call_their_tool_and_go_through_torchrun_with_gpus(tmp_path, two_checkpoints):
+    cell, = _cells(tmp_path, two_checkpoints['byol'], kind='fewshot', datasets=['dtd'], shots=[20])
+    step, = build_steps(RunContext(out_dir=tmp_path), cell)
+    argv = step.resolve()
+    assert Path(argv[1]).name == 'fewshot.py'
+    assert argv[argv.index('--shots') + 1] == '20' and argv[argv.index('--dataset') + 1] == 'dtd'
+    assert argv[argv.index('--out') + 1].endswith(f'cells/{cell.cell_id}/result.json')
+    step, = build_steps(RunContext(out_dir=tmp_path, gpus=2), cell)
+    assert step.argv[1:4] == ['-m', 'torch.distributed.run', '--nproc_per_node=2']
+    assert step.argv[-2:] == ['--launcher', 'pytorch']

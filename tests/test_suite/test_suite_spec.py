@@ -1,0 +1,66 @@
+"""Suite files: shipped suites load, the paper suite is the paper's matrix, mistakes name the file."""
+import pytest
+
+from mmssl_transfer.suite import KINDS, SuiteError, expand, load_suite, shipped_suites
+
+from conftest import write_suite
+
+
+def test_shipped_suites_are_package_data():
+    assert {'paper', 'quick', 'demo'} <= set(shipped_suites())
+
+
+def test_paper_suite_lists_the_14_paper_models_and_every_task_kind():
+    from mmssl_transfer.checkpoints import ZOO
+    spec = load_suite('paper')
+    assert {b.method for b in spec.backbones} == {n for n, s in ZOO.items() if s.in_paper}
+    assert len(spec.backbones) == 14
+    assert {t.kind for t in spec.tasks} == set(KINDS)
+
+
+def test_paper_suite_expands_to_every_cell_of_the_paper_in_a_stable_order():
+    spec = load_suite('paper')
+    cells = expand(spec, resolve_zoo=False)
+    # per model: det frozen + finetune, seg, normals, 11 linear, 11 finetune, 14 x (5, 20)-shot, 11 x 50-shot
+    assert len(cells) == 14 * (2 + 1 + 1 + 11 + 11 + 28 + 11)
+    assert [c.cell_id for c in cells] == [c.cell_id for c in expand(spec, resolve_zoo=False)]
+    assert len({c.cell_id for c in cells}) == len(cells)
+    fifty = {c.dataset for c in cells if c.protocol_label == '5way-50shot'}
+    assert not fifty & {'caltech101', 'cars', 'flowers'}
+    assert cells[0].kind == 'det' and [c.backbone.name for c in cells[:14]][0] == 'insdis'
+
+
+@pytest.mark.parametrize('mutation, message', [
+    ({'tasks': [{'kind': 'depth'}]}, "tasks[0].kind: unknown kind 'depth'"),
+    ({'backbones': [{'name': 'x', 'method': 'resnet18'}]}, "backbones[0].method: unknown method 'resnet18'"),
+    ({'tasks': [{'kind': 'linear', 'datasets': ['mnist']}]}, "tasks[0].datasets: ['mnist'] not supported"),
+    ({'tasks': [{'kind': 'det', 'protocols': ['partial']}]}, "tasks[0].protocols: ['partial'] not supported"),
+    ({'tasks': [{'kind': 'fewshot', 'datasets': ['dtd'], 'shots': ['five']}]}, 'tasks[0].shots: shots must be'),
+    ({'backbones': ['byol', 'byol']}, 'backbone names must be unique'),
+    ({'colour': 'red'}, "unknown top-level keys ['colour']"),
+    ({'backbones': []}, 'backbones: a non-empty list is required'),
+])
+def test_mistakes_are_one_error_naming_the_file_and_the_entry(tmp_path, mutation, message):
+    data = {'name': 'x', 'backbones': ['byol'], 'tasks': [{'kind': 'linear', 'datasets': ['dtd']}]}
+    data.update(mutation)
+    path = write_suite(tmp_path, data)
+    with pytest.raises(SuiteError) as info:
+        load_suite(path)
+    assert str(info.value).startswith(f'{path}: ')
+    assert message in str(info.value)
+
+
+def test_missing_or_unparsable_suite_file_names_it(tmp_path):
+    with pytest.raises(SuiteError, match='no such suite file'):
+        load_suite(tmp_path / 'nope.yaml')
+    bad = tmp_path / 'bad.yaml'
+    bad.write_text('tasks: [kind: det\n')
+    with pytest.raises(SuiteError, match=f'{bad}: not valid YAML'):
+        load_suite(bad)
+
+
+def test_a_missing_checkpoint_file_is_named_when_the_matrix_is_built(tmp_path):
+    path = write_suite(tmp_path, {'backbones': [{'name': 'mine', 'method': 'byol', 'checkpoint': 'no/such.pth'}],
+                                  'tasks': [{'kind': 'linear', 'datasets': ['dtd']}]})
+    with pytest.raises(SuiteError, match=r"backbone 'mine': checkpoint file no/such.pth not found"):
+        expand(load_suite(path))

@@ -1,0 +1,89 @@
+"""Result store and runner machinery, driven through the real Probe command path with a stand-in tool."""
+import io
+import json
+
+from rich.console import Console
+
+from mmssl_transfer.results import read_result
+from mmssl_transfer.suite import load_suite
+from mmssl_transfer.suite.commands import RunContext, result_path
+from mmssl_transfer.suite.runner import SuiteRunner
+from mmssl_transfer.suite.store import DONE, FAILED, INTERRUPTED, ResultStore, StoreError
+
+from conftest import fake_suite
+
+import pytest
+
+
+def _runner(suite_path, out, retry_failed=False):
+    console = Console(file=io.StringIO(), width=200)
+    return SuiteRunner(load_suite(suite_path), RunContext(out_dir=out), retry_failed=retry_failed,
+                       console=console)
+
+
+def test_a_failing_cell_is_recorded_and_the_other_cells_still_finish(tmp_path, fake_kind, two_checkpoints):
+    suite = fake_suite(tmp_path, two_checkpoints, datasets=('dtd', 'eurosat'),
+                       data_roots={'eurosat': str(tmp_path / 'missing')})
+    runner = _runner(suite, tmp_path / 'out')
+    report = runner.run()
+    states = report.counts
+    assert states == {DONE: 4, FAILED: 4}  # 2 backbones x 2 shots on dtd finish; every eurosat cell fails
+    assert not report.ok
+    failure = runner.store.failures()[0]
+    assert 'exited with code 2' in failure['error'] and 'dataset folder not found' in failure['error']
+    assert failure['returncode'] == 2
+    out = runner.console.file.getvalue()
+    assert 'failed cells (rerun with --retry-failed)' in out and 'eurosat' in out
+
+
+def test_a_second_run_does_no_work_and_retry_failed_reruns_only_failures(tmp_path, fake_kind, two_checkpoints):
+    suite = fake_suite(tmp_path, two_checkpoints, data_roots={'eurosat': str(tmp_path / 'missing')})
+    first = _runner(suite, tmp_path / 'out').run()
+    stamps = {p: p.stat().st_mtime_ns for p in (tmp_path / 'out' / 'results').glob('*.json')}
+    second = _runner(suite, tmp_path / 'out').run()
+    assert second.ran == [] and second.counts == first.counts
+    assert stamps == {p: p.stat().st_mtime_ns for p in (tmp_path / 'out' / 'results').glob('*.json')}
+    (tmp_path / 'missing').mkdir()  # fix the data, then retry the failures only
+    third = _runner(suite, tmp_path / 'out', retry_failed=True).run()
+    assert sorted(third.ran) == sorted(c for c, s in first.states.items() if s == FAILED)
+    assert third.ok and not list((tmp_path / 'out' / 'failed').glob('*.json'))
+
+
+def test_an_interrupted_cell_is_never_read_as_finished_and_runs_again(tmp_path, fake_kind, two_checkpoints):
+    suite = fake_suite(tmp_path, two_checkpoints, datasets=('dtd',))
+    runner = _runner(suite, tmp_path / 'out')
+    cells = runner.plan()
+    victim = cells[0]
+    # what a kill right after the tool wrote its own JSON leaves behind: RUNNING marker + the tool's result
+    runner.store.mark_running(victim, ['python fake_probe.py'])
+    stale = result_path(runner.ctx, victim)
+    stale.write_text(json.dumps({'task': 'fewshot'}))
+    assert runner.store.state(victim) == INTERRUPTED
+    assert runner.store.finished_result(victim.cell_id) is None
+    report = runner.run()
+    assert victim.cell_id in report.ran and report.ok
+    assert read_result(runner.store.result_file(victim.cell_id)).extra['suite']['cell_id'] == victim.cell_id
+
+
+def test_two_suite_processes_cannot_write_one_store(tmp_path):
+    first, second = ResultStore(tmp_path), ResultStore(tmp_path)
+    first.lock()
+    try:
+        with pytest.raises(StoreError, match='another suite run is writing this output folder'):
+            second.lock()
+    finally:
+        first.unlock()
+    second.lock()
+    second.unlock()
+
+
+def test_finished_results_carry_the_cell_key_backbone_and_log(tmp_path, fake_kind, two_checkpoints):
+    suite = fake_suite(tmp_path, two_checkpoints, datasets=('dtd',))
+    runner = _runner(suite, tmp_path / 'out')
+    runner.run()
+    results = list(runner.store.results())
+    assert {r.extra['suite']['backbone'] for r in results} == {'byol', 'mocov2'}
+    for r in results:
+        info = r.extra['suite']
+        assert info['key']['dataset'] == 'dtd' and info['key']['checkpoint_sha256']
+        assert 'fake probe: accuracy=' in open(info['log']).read()

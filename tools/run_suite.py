@@ -1,0 +1,38 @@
+"""Run a transfer suite: backbones x tasks, resumable, then summarise it.
+
+    python tools/run_suite.py demo                       # the toy world on CPU, in minutes
+    python tools/run_suite.py paper --gpus 8             # the paper's benchmark (dist_train.sh per cell)
+    python tools/run_suite.py paper --launcher slurm --partition gpu --gpus 8
+    python tools/run_suite.py my_suite.yaml --out work_dirs/mine --retry-failed
+    python tools/run_suite.py quick --dry-run            # list cells, their state and commands
+
+SUITE is a shipped suite (paper, quick, demo) or a path to a suite YAML file. Re-running skips finished cells.
+"""
+import argparse
+import sys
+
+from mmssl_transfer.suite import SuiteError, run_suite
+from mmssl_transfer.suite.store import StoreError
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('suite', help='shipped suite name or suite YAML path')
+    parser.add_argument('--out', help='output folder (default work_dirs/suite_<name>)')
+    parser.add_argument('--gpus', type=int, default=1, help='GPUs per cell (>1: dist_train.sh / torchrun)')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none')
+    parser.add_argument('--partition', default='', help='Slurm partition (with --launcher slurm)')
+    parser.add_argument('--retry-failed', action='store_true', help='rerun cells that failed before')
+    parser.add_argument('--dry-run', action='store_true', help='list the cells and commands, run nothing')
+    parser.add_argument('--no-summary', action='store_true', help='do not summarise after running')
+    args = parser.parse_args(argv)
+    try:
+        return run_suite(args.suite, args.out, gpus=args.gpus, launcher=args.launcher, partition=args.partition,
+                         retry_failed=args.retry_failed, dry_run=args.dry_run, summary=not args.no_summary)
+    except (SuiteError, StoreError, ValueError) as exc:
+        print(f'run_suite.py: error: {exc}', file=sys.stderr)
+        return 2
+
+
+if __name__ == '__main__':
+    sys.exit(main())

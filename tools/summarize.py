@@ -1,0 +1,35 @@
+"""Summarise transfer results: the paper's tables, rankings, ImageNet correlations, utility, HTML report.
+
+    python tools/summarize.py work_dirs/suite_paper --compare paper
+    python tools/summarize.py paper --out work_dirs/paper_summary   # the published numbers themselves
+
+RESULTS is a run_suite.py output folder, any folder of result JSONs, one result JSON, or 'paper'.
+"""
+import argparse
+import sys
+from pathlib import Path
+
+from mmssl_transfer.results import ResultError
+from mmssl_transfer.suite import SummaryError, summarize_results
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('results', help="results folder/file, or 'paper'")
+    parser.add_argument('--out', help='output folder (default <RESULTS>/summary, or work_dirs/summary_paper)')
+    parser.add_argument('--compare', choices=['paper'], help='put the published numbers beside ours')
+    parser.add_argument('--bootstrap', type=int, default=2000, help='bootstrap resamples for correlation CIs')
+    args = parser.parse_args(argv)
+    out = args.out or (Path('work_dirs/summary_paper') if args.results == 'paper'
+                       else Path(args.results) / 'summary')
+    try:
+        paths = summarize_results(args.results, out, compare=args.compare, n_boot=args.bootstrap)
+    except (SummaryError, ResultError) as exc:
+        print(f'summarize.py: error: {exc}', file=sys.stderr)
+        return 2
+    print(f'report: {paths["report"]}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
