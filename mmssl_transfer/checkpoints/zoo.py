@@ -1,0 +1,191 @@
+"""The model zoo: one declarative row per pre-trained ResNet-50 of Ericsson et al. (CVPR 2021), plus two newer ones.
+
+Each :class:`MethodSpec` says where the official file lives, how its keys are laid out (container, prefix to keep
+and strip, heads to drop, which key map) and what input normalisation the network expects. Format detection
+(:mod:`.formats`) and conversion (:mod:`.convert`) read only this table; adding a method is adding a row.
+
+URLs are the ones the paper's code base (``linusericsson/ssl-transfer``: readme.md and
+download_and_prepare_models.py) and the method authors publish. SimCLR-v1/v2 are released as TensorFlow
+checkpoints: convert them first with tonylins/simclr-converter (v1) or Separius/SimCLRv2-Pytorch (v2), as the
+paper did; this zoo then converts the resulting PyTorch file.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+#: Input normalisation per convention, in 0-255 pixel units (what mmdet/mmseg/mmpretrain preprocessors take).
+NORMALIZATIONS: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]] = {
+    'imagenet': ((123.675, 116.28, 103.53), (58.395, 57.12, 57.375)),
+    'unit': ((0.0, 0.0, 0.0), (255.0, 255.0, 255.0)),  # SimCLR: the network sees [0, 1] pixels
+}
+
+FAMILIES = ('contrastive', 'clustering', 'supervised', 'other')
+KEY_MAP_KINDS = ('prefix', 'simclrv2', 'byol_haiku')
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """One zoo row.
+
+    Attributes:
+        name: Short id used everywhere (configs, results), e.g. ``'mocov2'``.
+        paper_name: Name as printed in the paper's tables, e.g. ``'MoCo-v2'``.
+        family: One of :data:`FAMILIES`.
+        imagenet_top1: ImageNet linear-evaluation top-1 (%) as listed in the paper (Table 1) or by the authors.
+        urls: Official download URL(s), primary first.
+        filename: File name of the official release (of the converted PyTorch file for SimCLR).
+        container: Top-level key holding the state dict (``None``: the file is the state dict itself).
+        keep_prefix: Keys that start with this belong to the backbone; it is stripped. ``''`` keeps all.
+        drop_prefixes: After stripping, keys that start with one of these are heads and are dropped
+            (for ``byol_haiku``: Haiku module roots to drop).
+        key_map: ``'prefix'`` (strip and keep torchvision names), ``'simclrv2'`` (SimCLRv2-Pytorch names) or
+            ``'byol_haiku'`` (Haiku module paths of the BYOL pickle).
+        normalization: ``'imagenet'`` or ``'unit'`` (see :data:`NORMALIZATIONS`).
+        in_paper: Whether the paper evaluates this method.
+        markers: Stripped-key prefixes that must be present for format detection to pick this method.
+        absent_markers: Stripped-key prefixes that must be absent for format detection to pick this method.
+        detect_rank: Tie-break among methods whose files look the same (lower wins).
+        direct_download: ``False`` when the official file is not the PyTorch checkpoint we convert.
+        how_to_get: One line for users when ``direct_download`` is False.
+        sha256: Known checksum of the official file, if recorded.
+        aliases: Extra names accepted by :func:`get_method`.
+    """
+
+    name: str
+    paper_name: str
+    family: str
+    imagenet_top1: float
+    urls: tuple[str, ...]
+    filename: str
+    container: str | None
+    keep_prefix: str
+    drop_prefixes: tuple[str, ...]
+    key_map: str = 'prefix'
+    normalization: str = 'imagenet'
+    in_paper: bool = True
+    markers: tuple[str, ...] = ()
+    absent_markers: tuple[str, ...] = ()
+    detect_rank: int = 0
+    direct_download: bool = True
+    how_to_get: str = ''
+    sha256: str | None = None
+    aliases: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        assert self.family in FAMILIES, self.family
+        assert self.key_map in KEY_MAP_KINDS, self.key_map
+        assert self.normalization in NORMALIZATIONS, self.normalization
+
+    @property
+    def mean(self) -> list[float]:
+        """Per-channel input mean in 0-255 pixel units (RGB)."""
+        return list(NORMALIZATIONS[self.normalization][0])
+
+    @property
+    def std(self) -> list[float]:
+        """Per-channel input std in 0-255 pixel units (RGB)."""
+        return list(NORMALIZATIONS[self.normalization][1])
+
+    @property
+    def extension(self) -> str:
+        """Extension of the official file (``'.pth.tar'``, ``'.pth'`` or ``'.pkl'``)."""
+        return '.pth.tar' if self.filename.endswith('.pth.tar') else '.' + self.filename.rsplit('.', 1)[-1]
+
+
+_PYCONTRAST = 'https://www.dropbox.com/sh/87d24jqsl6ra7t2'
+_MOCO = 'https://dl.fbaipublicfiles.com/moco/moco_checkpoints'
+_PCL = 'https://storage.googleapis.com/sfr-pcl-data-research/PCL_checkpoint'
+_FAIR_CLUSTER = 'https://dl.fbaipublicfiles.com/deepcluster'
+_SWAV_HEADS = ('projection_head.', 'prototypes.')
+
+_SPECS = (
+    MethodSpec('insdis', 'InsDis', 'contrastive', 59.5, (f'{_PYCONTRAST}/AACcsSIt1_Njv7GsmsuzZ6Sta/InsDis.pth',),
+               'InsDis.pth', 'model', 'module.encoder.', ('head.',),
+               markers=('head.',), absent_markers=('head_jig.',)),
+    MethodSpec('mocov1', 'MoCo-v1', 'contrastive', 60.6, (f'{_MOCO}/moco_v1_200ep/moco_v1_200ep_pretrain.pth.tar',),
+               'moco_v1_200ep_pretrain.pth.tar', 'state_dict', 'module.encoder_q.', ('fc.',),
+               markers=('fc.weight',)),
+    MethodSpec('pclv1', 'PCL-v1', 'contrastive', 61.5, (f'{_PCL}/PCL_v1_epoch200.pth.tar',),
+               'PCL_v1_epoch200.pth.tar', 'state_dict', 'module.encoder_q.', ('fc.',),
+               markers=('fc.weight',), detect_rank=1),
+    MethodSpec('pirl', 'PIRL', 'contrastive', 61.7, (f'{_PYCONTRAST}/AADN4jKnvTI0U5oT6hTmQZz8a/PIRL.pth',),
+               'PIRL.pth', 'model', 'module.encoder.', ('head.', 'head_jig.'),
+               markers=('head_jig.',), absent_markers=('head.2.',)),
+    MethodSpec('pclv2', 'PCL-v2', 'contrastive', 67.6, (f'{_PCL}/PCL_v2_epoch200.pth.tar',),
+               'PCL_v2_epoch200.pth.tar', 'state_dict', 'module.encoder_q.', ('fc.',),
+               markers=('fc.0.', 'fc.2.'), detect_rank=1),
+    MethodSpec('simclrv1', 'SimCLR-v1', 'contrastive', 69.3,
+               ('https://storage.cloud.google.com/simclr-gcs/checkpoints/ResNet50_1x.zip',),
+               'ResNet50_1x.pth', 'state_dict', '', ('fc.',), normalization='unit', direct_download=False,
+               how_to_get='download the TensorFlow ResNet50_1x checkpoint and convert it with '
+               'tonylins/simclr-converter, then pass the .pth file'),
+    MethodSpec('mocov2', 'MoCo-v2', 'contrastive', 71.1, (f'{_MOCO}/moco_v2_800ep/moco_v2_800ep_pretrain.pth.tar',),
+               'moco_v2_800ep_pretrain.pth.tar', 'state_dict', 'module.encoder_q.', ('fc.',),
+               markers=('fc.0.', 'fc.2.')),
+    MethodSpec('simclrv2', 'SimCLR-v2', 'contrastive', 71.7,
+               ('https://console.cloud.google.com/storage/browser/simclr-checkpoints/simclrv2/pretrained/r50_1x_sk0',
+                'https://storage.googleapis.com/simclr-checkpoints/simclrv2/pretrained/r50_1x_sk0/'),
+               'r50_1x_sk0.pth', 'resnet', '', ('fc.',), key_map='simclrv2', normalization='unit',
+               direct_download=False,
+               how_to_get='download the TensorFlow r50_1x_sk0 checkpoint and convert it with '
+               'Separius/SimCLRv2-Pytorch (convert.py), then pass the .pth file'),
+    MethodSpec('selav2', 'SeLa-v2', 'clustering', 71.8, (f'{_FAIR_CLUSTER}/selav2_400ep_pretrain.pth.tar',),
+               'selav2_400ep_pretrain.pth.tar', None, 'module.', _SWAV_HEADS,
+               markers=('prototypes.prototypes0.',), detect_rank=1, aliases=('sela',)),
+    MethodSpec('infomin', 'InfoMin', 'contrastive', 73.0, (f'{_PYCONTRAST}/AAAzMTynP3Qc8mIE4XWkgILUa/InfoMin_800.pth',),
+               'InfoMin_800.pth', 'model', 'module.encoder.', ('head.', 'head_jig.'),
+               markers=('head_jig.', 'head.2.')),
+    MethodSpec('byol', 'BYOL', 'other', 74.3,
+               ('https://storage.googleapis.com/deepmind-byol/checkpoints/pretrain_res50x1.pkl',),
+               'pretrain_res50x1.pkl', 'experiment_state', '', ('projector', 'predictor', 'classifier'),
+               key_map='byol_haiku'),
+    MethodSpec('deepclusterv2', 'DeepCluster-v2', 'clustering', 75.2,
+               (f'{_FAIR_CLUSTER}/deepclusterv2_800ep_pretrain.pth.tar',),
+               'deepclusterv2_800ep_pretrain.pth.tar', None, 'module.', _SWAV_HEADS,
+               markers=('prototypes.prototypes0.',), aliases=('deepcluster', 'dcv2')),
+    MethodSpec('swav', 'SwAV', 'clustering', 75.3, (f'{_FAIR_CLUSTER}/swav_800ep_pretrain.pth.tar',),
+               'swav_800ep_pretrain.pth.tar', None, 'module.', _SWAV_HEADS, markers=('prototypes.weight',)),
+    MethodSpec('supervised', 'Supervised', 'supervised', 77.2,
+               ('https://download.pytorch.org/models/resnet50-19c8e357.pth',
+                'https://download.pytorch.org/models/resnet50-0676ba61.pth'),
+               'resnet50-19c8e357.pth', None, '', ('fc.',), aliases=('torchvision', 'imagenet')),
+    MethodSpec('barlowtwins', 'Barlow Twins', 'other', 73.2,
+               ('https://dl.fbaipublicfiles.com/barlowtwins/ljng/resnet50.pth',),
+               'resnet50.pth', None, '', ('fc.',), in_paper=False, detect_rank=1),
+    MethodSpec('dino', 'DINO', 'other', 75.3,
+               ('https://dl.fbaipublicfiles.com/dino/dino_resnet50_pretrain/dino_resnet50_pretrain.pth',),
+               'dino_resnet50_pretrain.pth', None, '', ('fc.',), in_paper=False, detect_rank=2),
+)
+
+#: name -> spec, in the paper's order (ascending ImageNet top-1), then the two methods beyond the paper.
+ZOO: dict[str, MethodSpec] = {spec.name: spec for spec in _SPECS}
+
+
+def normalize_name(name: str) -> str:
+    """Canonical spelling for name lookups: lower case without ``-``, ``_``, spaces or dots."""
+    return re.sub(r'[-_ .]', '', name.lower())
+
+
+_ALIASES: dict[str, str] = {}
+for _spec in _SPECS:
+    for _alias in (_spec.name, _spec.paper_name, *_spec.aliases):
+        _ALIASES[normalize_name(_alias)] = _spec.name
+
+
+def find_method(name: str) -> MethodSpec | None:
+    """Return the spec called ``name`` (any alias, e.g. ``'MoCo-v2'``, ``'moco_v2'``) or ``None``."""
+    key = _ALIASES.get(normalize_name(name))
+    return ZOO[key] if key else None
+
+
+def get_method(name: str) -> MethodSpec:
+    """Return the spec called ``name``; accepts aliases such as ``'moco-v2'``, ``'MoCo-v2'``, ``'mocov2'``.
+
+    Raises:
+        KeyError: unknown name (the message lists the zoo).
+    """
+    spec = find_method(name)
+    if spec is None:
+        raise KeyError(f'unknown method {name!r}; known: {", ".join(ZOO)}')
+    return spec

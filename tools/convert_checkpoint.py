@@ -1,0 +1,36 @@
+"""Convert a self-supervised ResNet-50 release to a clean torchvision-layout file and print the load report.
+
+    python tools/convert_checkpoint.py moco_v2_800ep_pretrain.pth.tar mocov2.pth
+    python tools/convert_checkpoint.py pretrain_res50x1.pkl byol.safetensors --format safetensors
+    python tools/convert_checkpoint.py mocov2 mocov2.pth          # a zoo name: download the official file first
+
+Exit status 0 on success; 2 with one line naming the file and the reason on bad input (missing file, not a
+checkpoint, truncated/corrupt, unsafe pickle, unknown layout, missing backbone keys, shape mismatch).
+"""
+import argparse
+import sys
+from pathlib import Path
+
+from mmssl_transfer.checkpoints import ZOO, CheckpointError, convert_file, print_report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('src', help='checkpoint file, http(s) URL or zoo method name')
+    parser.add_argument('dst', type=Path, help='output file (.pth or .safetensors)')
+    parser.add_argument('--method', default='auto', help=f'auto (detect) or one of: {", ".join(ZOO)}')
+    parser.add_argument('--format', choices=('pth', 'safetensors'), default=None,
+                        help='output format (default: from the DST suffix, .safetensors else pth)')
+    args = parser.parse_args(argv)
+    try:
+        conversion = convert_file(args.src, args.dst, method=args.method, fmt=args.format)
+    except (CheckpointError, OSError) as err:
+        print(f'convert_checkpoint: {" ".join(str(err).split())}', file=sys.stderr)
+        return 2
+    print_report(conversion.report)
+    print(f'wrote {args.dst}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
