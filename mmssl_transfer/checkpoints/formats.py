@@ -1,8 +1,8 @@
 """Recognise which zoo layout a loaded checkpoint has, from its container keys and key prefixes.
 
 For every zoo row, the file must (1) hold the row's container (or be a flat tensor dict when the row has none),
-(2) yield ``conv1.weight`` through the row's key map, and (3) satisfy the row's head markers (keys that must or
-must not exist once the prefix is stripped, e.g. MoCo-v1's linear ``fc.weight`` vs MoCo-v2's MLP ``fc.0``/``fc.2``).
+(2) yield ``conv1.weight`` through the row's key map, and (3) satisfy the row's head markers (key prefixes that
+must or must not exist, e.g. MoCo-v1's linear ``module.encoder_q.fc.weight`` vs MoCo-v2's MLP ``fc.0``/``fc.2``).
 Rows whose files are indistinguishable (MoCo vs PCL, DeepCluster-v2 vs SeLa-v2, torchvision-layout
 supervised/Barlow Twins/DINO/converted files) are all returned as candidates; the official file name or our own
 safetensors metadata picks among them, else the row's ``detect_rank``. Prefixes are matched with
@@ -84,9 +84,8 @@ def layout_matches(source: dict[str, Any], spec: MethodSpec) -> bool:
 
 
 def markers_match(source: dict[str, Any], spec: MethodSpec) -> bool:
-    """Whether the head markers of ``spec`` hold for ``source`` (checked on prefix-stripped keys)."""
-    stripped = [k[len(spec.keep_prefix):] for k in source if k.startswith(spec.keep_prefix)]
-    has = lambda marker: any(k.startswith(marker) for k in stripped)  # noqa: E731
+    """Whether the head markers of ``spec`` hold for ``source`` (key prefixes, matched with ``startswith``)."""
+    has = lambda marker: any(k.startswith(marker) for k in source)  # noqa: E731
     return all(has(m) for m in spec.markers) and not any(has(m) for m in spec.absent_markers)
 
 

@@ -38,13 +38,15 @@ class MethodSpec:
         container: Top-level key holding the state dict (``None``: the file is the state dict itself).
         keep_prefix: Keys that start with this belong to the backbone; it is stripped. ``''`` keeps all.
         drop_prefixes: After stripping, keys that start with one of these are heads and are dropped
-            (for ``byol_haiku``: Haiku module roots to drop).
+            (for ``byol_haiku``: Haiku module roots to drop). Keys outside ``keep_prefix`` (PyContrast's
+            ``module.head``/``module.head_jig``, MoCo's ``module.encoder_k``/``module.queue``) are dropped too.
         key_map: ``'prefix'`` (strip and keep torchvision names), ``'simclrv2'`` (SimCLRv2-Pytorch names) or
             ``'byol_haiku'`` (Haiku module paths of the BYOL pickle).
         normalization: ``'imagenet'`` or ``'unit'`` (see :data:`NORMALIZATIONS`).
         in_paper: Whether the paper evaluates this method.
-        markers: Stripped-key prefixes that must be present for format detection to pick this method.
-        absent_markers: Stripped-key prefixes that must be absent for format detection to pick this method.
+        markers: Source-key prefixes (keys inside the container, unstripped) that must be present for format
+            detection to pick this method, e.g. MoCo-v2's MLP head ``module.encoder_q.fc.0.``.
+        absent_markers: Source-key prefixes that must be absent for format detection to pick this method.
         detect_rank: Tie-break among methods whose files look the same (lower wins).
         direct_download: ``False`` when the official file is not the PyTorch checkpoint we convert.
         how_to_get: One line for users when ``direct_download`` is False.
@@ -101,20 +103,20 @@ _SWAV_HEADS = ('projection_head.', 'prototypes.')
 
 _SPECS = (
     MethodSpec('insdis', 'InsDis', 'contrastive', 59.5, (f'{_PYCONTRAST}/AACcsSIt1_Njv7GsmsuzZ6Sta/InsDis.pth',),
-               'InsDis.pth', 'model', 'module.encoder.', ('head.',),
-               markers=('head.',), absent_markers=('head_jig.',)),
+               'InsDis.pth', 'model', 'module.encoder.', ('fc.',),
+               markers=('module.head.',), absent_markers=('module.head_jig.',)),
     MethodSpec('mocov1', 'MoCo-v1', 'contrastive', 60.6, (f'{_MOCO}/moco_v1_200ep/moco_v1_200ep_pretrain.pth.tar',),
                'moco_v1_200ep_pretrain.pth.tar', 'state_dict', 'module.encoder_q.', ('fc.',),
-               markers=('fc.weight',)),
+               markers=('module.encoder_q.fc.weight',)),
     MethodSpec('pclv1', 'PCL-v1', 'contrastive', 61.5, (f'{_PCL}/PCL_v1_epoch200.pth.tar',),
                'PCL_v1_epoch200.pth.tar', 'state_dict', 'module.encoder_q.', ('fc.',),
-               markers=('fc.weight',), detect_rank=1),
+               markers=('module.encoder_q.fc.weight',), detect_rank=1),
     MethodSpec('pirl', 'PIRL', 'contrastive', 61.7, (f'{_PYCONTRAST}/AADN4jKnvTI0U5oT6hTmQZz8a/PIRL.pth',),
-               'PIRL.pth', 'model', 'module.encoder.', ('head.', 'head_jig.'),
-               markers=('head_jig.',), absent_markers=('head.2.',)),
+               'PIRL.pth', 'model', 'module.encoder.', ('fc.',),
+               markers=('module.head_jig.',), absent_markers=('module.head.2.',)),
     MethodSpec('pclv2', 'PCL-v2', 'contrastive', 67.6, (f'{_PCL}/PCL_v2_epoch200.pth.tar',),
                'PCL_v2_epoch200.pth.tar', 'state_dict', 'module.encoder_q.', ('fc.',),
-               markers=('fc.0.', 'fc.2.'), detect_rank=1),
+               markers=('module.encoder_q.fc.0.', 'module.encoder_q.fc.2.'), detect_rank=1),
     MethodSpec('simclrv1', 'SimCLR-v1', 'contrastive', 69.3,
                ('https://storage.cloud.google.com/simclr-gcs/checkpoints/ResNet50_1x.zip',),
                'ResNet50_1x.pth', 'state_dict', '', ('fc.',), normalization='unit', direct_download=False,
@@ -122,7 +124,7 @@ _SPECS = (
                'tonylins/simclr-converter, then pass the .pth file'),
     MethodSpec('mocov2', 'MoCo-v2', 'contrastive', 71.1, (f'{_MOCO}/moco_v2_800ep/moco_v2_800ep_pretrain.pth.tar',),
                'moco_v2_800ep_pretrain.pth.tar', 'state_dict', 'module.encoder_q.', ('fc.',),
-               markers=('fc.0.', 'fc.2.')),
+               markers=('module.encoder_q.fc.0.', 'module.encoder_q.fc.2.')),
     MethodSpec('simclrv2', 'SimCLR-v2', 'contrastive', 71.7,
                ('https://console.cloud.google.com/storage/browser/simclr-checkpoints/simclrv2/pretrained/r50_1x_sk0',
                 'https://storage.googleapis.com/simclr-checkpoints/simclrv2/pretrained/r50_1x_sk0/'),
@@ -132,10 +134,10 @@ _SPECS = (
                'Separius/SimCLRv2-Pytorch (convert.py), then pass the .pth file'),
     MethodSpec('selav2', 'SeLa-v2', 'clustering', 71.8, (f'{_FAIR_CLUSTER}/selav2_400ep_pretrain.pth.tar',),
                'selav2_400ep_pretrain.pth.tar', None, 'module.', _SWAV_HEADS,
-               markers=('prototypes.prototypes0.',), detect_rank=1, aliases=('sela',)),
+               markers=('module.prototypes.prototypes0.',), detect_rank=1, aliases=('sela',)),
     MethodSpec('infomin', 'InfoMin', 'contrastive', 73.0, (f'{_PYCONTRAST}/AAAzMTynP3Qc8mIE4XWkgILUa/InfoMin_800.pth',),
-               'InfoMin_800.pth', 'model', 'module.encoder.', ('head.', 'head_jig.'),
-               markers=('head_jig.', 'head.2.')),
+               'InfoMin_800.pth', 'model', 'module.encoder.', ('fc.',),
+               markers=('module.head_jig.', 'module.head.2.')),
     MethodSpec('byol', 'BYOL', 'other', 74.3,
                ('https://storage.googleapis.com/deepmind-byol/checkpoints/pretrain_res50x1.pkl',),
                'pretrain_res50x1.pkl', 'experiment_state', '', ('projector', 'predictor', 'classifier'),
@@ -143,9 +145,10 @@ _SPECS = (
     MethodSpec('deepclusterv2', 'DeepCluster-v2', 'clustering', 75.2,
                (f'{_FAIR_CLUSTER}/deepclusterv2_800ep_pretrain.pth.tar',),
                'deepclusterv2_800ep_pretrain.pth.tar', None, 'module.', _SWAV_HEADS,
-               markers=('prototypes.prototypes0.',), aliases=('deepcluster', 'dcv2')),
+               markers=('module.prototypes.prototypes0.',), aliases=('deepcluster', 'dcv2')),
     MethodSpec('swav', 'SwAV', 'clustering', 75.3, (f'{_FAIR_CLUSTER}/swav_800ep_pretrain.pth.tar',),
-               'swav_800ep_pretrain.pth.tar', None, 'module.', _SWAV_HEADS, markers=('prototypes.weight',)),
+               'swav_800ep_pretrain.pth.tar', None, 'module.', _SWAV_HEADS,
+               markers=('module.prototypes.weight',)),
     MethodSpec('supervised', 'Supervised', 'supervised', 77.2,
                ('https://download.pytorch.org/models/resnet50-19c8e357.pth',
                 'https://download.pytorch.org/models/resnet50-0676ba61.pth'),
