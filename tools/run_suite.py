@@ -32,6 +32,9 @@ def main(argv=None) -> int:
     except (SuiteError, StoreError, ValueError) as exc:
         print(f'run_suite.py: error: {exc}', file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print('run_suite.py: interrupted; run the same command again to resume', file=sys.stderr)
+        return 130
 
 
 if __name__ == '__main__':

@@ -35,11 +35,13 @@ def run_suite(suite: str | Path, out: str | Path | None = None, *, gpus: int = 1
         runner.dry_run()
         return 0
     report = runner.run()
-    if summary:
+    if summary and report.counts.get('done'):
         paths = summarize_results(out_dir, out_dir / 'summary', compare=None if spec.is_toy else PAPER,
                                   console=console, toy=spec.is_toy)
         console.print(f'[bold]report[/]: {paths["report"]}')
         console.print(f'tables: {paths["tables"]}  markdown: {paths["markdown"]}')
+    elif summary:
+        console.print('no finished cell yet: nothing to summarise')
     if spec.is_toy:
         console.print(f'[bold red]{TOY_NOTICE}[/]')
     return 0 if report.ok else 1

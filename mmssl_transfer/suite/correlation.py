@@ -11,7 +11,7 @@ Checked against the paper: :func:`paper_feature_correlations` recomputes the "Co
 feature-property table (``reference/feature_properties.csv``) from the published, rounded numbers: 9 of its
 11 entries come out equal to two decimals; the other two (FT scaled -0.5953 vs -0.59, LPIPS Alex -0.4919 vs
 -0.51) lie within the spread that the rounding of the published inputs (IN top-1 to 0.1, LPIPS to 0.01)
-allows, see :func:`rounding_interval`. Pearson on raw numbers matches only 5 of 11, Spearman 1.
+allows, see :func:`rounding_interval`. Pearson on raw numbers matches only 3 of 11.
 """
 from __future__ import annotations
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import itertools
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from .kinds import DEFAULT_DATA_ROOTS, KINDS, CellKind, Probe, TrainTest
+from .kinds import DEFAULT_DATA_ROOTS, KINDS, CellKind, TrainTest
 from .spec import NO_CHECKPOINT, TOY_CHECKPOINT, BackboneSpec, SuiteError, SuiteSpec
 
 #: The project root (tools/ and configs/ live here in a source checkout).
@@ -90,31 +90,28 @@ def expand(suite: SuiteSpec, toy_folders: dict[str, Path] | None = None, *,
     """
     toy_folders = toy_folders or {}
     sha_cache = sha_cache or Sha256Cache(None)
-    resolved = {b.name: resolve_checkpoint(b, toy_folders, resolve_zoo=resolve_zoo, suite=suite)
+    resolved = {b.name: backbone_checkpoint(b, toy_folders, resolve_zoo=resolve_zoo, suite=suite)
                 for b in suite.backbones}
     cells = []
     for task in suite.tasks:
         kind = KINDS[task.kind]
-        for dataset in task.datasets:
-            data_root = _data_root(suite, dataset, toy_folders)
-            for protocol in task.protocols:
-                for variant in task.variants:
-                    for seed in task.seeds:
-                        for backbone in suite.backbones:
-                            checkpoint = resolved[backbone.name]
-                            cfg_options = {**suite.cfg_options, **backbone.cfg_options, **task.cfg_options} \
-                                if isinstance(kind.runner, TrainTest) else {}
-                            args = backbone.args + task.args if isinstance(kind.runner, Probe) else ()
-                            cell = Cell(backbone=backbone, kind=task.kind, dataset=dataset, protocol=protocol,
-                                        variant=tuple(sorted(variant.items())), seed=seed, data_root=data_root,
-                                        checkpoint=checkpoint, checkpoint_sha256=_checkpoint_sha(
-                                            checkpoint, backbone, sha_cache),
-                                        cfg_options=cfg_options, args=args)
-                            cells.append(_with_config_hash(cell, repo_root))
+        backbones = [b for b in suite.backbones if not task.backbones or b.name in task.backbones]
+        train_test = isinstance(kind.runner, TrainTest)
+        for dataset, protocol, variant, seed, backbone in itertools.product(
+                task.datasets, task.protocols, task.variants, task.seeds, backbones):
+            checkpoint = resolved[backbone.name]
+            cell = Cell(backbone=backbone, kind=task.kind, dataset=dataset, protocol=protocol,
+                        variant=tuple(sorted(variant.items())), seed=seed,
+                        data_root=_data_root(suite, dataset, toy_folders), checkpoint=checkpoint,
+                        checkpoint_sha256=_checkpoint_sha(checkpoint, sha_cache),
+                        cfg_options={**suite.cfg_options, **backbone.cfg_options, **task.cfg_options}
+                        if train_test else {},
+                        args=() if train_test else backbone.args + task.args)
+            cells.append(_with_config_hash(cell, repo_root))
     return cells
 
 
-def resolve_checkpoint(backbone: BackboneSpec, toy_folders: dict[str, Path], *, resolve_zoo: bool = True,
+def backbone_checkpoint(backbone: BackboneSpec, toy_folders: dict[str, Path], *, resolve_zoo: bool = True,
                        suite: SuiteSpec | None = None) -> str | None:
     """The checkpoint a backbone's cells load: a file path, a zoo name (not downloaded yet) or ``None``."""
     from mmssl_transfer.checkpoints import ZOO
@@ -128,27 +125,17 @@ def resolve_checkpoint(backbone: BackboneSpec, toy_folders: dict[str, Path], *, 
         from mmssl_transfer.toy.checkpoints import toy_checkpoint_path
         return str(toy_checkpoint_path(toy_folders['checkpoints'], backbone.method))
     if backbone.checkpoint in ZOO:
-        return str(zoo_checkpoint_file(backbone.checkpoint)) if resolve_zoo else backbone.checkpoint
+        if not resolve_zoo:
+            return backbone.checkpoint
+        from mmssl_transfer.checkpoints import CheckpointError, resolve_checkpoint
+        try:  # downloads the official file into the checkpoint cache on first use
+            return str(resolve_checkpoint(backbone.checkpoint))
+        except CheckpointError as exc:
+            raise SuiteError(f'{where}: {exc}') from None
     path = Path(_fill(backbone.checkpoint, toy_folders))
     if not path.is_file():
         raise SuiteError(f'{where}: checkpoint file {path} not found')
     return str(path)
-
-
-def zoo_checkpoint_file(method: str) -> Path:
-    """Local copy of a zoo checkpoint (downloaded into the torch hub cache on first use)."""
-    from mmssl_transfer.checkpoints import get_method
-    fetch = getattr(__import__('mmssl_transfer.checkpoints', fromlist=['download']), 'download', None)
-    if fetch is not None:
-        return Path(fetch(method))
-    import torch.hub
-    spec = get_method(method)
-    url = spec.urls[0] if isinstance(spec.urls, (list, tuple)) else spec.urls
-    target = Path(torch.hub.get_dir()) / 'checkpoints' / os.path.basename(url.split('?')[0])
-    if not target.is_file():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        torch.hub.download_url_to_file(url, str(target))
-    return target
 
 
 class Sha256Cache:
@@ -181,11 +168,11 @@ class Sha256Cache:
         return digest.hexdigest()
 
 
-def _checkpoint_sha(checkpoint: str | None, backbone: BackboneSpec, cache: Sha256Cache) -> str:
+def _checkpoint_sha(checkpoint: str | None, cache: Sha256Cache) -> str:
     if checkpoint is None:
         return ''
-    if not Path(checkpoint).is_file():  # a zoo name in a dry run
-        return f'zoo:{checkpoint}'
+    if not Path(checkpoint).is_file():  # a zoo name or a toy checkpoint not written yet (dry run)
+        return f'unresolved:{checkpoint}'
     return cache.get(checkpoint)
 
 

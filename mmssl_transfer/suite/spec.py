@@ -21,6 +21,7 @@ A suite file (shipped ones live in ``mmssl_transfer/suite/suites/``) looks like:
       - {kind: det, protocols: [frozen, finetune]}
       - {kind: linear, datasets: [aircraft, dtd]}
       - {kind: fewshot, datasets: [dtd], shots: [5, 20]}
+      - {kind: seg, backbones: [byol]}   # optional: only some backbones
 
 Every mistake is one :class:`SuiteError` whose message starts with the file and the offending entry.
 Relative paths are taken as they are (relative to the working directory, like OpenMMLab's ``data/``).
@@ -75,6 +76,7 @@ class TaskSpec:
     seeds: tuple[int, ...]
     cfg_options: dict[str, Any] = field(default_factory=dict)
     args: tuple[str, ...] = ()
+    backbones: tuple[str, ...] = ()  # empty: every backbone of the suite
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,10 @@ def parse_suite(data: Any, path: Path) -> SuiteSpec:
     if dupes:
         where.fail('backbones', f'backbone names must be unique; repeated: {dupes}')
     tasks = [_parse_task(t, where.at(f'tasks[{i}]')) for i, t in enumerate(where.require_list(data, 'tasks'))]
+    for i, task in enumerate(tasks):
+        unknown = [b for b in task.backbones if b not in names]
+        if unknown:
+            where.fail(f'tasks[{i}].backbones', f'{unknown} are not backbones of this suite ({names})')
     data_roots = where.mapping(data, 'data_roots')
     toy = where.mapping(data, 'toy_world')
     toy_kinds, toy_options = _parse_toy(toy, where.at('toy_world')) if toy else ((), {})
@@ -181,7 +187,7 @@ def _parse_task(entry: Any, where: '_Where') -> TaskSpec:
     if kind_name not in KINDS:
         where.fail('kind', f'unknown kind {kind_name!r}; known: {", ".join(KINDS)}')
     kind = KINDS[kind_name]
-    allowed = {'kind', 'datasets', 'protocols', 'seeds', 'cfg_options', 'args'} | set(kind.variant_keys)
+    allowed = {'kind', 'datasets', 'protocols', 'seeds', 'cfg_options', 'args', 'backbones'} | set(kind.variant_keys)
     unknown = set(entry) - allowed
     if unknown:
         where.fail('', f'unknown keys {sorted(unknown)} for kind {kind_name!r} (allowed: {sorted(allowed)})')
@@ -206,7 +212,8 @@ def _parse_task(entry: Any, where: '_Where') -> TaskSpec:
         variants = [dict(v, **{key: x}) for v in variants for x in values] if values else variants
     return TaskSpec(kind=kind_name, datasets=datasets, protocols=protocols, variants=tuple(variants),
                     seeds=tuple(seeds), cfg_options=where.mapping(entry, 'cfg_options'),
-                    args=tuple(str(a) for a in where.list_of(entry, 'args')))
+                    args=tuple(str(a) for a in where.list_of(entry, 'args')),
+                    backbones=tuple(str(b) for b in where.list_of(entry, 'backbones')))
 
 
 def _parse_toy(toy: dict[str, Any], where: '_Where') -> tuple[tuple[str, ...], dict[str, dict[str, Any]]]:

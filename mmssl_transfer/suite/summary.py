@@ -283,7 +283,7 @@ def print_summary(summary: Summary, console=None) -> None:
     for table in summary.tables:
         shown = display_frame(table, mark='rich')
         rich_table = Table(title=table.spec.title, title_justify='left')
-        rich_table.add_column('backbone')
+        rich_table.add_column('backbone', no_wrap=True, min_width=max(map(len, map(str, shown.index))))
         for col in shown.columns:
             rich_table.add_column(str(col), justify='right')
         for row, values in shown.iterrows():

@@ -68,7 +68,7 @@ def test_the_paper_transform_beats_raw_pearson_and_spearman_on_the_published_row
     raw = sum(round(stats.pearsonr(x, features[c])[0], 2) == stated[c] for c in features.columns)
     spearman = sum(round(stats.spearmanr(x, features[c])[0], 2) == stated[c] for c in features.columns)
     ours = corr.paper_feature_correlations()
-    assert sum(round(ours[c], 2) == stated[c] for c in ours.index) == 9 > raw == 5 > spearman
+    assert sum(round(ours[c], 2) == stated[c] for c in ours.index) == 9 > raw == 3 > spearman
 
 
 SCRATCH_N, SCRATCH_ACC = [100, 1000, 10000], [10.0, 30.0, 50.0]
