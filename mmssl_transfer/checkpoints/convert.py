@@ -109,7 +109,7 @@ def convert(src: str | Path | Mapping | LoadedCheckpoint, method: str = 'auto') 
     obj = loaded.obj
     ignored_top: list[str] = []
     if method == 'auto':
-        detection = detect_format(obj, filename=loaded.path.name if loaded.path else None,
+        detection = detect_format(obj, filename=str(loaded.path) if loaded.path else None,
                                   metadata=loaded.metadata)
         spec, layout = find_method(detection.method), find_method(detection.layout)
         detected_by, candidates = detection.detected_by, detection.candidates

@@ -103,7 +103,8 @@ def methods_named_by(filename: str | None) -> list[str]:
 
 def _common_prefixes(obj: Any, top: int = 6) -> list[tuple[str, int]]:
     """Most common two-component key prefixes of the largest tensor dict in ``obj`` (for error messages)."""
-    dicts = [obj] + ([v for v in obj.values() if isinstance(v, Mapping)] if isinstance(obj, Mapping) else [])
+    nested = [v for v in obj.values() if isinstance(v, Mapping)] if isinstance(obj, Mapping) else []
+    dicts = nested + [obj]  # on a tie prefer the nested state dict over the top-level container
     keys = max((list(d.keys()) for d in dicts if isinstance(d, Mapping)), key=len, default=[])
     counter = Counter('.'.join(str(k).split('.')[:2]) for k in keys)
     return counter.most_common(top)

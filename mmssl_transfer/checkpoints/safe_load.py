@@ -42,14 +42,15 @@ def _latin1_encode(text: str, encoding: str = 'latin1') -> bytes:
     return text.encode('latin1')
 
 
-#: Namedtuple-producing modules whose records we rebuild as plain namedtuples (BYOL state, its optimiser state).
-_RECORD_MODULE_PREFIXES = ('byol.', 'optax.')
+#: Modules whose namedtuple records (BYOL's experiment state, its optimiser state from byol/optax/optix) are
+#: rebuilt as plain namedtuples; a namedtuple is data only, but we still admit just these origins.
+_RECORD_MODULE_PREFIXES = ('byol.', 'optax.', 'jax.experimental.optix', 'jax.example_libraries.')
 
 
 def _plain_namedtuple(name: str, fields: Any, module: str, *_unused: Any) -> type:
     """Stand-in for dill's ``_create_namedtuple``: a plain namedtuple type, without importing ``module``."""
     if not (isinstance(module, str) and module.startswith(_RECORD_MODULE_PREFIXES)):
-        raise pickle.UnpicklingError(f'refused namedtuple {module}.{name}: only byol/optax records are admitted')
+        raise pickle.UnpicklingError(f'refused namedtuple {module}.{name}: only byol/optax/optix records are admitted')
     fields = tuple(fields)
     for ident in (name, *fields):
         if not (isinstance(ident, str) and ident.isidentifier() and not keyword.iskeyword(ident)):

@@ -1,0 +1,125 @@
+"""download()/resolve_checkpoint() against a local HTTP server on 127.0.0.1: checksum, resume, cache, zoo names."""
+import dataclasses
+import hashlib
+import http.server
+import threading
+
+import pytest
+
+from mmssl_transfer.checkpoints import ZOO, CheckpointError, DownloadError, convert, default_cache_dir, download
+from mmssl_transfer.checkpoints import resolve_checkpoint
+from mmssl_transfer.toy.checkpoints import toy_checkpoint_path
+
+
+class FileServer:
+    """Serves ``files`` (name -> bytes) with optional HTTP Range support and records the Range headers seen."""
+
+    def __init__(self, files, honour_range=True):
+        self.files, self.honour_range, self.ranges = files, honour_range, []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - http.server API
+                data = server.files.get(self.path.split('?')[0].lstrip('/'))
+                if data is None:
+                    self.send_error(404)
+                    return
+                requested = self.headers.get('Range')
+                server.ranges.append(requested)
+                start = int(requested[len('bytes='):].split('-')[0]) if requested and server.honour_range else 0
+                if start >= len(data) and requested and server.honour_range:
+                    self.send_error(416)
+                    return
+                self.send_response(206 if start else 200)
+                self.send_header('Content-Length', str(len(data) - start))
+                self.end_headers()
+                self.wfile.write(data[start:])
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def url(self, name):
+        return f'http://127.0.0.1:{self.httpd.server_address[1]}/{name}'
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def payload(toy_checkpoints):
+    return toy_checkpoint_path(toy_checkpoints, 'swav').read_bytes()
+
+
+def test_download_with_matching_sha256_lands_in_the_cache_and_is_reused(payload, tmp_path):
+    digest = hashlib.sha256(payload).hexdigest()
+    with FileServer({'swav.pth.tar': payload}) as server:
+        path = download(server.url('swav.pth.tar'), tmp_path, sha256=digest, progress=False)
+        assert path == tmp_path / 'swav.pth.tar' and path.read_bytes() == payload
+        assert not (tmp_path / 'swav.pth.tar.partial').exists()
+        assert download(server.url('swav.pth.tar'), tmp_path, sha256=digest, progress=False) == path
+        assert len(server.ranges) == 1  # the second call was served from the cache
+    assert convert(path).report.method == 'swav'
+
+
+def test_sha256_mismatch_names_url_file_and_both_digests_and_removes_the_file(payload, tmp_path):
+    wrong = '0' * 64
+    with FileServer({'swav.pth.tar': payload}) as server:
+        with pytest.raises(DownloadError) as info:
+            download(server.url('swav.pth.tar'), tmp_path, sha256=wrong, progress=False)
+    message = str(info.value)
+    assert server.url('swav.pth.tar') in message and str(tmp_path / 'swav.pth.tar') in message
+    assert f'expected {wrong}' in message and hashlib.sha256(payload).hexdigest() in message
+    assert 'removed' in message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_partial_download_resumes_with_an_http_range_request(payload, tmp_path):
+    half = len(payload) // 2
+    (tmp_path / 'swav.pth.tar.partial').write_bytes(payload[:half])
+    with FileServer({'swav.pth.tar': payload}) as server:
+        path = download(server.url('swav.pth.tar'), tmp_path, sha256=hashlib.sha256(payload).hexdigest(),
+                        progress=False)
+    assert server.ranges == [f'bytes={half}-']
+    assert path.read_bytes() == payload
+
+
+def test_server_without_range_support_restarts_from_scratch(payload, tmp_path):
+    (tmp_path / 'swav.pth.tar.partial').write_bytes(b'garbage that must not stay')
+    with FileServer({'swav.pth.tar': payload}, honour_range=False) as server:
+        path = download(server.url('swav.pth.tar'), tmp_path, progress=False)
+    assert path.read_bytes() == payload
+
+
+def test_http_error_names_the_url(tmp_path):
+    with FileServer({}) as server:
+        with pytest.raises(DownloadError, match=r'http://127\.0\.0\.1:\d+/missing\.pth: download failed \(HTTP 404'):
+            download(server.url('missing.pth'), tmp_path, progress=False)
+
+
+def test_resolve_checkpoint_downloads_a_zoo_name_into_mmssl_cache(payload, tmp_path, monkeypatch):
+    monkeypatch.setenv('MMSSL_CACHE', str(tmp_path / 'cache'))
+    assert default_cache_dir() == tmp_path / 'cache' / 'checkpoints'
+    with FileServer({'swav_800ep_pretrain.pth.tar': payload}) as server:
+        monkeypatch.setitem(ZOO, 'swav', dataclasses.replace(
+            ZOO['swav'], urls=(server.url('swav_800ep_pretrain.pth.tar'),),
+            sha256=hashlib.sha256(payload).hexdigest()))
+        path = resolve_checkpoint('SwAV', progress=False)
+    assert path == tmp_path / 'cache' / 'checkpoints' / 'swav_800ep_pretrain.pth.tar'
+    assert convert(path).report.method == 'swav'  # the official file name picks the method
+
+
+def test_resolve_checkpoint_passes_existing_files_and_explains_the_rest(toy_checkpoints):
+    path = toy_checkpoint_path(toy_checkpoints, 'dino')
+    assert resolve_checkpoint(path) == path
+    with pytest.raises(CheckpointError, match='no such file, and not a zoo method name'):
+        resolve_checkpoint('/nowhere/model.pth')
+    with pytest.raises(CheckpointError, match='TensorFlow checkpoint; .*SimCLRv2-Pytorch'):
+        resolve_checkpoint('simclr-v2')
