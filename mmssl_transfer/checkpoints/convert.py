@@ -19,7 +19,8 @@ from typing import Any, Mapping
 import torch
 
 from .errors import CheckpointError
-from .formats import METADATA_METHOD_KEY, TORCHVISION_LAYOUT, describe_layout, detect_format, layout_matches, source_tensors
+from .formats import (METADATA_METHOD_KEY, TORCHVISION_LAYOUT, describe_layout, detect_format, layout_matches,
+                      source_tensors)
 from .keymaps import KEY_MAPS, to_tensor
 from .resnet_layout import is_batch_counter, resnet50_shapes
 from .safe_load import LoadedCheckpoint, load_checkpoint

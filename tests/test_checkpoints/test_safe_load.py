@@ -1,6 +1,5 @@
 """Untrusted files run no code: restricted unpickler for the BYOL pickle, weights_only for .pth files."""
 import collections
-import io
 import os
 import pickle
 
