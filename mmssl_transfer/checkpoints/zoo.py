@@ -52,6 +52,9 @@ class MethodSpec:
         how_to_get: One line for users when ``direct_download`` is False.
         sha256: Known checksum of the official file, if recorded.
         aliases: Extra names accepted by :func:`get_method`.
+        tf_same_padding: Trained in TensorFlow/JAX, whose stride-2 convolutions pad SAME asymmetrically (one
+            pixel more at the bottom/right). The paper ignored this (symmetric PyTorch padding); a backbone may
+            offer it as an option, off by default.
     """
 
     name: str
@@ -73,6 +76,7 @@ class MethodSpec:
     how_to_get: str = ''
     sha256: str | None = None
     aliases: tuple[str, ...] = field(default=())
+    tf_same_padding: bool = False
 
     def __post_init__(self) -> None:
         assert self.family in FAMILIES, self.family
@@ -120,6 +124,7 @@ _SPECS = (
     MethodSpec('simclrv1', 'SimCLR-v1', 'contrastive', 69.3,
                ('https://storage.cloud.google.com/simclr-gcs/checkpoints/ResNet50_1x.zip',),
                'ResNet50_1x.pth', 'state_dict', '', ('fc.',), normalization='unit', direct_download=False,
+               tf_same_padding=True,
                how_to_get='download the TensorFlow ResNet50_1x checkpoint and convert it with '
                'tonylins/simclr-converter, then pass the .pth file'),
     MethodSpec('mocov2', 'MoCo-v2', 'contrastive', 71.1, (f'{_MOCO}/moco_v2_800ep/moco_v2_800ep_pretrain.pth.tar',),
@@ -129,7 +134,7 @@ _SPECS = (
                ('https://console.cloud.google.com/storage/browser/simclr-checkpoints/simclrv2/pretrained/r50_1x_sk0',
                 'https://storage.googleapis.com/simclr-checkpoints/simclrv2/pretrained/r50_1x_sk0/'),
                'r50_1x_sk0.pth', 'resnet', '', ('fc.',), key_map='simclrv2', normalization='unit',
-               direct_download=False,
+               direct_download=False, tf_same_padding=True,
                how_to_get='download the TensorFlow r50_1x_sk0 checkpoint and convert it with '
                'Separius/SimCLRv2-Pytorch (convert.py), then pass the .pth file'),
     MethodSpec('selav2', 'SeLa-v2', 'clustering', 71.8, (f'{_FAIR_CLUSTER}/selav2_400ep_pretrain.pth.tar',),
@@ -141,7 +146,7 @@ _SPECS = (
     MethodSpec('byol', 'BYOL', 'other', 74.3,
                ('https://storage.googleapis.com/deepmind-byol/checkpoints/pretrain_res50x1.pkl',),
                'pretrain_res50x1.pkl', 'experiment_state', '', ('projector', 'predictor', 'classifier'),
-               key_map='byol_haiku'),
+               key_map='byol_haiku', tf_same_padding=True),
     MethodSpec('deepclusterv2', 'DeepCluster-v2', 'clustering', 75.2,
                (f'{_FAIR_CLUSTER}/deepclusterv2_800ep_pretrain.pth.tar',),
                'deepclusterv2_800ep_pretrain.pth.tar', None, 'module.', _SWAV_HEADS,

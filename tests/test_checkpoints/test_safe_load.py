@@ -114,3 +114,11 @@ def test_namedtuples_from_foreign_modules_are_refused():
                b'aX\x02\x00\x00\x00os\x87R.')
     with pytest.raises(pickle.UnpicklingError, match='only byol/optax/optix records'):
         load_bytes_as_pickle(payload)
+
+
+def test_arrays_pickled_by_numpy_1_load_without_importing_numpy_core():
+    data = pickle.dumps({'w': np.arange(6, dtype=np.float32).reshape(2, 3)}, protocol=2)
+    legacy = data.replace(b'cnumpy._core.multiarray\n', b'cnumpy.core.multiarray\n')
+    assert legacy != data
+    loaded = load_bytes_as_pickle(legacy)
+    assert loaded['w'].dtype == np.float32 and loaded['w'].tolist() == [[0, 1, 2], [3, 4, 5]]

@@ -62,3 +62,7 @@ def test_layout_of_toy_width_scales_every_stage():
     assert shapes['layer4.2.conv3.weight'] == (256, 64, 1, 1)
     assert shapes['layer2.0.downsample.0.weight'] == (64, 32, 1, 1)
     assert len(shapes) == 318
+
+
+def test_tensorflow_and_jax_trained_methods_are_flagged_for_same_padding():
+    assert [m for m, s in ZOO.items() if s.tf_same_padding] == ['simclrv1', 'simclrv2', 'byol']
