@@ -34,7 +34,8 @@ BACKBONE_TEMPLATE = '''\
 # {paper_name} ({family}); ImageNet linear top-1 {top1}.
 # Official release: {urls}
 # `checkpoint` is a zoo name (downloaded to the cache on first use) or the path of the original file;
-# override with --cfg-options model.backbone.checkpoint=PATH. Input normalisation: {norm}.
+# override with --cfg-options model.backbone.checkpoint=PATH.
+# Input normalisation: {norm}.
 ssl_backbone = dict(method='{name}', checkpoint='{name}')
 ssl_preprocessor = dict(mean={mean}, std={std})
 '''

@@ -101,7 +101,7 @@ else
   fi
   "${PIP[@]}" install -q --no-deps --force-reinstall "$WHEEL"
   # mmcv's own runtime requirements (without letting pip touch the compiled mmcv)
-  "${PIP[@]}" install -q addict mmengine==0.10.7 "numpy<2.3" opencv-python packaging pillow pyyaml yapf
+  "${PIP[@]}" install -q addict mmengine==0.10.7 "numpy<2.3" "opencv-python<5" packaging pillow pyyaml yapf
   mmcv_ok || { echo "install.sh: mmcv.ops (nms, roi_align) does not run after the build: see the log above" >&2; exit 1; }
 fi
 

@@ -1,0 +1,7 @@
+# DINO (other); ImageNet linear top-1 75.3.
+# Official release: https://dl.fbaipublicfiles.com/dino/dino_resnet50_pretrain/dino_resnet50_pretrain.pth
+# `checkpoint` is a zoo name (downloaded to the cache on first use) or the path of the original file;
+# override with --cfg-options model.backbone.checkpoint=PATH.
+# Input normalisation: ImageNet mean/std.
+ssl_backbone = dict(method='dino', checkpoint='dino')
+ssl_preprocessor = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375])
