@@ -2,9 +2,12 @@
 
 Configs load this with ``custom_imports = dict(imports=['mmssl_transfer.models'], allow_failed_imports=False)``.
 """
+from mmssl_transfer import compat
+
 from .backbones import SSLResNet
 from .registration import register_in_hosts
 
+compat.apply()
 register_in_hosts(SSLResNet)
 
 __all__ = ['SSLResNet', 'register_in_hosts']

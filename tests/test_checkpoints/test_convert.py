@@ -88,7 +88,7 @@ def test_converted_file_is_clean_and_converts_again_to_the_same_weights(toy_chec
 
 
 def test_plain_torchvision_state_dict_object_converts_as_supervised():
-    torchvision = pytest.importorskip('torchvision')
+    import torchvision
     state = torchvision.models.resnet50().state_dict()
     conversion = convert(state)
     assert conversion.report.method == 'supervised' and conversion.report.base_channels == 64
@@ -120,7 +120,7 @@ def test_extra_blocks_under_the_backbone_prefix_are_unexpected(toy_checkpoints):
 
 
 def test_full_width_checkpoints_have_real_resnet50_shapes_and_load_into_torchvision(tmp_path):
-    torchvision = pytest.importorskip('torchvision')
+    import torchvision
     folder = make_toy_checkpoints(tmp_path, seed=3, base_channels=64, methods=['mocov2', 'byol'])
     model = torchvision.models.resnet50()
     del model.fc
