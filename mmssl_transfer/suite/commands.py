@@ -83,6 +83,7 @@ def _template_values(ctx: RunContext, cell: Cell) -> dict[str, Any]:
             'checkpoint': cell.checkpoint if cell.checkpoint is not None else 'none', 'dataset': cell.dataset,
             'data_root': cell.data_root, 'protocol': cell.protocol, 'seed': cell.seed,
             'work_dir': str(work_dir(ctx, cell)), 'result': str(result_path(ctx, cell)), 'gpus': ctx.gpus,
+            'cache_dir': str(ctx.out_dir / 'feature_cache'),
             **dict(cell.variant)}
 
 
@@ -139,6 +140,7 @@ def _train_test_steps(ctx: RunContext, cell: Cell, runner: TrainTest, resume: bo
 def _probe_steps(ctx: RunContext, cell: Cell, runner: Probe, resume: bool) -> list[Step]:
     values = _template_values(ctx, cell)
     args = [a.format(**values) for a in runner.args]
+    args += [a.format(**values) for a in (runner.checkpoint_args if cell.checkpoint else runner.scratch_args)]
     for key, extra in runner.variant_args.items():
         if key in values:
             args += [a.format(**values) for a in extra]

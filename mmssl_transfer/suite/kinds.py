@@ -9,7 +9,8 @@ A cell is one ordinary run of the project's tools. Two shapes cover every task:
   named by ``--out``.
 
 Arguments are templates filled per cell from: ``{python}``, ``{tools}``, ``{method}``, ``{checkpoint}``,
-``{dataset}``, ``{data_root}``, ``{protocol}``, ``{seed}``, ``{work_dir}``, ``{result}``, ``{gpus}`` and the
+``{dataset}``, ``{data_root}``, ``{protocol}``, ``{seed}``, ``{work_dir}``, ``{result}``, ``{gpus}``,
+``{cache_dir}`` (the suite's feature cache) and the
 kind's variant keys (``{shots}``...). Adding a task is one entry in :data:`KINDS`.
 """
 from __future__ import annotations
@@ -47,13 +48,21 @@ class TrainTest:
 
 @dataclass(frozen=True)
 class Probe:
-    """Run one probe tool that writes the result JSON given by ``{result}``."""
+    """Run one probe tool that writes the result JSON given by ``{result}``.
+
+    Attributes:
+        tool: File name in ``tools/``.
+        args: Argument templates given to every cell.
+        checkpoint_args / scratch_args: How the tool is told the backbone checkpoint, or random initialisation.
+        variant_args: Arguments added only when the cell's variant has the key (e.g. ``--labels-per-class``).
+        distributed: The tool takes ``--launcher``; with ``--gpus N`` it runs under torchrun.
+    """
 
     tool: str
     args: tuple[str, ...]
-    #: Arguments added only when the cell's variant has the key (e.g. ``--labels-per-class``).
+    checkpoint_args: tuple[str, ...] = ('--checkpoint', '{checkpoint}')
+    scratch_args: tuple[str, ...] = ('--from-scratch',)
     variant_args: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    #: Launcher-aware tools accept ``--launcher``; with ``--gpus N`` they run under torchrun.
     distributed: bool = True
 
 
@@ -79,8 +88,10 @@ class CellKind:
     variant_keys: dict[str, list[Any]] = field(default_factory=dict)
 
 
-_PROBE_ARGS = ('--checkpoint', '{checkpoint}', '--method', '{method}', '--dataset', '{dataset}',
-               '--data-root', '{data_root}', '--seed', '{seed}', '--work-dir', '{work_dir}', '--out', '{result}')
+_PROBE_ARGS = ('--method', '{method}', '--dataset', '{dataset}', '--data-root', '{data_root}', '--seed', '{seed}',
+               '--work-dir', '{work_dir}', '--out', '{result}')
+#: Feature-based probes share one feature cache per suite output folder.
+_FEATURE_ARGS = _PROBE_ARGS + ('--cache-dir', '{cache_dir}')
 
 KINDS: dict[str, CellKind] = {
     'det': CellKind(
@@ -94,7 +105,7 @@ KINDS: dict[str, CellKind] = {
         runner=TrainTest(config='configs/normals/{method}_pspnet_nyuv2.py')),
     'linear': CellKind(
         task='linear', datasets=MANY_SHOT, default_datasets=MANY_SHOT, protocols=('linear',),
-        runner=Probe(tool='linear_probe.py', args=_PROBE_ARGS)),
+        runner=Probe(tool='linear_probe.py', args=_FEATURE_ARGS)),
     'finetune': CellKind(
         task='finetune', datasets=MANY_SHOT, default_datasets=MANY_SHOT, protocols=('finetune',),
         variant_keys={'labels_per_class': []},
@@ -103,6 +114,6 @@ KINDS: dict[str, CellKind] = {
     'fewshot': CellKind(
         task='fewshot', datasets=FEW_SHOT + CDFSL, default_datasets=FEW_SHOT + CDFSL, protocols=('prototypical',),
         protocol_label='{ways}way-{shots}shot', variant_keys={'ways': [5], 'shots': [5, 20, 50]},
-        runner=Probe(tool='fewshot.py', args=_PROBE_ARGS,
+        runner=Probe(tool='fewshot.py', args=_FEATURE_ARGS,
                      variant_args={'ways': ('--ways', '{ways}'), 'shots': ('--shots', '{shots}')})),
 }

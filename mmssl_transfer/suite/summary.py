@@ -125,7 +125,7 @@ def paper_results() -> list[TransferResult]:
             results.append(TransferResult(
                 task=task, dataset='mean', protocol=task, method=method, checkpoint_sha256='',
                 metrics={'ece': features.at[method, f'{prefix} unscaled'],
-                         'ece_scaled': features.at[method, f'{prefix} scaled']},
+                         'ece_temperature_scaled': features.at[method, f'{prefix} scaled']},
                 primary_metric='ece', extra={'source': 'paper:feature_properties.csv'}, config='paper'))
     return results
 

@@ -97,9 +97,9 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec(name='calibration', title='Calibration: mean ECE (%) over datasets, before/after temperature scaling',
               group='calibration', reference='feature_properties.csv', columns=(
                   Column('Lin unscaled', 'linear', None, metric='ece', lower_is_better=True),
-                  Column('Lin scaled', 'linear', None, metric='ece_scaled', lower_is_better=True),
+                  Column('Lin scaled', 'linear', None, metric='ece_temperature_scaled', lower_is_better=True),
                   Column('FT unscaled', 'finetune', None, metric='ece', lower_is_better=True),
-                  Column('FT scaled', 'finetune', None, metric='ece_scaled', lower_is_better=True))),
+                  Column('FT scaled', 'finetune', None, metric='ece_temperature_scaled', lower_is_better=True))),
 )
 TABLES_BY_NAME = {t.name: t for t in TABLES}
 

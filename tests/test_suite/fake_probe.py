@@ -5,18 +5,25 @@ input; FAKE_PROBE_SLEEP (seconds) makes it slow enough to be killed mid-cell.
 """
 import argparse
 import hashlib
+import importlib.util
 import os
 import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from mmssl_transfer.results import TransferResult, write_result  # noqa: E402
+# the result module alone, by path: importing the package would pull in torch and mmengine for nothing
+_spec = importlib.util.spec_from_file_location(
+    'transfer_results', Path(__file__).resolve().parents[2] / 'mmssl_transfer' / 'results.py')
+_results = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = _results
+_spec.loader.exec_module(_results)
+TransferResult, write_result = _results.TransferResult, _results.write_result
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    for name in ('checkpoint', 'method', 'dataset', 'data-root', 'seed', 'work-dir', 'out', 'shots', 'ways'):
+    for name in ('checkpoint', 'method', 'dataset', 'data-root', 'seed', 'work-dir', 'out', 'shots', 'ways',
+                 'cache-dir'):
         parser.add_argument(f'--{name}')
     args = parser.parse_args()
     time.sleep(float(os.environ.get('FAKE_PROBE_SLEEP', '0')))

@@ -4,7 +4,7 @@ from pathlib import Path
 from mmssl_transfer.suite import expand, load_suite
 from mmssl_transfer.suite.commands import RunContext, build_steps
 
-from conftest import write_suite
+from tests.test_suite.suite_helpers import write_suite
 
 
 def _cells(tmp_path, checkpoint, **task):

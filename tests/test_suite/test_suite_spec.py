@@ -3,7 +3,7 @@ import pytest
 
 from mmssl_transfer.suite import KINDS, SuiteError, expand, load_suite, shipped_suites
 
-from conftest import write_suite
+from tests.test_suite.suite_helpers import write_suite
 
 
 def test_shipped_suites_are_package_data():
@@ -64,3 +64,20 @@ def test_a_missing_checkpoint_file_is_named_when_the_matrix_is_built(tmp_path):
                                   'tasks': [{'kind': 'linear', 'datasets': ['dtd']}]})
     with pytest.raises(SuiteError, match=r"backbone 'mine': checkpoint file no/such.pth not found"):
         expand(load_suite(path))
+
+
+def test_demo_suite_runs_every_task_family_on_toy_checkpoints_of_three_methods(tmp_path):
+    spec = load_suite('demo')
+    assert spec.is_toy and set(spec.toy_kinds) == {'checkpoints', 'voc', 'ade20k', 'nyuv2', 'classification'}
+    toy_methods = {b.method for b in spec.backbones if b.checkpoint == 'toy'}
+    assert len(toy_methods) >= 3
+    cells = expand(spec, {kind: tmp_path / kind for kind in spec.toy_kinds}, resolve_zoo=False)
+    assert {(c.kind, c.protocol) for c in cells} >= {('det', 'frozen'), ('det', 'finetune'), ('seg', 'finetune'),
+                                                     ('normals', 'frozen'), ('linear', 'linear'),
+                                                     ('finetune', 'finetune'), ('fewshot', 'prototypical')}
+    assert cells[0].data_root == str(tmp_path / 'voc')
+    assert any(c.checkpoint is None and dict(c.variant).get('labels_per_class') for c in cells)  # scratch curve
+
+
+def test_quick_suite_loads():
+    assert len(expand(load_suite('quick'), resolve_zoo=False)) == 4 * (4 + 2 * 2 + 1)

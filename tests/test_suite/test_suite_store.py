@@ -10,7 +10,7 @@ from mmssl_transfer.suite.commands import RunContext, result_path
 from mmssl_transfer.suite.runner import SuiteRunner
 from mmssl_transfer.suite.store import DONE, FAILED, INTERRUPTED, ResultStore, StoreError
 
-from conftest import fake_suite
+from tests.test_suite.suite_helpers import fake_suite
 
 import pytest
 
@@ -27,7 +27,7 @@ def test_a_failing_cell_is_recorded_and_the_other_cells_still_finish(tmp_path, f
     runner = _runner(suite, tmp_path / 'out')
     report = runner.run()
     states = report.counts
-    assert states == {DONE: 4, FAILED: 4}  # 2 backbones x 2 shots on dtd finish; every eurosat cell fails
+    assert states == {DONE: 2, FAILED: 2}  # both backbones finish on dtd; every eurosat cell fails
     assert not report.ok
     failure = runner.store.failures()[0]
     assert 'exited with code 2' in failure['error'] and 'dataset folder not found' in failure['error']
