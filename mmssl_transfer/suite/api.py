@@ -8,7 +8,7 @@ from rich.console import Console
 from .commands import LAUNCHERS, RunContext
 from .runner import SuiteRunner
 from .spec import load_suite
-from .summary import PAPER, load_failures, load_results, print_summary, summarize
+from .summary import PAPER, load_failures, load_results, load_suite_info, print_summary, summarize
 from .toyworld import TOY_NOTICE
 
 
@@ -56,6 +56,6 @@ def summarize_results(results: str | Path, out: str | Path, compare: str | None 
     loaded = load_results(results)
     summary = summarize(loaded, source=str(results), compare=compare, n_boot=n_boot,
                         failures=load_failures(results))
-    summary.toy = summary.toy or toy
+    summary.toy = toy or bool(load_suite_info(results).get('toy'))
     print_summary(summary, console)
     return write_summary(summary, out)

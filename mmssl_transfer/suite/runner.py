@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from mmssl_transfer.results import ResultError, read_result
+from mmssl_transfer.results import ResultError, read_result, write_json_atomic
 
 from .commands import RunContext, build_steps, cell_dir, result_path
 from .matrix import Cell, Sha256Cache, expand
@@ -32,6 +32,8 @@ from .store import DONE, FAILED, INTERRUPTED, PENDING, ResultStore
 from .toyworld import make_toy_world
 
 LOG_TAIL_LINES = 15
+#: What the last run of a store was (suite name, file, toy or not), read by the summary.
+SUITE_INFO = 'suite.json'
 
 
 @dataclass
@@ -109,6 +111,9 @@ class SuiteRunner:
         start = time.monotonic()
         try:
             cells = self.plan()
+            write_json_atomic(self.ctx.out_dir / SUITE_INFO, {
+                'name': self.suite.name, 'file': str(self.suite.path), 'toy': self.suite.is_toy,
+                'cells': len(cells), 'gpus': self.ctx.gpus, 'launcher': self.ctx.launcher})
             report = RunReport(cells=cells)
             todo = [c for c in cells if self._should_run(self.store.state(c))]
             skipped = len(cells) - len(todo)

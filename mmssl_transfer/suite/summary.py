@@ -84,6 +84,17 @@ def load_results(source: str | Path) -> list[TransferResult]:
     return results
 
 
+def load_suite_info(source: str | Path) -> dict:
+    """What run_suite.py recorded about the suite of a store (empty for other sources)."""
+    path = Path(source) / 'suite.json'
+    if str(source) == PAPER or not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding='utf-8'))
+    except json.JSONDecodeError:
+        return {}
+
+
 def load_failures(source: str | Path) -> list[dict]:
     folder = Path(source) / 'failed'
     if str(source) == PAPER or not folder.is_dir():
@@ -150,7 +161,6 @@ def summarize(results: list[TransferResult], source: str = '', compare: str | No
         tables.append(table)
     return Summary(source=source, tables=tables, rankings=_rankings(tables), imagenet=imagenet,
                    utility=utility_from_results(results), feature_correlations=feature_correlation_check(),
-                   toy=any(r.extra.get('toy') for r in results) or 'toy' in str(source).lower(),
                    failures=list(failures))
 
 

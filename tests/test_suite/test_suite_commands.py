@@ -69,3 +69,16 @@ def test_probe_cells_call_their_tool_and_go_through_torchrun_with_gpus(tmp_path,
     step, = build_steps(RunContext(out_dir=tmp_path, gpus=2), cell)
     assert step.argv[1:4] == ['-m', 'torch.distributed.run', '--nproc_per_node=2']
     assert step.argv[-2:] == ['--launcher', 'pytorch']
+
+
+def test_dry_run_lists_cells_and_commands_and_runs_nothing(tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from mmssl_transfer.suite import run_suite
+    console = Console(file=io.StringIO(), width=300)
+    assert run_suite('quick', tmp_path / 'out', dry_run=True, console=console) == 0
+    text = console.file.getvalue()
+    assert 'suite quick: 36 cells (dry run)' in text and 'linear_probe.py' in text and 'dist_' not in text
+    assert not (tmp_path / 'out' / 'results').exists()
