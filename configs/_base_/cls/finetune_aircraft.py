@@ -1,0 +1,11 @@
+# Many-shot finetune on FGVC-Aircraft (100 variants), official train/val/test.
+_base_ = ['./finetune_common.py']
+
+data_root = 'data/fgvc-aircraft-2013b'
+model = dict(head=dict(num_classes=100))
+train_dataloader = dict(dataset=dict(type='TransferAircraft', data_root=data_root))
+val_dataloader = dict(dataset=dict(type='TransferAircraft', data_root=data_root))
+test_dataloader = dict(dataset=dict(type='TransferAircraft', data_root=data_root))
+val_evaluator = dict(metric='mean_per_class')
+test_evaluator = dict(metric='mean_per_class', calibration=True)
+transfer_task = dict(task='finetune', dataset='aircraft', protocol='finetune', primary_metric='mean_per_class')

@@ -1,0 +1,22 @@
+# Many-shot finetune on CIFAR-10 (python batches, images in memory); val = seeded 20% of train.
+_base_ = ['./finetune_common.py']
+
+data_root = 'data/cifar10'
+model = dict(head=dict(num_classes=10))
+# images are decoded in memory: no LoadImageFromFile
+train_pipeline = [
+    dict(type='RandomResizedCrop', scale=224, backend='pillow', interpolation='bicubic'),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackInputs'),
+]
+test_pipeline = [
+    dict(type='ResizeEdge', scale=224, edge='short', backend='pillow', interpolation='bicubic'),
+    dict(type='CenterCrop', crop_size=224),
+    dict(type='PackInputs'),
+]
+train_dataloader = dict(dataset=dict(type='TransferCIFAR10', data_root=data_root, pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(type='TransferCIFAR10', data_root=data_root, pipeline=test_pipeline))
+test_dataloader = dict(dataset=dict(type='TransferCIFAR10', data_root=data_root, pipeline=test_pipeline))
+val_evaluator = dict(metric='top1')
+test_evaluator = dict(metric='top1', calibration=True)
+transfer_task = dict(task='finetune', dataset='cifar10', protocol='finetune', primary_metric='top1')

@@ -1,0 +1,37 @@
+# Dataloaders of the many-shot finetune protocol: train on `train` (RandomResizedCrop 224 bicubic + flip;
+# the sweep also tries resize 224 + centre crop), validate on `val`, test on `test` (resize 224 + centre crop).
+# finetune_<dataset>.py fills in the dataset type, root, number of classes and metric.
+_base_ = ['./resnet50_ssl_linear.py', './finetune_sgd_5000it.py', './cls_runtime.py']
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='RandomResizedCrop', scale=224, backend='pillow', interpolation='bicubic'),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='ResizeEdge', scale=224, edge='short', backend='pillow', interpolation='bicubic'),
+    dict(type='CenterCrop', crop_size=224),
+    dict(type='PackInputs'),
+]
+train_dataloader = dict(
+    batch_size=64,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(type=None, data_root=None, split='train', pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=64,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type=None, data_root=None, split='val', pipeline=test_pipeline))
+test_dataloader = dict(
+    batch_size=64,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type=None, data_root=None, split='test', pipeline=test_pipeline))
+val_evaluator = dict(type='TransferClsMetric', metric='top1')
+test_evaluator = dict(type='TransferClsMetric', metric='top1', calibration=True)

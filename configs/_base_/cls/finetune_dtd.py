@@ -1,0 +1,11 @@
+# Many-shot finetune on DTD (47 textures), official split 1 train/val/test.
+_base_ = ['./finetune_common.py']
+
+data_root = 'data/dtd'
+model = dict(head=dict(num_classes=47))
+train_dataloader = dict(dataset=dict(type='TransferDTD', data_root=data_root))
+val_dataloader = dict(dataset=dict(type='TransferDTD', data_root=data_root))
+test_dataloader = dict(dataset=dict(type='TransferDTD', data_root=data_root))
+val_evaluator = dict(metric='top1')
+test_evaluator = dict(metric='top1', calibration=True)
+transfer_task = dict(task='finetune', dataset='dtd', protocol='finetune', primary_metric='top1')

@@ -1,0 +1,11 @@
+# Many-shot finetune on Flowers-102, official train/val/test.
+_base_ = ['./finetune_common.py']
+
+data_root = 'data/flowers102'
+model = dict(head=dict(num_classes=102))
+train_dataloader = dict(dataset=dict(type='TransferFlowers102', data_root=data_root))
+val_dataloader = dict(dataset=dict(type='TransferFlowers102', data_root=data_root))
+test_dataloader = dict(dataset=dict(type='TransferFlowers102', data_root=data_root))
+val_evaluator = dict(metric='mean_per_class')
+test_evaluator = dict(metric='mean_per_class', calibration=True)
+transfer_task = dict(task='finetune', dataset='flowers', protocol='finetune', primary_metric='mean_per_class')

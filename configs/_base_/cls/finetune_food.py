@@ -1,0 +1,11 @@
+# Many-shot finetune on Food-101, official train/test; val = seeded 20% of train.
+_base_ = ['./finetune_common.py']
+
+data_root = 'data/food-101'
+model = dict(head=dict(num_classes=101))
+train_dataloader = dict(dataset=dict(type='TransferFood101', data_root=data_root))
+val_dataloader = dict(dataset=dict(type='TransferFood101', data_root=data_root))
+test_dataloader = dict(dataset=dict(type='TransferFood101', data_root=data_root))
+val_evaluator = dict(metric='top1')
+test_evaluator = dict(metric='top1', calibration=True)
+transfer_task = dict(task='finetune', dataset='food', protocol='finetune', primary_metric='top1')

@@ -1,0 +1,11 @@
+# Many-shot finetune on Oxford-IIIT Pets (37), official trainval/test; val = seeded 20% of trainval.
+_base_ = ['./finetune_common.py']
+
+data_root = 'data/oxford-iiit-pet'
+model = dict(head=dict(num_classes=37))
+train_dataloader = dict(dataset=dict(type='TransferPets', data_root=data_root))
+val_dataloader = dict(dataset=dict(type='TransferPets', data_root=data_root))
+test_dataloader = dict(dataset=dict(type='TransferPets', data_root=data_root))
+val_evaluator = dict(metric='mean_per_class')
+test_evaluator = dict(metric='mean_per_class', calibration=True)
+transfer_task = dict(task='finetune', dataset='pets', protocol='finetune', primary_metric='mean_per_class')

@@ -1,0 +1,12 @@
+# Many-shot finetune on VOC2007 multi-label (difficult = negative), official train/val/test, 11-point mAP.
+_base_ = ['./finetune_common.py']
+
+data_root = 'data/VOCdevkit/VOC2007'
+model = dict(head=dict(_delete_=True, type='MultiLabelLinearClsHead', num_classes=20, in_channels=2048,
+                      loss=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0)))
+train_dataloader = dict(dataset=dict(type='TransferVOC2007', data_root=data_root))
+val_dataloader = dict(dataset=dict(type='TransferVOC2007', data_root=data_root))
+test_dataloader = dict(dataset=dict(type='TransferVOC2007', data_root=data_root))
+val_evaluator = dict(metric='voc11_map')
+test_evaluator = dict(metric='voc11_map', calibration=False)
+transfer_task = dict(task='finetune', dataset='voc2007', protocol='finetune', primary_metric='voc11_map')

@@ -1,0 +1,23 @@
+"""Recognition probes on frozen or finetuned backbones: cached features, linear probe, few-shot, finetune sweep.
+
+    from mmssl_transfer.probes import linear_probe_result, fewshot_results, finetune_sweep, SweepOptions
+"""
+from .errors import ProbeInputError
+from .experiments import checkpoint_identity, fewshot_results, linear_probe_result, result_filename, write_results
+from .features import (ExtractionSpec, FeatureCache, FeatureSet, GAPFeatureExtractor, build_extractor,
+                       cached_features, extract_features)
+from .fewshot import (Episodes, FewShotSkip, episode_accuracies, loop_episode_accuracies, run_fewshot,
+                      sample_episodes)
+from .finetune import AUGMENTATIONS, LR_GRID, WD_GRID, GridPoint, SweepOptions, finetune_sweep
+from .linear_probe import LinearProbeOutcome, run_linear_probe
+from .logistic import WD_GRID as LINEAR_WD_GRID
+from .logistic import LogisticModel, c_grid, fit_logistic, fit_logistic_path
+
+__all__ = [
+    'ProbeInputError', 'checkpoint_identity', 'fewshot_results', 'linear_probe_result', 'result_filename',
+    'write_results', 'ExtractionSpec', 'FeatureCache', 'FeatureSet', 'GAPFeatureExtractor', 'build_extractor',
+    'cached_features', 'extract_features', 'Episodes', 'FewShotSkip', 'episode_accuracies',
+    'loop_episode_accuracies', 'run_fewshot', 'sample_episodes', 'AUGMENTATIONS', 'LR_GRID', 'WD_GRID',
+    'GridPoint', 'SweepOptions', 'finetune_sweep', 'LinearProbeOutcome', 'run_linear_probe', 'LINEAR_WD_GRID',
+    'LogisticModel', 'c_grid', 'fit_logistic', 'fit_logistic_path',
+]

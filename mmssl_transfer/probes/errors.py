@@ -1,0 +1,5 @@
+"""Input errors of the probes (tools turn them into one line and exit status 2)."""
+
+
+class ProbeInputError(ValueError):
+    """A probe was asked for something the dataset or protocol cannot give (e.g. a linear probe on CD-FSL)."""

@@ -1,0 +1,123 @@
+"""One checkpoint x one dataset -> TransferResult, for the linear probe and few-shot protocols.
+
+These glue the pieces together: cached features (:mod:`.features`), the solver / episode code, the dataset
+table, and the result record. The tools in ``tools/`` only parse flags and call these.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import Sequence
+
+import torch
+from mmengine.logging import MMLogger
+
+from mmssl_transfer.datasets.classification import get_cls_dataset
+from mmssl_transfer.results import TransferResult
+
+from .errors import ProbeInputError
+from .features import ExtractionSpec, FeatureSet, cached_features
+from .fewshot import FewShotSkip, run_fewshot
+from .linear_probe import run_linear_probe
+from .logistic import WD_GRID
+
+
+def checkpoint_identity(checkpoint: str | os.PathLike | None, method: str = 'auto') -> tuple[str, str]:
+    """``(method, sha256)`` of a checkpoint file (format detection when ``method='auto'``); scratch: ('scratch', '')."""
+    if checkpoint is None:
+        return 'scratch', ''
+    from mmssl_transfer.checkpoints import convert, get_method
+    report = convert(checkpoint, method=method).report
+    return (get_method(method).name if method != 'auto' else report.method), report.sha256 or ''
+
+
+def _features(split: str, **kw) -> FeatureSet:
+    return cached_features(split=split, **kw)
+
+
+def linear_probe_result(checkpoint: str | None, dataset: str, cache_dir: str, data_root: str | None = None,
+                        method: str = 'auto', base_channels: int = 64, spec: ExtractionSpec = ExtractionSpec(),
+                        batch_size: int = 64, num_workers: int = 2, device: str | None = None,
+                        wds: Sequence[float] = WD_GRID, max_iter: int = 1000, tol: float = 1e-4,
+                        seed: int = 0) -> TransferResult:
+    """Many-shot linear probe of one checkpoint on one dataset (features from the cache)."""
+    entry = get_cls_dataset(dataset)
+    if not entry.many_shot:
+        raise ProbeInputError(f'{dataset} is a few-shot-only dataset; the linear probe needs train/val/test')
+    method_name, sha = checkpoint_identity(checkpoint, method)
+    common = dict(cache_dir=cache_dir, checkpoint=checkpoint, dataset_name=dataset, data_root=data_root,
+                  method=method, base_channels=base_channels, spec=spec, batch_size=batch_size,
+                  num_workers=num_workers, device=device, seed=seed)
+    train, val, test = (_features(s, **common) for s in ('train', 'val', 'test'))
+    outcome = run_linear_probe(train, val, test, entry.metric, entry.multilabel, tuple(wds), device, max_iter,
+                               tol)
+    for note in outcome.warnings:
+        MMLogger.get_current_instance().warning(f'linear probe {dataset}: {note}')
+    return TransferResult(
+        task='linear', dataset=dataset, protocol='linear', method=method_name, checkpoint_sha256=sha,
+        metrics={entry.metric: outcome.test_value, **{k: v for k, v in outcome.calibration.items()
+                                                     if k in ('ece', 'ece_temperature_scaled')}},
+        primary_metric=entry.metric,
+        hparams={'C': outcome.best_c, 'wd': outcome.best_wd, 'grid_size': len(wds),
+                 'grid_wd_range': [min(wds), max(wds)]},
+        extra={'val_curve': outcome.val_curve, 'best_val': outcome.best_val, 'warnings': outcome.warnings,
+               'calibration': outcome.calibration, 'transform': asdict(spec),
+               'num_train': len(train), 'num_val': len(val), 'num_test': len(test),
+               'feature_dim': int(train.features.shape[1]), 'checkpoint': str(checkpoint)},
+        config='tools/linear_probe.py')
+
+
+def fewshot_results(checkpoint: str | None, dataset: str, cache_dir: str, shots: Sequence[int] | None = None,
+                    n_way: int = 5, n_query: int = 15, n_episodes: int = 600, data_root: str | None = None,
+                    method: str = 'auto', base_channels: int = 64, spec: ExtractionSpec = ExtractionSpec(),
+                    batch_size: int = 64, num_workers: int = 2, device: str | None = None, seed: int = 0,
+                    ) -> tuple[list[TransferResult], dict[int, str]]:
+    """N-way K-shot results of one checkpoint on one dataset, one per K; and the skipped K with reasons.
+
+    Images are pooled from the dataset's few-shot pool (train + val + test, or everything for CD-FSL).
+    K values outside the table's ``fewshot_shots`` (50-shot on Caltech101, Cars, Flowers) are skipped.
+    """
+    entry = get_cls_dataset(dataset)
+    shots = tuple(shots) if shots is not None else entry.fewshot_shots
+    method_name, sha = checkpoint_identity(checkpoint, method)
+    common = dict(cache_dir=cache_dir, checkpoint=checkpoint, dataset_name=dataset, data_root=data_root,
+                  method=method, base_channels=base_channels, spec=spec, batch_size=batch_size,
+                  num_workers=num_workers, device=device, seed=0)
+    parts = [_features(s, **common) for s in entry.fewshot_pool]
+    features = torch.cat([p.features for p in parts])
+    labels = torch.cat([p.labels for p in parts])
+    results, skipped = [], {}
+    logger = MMLogger.get_current_instance()
+    for k in shots:
+        if k not in entry.fewshot_shots:
+            skipped[k] = f'{k}-shot is not part of the protocol for {dataset} (shots {entry.fewshot_shots})'
+            logger.warning(f'few-shot {dataset}: {skipped[k]}')
+            continue
+        try:
+            out = run_fewshot(features, labels, n_way, k, n_query, n_episodes, seed, device)
+        except FewShotSkip as exc:
+            skipped[k] = str(exc)
+            logger.warning(f'few-shot {dataset}: skipped: {exc}')
+            continue
+        results.append(TransferResult(
+            task='fewshot', dataset=dataset, protocol=f'{n_way}way-{k}shot', method=method_name,
+            checkpoint_sha256=sha, metrics={'accuracy': out['accuracy']}, primary_metric='accuracy',
+            ci={'accuracy': out['ci95']},
+            hparams={'n_way': n_way, 'n_shot': k, 'n_query': n_query, 'episodes': n_episodes, 'seed': seed,
+                     'distance': 'squared_euclidean'},
+            extra={'pool': list(entry.fewshot_pool), 'pool_size': int(len(labels)),
+                   'eligible_classes': out['eligible_classes'], 'transform': asdict(spec),
+                   'checkpoint': str(checkpoint)},
+            config='tools/fewshot.py'))
+    return results, skipped
+
+
+def result_filename(result: TransferResult) -> str:
+    """``<task>_<dataset>_<protocol>_<method>.json``: one file per result in an output folder."""
+    return f'{result.task}_{result.dataset}_{result.protocol}_{result.method}.json'
+
+
+def write_results(results: Sequence[TransferResult], out_dir: str | os.PathLike) -> list[Path]:
+    from mmssl_transfer.results import write_result
+    return [write_result(Path(out_dir) / result_filename(r), r) for r in results]

@@ -1,0 +1,246 @@
+"""Frozen-backbone features, extracted once and cached on disk.
+
+Extraction follows the paper's linear / few-shot protocol: backbone in eval mode, resize the shorter side to
+224 (bicubic, PIL), centre crop 224, the method's own input normalisation (SimCLR: [0, 1] input), global
+average pooling of the last stage (2048-d for a ResNet-50), no scaling. Batched under
+``torch.inference_mode`` with mmengine's progress bar; when launched distributed (mmengine ``init_dist``),
+each rank extracts every ``world_size``-th image and rank 0 gathers them in dataset order.
+
+The cache is keyed by everything that changes the numbers: checkpoint sha256, dataset and its root, split and
+its options, transform and layer. Each entry is a ``.safetensors`` file (features, labels) plus a JSON marker
+written after it that records the file's sha256; an entry whose marker is missing or whose checksum does not
+match (partial write, corruption) is rebuilt, so a finished entry is never recomputed and a broken one is
+never trusted.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from mmengine.dist import barrier, collect_results, get_dist_info
+from mmengine.logging import MMLogger
+from safetensors.torch import load_file, save_file
+
+from mmssl_transfer.results import write_json_atomic
+
+CACHE_VERSION = 1
+
+
+@dataclass
+class FeatureSet:
+    """Features ``(N, D)`` float32 with labels ``(N,)`` int64 (or ``(N, K)`` 0/1 for multi-label)."""
+
+    features: torch.Tensor
+    labels: torch.Tensor
+
+    def __len__(self) -> int:
+        return self.features.shape[0]
+
+
+@dataclass(frozen=True)
+class ExtractionSpec:
+    """Transform and layer of an extraction (part of the cache key).
+
+    Attributes:
+        resize: Shorter side after resizing. Defaults to 224.
+        crop: Centre crop side. Defaults to 224.
+        interpolation: PIL interpolation of the resize. Defaults to 'bicubic'.
+        stage: ResNet stage (1..4) whose output is average pooled. Defaults to 4 (2048-d).
+    """
+
+    resize: int = 224
+    crop: int = 224
+    interpolation: str = 'bicubic'
+    stage: int = 4
+
+    def pipeline(self, in_memory: bool) -> list[dict]:
+        load = [] if in_memory else [dict(type='LoadImageFromFile')]
+        return load + [
+            dict(type='ResizeEdge', scale=self.resize, edge='short', backend='pillow',
+                 interpolation=self.interpolation),
+            dict(type='CenterCrop', crop_size=self.crop),
+            dict(type='PackInputs'),
+        ]
+
+
+def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(chunk), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class FeatureCache:
+    """Folder of cached feature sets: ``<root>/<dataset>/<split>/<tag>-<key>.safetensors`` + ``.json``."""
+
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.root = Path(root)
+
+    @staticmethod
+    def key(fields: dict[str, Any]) -> str:
+        blob = json.dumps({'cache_version': CACHE_VERSION, **fields}, sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+    def path(self, dataset: str, split: str, tag: str, key: str) -> Path:
+        return self.root / dataset / split / f'{tag}-{key}.safetensors'
+
+    def load(self, path: Path) -> FeatureSet | None:
+        """The cached set, or None when absent, partial or corrupt (a warning says which)."""
+        marker = path.with_suffix('.json')
+        if not path.exists() and not marker.exists():
+            return None
+        logger = MMLogger.get_current_instance()
+        try:
+            info = json.loads(marker.read_text())
+            if file_sha256(path) != info['sha256']:
+                raise ValueError('checksum mismatch')
+            tensors = load_file(str(path))
+            features, labels = tensors['features'], tensors['labels']
+            if features.shape[0] != info['num_samples'] or labels.shape[0] != info['num_samples']:
+                raise ValueError('wrong number of samples')
+        except (OSError, ValueError, KeyError, json.JSONDecodeError, RuntimeError) as exc:
+            logger.warning(f'feature cache {path}: unusable ({type(exc).__name__}: {exc}); rebuilding')
+            return None
+        return FeatureSet(features, labels)
+
+    def save(self, path: Path, features: FeatureSet, fields: dict[str, Any]) -> None:
+        """Write the tensors atomically, then the marker with their checksum (the marker means complete)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.with_suffix('.json').unlink(missing_ok=True)
+        tmp = path.with_name(f'.{path.name}.tmp')
+        save_file({'features': features.features.contiguous(), 'labels': features.labels.contiguous()},
+                  str(tmp))
+        os.replace(tmp, path)
+        write_json_atomic(path.with_suffix('.json'), {
+            'sha256': file_sha256(path), 'num_samples': len(features), 'dim': int(features.features.shape[1]),
+            'key': fields})
+
+
+def dataset_labels(dataset) -> torch.Tensor:
+    """Labels of every sample: class ids, or a 0/1 matrix for multi-label datasets (positives in a list)."""
+    infos = [dataset.get_data_info(i)['gt_label'] for i in range(len(dataset))]
+    if infos and isinstance(infos[0], (list, tuple, np.ndarray)):
+        out = torch.zeros(len(infos), len(dataset.CLASSES), dtype=torch.uint8)
+        for i, positives in enumerate(infos):
+            out[i, list(positives)] = 1
+        return out
+    return torch.as_tensor([int(v) for v in infos], dtype=torch.long)
+
+
+class GAPFeatureExtractor(torch.nn.Module):
+    """Normalise 0-255 BGR batches (mmcv's loading convention) and global-average-pool one backbone stage."""
+
+    def __init__(self, backbone: torch.nn.Module, mean: list[float], std: list[float], stage: int = 4) -> None:
+        super().__init__()
+        from mmpretrain.models import ClsDataPreprocessor
+        self.backbone = backbone
+        self.preprocessor = ClsDataPreprocessor(mean=mean, std=std, to_rgb=True)
+        self.stage = stage
+
+    def forward(self, batch: dict) -> torch.Tensor:
+        inputs = self.preprocessor(batch, False)['inputs']
+        outs = self.backbone(inputs)
+        return outs[self.backbone.out_indices.index(self.stage - 1)].mean((2, 3)).float()
+
+
+def build_extractor(checkpoint: str | os.PathLike | None, method: str = 'auto', base_channels: int = 64,
+                    stage: int = 4, seed: int = 0) -> GAPFeatureExtractor:
+    """SSLResNet (strictly loaded, eval mode) + GAP of ``stage`` with the method's input normalisation."""
+    import mmssl_transfer.models  # noqa: F401  (registers SSLResNet)
+    from mmpretrain.registry import MODELS
+    torch.manual_seed(seed)  # random-init (from-scratch) features are reproducible
+    backbone = MODELS.build(dict(type='SSLResNet', checkpoint=None if checkpoint is None else str(checkpoint),
+                                 method=method, base_channels=base_channels, out_indices=(stage - 1,)))
+    backbone.init_weights()
+    norm = backbone.input_normalization
+    return GAPFeatureExtractor(backbone, norm['mean'], norm['std'], stage).eval()
+
+
+@torch.inference_mode()
+def extract_features(extractor: torch.nn.Module, dataset, batch_size: int = 64, num_workers: int = 2,
+                     device: str | torch.device | None = None, progress: bool = True) -> torch.Tensor:
+    """Features of every sample of an mmengine dataset (pipeline set), in dataset order, on all ranks' behalf.
+
+    Distributed: rank r extracts samples r, r + W, ...; rank 0 returns them all (other ranks return None).
+    """
+    from mmengine.dataset import pseudo_collate
+    from mmengine.utils import ProgressBar
+    rank, world = get_dist_info()
+    device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
+    extractor = extractor.to(device).eval()
+    indices = list(range(rank, len(dataset), world))
+    loader = torch.utils.data.DataLoader(torch.utils.data.Subset(dataset, indices), batch_size=batch_size,
+                                         num_workers=num_workers, collate_fn=pseudo_collate, shuffle=False,
+                                         pin_memory=device.type == 'cuda')
+    bar = ProgressBar(len(indices) * world) if progress and rank == 0 else None
+    chunks = []
+    for batch in loader:
+        chunks.append(extractor(batch).cpu())
+        if bar is not None:
+            for _ in range(len(batch['inputs']) * world):
+                bar.update()
+    features = torch.cat(chunks) if chunks else torch.zeros(0)
+    if world == 1:
+        return features
+    gathered = collect_results(list(features.unbind(0)), len(dataset), device='cpu')
+    return torch.stack(gathered) if rank == 0 else None
+
+
+def cached_features(cache_dir: str | os.PathLike, checkpoint: str | os.PathLike | None, dataset_name: str,
+                    split: str, data_root: str | None = None, method: str = 'auto', base_channels: int = 64,
+                    spec: ExtractionSpec = ExtractionSpec(), batch_size: int = 64, num_workers: int = 2,
+                    device: str | None = None, seed: int = 0, progress: bool | None = None,
+                    dataset_kwargs: dict | None = None) -> FeatureSet:
+    """Features of one dataset split from the cache, extracting (and caching) them on a miss.
+
+    Args:
+        cache_dir: Cache folder.
+        checkpoint: Checkpoint file (any zoo format), or None for a seeded random initialisation.
+        dataset_name: Name in :data:`~mmssl_transfer.datasets.classification.CLS_DATASETS`.
+        split: ``train``, ``val``, ``trainval``, ``test`` or ``all``.
+        data_root: Dataset folder. Defaults to the table's ``data/...`` location.
+        method: Zoo method of the checkpoint or ``'auto'``. Defaults to 'auto'.
+        base_channels: Backbone width (64 for ResNet-50). Defaults to 64.
+        spec: Transform and layer. Defaults to the paper's (224 / 224 bicubic, stage 4).
+        dataset_kwargs: Extra dataset arguments (e.g. ``split_seed``), part of the key.
+        progress: Show a progress bar. Defaults to None (when stdout is a terminal).
+    """
+    from mmengine.dataset import Compose
+    from mmpretrain.registry import TRANSFORMS
+
+    from mmssl_transfer.datasets.classification import build_cls_dataset, get_cls_dataset
+    dataset_kwargs = dict(dataset_kwargs or {})
+    root = str(Path(data_root or get_cls_dataset(dataset_name).data_root).resolve())
+    sha = file_sha256(checkpoint) if checkpoint is not None else ''
+    fields = dict(checkpoint_sha256=sha or f'random-init-seed{seed}', method=method, base_channels=base_channels,
+                  dataset=dataset_name, data_root=root, split=split, dataset_kwargs=dataset_kwargs,
+                  transform=asdict(spec))
+    cache = FeatureCache(cache_dir)
+    key = FeatureCache.key(fields)
+    tag = Path(checkpoint).name.split('.')[0] if checkpoint is not None else 'random'
+    path = cache.path(dataset_name, split, tag, key)
+    rank, _ = get_dist_info()
+    hit = cache.load(path)
+    if hit is not None:
+        return hit
+    dataset = build_cls_dataset(dataset_name, root, split, **dataset_kwargs)
+    labels = dataset_labels(dataset)
+    in_memory = 'img' in dataset.get_data_info(0)
+    dataset.pipeline = Compose([TRANSFORMS.build(t) for t in spec.pipeline(in_memory)])
+    extractor = build_extractor(checkpoint, method, base_channels, spec.stage, seed)
+    if progress is None:
+        progress = sys.stdout.isatty()
+    features = extract_features(extractor, dataset, batch_size, num_workers, device, progress)
+    if rank == 0:
+        result = FeatureSet(features.clone(), labels)  # a normal tensor (autograd-usable), not an inference one
+        cache.save(path, result, fields)
+    barrier()
+    return cache.load(path) if rank != 0 else result

@@ -1,0 +1,237 @@
+"""Many-shot finetune sweep: every grid point is an ordinary mmengine Runner run of a ``configs/cls`` config.
+
+Protocol (Ericsson et al. 2021): lr in {0.1, 0.01, 0.001, 0.0001} x wd in {0, 1e-6, 1e-5, 1e-4, 1e-3} with
+SGD ``weight_decay = wd / lr``, augmentation RandomResizedCrop + flip or resize + centre crop; each point trains
+on ``train`` and is scored on ``val`` with the dataset's metric; the best point is retrained on ``train+val``
+from the pretrained weights and scored on ``test`` (with ECE before/after temperature scaling).
+
+Each finished point leaves ``<work_dir>/<point>/point.json``; a rerun skips those points (resume). The final
+result is a :class:`~mmssl_transfer.results.TransferResult` at ``<work_dir>/result.json``. Label-efficiency
+subsets (``labels_per_class`` / ``label_fraction``) and the from-scratch baseline (random init) are options.
+"""
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from mmengine.config import Config
+from mmengine.dist import is_main_process
+from mmengine.logging import MMLogger
+
+from mmssl_transfer.datasets.classification.catalog import MANY_SHOT_DATASETS
+from mmssl_transfer.results import TransferResult, write_json_atomic, write_result
+
+LR_GRID: tuple[float, ...] = (0.1, 0.01, 0.001, 0.0001)
+WD_GRID: tuple[float, ...] = (0.0, 1e-6, 1e-5, 1e-4, 1e-3)
+AUGMENTATIONS: tuple[str, ...] = ('rrc_flip', 'center_crop')
+POINT_FILE = 'point.json'
+_CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
+#: dataset -> its finetune task config (a method's config inherits it plus configs/_base_/backbones/<method>.py)
+FINETUNE_CONFIGS: dict[str, str] = {
+    name: str(_CONFIGS / '_base_' / 'cls' / f'finetune_{name}.py') for name in MANY_SHOT_DATASETS}
+
+
+@dataclass(frozen=True)
+class GridPoint:
+    """One finetune setting; SGD receives ``weight_decay = wd / lr``."""
+
+    lr: float
+    wd: float
+    aug: str
+
+    @property
+    def name(self) -> str:
+        return f'lr{self.lr:g}_wd{self.wd:g}_{self.aug}'
+
+    @property
+    def sgd_weight_decay(self) -> float:
+        return self.wd / self.lr
+
+
+@dataclass
+class SweepOptions:
+    """Everything a sweep needs besides the config (the tool's flags map one to one)."""
+
+    config: str
+    work_dir: str
+    lrs: Sequence[float] = LR_GRID
+    wds: Sequence[float] = WD_GRID
+    augs: Sequence[str] = AUGMENTATIONS
+    max_iters: int | None = None
+    batch_size: int | None = None
+    image_size: int | None = None
+    checkpoint: str | None = None
+    method: str | None = None
+    from_scratch: bool = False
+    base_channels: int | None = None
+    data_root: str | None = None
+    labels_per_class: int | None = None
+    label_fraction: float | None = None
+    subset_seed: int = 0
+    num_workers: int | None = None
+    launcher: str = 'none'
+    seed: int = 0
+    cfg_options: dict[str, Any] = field(default_factory=dict)
+
+    def grid(self) -> list[GridPoint]:
+        for aug in self.augs:
+            if aug not in AUGMENTATIONS:
+                raise ValueError(f'unknown augmentation {aug!r}; known: {AUGMENTATIONS}')
+        return [GridPoint(lr, wd, aug) for aug, lr, wd in itertools.product(self.augs, self.lrs, self.wds)]
+
+
+def _pipelines(aug: str, size: int, in_memory: bool) -> tuple[list[dict], list[dict]]:
+    load = [] if in_memory else [dict(type='LoadImageFromFile')]
+    test = load + [dict(type='ResizeEdge', scale=size, edge='short', backend='pillow', interpolation='bicubic'),
+                   dict(type='CenterCrop', crop_size=size), dict(type='PackInputs')]
+    if aug == 'center_crop':
+        return test, test
+    train = load + [dict(type='RandomResizedCrop', scale=size, backend='pillow', interpolation='bicubic'),
+                    dict(type='RandomFlip', prob=0.5, direction='horizontal'), dict(type='PackInputs')]
+    return train, test
+
+
+def point_config(base: Config, opts: SweepOptions, point: GridPoint, final: bool) -> Config:
+    """The config of one run: search (train -> val) or final (train+val -> test)."""
+    cfg = copy.deepcopy(base)
+    name = f'final_{point.name}' if final else point.name
+    cfg.work_dir = str(Path(opts.work_dir) / name)
+    cfg.experiment_name = f'{name}_{uuid.uuid4().hex[:8]}'  # unique: loggers/visualisers are per name
+    cfg.launcher = opts.launcher
+    cfg.randomness = dict(seed=opts.seed, deterministic=False)
+    cfg.optim_wrapper.optimizer.update(lr=point.lr, weight_decay=point.sgd_weight_decay)
+    max_iters = opts.max_iters or cfg.train_cfg.max_iters
+    # no validation inside training (val_begin past the end); search points call runner.val() once after it
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters,
+                         val_begin=max_iters + 1)
+    cfg.param_scheduler = [dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False, begin=0,
+                                end=max_iters, eta_min=0)]
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=min(100, max_iters))
+    cfg.default_hooks.checkpoint = (dict(type='CheckpointHook', by_epoch=False, interval=max_iters,
+                                         max_keep_ckpts=1) if final else None)
+    backbone = cfg.model.backbone
+    if opts.from_scratch:
+        backbone.checkpoint = None
+    elif opts.checkpoint is not None:
+        backbone.checkpoint = opts.checkpoint
+    if opts.method is not None:
+        backbone.method = opts.method
+    if opts.base_channels is not None:
+        backbone.base_channels = opts.base_channels
+        cfg.model.head.in_channels = opts.base_channels * 32
+    in_memory = cfg.train_dataloader.dataset.pipeline[0]['type'] != 'LoadImageFromFile'
+    size = opts.image_size or 224
+    train_pipe, test_pipe = _pipelines(point.aug, size, in_memory)
+    loaders = (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader)
+    for loader in loaders:
+        if opts.data_root is not None:
+            loader.dataset.data_root = opts.data_root
+        if opts.num_workers is not None:
+            loader.num_workers = opts.num_workers
+            loader.persistent_workers = opts.num_workers > 0
+    cfg.train_dataloader.dataset.pipeline = train_pipe
+    cfg.val_dataloader.dataset.pipeline = test_pipe
+    cfg.test_dataloader.dataset.pipeline = test_pipe
+    cfg.train_dataloader.dataset.split = 'trainval' if final else 'train'
+    if opts.batch_size is not None:
+        cfg.train_dataloader.batch_size = opts.batch_size
+    subset = dict(labels_per_class=opts.labels_per_class, label_fraction=opts.label_fraction,
+                  subset_seed=opts.subset_seed)
+    cfg.train_dataloader.dataset.update({k: v for k, v in subset.items() if v is not None and
+                                         (k != 'subset_seed' or opts.labels_per_class or opts.label_fraction)})
+    if opts.cfg_options:
+        cfg.merge_from_dict(opts.cfg_options)
+    return cfg
+
+
+def _plain(metrics: dict[str, Any]) -> dict[str, float]:
+    return {k.rsplit('/', 1)[-1]: float(v) for k, v in metrics.items() if isinstance(v, (int, float))
+            or hasattr(v, 'item')}
+
+
+def _backbone_provenance(runner) -> dict[str, str]:
+    model = runner.model.module if hasattr(runner.model, 'module') else runner.model
+    backbone = model.backbone
+    if getattr(backbone, 'checkpoint', None) is None:
+        return {'method': 'scratch', 'sha256': ''}
+    report = backbone.conversion_report
+    return {'method': report.method, 'sha256': report.sha256 or ''}
+
+
+def run_point(cfg: Config, final: bool) -> dict[str, Any]:
+    """Train one config with mmengine's Runner, then score val (search) or test (final); write point.json."""
+    from mmengine.runner import Runner
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    metrics = runner.test() if final else runner.val()
+    record = {'metrics': _plain(metrics), **_backbone_provenance(runner)}
+    if is_main_process():
+        write_json_atomic(Path(cfg.work_dir) / POINT_FILE, record)
+    return record
+
+
+def _load_point(folder: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((folder / POINT_FILE).read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def protocol_name(opts: SweepOptions) -> str:
+    """``finetune`` plus label-subset and from-scratch tags (label-efficiency curves keep them apart)."""
+    name = 'finetune'
+    if opts.labels_per_class is not None:
+        name += f'-{opts.labels_per_class}perclass'
+    if opts.label_fraction is not None:
+        name += f'-{opts.label_fraction:g}frac'
+    return name + ('-scratch' if opts.from_scratch else '')
+
+
+def finetune_sweep(opts: SweepOptions) -> TransferResult:
+    """Run (or resume) the grid, retrain the best point on train+val, write and return the test result."""
+    import mmssl_transfer.datasets.classification  # noqa: F401
+    import mmssl_transfer.evaluation.cls_metric  # noqa: F401
+    import mmssl_transfer.models  # noqa: F401
+    logger = MMLogger.get_current_instance()
+    base = Config.fromfile(opts.config)
+    task = base.get('transfer_task', {})
+    metric = task.get('primary_metric') or base.val_evaluator.metric
+    grid = opts.grid()
+    scores: list[dict[str, Any]] = []
+    for point in grid:
+        folder = Path(opts.work_dir) / point.name
+        record = _load_point(folder)
+        if record is None:
+            logger.info(f'finetune sweep: running {point.name}')
+            record = run_point(point_config(base, opts, point, final=False), final=False)
+        else:
+            logger.info(f'finetune sweep: {point.name} already finished, skipped')
+        scores.append({**asdict(point), 'val': record['metrics'][metric]})
+    best_i = max(range(len(grid)), key=lambda i: (scores[i]['val'], -i))
+    best = grid[best_i]
+    final_folder = Path(opts.work_dir) / f'final_{best.name}'
+    record = _load_point(final_folder)
+    if record is None:
+        logger.info(f'finetune sweep: best {best.name} (val {metric} {scores[best_i]["val"]:.2f}); '
+                    'retraining on train+val')
+        record = run_point(point_config(base, opts, best, final=True), final=True)
+    metrics = record['metrics']
+    calibration = {k: metrics[k] for k in ('ece', 'ece_temperature_scaled', 'temperature') if k in metrics}
+    result = TransferResult(
+        task='finetune', dataset=task.get('dataset', Path(opts.config).stem), protocol=protocol_name(opts),
+        method=record['method'], checkpoint_sha256=record['sha256'], metrics=metrics, primary_metric=metric,
+        hparams={'lr': best.lr, 'wd': best.wd, 'sgd_weight_decay': best.sgd_weight_decay, 'aug': best.aug,
+                 'max_iters': opts.max_iters or base.train_cfg.max_iters,
+                 'batch_size': opts.batch_size or base.train_dataloader.batch_size,
+                 'image_size': opts.image_size or 224, 'labels_per_class': opts.labels_per_class,
+                 'label_fraction': opts.label_fraction},
+        extra={'val_grid': scores, 'calibration': calibration, 'work_dir': str(opts.work_dir)},
+        config=str(opts.config))
+    if is_main_process():
+        write_result(Path(opts.work_dir) / 'result.json', result)
+    return result

@@ -1,0 +1,56 @@
+"""Few-shot evaluation (prototypical networks on cached features): N-way K-shot, 15 queries, 600 episodes.
+
+    python tools/fewshot.py --checkpoint byol.pth --dataset eurosat --shots 5 20 50 --out-dir work_dirs/fewshot
+
+Writes one TransferResult JSON per K (task 'fewshot', protocol '<N>way-<K>shot', accuracy with its 95% CI) as
+<out-dir>/fewshot_<dataset>_<protocol>_<method>.json, or to --out for a single K. A K that the protocol skips
+for the dataset, or that too few classes have images for, is reported on stdout and not written (with --out
+and its one K skipped, the tool exits 2).
+"""
+import argparse
+import sys
+
+from mmssl_transfer.probes.cli import add_feature_args, init_run, run_tool, spec_from_args
+from mmssl_transfer.probes.errors import ProbeInputError
+from mmssl_transfer.probes.experiments import fewshot_results, write_results
+from mmssl_transfer.results import write_result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_feature_args(parser)
+    out = parser.add_mutually_exclusive_group(required=True)
+    out.add_argument('--out-dir', help='folder for the result JSON files (one per K)')
+    out.add_argument('--out', help='result JSON path (exactly one --shots value)')
+    parser.add_argument('--shots', type=int, nargs='+', help="K values (default: the dataset's, from 5 20 50)")
+    parser.add_argument('--ways', type=int, default=5)
+    parser.add_argument('--queries', type=int, default=15)
+    parser.add_argument('--episodes', type=int, default=600)
+    args = parser.parse_args(argv)
+
+    if args.out and (not args.shots or len(args.shots) != 1):
+        parser.error('--out needs exactly one --shots value (use --out-dir for several)')
+
+    def body() -> int:
+        init_run(args.launcher, args.work_dir, 'fewshot')
+        results, skipped = fewshot_results(
+            None if args.from_scratch else args.checkpoint, args.dataset, args.cache_dir, args.shots, args.ways,
+            args.queries, args.episodes, args.data_root, args.method, args.base_channels, spec_from_args(args),
+            args.batch_size, args.workers, args.device, args.seed)
+        for k, reason in skipped.items():
+            print(f'{args.dataset} {k}-shot skipped: {reason}')
+        if args.out:
+            if not results:  # the one requested K cannot be evaluated on this dataset
+                raise ProbeInputError(f'{args.dataset} {args.shots[0]}-shot skipped: {skipped[args.shots[0]]}')
+            paths = [write_result(args.out, results[0])]
+        else:
+            paths = write_results(results, args.out_dir)
+        for result, path in zip(results, paths):
+            print(f'{result.dataset} {result.protocol}: {result.value:.2f} +- {result.ci["accuracy"]:.2f} -> {path}')
+        return 0
+
+    return run_tool('fewshot.py', body)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

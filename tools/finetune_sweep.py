@@ -1,0 +1,79 @@
+"""Many-shot finetune sweep over lr x wd x augmentation, each point an mmengine run; resumes finished points.
+
+    python tools/finetune_sweep.py configs/cls/byol_finetune_aircraft.py --work-dir work_dirs/ft/byol_aircraft
+    python tools/finetune_sweep.py CONFIG --work-dir WD --labels-per-class 10          # label-efficiency point
+    python tools/finetune_sweep.py CONFIG --work-dir WD --from-scratch                  # random-init baseline
+    python tools/finetune_sweep.py --dataset dtd --checkpoint byol.pth --method byol --work-dir WD --out R.json
+    torchrun --nproc_per_node 8 tools/finetune_sweep.py CONFIG --work-dir WD --launcher pytorch
+
+Grid (paper): lr 0.1 0.01 0.001 0.0001 x wd 0 1e-6 1e-5 1e-4 1e-3 (SGD weight_decay = wd / lr) x aug
+rrc_flip / center_crop; select on val, retrain on train+val, test. Writes <work-dir>/result.json (TransferResult,
+task 'finetune', with ECE before/after temperature scaling and the val grid).
+"""
+import argparse
+import sys
+
+from mmengine.config import DictAction
+
+from mmssl_transfer.probes.cli import run_tool
+from mmssl_transfer.probes.finetune import (AUGMENTATIONS, FINETUNE_CONFIGS, LR_GRID, WD_GRID, SweepOptions,
+                                           finetune_sweep)
+from mmssl_transfer.results import write_result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config', nargs='?', help='a configs/cls/<method>_finetune_<dataset>.py config '
+                        '(or give --dataset and --checkpoint)')
+    parser.add_argument('--dataset', choices=sorted(FINETUNE_CONFIGS),
+                        help='use configs/_base_/cls/finetune_<dataset>.py (with --checkpoint / --from-scratch)')
+    parser.add_argument('--out', help='also write the result JSON here')
+    parser.add_argument('--work-dir', required=True, help='sweep folder (one sub-folder per grid point)')
+    parser.add_argument('--lrs', type=float, nargs='+', default=list(LR_GRID))
+    parser.add_argument('--wds', type=float, nargs='+', default=list(WD_GRID))
+    parser.add_argument('--augs', nargs='+', default=list(AUGMENTATIONS), choices=AUGMENTATIONS)
+    parser.add_argument('--max-iters', type=int, help='training steps (default: the config, 5000)')
+    parser.add_argument('--batch-size', type=int, help='batch per GPU (default: the config, 64)')
+    parser.add_argument('--image-size', type=int, help='train crop / test resize+crop (default 224)')
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument('--checkpoint', help='backbone checkpoint file (replaces the config\'s)')
+    group.add_argument('--from-scratch', action='store_true', help='random initialisation (no checkpoint)')
+    parser.add_argument('--method', help='zoo method of --checkpoint (default: the config\'s)')
+    parser.add_argument('--base-channels', type=int, help='backbone width (toy checkpoints: 8)')
+    parser.add_argument('--data-root', help='dataset folder (replaces the config\'s)')
+    subset = parser.add_mutually_exclusive_group()
+    subset.add_argument('--labels-per-class', type=int, help='train on this many labelled images per class')
+    subset.add_argument('--label-fraction', type=float, help='train on this fraction of each class')
+    parser.add_argument('--subset-seed', type=int, default=0)
+    parser.add_argument('--workers', type=int, help='data loading workers per loader')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='extra config overrides, key=value')
+    args = parser.parse_args(argv)
+    if (args.config is None) == (args.dataset is None):
+        parser.error('give a config or --dataset (not both)')
+    if args.dataset and not (args.checkpoint or args.from_scratch):
+        parser.error('--dataset needs --checkpoint or --from-scratch')
+    opts = SweepOptions(
+        config=args.config or FINETUNE_CONFIGS[args.dataset], work_dir=args.work_dir, lrs=args.lrs, wds=args.wds, augs=args.augs,
+        max_iters=args.max_iters, batch_size=args.batch_size, image_size=args.image_size,
+        checkpoint=args.checkpoint, method=args.method, from_scratch=args.from_scratch,
+        base_channels=args.base_channels, data_root=args.data_root, labels_per_class=args.labels_per_class,
+        label_fraction=args.label_fraction, subset_seed=args.subset_seed, num_workers=args.workers,
+        launcher=args.launcher, seed=args.seed, cfg_options=dict(args.cfg_options))
+
+    def body() -> int:
+        result = finetune_sweep(opts)
+        if args.out:
+            write_result(args.out, result)
+        print(f'{result.dataset} {result.protocol} {result.primary_metric} = {result.value:.2f} '
+              f'(lr={result.hparams["lr"]:g}, wd={result.hparams["wd"]:g}, aug={result.hparams["aug"]}) '
+              f'-> {args.work_dir}/result.json')
+        return 0
+
+    return run_tool('finetune_sweep.py', body)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
