@@ -96,8 +96,22 @@ def _pipelines(aug: str, size: int, in_memory: bool) -> tuple[list[dict], list[d
     return train, test
 
 
-def point_config(base: Config, opts: SweepOptions, point: GridPoint, final: bool) -> Config:
-    """The config of one run: search (train -> val) or final (train+val -> test)."""
+def checkpoint_normalization(opts: SweepOptions) -> dict[str, list[float]] | None:
+    """Input mean/std of the method of ``--checkpoint`` (zoo table), or None to keep the config's."""
+    if opts.from_scratch or opts.checkpoint is None:
+        return None
+    from mmssl_transfer.checkpoints import convert, get_method
+    method = opts.method if opts.method not in (None, 'auto') else convert(opts.checkpoint).report.method
+    spec = get_method(method)
+    return dict(mean=list(spec.mean), std=list(spec.std))
+
+
+def point_config(base: Config, opts: SweepOptions, point: GridPoint, final: bool,
+                 normalization: dict[str, list[float]] | None = None) -> Config:
+    """The config of one run: search (train -> val) or final (train+val -> test).
+
+    ``normalization`` (mean/std of the checkpoint's method) replaces the config's data preprocessor values.
+    """
     cfg = copy.deepcopy(base)
     name = f'final_{point.name}' if final else point.name
     cfg.work_dir = str(Path(opts.work_dir) / name)
@@ -121,6 +135,8 @@ def point_config(base: Config, opts: SweepOptions, point: GridPoint, final: bool
         backbone.checkpoint = opts.checkpoint
     if opts.method is not None:
         backbone.method = opts.method
+    if normalization is not None:
+        cfg.model.data_preprocessor.update(normalization)
     if opts.base_channels is not None:
         backbone.base_channels = opts.base_channels
         cfg.model.head.in_channels = opts.base_channels * 32
@@ -202,13 +218,14 @@ def finetune_sweep(opts: SweepOptions) -> TransferResult:
     task = base.get('transfer_task', {})
     metric = task.get('primary_metric') or base.val_evaluator.metric
     grid = opts.grid()
+    normalization = checkpoint_normalization(opts)
     scores: list[dict[str, Any]] = []
     for point in grid:
         folder = Path(opts.work_dir) / point.name
         record = _load_point(folder)
         if record is None:
             logger.info(f'finetune sweep: running {point.name}')
-            record = run_point(point_config(base, opts, point, final=False), final=False)
+            record = run_point(point_config(base, opts, point, False, normalization), final=False)
         else:
             logger.info(f'finetune sweep: {point.name} already finished, skipped')
         scores.append({**asdict(point), 'val': record['metrics'][metric]})
@@ -219,7 +236,7 @@ def finetune_sweep(opts: SweepOptions) -> TransferResult:
     if record is None:
         logger.info(f'finetune sweep: best {best.name} (val {metric} {scores[best_i]["val"]:.2f}); '
                     'retraining on train+val')
-        record = run_point(point_config(base, opts, best, final=True), final=True)
+        record = run_point(point_config(base, opts, best, True, normalization), final=True)
     metrics = record['metrics']
     calibration = {k: metrics[k] for k in ('ece', 'ece_temperature_scaled', 'temperature') if k in metrics}
     result = TransferResult(

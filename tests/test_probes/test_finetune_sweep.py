@@ -4,7 +4,9 @@ from pathlib import Path
 import pytest
 
 from mmssl_transfer.probes import finetune
-from mmssl_transfer.probes.finetune import GridPoint, SweepOptions, finetune_sweep, point_config
+from mmssl_transfer.datasets.classification import CLS_DATASETS, MANY_SHOT_DATASETS
+from mmssl_transfer.probes.finetune import (FINETUNE_CONFIGS, GridPoint, SweepOptions, checkpoint_normalization,
+                                           finetune_sweep, point_config)
 from mmssl_transfer.results import read_result
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
@@ -53,3 +55,23 @@ def test_from_scratch_with_labels_per_class(toy_cls, toy_ckpt, tmp_path):
     result = finetune_sweep(opts)
     assert result.method == 'scratch' and result.checkpoint_sha256 == ''
     assert result.protocol == 'finetune-2perclass-scratch' and result.hparams['labels_per_class'] == 2
+
+
+@pytest.mark.parametrize('dataset', MANY_SHOT_DATASETS)
+def test_method_configs_inherit_the_dataset_task_config(dataset):
+    from mmengine.config import Config
+    cfg = Config.fromfile(str(CONFIGS / 'cls' / f'byol_finetune_{dataset}.py'))
+    spec = CLS_DATASETS[dataset]
+    assert cfg.default_scope == 'mmpretrain' and cfg.model.backbone.type == 'SSLResNet'
+    assert cfg.model.backbone.method == 'byol' and cfg.model.head.num_classes == spec.num_classes
+    assert cfg.train_dataloader.dataset.type == spec.type and cfg.val_dataloader.dataset.split == 'val'
+    assert cfg.val_evaluator.metric == cfg.transfer_task.primary_metric == spec.metric
+    assert cfg.train_cfg.max_iters == 5000 and cfg.train_dataloader.batch_size == 64
+    assert FINETUNE_CONFIGS[dataset].endswith(f'finetune_{dataset}.py')
+
+
+def test_simclr_checkpoint_gets_unit_normalisation(toy_checkpoints, toy_cls, tmp_path):
+    from mmssl_transfer.toy.checkpoints import toy_checkpoint_path
+    opts = _opts(toy_cls, toy_checkpoint_path(toy_checkpoints, 'simclrv1'), tmp_path, method='auto')
+    assert checkpoint_normalization(opts) == dict(mean=[0.0, 0.0, 0.0], std=[255.0, 255.0, 255.0])
+    assert checkpoint_normalization(_opts(toy_cls, None, tmp_path, from_scratch=True)) is None
