@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import pickle
 from typing import Any, Callable
 
 _APPLIED: set[str] = set()
@@ -30,13 +31,26 @@ def runner_checkpoint_safe_globals() -> list[Any]:
     """
     import numpy as np
     from mmengine.logging.history_buffer import HistoryBuffer
-    allowed: list[Any] = [HistoryBuffer, np.ndarray, np.dtype, np.generic]
+    allowed: list[Any] = [HistoryBuffer, np.ndarray, np.dtype, np.generic,
+                          (_history_buffer_method, 'builtins.getattr')]
     allowed += [np.core.multiarray._reconstruct, np.core.multiarray.scalar]  # type: ignore[attr-defined]
     allowed += [type(np.dtype(t)) for t in ('f2', 'f4', 'f8', 'i1', 'i2', 'i4', 'i8', 'u1', 'u2', 'u4',
                                             'u8', 'b1', 'c8', 'c16', 'O', 'U', 'S', 'V')]
     allowed += [np.float16, np.float32, np.float64, np.int8, np.int16, np.int32, np.int64, np.uint8,
                 np.bool_, np.str_]
     return allowed
+
+
+def _history_buffer_method(obj: Any, name: str) -> Any:
+    """Stand-in for ``getattr`` when unpickling Runner checkpoints.
+
+    A HistoryBuffer pickles its ``statistics_methods`` as ``getattr(HistoryBuffer, 'mean')``; allowing the real
+    ``getattr`` would hand an attacker attribute access to anything, so only these bound methods resolve.
+    """
+    from mmengine.logging.history_buffer import HistoryBuffer
+    if (obj is HistoryBuffer or isinstance(obj, HistoryBuffer)) and name in HistoryBuffer._statistics_methods:
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(f'refusing getattr({type(obj).__name__}, {name!r}) in a Runner checkpoint')
 
 
 @_once

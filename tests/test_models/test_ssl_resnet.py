@@ -154,3 +154,23 @@ def test_registered_in_every_host_registry(scope):
     with DefaultScope.overwrite_default_scope(scope):
         backbone = registry.build(dict(type='SSLResNet', base_channels=TOY_WIDTH, frozen_stages=2))
     assert isinstance(backbone, SSLResNet) and backbone.frozen_stages == 2
+
+
+def test_tf_same_padding_pads_after_on_stride_2_and_keeps_the_keys(toy_checkpoints):
+    from mmssl_transfer.models.layers import Conv2dTFSame
+    path = toy_checkpoint_path(toy_checkpoints, 'byol')
+    plain = SSLResNet(checkpoint=path, base_channels=TOY_WIDTH)
+    tf = SSLResNet(checkpoint=path, base_channels=TOY_WIDTH, tf_same_padding=True)
+    plain.init_weights(), tf.init_weights()
+    assert set(plain.state_dict()) == set(tf.state_dict())
+    assert isinstance(tf.conv1, Conv2dTFSame) and isinstance(tf.layer2[0].conv2, Conv2dTFSame)
+    assert type(tf.layer2[0].conv1) is nn.Conv2d  # stride-1 convs are the same in both frameworks
+    x = torch.randn(1, 3, 64, 64)
+    conv = tf.layer2[0].conv2
+    feat = torch.randn(1, conv.in_channels, 16, 16)
+    expected = torch.nn.functional.conv2d(torch.nn.functional.pad(feat, (0, 1, 0, 1)), conv.weight, stride=2)
+    assert torch.allclose(conv(feat), expected, atol=1e-6)
+    plain.eval(), tf.eval()
+    with torch.no_grad():
+        assert [o.shape for o in plain(x)] == [o.shape for o in tf(x)]
+        assert not torch.allclose(plain(x)[-1], tf(x)[-1])

@@ -16,6 +16,7 @@ from mmengine.logging import MMLogger
 from mmpretrain.models.backbones import ResNet
 
 from mmssl_transfer.checkpoints import Conversion, ConversionReport, convert, get_method, resolve_checkpoint
+from mmssl_transfer.models.layers import use_tf_same_padding
 
 
 class SSLResNet(ResNet):
@@ -41,6 +42,10 @@ class SSLResNet(ResNet):
         strides (Sequence[int]): Stride of each stage. Defaults to (1, 2, 2, 2).
         dilations (Sequence[int]): Dilation of each stage; ``strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4)``
             gives output stride 8. Defaults to (1, 1, 1, 1).
+        tf_same_padding (bool): Pad strided convs and the stem max-pool as TensorFlow's 'SAME' does
+            (asymmetric), as SimCLR and BYOL were trained (``MethodSpec.tf_same_padding``). The paper used
+            PyTorch's symmetric padding for every method, so this is off by default; turning it on for those
+            methods shifts their features by one pixel at each stride-2 layer. Defaults to False.
         init_cfg (dict | list, optional): Only used without a checkpoint. Defaults to mmpretrain's ResNet init.
         **kwargs: Passed to mmpretrain's ``ResNet`` (e.g. ``with_cp``). ``depth``, ``deep_stem``,
             ``avg_down``, ``style`` and ``stem_channels`` are fixed by the checkpoint format.
@@ -58,6 +63,7 @@ class SSLResNet(ResNet):
                  out_indices: Sequence[int] = (0, 1, 2, 3),
                  strides: Sequence[int] = (1, 2, 2, 2),
                  dilations: Sequence[int] = (1, 1, 1, 1),
+                 tf_same_padding: bool = False,
                  init_cfg: Any = None,
                  **kwargs: Any) -> None:
         fixed = {k: kwargs.pop(k) for k in list(kwargs) if k in (*self.FIXED_ARCH, 'stem_channels')}
@@ -86,6 +92,9 @@ class SSLResNet(ResNet):
             **init_kwargs,
             **kwargs)
         self.checkpoint = None if checkpoint is None else str(checkpoint)
+        self.tf_same_padding = tf_same_padding
+        if tf_same_padding:
+            use_tf_same_padding(self)
         self.method = method
         self._conversion_report: Optional[ConversionReport] = None
 

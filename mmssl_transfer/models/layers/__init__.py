@@ -1,0 +1,4 @@
+"""Small layers shared by our models."""
+from .tf_same_padding import Conv2dTFSame, MaxPool2dTFSame, tf_same_pad, use_tf_same_padding
+
+__all__ = ['Conv2dTFSame', 'MaxPool2dTFSame', 'tf_same_pad', 'use_tf_same_padding']
