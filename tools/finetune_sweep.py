@@ -56,7 +56,8 @@ def main(argv=None) -> int:
     if args.dataset and not (args.checkpoint or args.from_scratch):
         parser.error('--dataset needs --checkpoint or --from-scratch')
     opts = SweepOptions(
-        config=args.config or FINETUNE_CONFIGS[args.dataset], work_dir=args.work_dir, lrs=args.lrs, wds=args.wds, augs=args.augs,
+        config=args.config or FINETUNE_CONFIGS[args.dataset], work_dir=args.work_dir, lrs=args.lrs, wds=args.wds,
+        augs=args.augs,
         max_iters=args.max_iters, batch_size=args.batch_size, image_size=args.image_size,
         checkpoint=args.checkpoint, method=args.method, from_scratch=args.from_scratch,
         base_channels=args.base_channels, data_root=args.data_root, labels_per_class=args.labels_per_class,

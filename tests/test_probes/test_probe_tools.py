@@ -25,7 +25,8 @@ def _common(toy_cls, ckpt, cache, dataset):
 
 def test_linear_probe_tool_writes_a_result(toy_cls, toy_ckpt, tmp_path, capsys):
     out = tmp_path / 'linear.json'
-    args = _common(toy_cls, toy_ckpt, tmp_path / 'cache', 'dtd') + ['--out', str(out), '--grid-size', '9']
+    args = _common(toy_cls, toy_ckpt, tmp_path / 'cache', 'dtd') + [
+        '--out', str(out), '--grid-size', '9', '--max-iter', '100']
     assert _tool('linear_probe')(args) == 0
     result = read_result(out)
     assert (result.task, result.dataset, result.protocol, result.method) == ('linear', 'dtd', 'linear', 'mocov2')
@@ -39,7 +40,8 @@ def test_linear_probe_tool_writes_a_result(toy_cls, toy_ckpt, tmp_path, capsys):
 
 def test_linear_probe_on_voc_uses_11_point_map(toy_cls, toy_ckpt, tmp_path):
     out = tmp_path / 'voc.json'
-    args = _common(toy_cls, toy_ckpt, tmp_path / 'cache', 'voc2007') + ['--out', str(out), '--grid-size', '5']
+    args = _common(toy_cls, toy_ckpt, tmp_path / 'cache', 'voc2007') + [
+        '--out', str(out), '--grid-size', '5', '--max-iter', '100']
     assert _tool('linear_probe')(args) == 0
     result = read_result(out)
     assert result.primary_metric == 'voc11_map' and 0 < result.value <= 100
@@ -84,7 +86,8 @@ def test_bad_input_exits_2_with_one_line(toy_cls, toy_ckpt, tmp_path, capsys):
 
 
 def test_suite_style_invocation_with_out_and_work_dir(toy_cls, toy_ckpt, tmp_path):
-    """The flags the suite passes to every probe: --checkpoint --method --dataset --data-root --seed --work-dir --out."""
+    """The flags the suite passes to every probe (--checkpoint --method --dataset --data-root --seed --work-dir
+    --out)."""
     args = _common(toy_cls, toy_ckpt, tmp_path / 'cache', 'eurosat') + [
         '--seed', '1', '--work-dir', str(tmp_path / 'wd'), '--out', str(tmp_path / 'r.json'), '--shots', '5',
         '--episodes', '20']
@@ -93,3 +96,18 @@ def test_suite_style_invocation_with_out_and_work_dir(toy_cls, toy_ckpt, tmp_pat
     assert (tmp_path / 'wd' / 'probe.log').exists()
     args[args.index('--shots') + 1] = '20'  # 20-shot: too few images per toy class -> exit 2
     assert _tool('fewshot')(args) == 2
+
+
+def test_finetune_sweep_tool_with_dataset_flag(toy_cls, toy_ckpt, tmp_path, capsys):
+    args = ['--dataset', 'dtd', '--checkpoint', str(toy_ckpt), '--method', 'mocov2', '--base-channels', '8',
+            '--data-root', str(toy_cls / 'dtd'), '--work-dir', str(tmp_path / 'wd'), '--out', str(tmp_path / 'r.json'),
+            '--lrs', '0.01', '--wds', '0', '--augs', 'rrc_flip', '--max-iters', '1', '--batch-size', '4',
+            '--image-size', '32', '--workers', '0']
+    assert _tool('finetune_sweep')(args) == 0
+    result = read_result(tmp_path / 'r.json')
+    assert result.task == 'finetune' and result.hparams['aug'] == 'rrc_flip' and result.hparams['wd'] == 0
+    assert read_result(tmp_path / 'wd' / 'result.json').metrics == result.metrics
+    args[args.index('--data-root') + 1] = str(tmp_path / 'nowhere')
+    args[args.index('--work-dir') + 1] = str(tmp_path / 'wd2')
+    assert _tool('finetune_sweep')(args) == 2
+    assert 'dataset folder not found' in capsys.readouterr().err

@@ -1,4 +1,5 @@
-# Many-shot finetune on Caltech-101 (102 classes incl. background), 30 train images per class; val = seeded 20% of train.
+# Many-shot finetune on Caltech-101 (102 classes incl. background), 30 train images per class;
+# val = seeded 20% of train.
 _base_ = ['./finetune_common.py']
 
 data_root = 'data/caltech101'
