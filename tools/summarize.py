@@ -20,8 +20,9 @@ def main(argv=None) -> int:
     parser.add_argument('--compare', choices=['paper'], help='put the published numbers beside ours')
     parser.add_argument('--bootstrap', type=int, default=2000, help='bootstrap resamples for correlation CIs')
     args = parser.parse_args(argv)
+    results = Path(args.results)
     out = args.out or (Path('work_dirs/summary_paper') if args.results == 'paper'
-                       else Path(args.results) / 'summary')
+                       else (results.parent if results.is_file() else results) / 'summary')
     try:
         paths = summarize_results(args.results, out, compare=args.compare, n_boot=args.bootstrap)
     except (SummaryError, ResultError) as exc:

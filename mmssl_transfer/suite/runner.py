@@ -175,7 +175,7 @@ class SuiteRunner:
             raise CellFailed(f'{step.name}: {exc}') from None
         log.write(f'$ {" ".join(argv)}\n')
         log.flush()
-        env = {**os.environ, **step.env, 'PYTHONUNBUFFERED': '1',
+        env = {**os.environ, 'PYTHON': self.ctx.python, **step.env, 'PYTHONUNBUFFERED': '1',
                'PYTHONPATH': os.pathsep.join(filter(None, [str(self.ctx.repo_root), os.environ.get('PYTHONPATH')]))}
         try:
             proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
