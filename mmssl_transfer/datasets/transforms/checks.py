@@ -1,0 +1,22 @@
+"""Pipeline checks that turn a silently broken annotation into one error naming the files."""
+from __future__ import annotations
+
+from mmcv.transforms import BaseTransform
+from mmseg.registry import TRANSFORMS
+
+
+@TRANSFORMS.register_module()
+class CheckSegMapSize(BaseTransform):
+    """Fail when a loaded label map (``gt_seg_map``) and its image differ in size.
+
+    Place it right after ``LoadAnnotations`` (before any resize or crop): mmseg would otherwise resize or
+    crop the two independently and train on misaligned labels.
+    """
+
+    def transform(self, results: dict) -> dict:
+        img_hw = tuple(results['img'].shape[:2])
+        seg_hw = tuple(results['gt_seg_map'].shape[:2])
+        if img_hw != seg_hw:
+            raise ValueError(f'{results.get("seg_map_path")}: label map size {seg_hw} (HxW) differs from its '
+                             f'image {results.get("img_path")} {img_hw}')
+        return results
