@@ -136,18 +136,23 @@ def dataset_labels(dataset) -> torch.Tensor:
 
 
 class GAPFeatureExtractor(torch.nn.Module):
-    """Normalise 0-255 BGR batches (mmcv's loading convention) and global-average-pool one backbone stage."""
+    """Normalise 0-255 BGR batches (mmcv's loading convention) and global-average-pool one backbone stage.
+
+    The batch is stacked and sent to the device as uint8 (4x less traffic than float), then flipped to RGB and
+    normalised in one vectorised step (mmpretrain's ClsDataPreprocessor does the same per image).
+    """
 
     def __init__(self, backbone: torch.nn.Module, mean: list[float], std: list[float], stage: int = 4) -> None:
         super().__init__()
-        from mmpretrain.models import ClsDataPreprocessor
         self.backbone = backbone
-        self.preprocessor = ClsDataPreprocessor(mean=mean, std=std, to_rgb=True)
+        self.register_buffer('mean', torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer('std', torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1), persistent=False)
         self.stage = stage
 
     def forward(self, batch: dict) -> torch.Tensor:
-        inputs = self.preprocessor(batch, False)['inputs']
-        outs = self.backbone(inputs)
+        x = torch.stack(batch['inputs']).to(self.mean.device, non_blocking=True)
+        x = (x.flip(1).float() - self.mean) / self.std
+        outs = self.backbone(x)
         return outs[self.backbone.out_indices.index(self.stage - 1)].mean((2, 3)).float()
 
 
