@@ -73,7 +73,7 @@ def test_random_init_without_checkpoint_has_no_report():
     backbone = SSLResNet(checkpoint=None, base_channels=TOY_WIDTH)
     backbone.init_weights()
     assert backbone.conversion_report is None
-    assert [o.shape[1] for o in backbone(torch.randn(1, 3, 32, 32))] == [32, 64, 128, 256]
+    assert [o.shape[1] for o in backbone(torch.randn(2, 3, 64, 64))] == [32, 64, 128, 256]
 
 
 def test_width_mismatch_is_a_clear_error(toy_checkpoints):
@@ -114,7 +114,7 @@ def test_frozen_stages_stay_frozen_and_in_eval_after_train(toy_checkpoints, froz
         frozen = i <= frozen_stages
         assert all(p.requires_grad != frozen for p in layer.parameters()), (i, frozen_stages)
         assert check_norm_state(layer.modules(), train_state=not frozen)
-    out = backbone(torch.randn(1, 3, 32, 32))
+    out = backbone(torch.randn(2, 3, 64, 64))
     assert len(out) == 4
 
 
@@ -128,7 +128,7 @@ def test_norm_eval_keeps_every_bn_in_eval_mode(norm_eval):
 
 def test_dilated_output_stride_8():
     backbone = SSLResNet(base_channels=TOY_WIDTH, strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4))
-    outs = backbone(torch.randn(1, 3, 64, 64))
+    outs = backbone(torch.randn(2, 3, 64, 64))
     assert [o.shape[-1] for o in outs] == [16, 8, 8, 8]
 
 
