@@ -29,6 +29,13 @@ EXPERIMENT_FAMILIES: dict[str, ExperimentFamily] = {
     'seg': ExperimentFamily('seg/{method}_upernet_ade20k.py', '_base_/seg/upernet_r50_ade20k.py'),
     'normals': ExperimentFamily('normals/{method}_pspnet_nyuv2.py', '_base_/normals/pspnet_r50_nyuv2.py'),
 }
+#: the many-shot finetune datasets, one mmpretrain config each (``_base_/cls/finetune_<dataset>.py``)
+FINETUNE_DATASETS = ('aircraft', 'caltech101', 'cars', 'cifar10', 'cifar100', 'dtd', 'flowers', 'food', 'pets',
+                     'sun397', 'voc2007')
+EXPERIMENT_FAMILIES.update({
+    f'cls_finetune_{dataset}': ExperimentFamily(f'cls/{{method}}_finetune_{dataset}.py',
+                                                f'_base_/cls/finetune_{dataset}.py')
+    for dataset in FINETUNE_DATASETS})
 
 BACKBONE_TEMPLATE = '''\
 # {paper_name} ({family}); ImageNet linear top-1 {top1}.
