@@ -52,17 +52,16 @@ def angular_errors(pred: np.ndarray | torch.Tensor, gt: np.ndarray | torch.Tenso
         raise ValueError(f'prediction shape {pred.shape} differs from ground-truth shape {gt.shape}')
     if pred.shape[channel_axis] != 3:
         raise ValueError(f'normal maps need 3 channels on axis {channel_axis}, got shape {pred.shape}')
-    pred = np.moveaxis(pred, channel_axis, -1).reshape(-1, 3)
-    gt = np.moveaxis(gt, channel_axis, -1).reshape(-1, 3)
+    pred = np.moveaxis(pred, channel_axis, 0).reshape(3, -1)
+    gt = np.moveaxis(gt, channel_axis, 0).reshape(3, -1)
     if valid is not None:
         valid = np.asarray(valid.cpu() if isinstance(valid, torch.Tensor) else valid).astype(bool).reshape(-1)
-        if valid.size != pred.shape[0]:
-            raise ValueError(f'valid mask has {valid.size} pixels, the normal maps {pred.shape[0]}')
-        pred, gt = pred[valid], gt[valid]
-    tiny = np.finfo(np.float64).tiny
-    pred = pred / np.maximum(np.linalg.norm(pred, axis=1, keepdims=True), tiny)
-    gt = gt / np.maximum(np.linalg.norm(gt, axis=1, keepdims=True), tiny)
-    cosine = np.clip(np.einsum('ij,ij->i', pred, gt), -1.0, 1.0)
+        if valid.size != pred.shape[1]:
+            raise ValueError(f'valid mask has {valid.size} pixels, the normal maps {pred.shape[1]}')
+        pred, gt = pred[:, valid], gt[:, valid]
+    # cos = p.g / (|p| |g|): both maps renormalised, in one pass over the pixels
+    norms = np.sqrt(np.einsum('ij,ij->j', pred, pred) * np.einsum('ij,ij->j', gt, gt))
+    cosine = np.clip(np.einsum('ij,ij->j', pred, gt) / np.maximum(norms, np.finfo(np.float64).tiny), -1.0, 1.0)
     return np.degrees(np.arccos(cosine))
 
 
