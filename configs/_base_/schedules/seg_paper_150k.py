@@ -1,0 +1,17 @@
+# The paper's ADE20K schedule: SGD lr 0.02, momentum 0.9, weight decay 1e-4, poly decay (power 0.9) to 0 over
+# 150k iterations, batch 2 per GPU (set in the dataset config).
+optimizer = dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=1e-4)
+optim_wrapper = dict(type='OptimWrapper', optimizer=optimizer, clip_grad=None)
+param_scheduler = [dict(type='PolyLR', eta_min=0.0, power=0.9, begin=0, end=150000, by_epoch=False)]
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=150000, val_interval=15000)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=15000),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    visualization=dict(type='SegVisualizationHook'))
+# lr 0.02 was set for a total batch of 2; --auto-scale-lr scales it linearly with the total batch.
+auto_scale_lr = dict(enable=False, base_batch_size=2)

@@ -1,0 +1,29 @@
+# Runtime of the dense-prediction transfer tasks (ADE20K segmentation, NYUv2 normals): mmseg scope.
+default_scope = 'mmseg'
+custom_imports = dict(
+    imports=[
+        'mmssl_transfer.models',  # SSLResNet
+        'mmssl_transfer.models.decode_heads',  # NormalPSPHead
+        'mmssl_transfer.models.losses',  # CosineNormalLoss
+        'mmssl_transfer.models.segmentors',  # NormalEncoderDecoder
+        'mmssl_transfer.datasets.nyuv2_normals',  # NYUv2NormalsDataset
+        'mmssl_transfer.datasets.transforms',  # CheckSegMapSize, normal transforms
+        'mmssl_transfer.evaluation.normal_metric',  # NormalAngularMetric
+        'mmssl_transfer.engine.hooks.normal_clusters_hook',  # NormalClustersHook
+    ],
+    allow_failed_imports=False)
+env_cfg = dict(
+    cudnn_benchmark=True,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    dist_cfg=dict(backend='nccl'),
+)
+# norm_cfg SyncBN needs no edit off-GPU: torch's SyncBatchNorm computes plain BN statistics without a process
+# group, and mmssl_transfer.compat reverts SyncBN to BN when DDP wraps a CPU model (gloo).
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+log_processor = dict(by_epoch=False)
+log_level = 'INFO'
+load_from = None
+resume = False
+# Test-time augmentation model used by tools/test.py --tta with the dataset config's tta_pipeline.
+tta_model = dict(type='SegTTAModel')
