@@ -139,3 +139,20 @@ def apply() -> None:
             patch()
         except ImportError:
             continue
+
+
+# ---- appended by helper "detection" (narrow patch; lead may fold it into patch_mmengine_checkpoint_loading) ----
+@_once
+def patch_history_buffer_default_statistics() -> None:
+    """Register HistoryBuffer's default statistics (min/max/current/mean) at import, not at first instance.
+
+    mmengine 0.10.7 fills the class-level ``HistoryBuffer._statistics_methods`` only in ``__init__``
+    (``_set_default_statistics``). A fresh process that loads a Runner checkpoint before creating any buffer
+    (tools/test.py) therefore finds it empty and :func:`_history_buffer_method` refuses the pickled
+    ``getattr(HistoryBuffer, 'min')`` ("refusing getattr(type, 'min') in a Runner checkpoint").
+    """
+    from mmengine.logging.history_buffer import HistoryBuffer
+    HistoryBuffer()._set_default_statistics()
+
+
+PATCHES = PATCHES + (patch_history_buffer_default_statistics,)
