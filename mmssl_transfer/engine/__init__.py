@@ -1,0 +1,4 @@
+"""Runner-side extensions (hooks) for the OpenMMLab runs."""
+from .hooks import BackboneProvenanceHook
+
+__all__ = ['BackboneProvenanceHook']
