@@ -1,0 +1,141 @@
+"""Load an experiment config and apply the command-line overrides of tools/train.py and tools/test.py.
+
+The overrides are mmdet's (``--cfg-options``, ``--work-dir``, ``--resume``, ``--amp``, ``--auto-scale-lr``,
+``--launcher``) plus two conveniences that map onto plain config keys, so a user points any det/seg/normals
+config at their data and backbone checkpoint without editing it:
+
+- ``data_root``: every ``data_root`` key of the train/val/test data loaders (nested datasets included) and
+  the top-level ``data_root`` variable;
+- ``checkpoint``: ``model.backbone.checkpoint`` (a path or a zoo method name) of the SSL backbone.
+"""
+from __future__ import annotations
+
+import os.path as osp
+from typing import Any
+
+from mmengine.config import Config, ConfigDict
+
+from ..engine.hooks import BackboneProvenanceHook
+
+DATALOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+SSL_BACKBONE_TYPES = ('SSLResNet',)
+
+
+class LaunchError(ValueError):
+    """A config or command-line argument of a train/test run cannot be used as given."""
+
+
+def load_config(config: str,
+                cfg_options: dict | None = None,
+                work_dir: str | None = None,
+                data_root: str | None = None,
+                checkpoint: str | None = None,
+                launcher: str = 'none',
+                amp: bool = False,
+                auto_scale_lr: bool = False,
+                resume: str | None = None,
+                load_from: str | None = None) -> Config:
+    """Read ``config`` and apply the overrides in the order mmdet's tools do.
+
+    Args:
+        config: Path of a ``.py`` config.
+        cfg_options: ``--cfg-options`` key/value pairs (dotted keys, list indices allowed).
+        work_dir: Output folder; defaults to the config's ``work_dir`` or ``./work_dirs/<config name>``.
+        data_root: Dataset root that replaces every ``data_root`` in the data loaders.
+        checkpoint: Backbone checkpoint (path or zoo method name) for ``model.backbone.checkpoint``.
+        launcher: ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
+        amp: Train with automatic mixed precision (``AmpOptimWrapper``, dynamic loss scale).
+        auto_scale_lr: Scale the lr by (total batch size / ``auto_scale_lr.base_batch_size``).
+        resume: ``'auto'`` (latest checkpoint of the work dir) or a checkpoint path to resume from.
+        load_from: A whole-model checkpoint to load (what tools/test.py evaluates).
+
+    Returns:
+        The config, ready for :func:`mmssl_transfer.apis.build_runner`.
+
+    Raises:
+        FileNotFoundError: ``config`` or ``load_from`` does not exist.
+        LaunchError: An override does not fit the config.
+    """
+    if not osp.isfile(config):
+        raise FileNotFoundError(f'{config}: config file not found')
+    cfg = Config.fromfile(config)
+    cfg.launcher = launcher
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if data_root is not None:
+        set_data_root(cfg, data_root)
+    if checkpoint is not None:
+        set_backbone_checkpoint(cfg, checkpoint)
+
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config))[0])
+
+    if amp:
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.loss_scale = 'dynamic'
+    if auto_scale_lr:
+        if 'base_batch_size' not in cfg.get('auto_scale_lr', {}):
+            raise LaunchError(f'{config}: --auto-scale-lr needs auto_scale_lr=dict(base_batch_size=...) '
+                              'in the config')
+        cfg.auto_scale_lr.enable = True
+
+    if resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif resume is not None:
+        if not osp.isfile(resume):
+            raise FileNotFoundError(f'{resume}: checkpoint to resume from not found')
+        cfg.resume = True
+        cfg.load_from = resume
+    if load_from is not None:
+        if not osp.isfile(load_from):
+            raise FileNotFoundError(f'{load_from}: model checkpoint not found')
+        cfg.load_from = load_from
+
+    add_provenance_hook(cfg)
+    return cfg
+
+
+def set_data_root(cfg: Config, data_root: str) -> int:
+    """Replace every ``data_root`` in the data loaders (and the top-level one); return how many were set."""
+    count = 0
+
+    def visit(node: Any) -> None:
+        nonlocal count
+        if isinstance(node, dict):
+            if 'data_root' in node:
+                node['data_root'] = data_root
+                count += 1
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                visit(value)
+
+    for key in DATALOADER_KEYS:
+        visit(cfg.get(key))
+    if count == 0:
+        raise LaunchError(f'{cfg.filename}: --data-root given but no data loader of this config has a data_root')
+    if 'data_root' in cfg:
+        cfg.data_root = data_root
+    return count
+
+
+def set_backbone_checkpoint(cfg: Config, checkpoint: str) -> None:
+    """Point the SSL backbone at ``checkpoint`` (a file path or a zoo method name)."""
+    backbone = cfg.get('model', {}).get('backbone')
+    if not isinstance(backbone, dict) or backbone.get('type') not in SSL_BACKBONE_TYPES:
+        found = backbone.get('type') if isinstance(backbone, dict) else None
+        raise LaunchError(f'{cfg.filename}: --checkpoint needs model.backbone of type '
+                          f'{"/".join(SSL_BACKBONE_TYPES)}, found {found!r}')
+    backbone['checkpoint'] = checkpoint
+
+
+def add_provenance_hook(cfg: Config) -> None:
+    """Make sure the run records the backbone's provenance (see :class:`BackboneProvenanceHook`)."""
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(h.get('type') in ('BackboneProvenanceHook', BackboneProvenanceHook) for h in hooks):
+        hooks.append(ConfigDict(type='BackboneProvenanceHook'))
+    cfg.custom_hooks = hooks

@@ -1,0 +1,140 @@
+"""Train and test any det/seg/normals/cls config with mmengine's Runner; write the test result record.
+
+The config's ``default_scope`` decides which OpenMMLab package builds the model, dataset and metric, so the
+same functions (and tools/train.py, tools/test.py) serve mmdet, mmseg and mmpretrain configs. A test run
+writes its metrics as a :class:`~mmssl_transfer.results.TransferResult` to ``<work_dir>/result.json``; the
+task, dataset, protocol and primary metric come from the config's ``transfer_task`` variable, the backbone's
+method and checkpoint sha256 from the provenance the training run saved in the model checkpoint.
+"""
+from __future__ import annotations
+
+import os.path as osp
+from pathlib import Path
+from typing import Any
+
+from mmengine.config import Config
+from mmengine.dist import is_main_process
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+from ..engine.hooks import PROVENANCE_KEY
+from ..results import TransferResult, write_result
+from .config_loading import LaunchError
+
+RESULT_FILE = 'result.json'
+
+#: default_scope -> metric class that dumps raw test predictions (``--out``); others use mmengine's.
+PREDICTION_DUMPERS: dict[str, str] = {
+    'mmdet': 'mmdet.evaluation:DumpDetResults',
+}
+DEFAULT_PREDICTION_DUMPER = 'mmengine.evaluator:DumpResults'
+
+
+def build_runner(cfg: Config) -> Runner:
+    """Build the Runner a config asks for (``runner_type`` or mmengine's default) in its default scope."""
+    if 'runner_type' not in cfg:
+        return Runner.from_cfg(cfg)
+    with RUNNERS.switch_scope_and_registry(cfg.get('default_scope')) as registry:
+        return registry.build(cfg)
+
+
+def train(cfg: Config) -> Runner:
+    """Train as the config says (resuming if ``cfg.resume``); return the finished Runner."""
+    runner = build_runner(cfg)
+    runner.train()
+    return runner
+
+
+def test(cfg: Config, out: str | None = None, result_file: str | None = None) -> TransferResult | None:
+    """Evaluate ``cfg.load_from`` on the test set; write and return the result record.
+
+    Args:
+        cfg: A config from :func:`load_config` with ``load_from`` set and a ``transfer_task`` variable.
+        out: Also dump the raw predictions to this ``.pkl`` file.
+        result_file: Where to write the record; defaults to ``<work_dir>/result.json``.
+
+    Returns:
+        The record on the main process, None on the others.
+    """
+    if not cfg.get('load_from'):
+        raise LaunchError(f'{cfg.filename}: no model checkpoint to test (load_from is empty)')
+    task = transfer_task(cfg)
+    if out is not None and not out.endswith(('.pkl', '.pickle')):
+        raise LaunchError(f'{out}: --out must be a .pkl file')
+    runner = build_runner(cfg)
+    if out is not None:
+        runner.test_evaluator.metrics.append(_prediction_dumper(cfg.get('default_scope'), out))
+    metrics = runner.test()
+    if not is_main_process():
+        return None
+    provenance = runner.message_hub.get_info(PROVENANCE_KEY) or _provenance_from_config(cfg)
+    result = make_result(cfg, task, metrics, provenance)
+    if out is not None:
+        result.extra['predictions'] = osp.abspath(out)
+    write_result(result_file or osp.join(cfg.work_dir, RESULT_FILE), result)
+    return result
+
+
+def transfer_task(cfg: Config) -> dict[str, str]:
+    """The config's ``transfer_task`` (task, dataset, protocol, primary_metric), checked."""
+    task = cfg.get('transfer_task')
+    needed = ('task', 'dataset', 'protocol', 'primary_metric')
+    if not isinstance(task, dict) or any(k not in task for k in needed):
+        raise LaunchError(f'{cfg.filename}: the config needs transfer_task=dict(task=..., dataset=..., '
+                          f'protocol=..., primary_metric=...) to write a result, found {task!r}')
+    return {k: str(task[k]) for k in needed}
+
+
+def make_result(cfg: Config, task: dict[str, str], metrics: dict[str, Any],
+                provenance: dict[str, str]) -> TransferResult:
+    """Turn the Runner's test metrics into a :class:`TransferResult` (metric-name prefixes dropped)."""
+    plain = {name.rsplit('/', 1)[-1]: float(value) for name, value in metrics.items()
+             if isinstance(value, (int, float)) or hasattr(value, 'item')}
+    return TransferResult(
+        task=task['task'],
+        dataset=task['dataset'],
+        protocol=task['protocol'],
+        method=provenance.get('method', 'custom'),
+        checkpoint_sha256=provenance.get('sha256', ''),
+        metrics=plain,
+        primary_metric=task['primary_metric'],
+        hparams=_training_hparams(cfg),
+        extra={'model_checkpoint': str(cfg.load_from),
+               'provenance_source': provenance.get('source', 'checkpoint meta')},
+        config=str(cfg.filename or ''),
+    )
+
+
+def _training_hparams(cfg: Config) -> dict[str, Any]:
+    """The schedule numbers a reader needs to compare runs."""
+    hparams: dict[str, Any] = {}
+    optimizer = cfg.get('optim_wrapper', {}).get('optimizer', {})
+    for key in ('lr', 'weight_decay', 'momentum'):
+        if key in optimizer:
+            hparams[key] = optimizer[key]
+    for key in ('max_iters', 'max_epochs'):
+        if key in cfg.get('train_cfg', {}):
+            hparams[key] = cfg.train_cfg[key]
+    batch = cfg.get('train_dataloader', {}).get('batch_size')
+    if batch is not None:
+        hparams['batch_size_per_gpu'] = batch
+    frozen = cfg.get('model', {}).get('backbone', {}).get('frozen_stages')
+    if frozen is not None:
+        hparams['frozen_stages'] = frozen
+    return hparams
+
+
+def _provenance_from_config(cfg: Config) -> dict[str, str]:
+    """Best effort when the model checkpoint carries no provenance: the method the config names."""
+    backbone = cfg.get('model', {}).get('backbone', {})
+    method = backbone.get('method', 'auto')
+    if method in (None, 'auto'):
+        checkpoint = backbone.get('checkpoint')
+        method = checkpoint if isinstance(checkpoint, str) and not Path(checkpoint).suffix else 'custom'
+    return {'method': str(method), 'sha256': '', 'source': 'config (model checkpoint has no provenance)'}
+
+
+def _prediction_dumper(default_scope: str | None, out: str):
+    import importlib
+    module, name = PREDICTION_DUMPERS.get(default_scope or '', DEFAULT_PREDICTION_DUMPER).split(':')
+    return getattr(importlib.import_module(module), name)(out_file_path=out)

@@ -1,0 +1,66 @@
+"""Command-line overrides of tools/train.py and tools/test.py reach the dataset, the backbone and the runner."""
+from pathlib import Path
+
+import pytest
+
+from mmssl_transfer.apis import LaunchError, load_config
+
+CONFIGS = Path(__file__).parents[2] / 'configs'
+FROZEN = str(CONFIGS / 'det' / 'byol_frozen_voc.py')
+
+
+def dataset_roots(cfg):
+    train = cfg.train_dataloader.dataset.datasets
+    return [d.data_root for d in train] + [cfg.val_dataloader.dataset.data_root, cfg.test_dataloader.dataset.data_root]
+
+
+def test_data_root_and_checkpoint_flags_reach_every_dataset_and_the_backbone(tmp_path):
+    cfg = load_config(FROZEN, data_root='/my/VOCdevkit', checkpoint='/my/byol.pth', work_dir=str(tmp_path))
+    assert dataset_roots(cfg) == ['/my/VOCdevkit'] * 4
+    assert cfg.model.backbone.checkpoint == '/my/byol.pth'
+    assert cfg.model.backbone.type == 'SSLResNet'
+    assert cfg.work_dir == str(tmp_path)
+
+
+def test_cfg_options_reach_dataset_and_backbone():
+    cfg = load_config(FROZEN, cfg_options={
+        'train_dataloader.dataset.datasets.0.data_root': '/elsewhere/VOCdevkit',
+        'model.backbone.checkpoint': 'swav', 'model.backbone.frozen_stages': -1,
+        'train_dataloader.batch_size': 4})
+    assert dataset_roots(cfg)[0] == '/elsewhere/VOCdevkit'
+    assert dataset_roots(cfg)[1] == 'data/VOCdevkit/'
+    assert (cfg.model.backbone.checkpoint, cfg.model.backbone.frozen_stages) == ('swav', -1)
+    assert cfg.train_dataloader.batch_size == 4
+
+
+def test_default_work_dir_is_named_after_the_config():
+    assert load_config(FROZEN).work_dir == './work_dirs/byol_frozen_voc'
+
+
+def test_resume_amp_and_auto_scale_lr_flags(tmp_path):
+    ckpt = tmp_path / 'iter_10.pth'
+    ckpt.write_bytes(b'')
+    cfg = load_config(FROZEN, resume=str(ckpt), amp=True, auto_scale_lr=True)
+    assert (cfg.resume, cfg.load_from) == (True, str(ckpt))
+    assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
+    assert cfg.auto_scale_lr == dict(enable=True, base_batch_size=16)
+    auto = load_config(FROZEN, resume='auto', launcher='pytorch')
+    assert (auto.resume, auto.load_from, auto.launcher) == (True, None, 'pytorch')
+
+
+def test_provenance_hook_is_added_once():
+    cfg = load_config(FROZEN)
+    assert [h.type for h in cfg.custom_hooks].count('BackboneProvenanceHook') == 1
+
+
+def test_bad_overrides_name_the_problem(tmp_path):
+    with pytest.raises(FileNotFoundError, match='nope.py: config file not found'):
+        load_config(str(tmp_path / 'nope.py'))
+    with pytest.raises(FileNotFoundError, match='missing.pth: checkpoint to resume from not found'):
+        load_config(FROZEN, resume=str(tmp_path / 'missing.pth'))
+    other = tmp_path / 'plain.py'
+    other.write_text("model = dict(backbone=dict(type='ResNet', depth=50))\n")
+    with pytest.raises(LaunchError, match="--checkpoint needs model.backbone of type SSLResNet, found 'ResNet'"):
+        load_config(str(other), checkpoint='byol')
+    with pytest.raises(LaunchError, match='no data loader of this config has a data_root'):
+        load_config(str(other), data_root='/data')

@@ -1,0 +1,54 @@
+"""Test a trained model on the test set; write <work_dir>/result.json (mmdet's tools/test.py arguments).
+
+    python tools/test.py configs/det/byol_frozen_voc.py work_dirs/byol_frozen_voc/iter_18000.pth
+    python tools/test.py CONFIG CHECKPOINT --data-root /data/VOCdevkit --out preds.pkl
+    tools/dist_test.sh CONFIG CHECKPOINT 8 [same options]
+
+The result record (TransferResult JSON: task, dataset, protocol, backbone method and checkpoint sha256,
+metrics) goes to <work_dir>/result.json, or to --result-file. --out also dumps the raw predictions (.pkl).
+Bad input (missing file, broken annotation, unusable option) exits 2.
+"""
+import argparse
+import os
+import sys
+
+from mmengine.config import DictAction
+
+from mmssl_transfer.apis import BAD_INPUT_ERRORS, load_config, test
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='trained model checkpoint (.pth of the whole model)')
+    parser.add_argument('--work-dir', help='the dir to save logs and result.json')
+    parser.add_argument('--data-root', help='dataset root; replaces every data_root of the data loaders')
+    parser.add_argument('--out', help='dump raw predictions to this .pkl file')
+    parser.add_argument('--result-file', help='where to write the result JSON (default <work_dir>/result.json)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, key=value (dotted keys)')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+                        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        cfg = load_config(args.config, cfg_options=args.cfg_options, work_dir=args.work_dir,
+                          data_root=args.data_root, launcher=args.launcher, load_from=args.checkpoint)
+        result = test(cfg, out=args.out, result_file=args.result_file)
+    except BAD_INPUT_ERRORS as exc:
+        print(f'test.py: error: {exc}', file=sys.stderr)
+        return 2
+    if result is not None:
+        metrics = ', '.join(f'{k}={v:.2f}' for k, v in result.metrics.items())
+        print(f'{result.task}/{result.dataset}/{result.protocol} {result.method}: {metrics}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

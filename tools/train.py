@@ -1,0 +1,57 @@
+"""Train a detection / segmentation / normals model from a config (mmdet's tools/train.py arguments).
+
+    python tools/train.py configs/det/byol_frozen_voc.py
+    python tools/train.py CONFIG --data-root /data/VOCdevkit --checkpoint /ckpt/byol.pth --work-dir WD
+    tools/dist_train.sh CONFIG 8 [same options]          # torchrun, one process per GPU (CPU: gloo)
+
+The config's default_scope (mmdet, mmseg, mmpretrain) decides which package builds the run.
+--data-root replaces every data_root of the data loaders; --checkpoint sets model.backbone.checkpoint
+(a file or a zoo method name). Bad input (missing file, broken annotation, unusable option) exits 2.
+"""
+import argparse
+import os
+import sys
+
+from mmengine.config import DictAction
+
+from mmssl_transfer.apis import BAD_INPUT_ERRORS, load_config, train
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument('--data-root', help='dataset root; replaces every data_root of the data loaders')
+    parser.add_argument('--checkpoint', help='backbone checkpoint (file or zoo method name); '
+                        'sets model.backbone.checkpoint')
+    parser.add_argument('--amp', action='store_true', help='enable automatic-mixed-precision training')
+    parser.add_argument('--auto-scale-lr', action='store_true',
+                        help='scale the lr by total batch size / auto_scale_lr.base_batch_size')
+    parser.add_argument('--resume', nargs='?', type=str, const='auto',
+                        help='resume from this checkpoint, or (no value) from the latest one in the work dir')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, key=value (dotted keys, e.g. '
+                        'train_dataloader.batch_size=4 or model.backbone.frozen_stages=-1)')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+                        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        cfg = load_config(args.config, cfg_options=args.cfg_options, work_dir=args.work_dir,
+                          data_root=args.data_root, checkpoint=args.checkpoint, launcher=args.launcher,
+                          amp=args.amp, auto_scale_lr=args.auto_scale_lr, resume=args.resume)
+        train(cfg)
+    except BAD_INPUT_ERRORS as exc:
+        print(f'train.py: error: {exc}', file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
