@@ -63,8 +63,9 @@ class CellFailed(RuntimeError):
         self.returncode = returncode
 
 
-class _Stop(BaseException):
-    """Raised by the SIGTERM handler: stop the current cell's processes and leave it interrupted."""
+class _Stop(KeyboardInterrupt):
+    """Raised by the SIGTERM handler: stop the current cell's processes and leave it interrupted (handled like
+    Ctrl-C by the caller)."""
 
 
 class SuiteRunner:
@@ -184,7 +185,7 @@ class SuiteRunner:
             raise CellFailed(f'{step.name}: cannot start {argv[0]}: {exc}') from None
         try:
             returncode = proc.wait()
-        except (KeyboardInterrupt, _Stop):
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM (_Stop)
             _stop(proc)
             raise
         if returncode != 0:

@@ -21,8 +21,8 @@ from mmssl_transfer.results import ResultError, TransferResult, read_result
 from . import correlation as corr
 from .reference import compare as compare_with_paper
 from .reference import reference_table
-from .tables import (FRACTION, TABLES, TableSpec, best_marks, build_table, column_spec, ranks, row_label,
-                     row_methods)
+from .tables import (FRACTION, TABLES, TableSpec, best_marks, build_table, column_spec, label_budget, ranks,
+                     row_label, row_methods)
 from .utility import UtilityPoint, utility_curve
 
 PAPER = 'paper'
@@ -192,22 +192,13 @@ def _rankings(tables: list[TableResult]) -> pd.DataFrame:
     return frame
 
 
-def _labels_per_class(result: TransferResult) -> float | None:
-    suite = result.extra.get('suite') or {}
-    for source in (suite.get('variant') or {}, result.hparams, result.extra):
-        value = source.get('labels_per_class') if isinstance(source, dict) else None
-        if isinstance(value, (int, float)) and value > 0:
-            return float(value)
-    return None
-
-
 def utility_from_results(results: list[TransferResult]) -> dict[str, dict[str, list[UtilityPoint]]]:
     """Dataset -> backbone -> U(n) for finetune results run at several label budgets, against the
     from-scratch (random-init, empty checkpoint sha256) backbone's curve on the same dataset."""
     curves: dict[str, dict[str, dict[float, list[float]]]] = {}
     scratch: dict[str, dict[float, list[float]]] = {}
     for r in results:
-        n = _labels_per_class(r)
+        n = label_budget(r)
         if r.task != 'finetune' or n is None:
             continue
         if r.checkpoint_sha256:

@@ -115,9 +115,20 @@ def row_methods(results: Iterable[TransferResult]) -> dict[str, str]:
     return {row_label(r): r.method for r in results}
 
 
+def label_budget(result: TransferResult) -> float | None:
+    """Labels per class of a label-efficiency run (``--labels-per-class``), None for a full-data run."""
+    suite = result.extra.get('suite') or {}
+    for source in (suite.get('variant') or {}, result.hparams, result.extra):
+        value = source.get('labels_per_class') if isinstance(source, dict) else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+            return float(value)
+    return None
+
+
 def _matches(result: TransferResult, column: Column) -> bool:
+    """The paper's tables hold full-data runs only; label-budget runs feed the utility analysis."""
     return (result.task == column.task and (column.dataset is None or result.dataset == column.dataset)
-            and (column.protocol is None or result.protocol == column.protocol))
+            and (column.protocol is None or result.protocol == column.protocol) and label_budget(result) is None)
 
 
 def _value(result: TransferResult, column: Column) -> tuple[float, float] | None:

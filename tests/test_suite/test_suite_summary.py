@@ -127,3 +127,22 @@ def test_report_files_are_written_and_the_html_renders_in_headless_chromium(stor
     assert pixels.shape == (1600, 1200)
     assert pixels.std() > 10  # not a blank page
     assert (pixels < 128).mean() > 0.005  # text and plots drawn
+
+
+def test_label_budget_runs_give_utility_curves_and_stay_out_of_the_finetune_table(tmp_path):
+    def finetune(backbone, sha, labels, accuracy):
+        r = _result(backbone, 'finetune', 'dtd', 'finetune', {'top1': accuracy}, 'top1')
+        r.checkpoint_sha256 = sha
+        r.extra['suite']['variant'] = {'labels_per_class': labels} if labels else {}
+        return r
+    results = [finetune('scratch', '', 10, 20.0), finetune('scratch', '', 100, 40.0),
+               finetune('byol', 'ab', 10, 40.0), finetune('byol', 'ab', 100, 45.0), finetune('byol', 'ab', None, 70.0)]
+    summary = summarize(results, n_boot=50)
+    table = _table(summary, 'finetune_manyshot')
+    assert table.values.loc['byol', 'DTD'] == 70.0 and 'scratch' not in table.values.index
+    low, high = summary.utility['dtd']['byol']
+    assert (low.n, low.n_hat, low.utility) == (10.0, 100.0, 9.0)  # 10 labels worth 100 from scratch
+    assert not high.defined  # 45% is above the best from-scratch accuracy (40%)
+    paths = write_summary(summary, tmp_path / 'summary')
+    assert (tmp_path / 'summary' / 'figures' / 'utility_dtd.png').is_file()
+    assert 'undefined (above the best from-scratch accuracy)' in paths['report'].read_text()
