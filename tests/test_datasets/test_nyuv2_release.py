@@ -74,6 +74,13 @@ def test_prepare_tool_exits_2_with_one_line_on_a_missing_release(tmp_path):
     assert proc.stderr.strip().count('\n') == 0 and 'nope' in proc.stderr
 
 
+def test_cluster_tool_exits_2_with_one_line_on_a_folder_without_train_normals(tmp_path):
+    proc = subprocess.run([sys.executable, str(REPO / 'tools' / 'compute_normal_clusters.py'), str(tmp_path)],
+                          capture_output=True, text=True, cwd=REPO, env={**os.environ, 'PYTHONPATH': str(REPO)})
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count('\n') == 0 and 'normals/train' in proc.stderr
+
+
 def test_compute_normal_clusters_finds_the_dominant_directions(tmp_path):
     from mmssl_transfer.toy import make_toy
     root = make_toy('nyuv2', tmp_path, seed=1, num_train=2, num_test=1, image_size=(24, 32), num_clusters=6)
