@@ -96,3 +96,26 @@ def test_cosine_loss_is_zero_for_parallel_predictions_and_ignores_invalid_pixels
     for mode in ('cosine', 'angular'):
         assert CosineNormalLoss(mode=mode)(pred, target, valid).item() == pytest.approx(0.0, abs=2e-3)
     assert CosineNormalLoss()(-target, target, valid).item() == pytest.approx(2.0, abs=1e-5)
+
+
+def test_segmentor_predictions_undo_a_test_time_flip_including_the_x_component():
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+
+    import mmssl_transfer.models  # noqa: F401
+    import mmssl_transfer.models.segmentors  # noqa: F401
+    init_default_scope('mmseg')
+    model = MODELS.build(dict(
+        type='NormalEncoderDecoder', backbone=dict(type='SSLResNet', base_channels=8),
+        decode_head=dict(type='NormalPSPHead', target='regression', in_channels=256, in_index=3, channels=8,
+                         pool_scales=(1,), norm_cfg=dict(type='BN'))))
+    logits = torch.randn(1, 3, 4, 6)
+    meta = dict(ori_shape=(4, 6), img_shape=(4, 6), padding_size=[0, 0, 0, 0])
+    plain = model.postprocess_result(logits, [SegDataSample(metainfo=meta)])[0].pred_normal_map.data
+    flipped = model.postprocess_result(logits, [SegDataSample(metainfo={**meta, 'flip': True,
+                                                                        'flip_direction': 'horizontal'})])
+    flipped = flipped[0].pred_normal_map.data
+    expected = plain.flip(dims=(2,)).clone()
+    expected[0] = -expected[0]
+    torch.testing.assert_close(flipped, expected)
+    torch.testing.assert_close(plain.norm(dim=0), torch.ones(4, 6))
