@@ -142,6 +142,11 @@ class SSLResNet(ResNet):
         # a pretrained backbone keeps its frozen stages frozen (loading does not touch requires_grad)
         self._freeze_stages()
 
+    def train(self, mode: bool = True) -> 'SSLResNet':
+        """Keep frozen stages (and all BN with ``norm_eval``) in eval mode; return self like ``nn.Module``."""
+        super().train(mode)  # mmpretrain's ResNet.train returns None
+        return self
+
     # ---------------------------------------------------------------- input normalisation
     @property
     def input_normalization(self) -> dict[str, list[float]]:
