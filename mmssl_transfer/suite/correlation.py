@@ -29,8 +29,12 @@ FEATURE_SCALES = {'Lin unscaled': PERCENT, 'Lin scaled': PERCENT, 'FT unscaled':
                   'Err R': UNBOUNDED, 'Err G': UNBOUNDED, 'Err B': UNBOUNDED, 'Attn diffusion': PERCENT}
 
 
+#: Bounded values are clipped this far inside (0, 1) before the logit (a toy 100% would be +inf).
+LOGIT_EPS = 1e-4
+
+
 def logit(p: np.ndarray) -> np.ndarray:
-    p = np.asarray(p, dtype=float)
+    p = np.clip(np.asarray(p, dtype=float), LOGIT_EPS, 1 - LOGIT_EPS)
     return np.log(p / (1 - p))
 
 
