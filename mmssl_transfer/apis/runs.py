@@ -9,7 +9,6 @@ method and checkpoint sha256 from the provenance the training run saved in the m
 from __future__ import annotations
 
 import os.path as osp
-from pathlib import Path
 from typing import Any
 
 from mmengine.config import Config
@@ -125,12 +124,19 @@ def _training_hparams(cfg: Config) -> dict[str, Any]:
 
 
 def _provenance_from_config(cfg: Config) -> dict[str, str]:
-    """Best effort when the model checkpoint carries no provenance: the method the config names."""
+    """Best effort when the model checkpoint carries no provenance: what the config's backbone names.
+
+    A backbone without a checkpoint is a random initialisation (``'random-init'``); a zoo name is its method;
+    anything else is ``'custom'``. The sha256 stays empty: it is only known from a loaded checkpoint.
+    """
+    from ..checkpoints import ZOO
     backbone = cfg.get('model', {}).get('backbone', {})
+    checkpoint = backbone.get('checkpoint')
     method = backbone.get('method', 'auto')
-    if method in (None, 'auto'):
-        checkpoint = backbone.get('checkpoint')
-        method = checkpoint if isinstance(checkpoint, str) and not Path(checkpoint).suffix else 'custom'
+    if checkpoint is None:
+        method = 'random-init'
+    elif method in (None, 'auto'):
+        method = checkpoint if checkpoint in ZOO else 'custom'
     return {'method': str(method), 'sha256': '', 'source': 'config (model checkpoint has no provenance)'}
 
 

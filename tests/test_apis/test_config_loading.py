@@ -64,3 +64,25 @@ def test_bad_overrides_name_the_problem(tmp_path):
         load_config(str(other), checkpoint='byol')
     with pytest.raises(LaunchError, match='no data loader of this config has a data_root'):
         load_config(str(other), data_root='/data')
+
+
+def test_result_record_from_metrics_strips_prefixes_and_falls_back_to_config_provenance():
+    from mmssl_transfer.apis.runs import _provenance_from_config, make_result, transfer_task
+    cfg = load_config(FROZEN)
+    provenance = _provenance_from_config(cfg)
+    assert provenance['method'] == 'byol' and provenance['sha256'] == ''
+    result = make_result(cfg, transfer_task(cfg), {'pascal_voc/AP': 51.5, 'pascal_voc/AP50': 80.0,
+                                                   'pascal_voc/AP75': 55.25}, provenance)
+    assert result.metrics == {'AP': 51.5, 'AP50': 80.0, 'AP75': 55.25} and result.value == 51.5
+    assert (result.task, result.dataset, result.protocol) == ('det', 'voc0712', 'frozen')
+    assert result.hparams['lr'] == 0.02 and result.hparams['frozen_stages'] == 3
+    scratch = load_config(FROZEN, cfg_options={'model.backbone.checkpoint': None})
+    assert _provenance_from_config(scratch)['method'] == 'random-init'
+
+
+def test_config_without_transfer_task_cannot_write_a_result(tmp_path):
+    from mmssl_transfer.apis.runs import transfer_task
+    plain = tmp_path / 'plain.py'
+    plain.write_text("model = dict(type='X')\n")
+    with pytest.raises(LaunchError, match='needs transfer_task=dict'):
+        transfer_task(load_config(str(plain)))
