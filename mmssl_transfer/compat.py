@@ -62,8 +62,13 @@ def patch_mmengine_checkpoint_loading() -> None:
     pickles (:func:`runner_checkpoint_safe_globals`).
     """
     import torch
+    from mmengine.logging.history_buffer import HistoryBuffer
     from mmengine.runner import checkpoint as ckpt
 
+    # mmengine fills the class-level HistoryBuffer._statistics_methods (min/max/current/mean) only when a first
+    # buffer is created; a fresh process that loads a checkpoint before that (tools/test.py) would find it empty
+    # and _history_buffer_method would refuse the pickled getattr(HistoryBuffer, 'min').
+    HistoryBuffer()
     safe = runner_checkpoint_safe_globals()
 
     def safe_load(filename: Any, map_location: Any = None) -> Any:
@@ -142,17 +147,3 @@ def apply() -> None:
 
 
 # ---- appended by helper "detection" (narrow patch; lead may fold it into patch_mmengine_checkpoint_loading) ----
-@_once
-def patch_history_buffer_default_statistics() -> None:
-    """Register HistoryBuffer's default statistics (min/max/current/mean) at import, not at first instance.
-
-    mmengine 0.10.7 fills the class-level ``HistoryBuffer._statistics_methods`` only in ``__init__``
-    (``_set_default_statistics``). A fresh process that loads a Runner checkpoint before creating any buffer
-    (tools/test.py) therefore finds it empty and :func:`_history_buffer_method` refuses the pickled
-    ``getattr(HistoryBuffer, 'min')`` ("refusing getattr(type, 'min') in a Runner checkpoint").
-    """
-    from mmengine.logging.history_buffer import HistoryBuffer
-    HistoryBuffer()._set_default_statistics()
-
-
-PATCHES = PATCHES + (patch_history_buffer_default_statistics,)

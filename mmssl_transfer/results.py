@@ -12,12 +12,13 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from mmssl_transfer.errors import InputError
 
 RESULT_SCHEMA_VERSION = 1
 TASKS = ('det', 'seg', 'normals', 'linear', 'finetune', 'fewshot')
 
 
-class ResultError(ValueError):
+class ResultError(InputError):
     """A result file is missing, truncated or not a result record."""
 
 

@@ -1,4 +1,5 @@
 """Shared fixtures: the toy checkpoints every test area needs, written once per session."""
+import copy
 import os
 from pathlib import Path
 
@@ -10,6 +11,16 @@ torch.set_num_threads(2)
 
 #: Width of toy checkpoints (ResNet-50 key layout, stage widths 4x this). Full width is 64.
 TOY_WIDTH = 8
+
+
+@pytest.fixture(autouse=True)
+def isolated_default_scope():
+    """mmengine's default scope is global per process: a test (or a Runner it builds) that sets one must not
+    decide which registry the next test builds from."""
+    from mmengine.registry import DefaultScope
+    saved = copy.copy(DefaultScope._instance_dict)
+    yield
+    DefaultScope._instance_dict = saved
 
 
 @pytest.fixture(scope='session')

@@ -16,12 +16,13 @@ from typing import Any
 from mmengine.config import Config, ConfigDict
 
 from ..engine.hooks import BackboneProvenanceHook
+from mmssl_transfer.errors import InputError
 
 DATALOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 SSL_BACKBONE_TYPES = ('SSLResNet',)
 
 
-class LaunchError(ValueError):
+class LaunchError(InputError):
     """A config or command-line argument of a train/test run cannot be used as given."""
 
 

@@ -1,8 +1,9 @@
 """The one error type of the checkpoint package."""
 from __future__ import annotations
+from mmssl_transfer.errors import InputError
 
 
-class CheckpointError(ValueError):
+class CheckpointError(InputError):
     """A checkpoint is missing, unreadable, unsafe or not in a layout we can convert.
 
     The message is a single line that names the file (when there is one) and says what is wrong, so that

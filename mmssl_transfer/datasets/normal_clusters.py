@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Iterable
 
 import numpy as np
+from mmssl_transfer.errors import InputError
 
 
-class NormalClustersError(ValueError):
+class NormalClustersError(InputError):
     """A cluster-centre file is missing or malformed."""
 
 

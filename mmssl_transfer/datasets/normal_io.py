@@ -13,13 +13,14 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from mmssl_transfer.errors import InputError
 
 PNG_MAX = 65535
 #: Smallest norm a stored normal may have at a valid pixel before it counts as a zero vector.
 MIN_VALID_NORM = 0.5
 
 
-class NormalMapError(ValueError):
+class NormalMapError(InputError):
     """A normal map or mask file is missing, unreadable or holds invalid normals."""
 
 

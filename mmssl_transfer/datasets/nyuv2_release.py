@@ -29,6 +29,7 @@ from PIL import Image
 
 from .normal_clusters import cluster_file_name, save_normal_clusters
 from .normal_io import save_normal_map, save_normal_mask
+from mmssl_transfer.errors import InputError
 
 RELEASE_URL = ('https://dl.fbaipublicfiles.com/fair_self_supervision_benchmark/'
                'nyuv2_surfacenormal_metadata.zip')
@@ -49,7 +50,7 @@ SAFE_GLOBALS = {
 }
 
 
-class ReleaseError(ValueError):
+class ReleaseError(InputError):
     """The NYUv2 normals release is incomplete or not what it should be."""
 
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from typing import List, Union
+from mmssl_transfer.errors import InputError
 
 
-class VOCDataError(ValueError):
+class VOCDataError(InputError):
     """A VOC tree is missing, or one of its files is missing or broken (the message names the file)."""
 
 

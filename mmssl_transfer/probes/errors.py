@@ -1,5 +1,6 @@
 """Input errors of the probes (tools turn them into one line and exit status 2)."""
+from mmssl_transfer.errors import InputError
 
 
-class ProbeInputError(ValueError):
+class ProbeInputError(InputError):
     """A probe was asked for something the dataset or protocol cannot give (e.g. a linear probe on CD-FSL)."""

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from mmengine.dist import barrier, collect_results, get_dist_info
 from mmengine.logging import MMLogger
+from mmengine.registry import DefaultScope
 from safetensors.torch import load_file, save_file
 
 from mmssl_transfer.results import write_json_atomic
@@ -162,8 +163,9 @@ def build_extractor(checkpoint: str | os.PathLike | None, method: str = 'auto', 
     import mmssl_transfer.models  # noqa: F401  (registers SSLResNet)
     from mmpretrain.registry import MODELS
     torch.manual_seed(seed)  # random-init (from-scratch) features are reproducible
-    backbone = MODELS.build(dict(type='SSLResNet', checkpoint=None if checkpoint is None else str(checkpoint),
-                                 method=method, base_channels=base_channels, out_indices=(stage - 1,)))
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        backbone = MODELS.build(dict(type='SSLResNet', checkpoint=None if checkpoint is None else str(checkpoint),
+                                     method=method, base_channels=base_channels, out_indices=(stage - 1,)))
     backbone.init_weights()
     norm = backbone.input_normalization
     return GAPFeatureExtractor(backbone, norm['mean'], norm['std'], stage).eval()
@@ -239,7 +241,8 @@ def cached_features(cache_dir: str | os.PathLike, checkpoint: str | os.PathLike 
     dataset = build_cls_dataset(dataset_name, root, split, **dataset_kwargs)
     labels = dataset_labels(dataset)
     in_memory = 'img' in dataset.get_data_info(0)
-    dataset.pipeline = Compose([TRANSFORMS.build(t) for t in spec.pipeline(in_memory)])
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        dataset.pipeline = Compose([TRANSFORMS.build(t) for t in spec.pipeline(in_memory)])
     extractor = build_extractor(checkpoint, method, base_channels, spec.stage, seed)
     if progress is None:
         progress = sys.stdout.isatty()

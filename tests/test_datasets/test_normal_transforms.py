@@ -1,13 +1,18 @@
 """Transforms keep normals correct: flips mirror the vectors, resizing keeps them unit, checks name files."""
 import numpy as np
 import pytest
-from mmengine.registry import init_default_scope
+from mmengine.registry import DefaultScope
 from mmseg.registry import TRANSFORMS
 
 import mmssl_transfer.datasets.transforms  # noqa: F401
 from mmssl_transfer.datasets.transforms import CheckSegMapSize, NormalRandomFlip, NormalResize
 
-init_default_scope('mmseg')
+
+
+@pytest.fixture(autouse=True)
+def mmseg_scope():
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        yield
 
 
 def known_results(height=6, width=8):

@@ -91,10 +91,13 @@ def get_cls_dataset(name: str) -> ClsDatasetSpec:
 def build_cls_dataset(name: str, data_root: str | None = None, split: str = 'train',
                       pipeline: list | tuple = (), **kwargs: Any):
     """Build one split of a table dataset through mmpretrain's DATASETS registry."""
+    from mmengine.registry import DefaultScope
     from mmpretrain.registry import DATASETS
 
     from . import cdfsl, many_shot  # noqa: F401  (registers the classes)
     spec = get_cls_dataset(name)
     if split not in spec.splits:
         raise ValueError(f'{name} has splits {spec.splits}, not {split!r}')
-    return DATASETS.build(spec.dataset_cfg(data_root, split, pipeline=list(pipeline), **kwargs))
+    # the default scope is global per process: build (and resolve the pipeline) in mmpretrain's explicitly
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        return DATASETS.build(spec.dataset_cfg(data_root, split, pipeline=list(pipeline), **kwargs))

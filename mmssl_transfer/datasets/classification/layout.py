@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
+from mmssl_transfer.errors import InputError
 
 PROTOCOL_SPLITS = ('train', 'val', 'trainval', 'test', 'all')
 
 
-class DatasetLayoutError(RuntimeError):
+class DatasetLayoutError(InputError):
     """A dataset folder is missing, incomplete or has a malformed annotation file."""
 
     def __init__(self, dataset: str, path: str | os.PathLike, problem: str, layout: str = '') -> None:
