@@ -298,16 +298,16 @@ def make_toy_checkpoints(out_dir: str | Path, seed: int = 0, base_channels: int 
 
     Args:
         out_dir: Parent folder; files go to its ``checkpoints`` sub-folder.
-        seed: Seed of the (shared) backbone weights and of the heads.
+        seed: Seed of the backbone weights (offset per method, so toy backbones differ) and of the heads.
         base_channels: Stem width; 64 gives the real ResNet-50 shapes, the default 8 a 64x smaller model.
         methods: Zoo names (aliases accepted) to write; default all 16.
     """
     from safetensors.torch import save_file
     folder = Path(out_dir) / 'checkpoints'
     folder.mkdir(parents=True, exist_ok=True)
-    ref = reference_weights(base_channels, seed)
     dim = 32 * base_channels  # 2048 at full width
     for method in [get_method(m).name for m in (methods or list(ZOO))]:
+        ref = reference_weights(base_channels, seed + 7919 * list(ZOO).index(method))
         gen = torch.Generator().manual_seed(seed + 1000)
         expected = dict(ref)
         if method == 'byol':
