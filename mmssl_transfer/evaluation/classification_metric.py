@@ -59,11 +59,9 @@ def voc11_average_precision(scores: ArrayLike, positives: ArrayLike) -> float:
     fp = np.cumsum(~positives[order])
     recall = tp / n_pos
     precision = tp / np.maximum(tp + fp, np.finfo(np.float64).eps)
-    ap = 0.0
-    for t in np.linspace(0, 1, 11):
-        above = precision[recall >= t]
-        ap += (above.max() if above.size else 0.0) / 11
-    return float(ap * 100)
+    # sum the 11 interpolated precisions, then divide once (adding 1/11 eleven times overshoots 1.0)
+    interpolated = [precision[recall >= t].max(initial=0.0) for t in np.linspace(0, 1, 11)]
+    return float(100 * sum(interpolated) / 11)
 
 
 def voc11_map(scores: ArrayLike, targets: ArrayLike) -> float:

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from mmengine.registry import DefaultScope
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
@@ -11,6 +12,13 @@ from mmssl_transfer.models.decode_heads import NormalPSPHead
 from mmssl_transfer.models.losses import CosineNormalLoss
 
 CENTRES = np.array([[0, 0, 1], [0, 1, 0], [1, 0, 0], [-1, 0, 0]], np.float32)
+
+
+@pytest.fixture(autouse=True)
+def mmseg_scope():
+    """The head builds its losses from the registry of the current scope: make it mmseg's explicitly."""
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        yield
 
 
 def head(target, **kwargs):
