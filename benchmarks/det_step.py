@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--height', type=int, default=128)
     parser.add_argument('--width', type=int, default=192)
     parser.add_argument('--batch', type=int, default=1, help='images per step (--full: 2, as per GPU in the protocol)')
-    parser.add_argument('--repeats', type=int, default=3, help='timed steps per model and protocol')
+    parser.add_argument('--repeats', type=int, default=6, help='timed steps per model and protocol')
     parser.add_argument('--warmup', type=int, default=1, help='untimed steps per model first')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--protocols', nargs='+', choices=list(PROTOCOL_CONFIGS), default=list(PROTOCOL_CONFIGS))
