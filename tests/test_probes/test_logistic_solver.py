@@ -7,7 +7,7 @@ from mmssl_transfer.probes.features import FeatureSet
 from mmssl_transfer.probes.linear_probe import run_linear_probe
 from mmssl_transfer.probes.logistic import WD_GRID, c_grid, fit_logistic, fit_logistic_path
 
-sklearn = pytest.importorskip('sklearn.linear_model')  # reference only (requirements list it)
+from sklearn.linear_model import LogisticRegression  # noqa: E402  reference only (requirements/tests.txt)
 
 
 def _data(n=600, d=32, k=5, seed=0):
@@ -27,7 +27,7 @@ def test_grid_is_the_papers():
 @pytest.mark.parametrize('c', [1e-3, 0.1, 10.0])
 def test_same_optimum_as_sklearn_multinomial(c):
     x, y = _data()
-    ref = sklearn.LogisticRegression(C=c, max_iter=5000, tol=1e-8).fit(x, y)
+    ref = LogisticRegression(C=c, max_iter=5000, tol=1e-8).fit(x, y)
     ours = fit_logistic(torch.from_numpy(x).double(), torch.from_numpy(y), c, tol=1e-7)
     proba_ref = ref.predict_proba(x)
     proba = torch.softmax(ours.decision_function(torch.from_numpy(x)), 1).numpy()
@@ -51,7 +51,7 @@ def test_multilabel_batched_problem_equals_per_class_binary_sklearn():
     ours = fit_logistic(torch.from_numpy(x), torch.from_numpy(targets), 0.1, multilabel=True, tol=1e-6)
     scores = torch.sigmoid(ours.decision_function(torch.from_numpy(x))).numpy()
     for j in range(3):
-        ref = sklearn.LogisticRegression(C=0.1, max_iter=5000, tol=1e-8).fit(x, targets[:, j])
+        ref = LogisticRegression(C=0.1, max_iter=5000, tol=1e-8).fit(x, targets[:, j])
         assert np.abs(scores[:, j] - ref.predict_proba(x)[:, 1]).max() < 2e-3
 
 
@@ -61,9 +61,9 @@ def test_linear_probe_test_accuracy_within_03_points_of_sklearn_protocol():
     wds = tuple(np.logspace(-6, 5, 12).tolist())
     sets = [FeatureSet(torch.from_numpy(a), torch.from_numpy(b)) for a, b in splits]
     ours = run_linear_probe(*sets, metric='top1', wds=wds, device='cpu', calibration=False)
-    best = max(wds, key=lambda wd: ((sklearn.LogisticRegression(C=1 / wd, max_iter=1000).fit(*splits[0])
+    best = max(wds, key=lambda wd: ((LogisticRegression(C=1 / wd, max_iter=1000).fit(*splits[0])
                                      .predict(splits[1][0]) == splits[1][1]).mean(), wd))
-    ref = sklearn.LogisticRegression(C=1 / best, max_iter=1000).fit(np.concatenate([splits[0][0], splits[1][0]]),
+    ref = LogisticRegression(C=1 / best, max_iter=1000).fit(np.concatenate([splits[0][0], splits[1][0]]),
                                                                     np.concatenate([splits[0][1], splits[1][1]]))
     ref_acc = (ref.predict(splits[2][0]) == splits[2][1]).mean() * 100
     assert abs(ours.test_value - ref_acc) <= 0.3
