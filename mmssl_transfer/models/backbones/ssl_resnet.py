@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-import torch
 from mmengine.logging import MMLogger
 from mmpretrain.models.backbones import ResNet
 
@@ -126,21 +125,15 @@ class SSLResNet(ResNet):
         if report.base_channels != self.base_channels:
             raise ValueError(f'{self.checkpoint}: checkpoint width base_channels={report.base_channels} but the '
                              f'backbone was built with base_channels={self.base_channels}')
-        state = dict(conversion.state_dict)
-        # BN step counters are not weights and some formats (TF, JAX) have none: count from zero.
-        for key, value in self.state_dict().items():
-            if key.endswith('num_batches_tracked'):
-                state.setdefault(key, torch.zeros_like(value))
-        # strict=True: every backbone tensor must come from the checkpoint, nothing may be left over.
-        self.load_state_dict(state, strict=True)
+        # strict=True: every backbone tensor must come from the checkpoint, nothing may be left over
+        # (BN step counters missing from TF/JAX formats are filled by the converter and listed in report.filled).
+        self.load_state_dict(conversion.state_dict, strict=True)
         self._conversion_report = report
         self._is_init = True
         MMLogger.get_current_instance().info(
             f'SSLResNet: loaded {report.method} from {self.checkpoint} strictly '
             f'({len(report.kept)} tensors, {report.num_params:,} parameters, dropped {len(report.dropped)} '
             f'head keys, sha256 {report.sha256[:12]})')
-        # a pretrained backbone keeps its frozen stages frozen (loading does not touch requires_grad)
-        self._freeze_stages()
 
     def train(self, mode: bool = True) -> 'SSLResNet':
         """Keep frozen stages (and all BN with ``norm_eval``) in eval mode; return self like ``nn.Module``."""
