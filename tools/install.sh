@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# Installs mmssl-transfer and its pinned OpenMMLab stack on a fresh Python 3.11 machine.
+# Installs mmssl-transfer and its pinned OpenMMLab stack on a fresh Python 3.11 machine, in minutes.
 #
-#   bash tools/install.sh            # into ./.venv (created if missing)
-#   bash tools/install.sh --active   # into the active Python environment instead
+#   bash tools/install.sh              # into ./.venv (created if missing): mmcv-lite, no compiler needed
+#   bash tools/install.sh --active     # into the active Python environment instead
+#   bash tools/install.sh --mmcv-ops   # compile mmcv 2.1.0 with all its C++ (and CUDA) ops instead of mmcv-lite
 #
-# Idempotent: a second run checks a stamp plus a quick import test and finishes in seconds.
-# mmcv 2.1.0 is compiled from its sdist with the C++ ops (about 25 min on 2 cores). The built wheel is
-# cached per (python, torch, CUDA) in ~/.cache/mmssl-transfer/mmcv/ so that it is never reused against
-# another torch (pip's own cache keys wheels by source only). On a machine with a CUDA GPU and nvcc the
-# same script builds the CUDA ops (FORCE_CUDA=1 is set automatically when nvcc and a GPU are found; set
-# FORCE_CUDA=1 yourself to build them on a GPU-less build host, FORCE_CUDA=0 to never build them).
+# Default (lite): the official pure-Python mmcv-lite 2.1.0; the two compiled ops this project needs (NMS and
+# RoIAlign, for Faster R-CNN) come from torchvision's prebuilt CPU/CUDA kernels through a stand-in registered by
+# mmssl_transfer.compat; every other mmcv op raises a clear error naming --mmcv-ops. Works on CPU and CUDA GPUs.
+# --mmcv-ops (or MMSSL_MMCV_OPS=1): builds mmcv from its sdist (~25-40 min on 2 cores; C++ standard raised to
+# C++20 for torch 2.14's headers); the wheel is cached per (python, torch, CUDA) under $MMSSL_CACHE/mmcv/ so it is
+# never reused against another torch. FORCE_CUDA=1 is set when nvcc and a GPU are found (FORCE_CUDA=0/1 to choose).
+# Every pip call carries -c requirements/constraints.txt (setuptools<82 keeps pkg_resources), on top of any
+# constraints the machine's pip configuration names. torch, torchvision and mmcv are installed here rather than
+# declared by setup.py: their build (CPU/CUDA wheel, lite or compiled mmcv) is a per-machine choice.
+# Environment: MMSSL_CACHE (default ~/.cache/mmssl-transfer), PYTHON (base interpreter), MMSSL_NO_APT=1 (skip
+# Debian's chromium, used only by the HTML-report test). Idempotent: a second run checks a stamp and the imports.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,62 +23,94 @@ TORCH_VERSION=2.14.1
 TORCHVISION_VERSION=0.29.1
 MMCV_VERSION=2.1.0
 TARGET=venv
+FLAVOUR=lite
+[[ ${MMSSL_MMCV_OPS:-0} == 1 ]] && FLAVOUR=ops
 for arg in "$@"; do
   case "$arg" in
     --active) TARGET=active ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
-    *) echo "install.sh: unknown argument '$arg' (use --active or nothing)" >&2; exit 2 ;;
+    --mmcv-ops) FLAVOUR=ops ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    *) echo "install.sh: unknown argument '$arg' (use --active, --mmcv-ops or nothing)" >&2; exit 2 ;;
   esac
 done
 
+CACHE_ROOT="${MMSSL_CACHE:-$HOME/.cache/mmssl-transfer}"
+LOG_DIR="$CACHE_ROOT/install-logs"
+mkdir -p "$LOG_DIR"
 log() { printf '[install] %s\n' "$*"; }
+
+# step NAME HINT CMD...: run one install step with its output in a log; on failure say which step failed and what
+# to do, then show the tail of the step's own output (pip's error is at its end).
+step() {
+  local name=$1 hint=$2; shift 2
+  local out="$LOG_DIR/$(date +%Y%m%d-%H%M%S)-${name// /_}.log"
+  log "$name"
+  if ! "$@" >"$out" 2>&1; then
+    echo "install.sh: step '$name' failed: $hint" >&2
+    echo "install.sh: its output ($out), last 40 lines:" >&2
+    grep -v "^WARNING: Location '.*' is ignored" "$out" | tail -n 40 >&2
+    exit 1
+  fi
+}
 
 if [[ $TARGET == venv ]]; then
   BASE_PY=${PYTHON:-$(command -v python3.11 || command -v python3)}
   if [[ ! -x "$ROOT/.venv/bin/python" ]]; then
-    log "creating virtual environment $ROOT/.venv with $BASE_PY"
-    "$BASE_PY" -m venv "$ROOT/.venv"
+    step "create .venv" "needs Python 3.11 with the venv module (Debian: apt-get install python3.11-venv)" \
+      "$BASE_PY" -m venv "$ROOT/.venv"
   fi
   PY="$ROOT/.venv/bin/python"
 else
   PY=$(command -v python)
 fi
-"$PY" -c 'import sys; assert sys.version_info[:2] == (3, 11), f"Python 3.11 required, found {sys.version.split()[0]}"'
-PIP=("$PY" -m pip --disable-pip-version-check)
+"$PY" -c 'import sys; assert sys.version_info[:2] == (3, 11), f"Python 3.11 required, found {sys.version.split()[0]}"' \
+  || { echo "install.sh: $PY is not Python 3.11 (set PYTHON=/path/to/python3.11)" >&2; exit 1; }
+PIP=("$PY" -m pip --disable-pip-version-check -c "$ROOT/requirements/constraints.txt")
 
 # Headless Chromium renders the HTML report in its test (Debian package; skipped with MMSSL_NO_APT=1).
 if ! command -v chromium >/dev/null && [[ -z ${MMSSL_NO_APT:-} ]] && command -v apt-get >/dev/null; then
-  log "chromium (headless browser for the report test)"
   SUDO=$([[ $(id -u) == 0 ]] && echo "" || echo sudo)
-  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  step "chromium (headless browser for the report test)" "install Debian's chromium yourself or set MMSSL_NO_APT=1" \
+    bash -c "$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium"
 fi
 
 # Everything that decides what gets installed goes into the stamp.
-STAMP_SRC=$(cat "$0" "$ROOT"/requirements/*.txt "$ROOT/setup.py" | sha256sum | cut -c1-16)
+STAMP_SRC=$( (cat "$0" "$ROOT"/requirements/*.txt "$ROOT/setup.py"; echo "$FLAVOUR") | sha256sum | cut -c1-16)
 STAMP="$("$PY" -c 'import sys; print(sys.prefix)')/.mmssl-transfer-install"
 if [[ -f "$STAMP" && $(cat "$STAMP") == "$STAMP_SRC" ]] && "$PY" "$ROOT/tools/check_install.py" --quick >/dev/null 2>&1; then
-  log "already installed (stamp $STAMP_SRC matches, imports work): nothing to do"
+  log "already installed ($FLAVOUR mmcv; stamp $STAMP_SRC matches, imports work): nothing to do"
   exit 0
 fi
 
-log "build tools"
-"${PIP[@]}" install -q "setuptools<82" wheel ninja psutil packaging
+step "build tools (setuptools<82, wheel)" "pip could not reach the package index or resolve setuptools<82" \
+  "${PIP[@]}" install "setuptools>=77.0.3,<82" wheel packaging
 
-log "torch==$TORCH_VERSION torchvision==$TORCHVISION_VERSION"
-"${PIP[@]}" install -q "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION"
+step "torch==$TORCH_VERSION torchvision==$TORCHVISION_VERSION" \
+  "pip could not install torch/torchvision (check the index, disk space, and that no other torch pin conflicts)" \
+  "${PIP[@]}" install "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION"
 
-mmcv_ok() {
+# compiled_mmcv_works: mmcv (not mmcv-lite) 2.1.0 is installed and its compiled NMS runs against this torch.
+compiled_mmcv_works() {
   "$PY" - <<'PY' >/dev/null 2>&1
-import importlib.metadata as md, torch
+import importlib.metadata as md, importlib.util, torch
 assert md.version("mmcv") == "2.1.0"
-from mmcv.ops import nms, roi_align
-b = torch.tensor([[0., 0., 10., 10.], [1., 1., 10., 10.]]); s = torch.tensor([0.9, 0.8])
-nms(b, s, 0.5)
+assert importlib.util.find_spec("mmcv._ext") is not None
+from mmcv.ops import nms
+nms(torch.tensor([[0., 0., 10., 10.], [1., 1., 10., 10.]]), torch.tensor([0.9, 0.8]), 0.5)
 PY
 }
 
-if mmcv_ok; then
-  log "mmcv==$MMCV_VERSION with ops already works against this torch"
+if [[ $FLAVOUR == lite ]]; then
+  if compiled_mmcv_works; then
+    log "compiled mmcv==$MMCV_VERSION already works here: keeping it (it serves every op mmcv-lite does)"
+    FLAVOUR=ops
+  else
+    "$PY" -m pip uninstall -y -q mmcv >/dev/null 2>&1 || true
+    step "mmcv-lite==$MMCV_VERSION" "pip could not install mmcv-lite (pure Python; check the package index)" \
+      "${PIP[@]}" install "mmcv-lite==$MMCV_VERSION"
+  fi
+elif compiled_mmcv_works; then
+  log "mmcv==$MMCV_VERSION with compiled ops already works against this torch"
 else
   if [[ -z ${FORCE_CUDA:-} ]]; then
     if command -v nvcc >/dev/null && "$PY" -c 'import torch,sys; sys.exit(0 if torch.cuda.is_available() else 1)'; then
@@ -82,35 +120,45 @@ else
     fi
   fi
   TAG=$("$PY" -c 'import sys, torch; print(f"py{sys.version_info[0]}{sys.version_info[1]}-torch{torch.__version__}")')-cuda$FORCE_CUDA
-  CACHE="${MMSSL_CACHE:-$HOME/.cache/mmssl-transfer}/mmcv/$TAG"
-  mkdir -p "$CACHE"
-  WHEEL=$(ls "$CACHE"/mmcv-$MMCV_VERSION-*.whl 2>/dev/null | head -1 || true)
+  WHEEL_DIR="$CACHE_ROOT/mmcv/$TAG"
+  mkdir -p "$WHEEL_DIR"
+  WHEEL=$(ls "$WHEEL_DIR"/mmcv-$MMCV_VERSION-*.whl 2>/dev/null | head -1 || true)
   if [[ -z $WHEEL ]]; then
-    log "building mmcv==$MMCV_VERSION with ops for $TAG (about 25 min on 2 cores)"
+    step "mmcv build requirements (ninja, psutil)" "pip could not install ninja/psutil" \
+      "${PIP[@]}" install ninja psutil
     BUILD=$(mktemp -d)
-    "${PIP[@]}" download -q --no-deps --no-build-isolation --no-binary :all: "mmcv==$MMCV_VERSION" -d "$BUILD"
+    step "download the mmcv==$MMCV_VERSION sdist" "pip could not download mmcv's source (check the package index)" \
+      "${PIP[@]}" download --no-deps --no-build-isolation --no-binary :all: "mmcv==$MMCV_VERSION" -d "$BUILD"
     tar -xzf "$BUILD"/mmcv-$MMCV_VERSION.tar.gz -C "$BUILD"
     # torch>=2.10 headers need C++20; mmcv 2.1.0's setup.py hard-codes -std=c++17 (open-mmlab/mmcv#3130 family).
     sed -i 's/-std=c++17/-std=c++20/g; s/-std=c++14/-std=c++20/g' "$BUILD/mmcv-$MMCV_VERSION/setup.py"
-    (cd "$BUILD/mmcv-$MMCV_VERSION" && MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
-      "${PIP[@]}" wheel -q --no-build-isolation --no-deps --no-cache-dir -w "$CACHE" .)
+    step "compile mmcv==$MMCV_VERSION with ops for $TAG (about 25-40 min on 2 cores)" \
+      "the C++/CUDA build failed: needs g++ (C++20) and, with FORCE_CUDA=1, an nvcc matching torch's CUDA; or use the default lite install (no --mmcv-ops)" \
+      bash -c "cd '$BUILD/mmcv-$MMCV_VERSION' && MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
+        $(printf '%q ' "${PIP[@]}") wheel --no-build-isolation --no-deps --no-cache-dir -w '$WHEEL_DIR' ."
     rm -rf "$BUILD"
-    WHEEL=$(ls "$CACHE"/mmcv-$MMCV_VERSION-*.whl | head -1)
+    WHEEL=$(ls "$WHEEL_DIR"/mmcv-$MMCV_VERSION-*.whl | head -1)
   else
-    log "reusing mmcv wheel built for $TAG: $WHEEL"
+    log "reusing the mmcv wheel built for $TAG: $WHEEL"
   fi
-  "${PIP[@]}" install -q --no-deps --force-reinstall "$WHEEL"
+  "$PY" -m pip uninstall -y -q mmcv-lite >/dev/null 2>&1 || true
+  step "install the compiled mmcv wheel" "pip could not install $WHEEL" \
+    "${PIP[@]}" install --no-deps --force-reinstall "$WHEEL"
   # mmcv's own runtime requirements (without letting pip touch the compiled mmcv)
-  "${PIP[@]}" install -q addict mmengine==0.10.7 "numpy<2.3" "opencv-python<5" packaging pillow pyyaml yapf
-  mmcv_ok || { echo "install.sh: mmcv.ops (nms, roi_align) does not run after the build: see the log above" >&2; exit 1; }
+  step "mmcv runtime requirements" "pip could not install mmcv's runtime requirements" \
+    "${PIP[@]}" install addict mmengine==0.10.7 "numpy<2.3" "opencv-python<5" packaging pillow pyyaml yapf
+  compiled_mmcv_works || { echo "install.sh: step 'mmcv ops check' failed: mmcv.ops.nms does not run after the build; see $LOG_DIR" >&2; exit 1; }
 fi
 
-log "OpenMMLab packages and project requirements"
-"${PIP[@]}" install -q -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt" "mmcv==$MMCV_VERSION" \
+step "OpenMMLab packages and project requirements" \
+  "pip could not resolve requirements/runtime.txt + tests.txt (check the package index; see the conflict above)" \
+  "${PIP[@]}" install -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt" \
   "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION"
-"${PIP[@]}" install -q --no-deps --no-build-isolation -e "$ROOT"
+step "mmssl_transfer (editable)" "pip could not install the project itself (setup.py)" \
+  "${PIP[@]}" install --no-deps --no-build-isolation -e "$ROOT"
 
-log "verifying the stack"
-"$PY" "$ROOT/tools/check_install.py"
+log "verify the stack (tools/check_install.py)"
+"$PY" "$ROOT/tools/check_install.py" --expect "$FLAVOUR" \
+  || { echo "install.sh: step 'verify the stack' failed: the line above says what does not work" >&2; exit 1; }
 echo "$STAMP_SRC" > "$STAMP"
-log "done: activate with 'source $ROOT/.venv/bin/activate' (or use $PY)"
+log "done ($FLAVOUR mmcv): activate with 'source $ROOT/.venv/bin/activate' (or use $PY)"
