@@ -65,7 +65,8 @@ else
 fi
 "$PY" -c 'import sys; assert sys.version_info[:2] == (3, 11), f"Python 3.11 required, found {sys.version.split()[0]}"' \
   || { echo "install.sh: $PY is not Python 3.11 (set PYTHON=/path/to/python3.11)" >&2; exit 1; }
-PIP=("$PY" -m pip --disable-pip-version-check -c "$ROOT/requirements/constraints.txt")
+PIP=("$PY" -m pip --disable-pip-version-check)
+PIN=(-c "$ROOT/requirements/constraints.txt")  # after each pip subcommand: install, download, wheel
 
 # Headless Chromium renders the HTML report in its test (Debian package; skipped with MMSSL_NO_APT=1).
 if ! command -v chromium >/dev/null && [[ -z ${MMSSL_NO_APT:-} ]] && command -v apt-get >/dev/null; then
@@ -83,11 +84,11 @@ if [[ -f "$STAMP" && $(cat "$STAMP") == "$STAMP_SRC" ]] && "$PY" "$ROOT/tools/ch
 fi
 
 step "build tools (setuptools<82, wheel)" "pip could not reach the package index or resolve setuptools<82" \
-  "${PIP[@]}" install "setuptools>=77.0.3,<82" wheel packaging
+  "${PIP[@]}" install "${PIN[@]}" "setuptools>=77.0.3,<82" wheel packaging
 
 step "torch==$TORCH_VERSION torchvision==$TORCHVISION_VERSION" \
   "pip could not install torch/torchvision (check the index, disk space, and that no other torch pin conflicts)" \
-  "${PIP[@]}" install "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION"
+  "${PIP[@]}" install "${PIN[@]}" "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION"
 
 # compiled_mmcv_works: mmcv (not mmcv-lite) 2.1.0 is installed and its compiled NMS runs against this torch.
 compiled_mmcv_works() {
@@ -107,7 +108,7 @@ if [[ $FLAVOUR == lite ]]; then
   else
     "$PY" -m pip uninstall -y -q mmcv >/dev/null 2>&1 || true
     step "mmcv-lite==$MMCV_VERSION" "pip could not install mmcv-lite (pure Python; check the package index)" \
-      "${PIP[@]}" install "mmcv-lite==$MMCV_VERSION"
+      "${PIP[@]}" install "${PIN[@]}" "mmcv-lite==$MMCV_VERSION"
   fi
 elif compiled_mmcv_works; then
   log "mmcv==$MMCV_VERSION with compiled ops already works against this torch"
@@ -125,17 +126,17 @@ else
   WHEEL=$(ls "$WHEEL_DIR"/mmcv-$MMCV_VERSION-*.whl 2>/dev/null | head -1 || true)
   if [[ -z $WHEEL ]]; then
     step "mmcv build requirements (ninja, psutil)" "pip could not install ninja/psutil" \
-      "${PIP[@]}" install ninja psutil
+      "${PIP[@]}" install "${PIN[@]}" ninja psutil
     BUILD=$(mktemp -d)
     step "download the mmcv==$MMCV_VERSION sdist" "pip could not download mmcv's source (check the package index)" \
-      "${PIP[@]}" download --no-deps --no-build-isolation --no-binary :all: "mmcv==$MMCV_VERSION" -d "$BUILD"
+      "${PIP[@]}" download "${PIN[@]}" --no-deps --no-build-isolation --no-binary :all: "mmcv==$MMCV_VERSION" -d "$BUILD"
     tar -xzf "$BUILD"/mmcv-$MMCV_VERSION.tar.gz -C "$BUILD"
     # torch>=2.10 headers need C++20; mmcv 2.1.0's setup.py hard-codes -std=c++17 (open-mmlab/mmcv#3130 family).
     sed -i 's/-std=c++17/-std=c++20/g; s/-std=c++14/-std=c++20/g' "$BUILD/mmcv-$MMCV_VERSION/setup.py"
     step "compile mmcv==$MMCV_VERSION with ops for $TAG (about 25-40 min on 2 cores)" \
       "the C++/CUDA build failed: needs g++ (C++20) and, with FORCE_CUDA=1, an nvcc matching torch's CUDA; or use the default lite install (no --mmcv-ops)" \
       bash -c "cd '$BUILD/mmcv-$MMCV_VERSION' && MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
-        $(printf '%q ' "${PIP[@]}") wheel --no-build-isolation --no-deps --no-cache-dir -w '$WHEEL_DIR' ."
+        $(printf '%q ' "${PIP[@]}") wheel $(printf '%q ' "${PIN[@]}") --no-build-isolation --no-deps --no-cache-dir -w '$WHEEL_DIR' ."
     rm -rf "$BUILD"
     WHEEL=$(ls "$WHEEL_DIR"/mmcv-$MMCV_VERSION-*.whl | head -1)
   else
@@ -143,19 +144,29 @@ else
   fi
   "$PY" -m pip uninstall -y -q mmcv-lite >/dev/null 2>&1 || true
   step "install the compiled mmcv wheel" "pip could not install $WHEEL" \
-    "${PIP[@]}" install --no-deps --force-reinstall "$WHEEL"
+    "${PIP[@]}" install "${PIN[@]}" --no-deps --force-reinstall "$WHEEL"
   # mmcv's own runtime requirements (without letting pip touch the compiled mmcv)
   step "mmcv runtime requirements" "pip could not install mmcv's runtime requirements" \
-    "${PIP[@]}" install addict mmengine==0.10.7 "numpy<2.3" "opencv-python<5" packaging pillow pyyaml yapf
+    "${PIP[@]}" install "${PIN[@]}" addict mmengine==0.10.7 "numpy<2.3" "opencv-python<5" packaging pillow pyyaml yapf
   compiled_mmcv_works || { echo "install.sh: step 'mmcv ops check' failed: mmcv.ops.nms does not run after the build; see $LOG_DIR" >&2; exit 1; }
 fi
 
 step "OpenMMLab packages and project requirements" \
   "pip could not resolve requirements/runtime.txt + tests.txt (check the package index; see the conflict above)" \
-  "${PIP[@]}" install -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt" \
+  "${PIP[@]}" install "${PIN[@]}" -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt" \
   "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION"
 step "mmssl_transfer (editable)" "pip could not install the project itself (setup.py)" \
-  "${PIP[@]}" install --no-deps --no-build-isolation -e "$ROOT"
+  "${PIP[@]}" install "${PIN[@]}" --no-deps --no-build-isolation -e "$ROOT"
+
+# Under mmcv-lite, a .pth file arms the ops stand-in at interpreter start, so that `import mmdet.models` (which imports
+# mmcv.ops) works in this environment even before anything imports mmssl_transfer (user scripts, mmdet's own tools).
+# It costs one light import (no torch) and is skipped when the package is absent.
+SITE_PTH="$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/mmssl_transfer_lite_ops.pth"
+if [[ $FLAVOUR == lite ]]; then
+  echo "import importlib.util as u; u.find_spec('mmssl_transfer') and __import__('mmssl_transfer')" > "$SITE_PTH"
+else
+  rm -f "$SITE_PTH"
+fi
 
 log "verify the stack (tools/check_install.py)"
 "$PY" "$ROOT/tools/check_install.py" --expect "$FLAVOUR" \
