@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 import torch
 
+import mmssl_transfer  # noqa: F401  (arms the mmcv-lite ops stand-in before any test imports mmcv.ops)
+
 os.environ.setdefault('OMP_NUM_THREADS', '2')
 torch.set_num_threads(2)
 
