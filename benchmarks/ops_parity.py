@@ -5,7 +5,7 @@
 Needs the compiled mmcv (``bash tools/install.sh --mmcv-ops``): its ``mmcv._ext`` is the reference, and the
 stand-in's functions (:class:`mmssl_transfer.compat.LiteOpsExtension`) are called on the same random inputs:
 RoIAlign forward and input gradient (aligned and legacy, several sampling ratios and scales), NMS keeps and
-their order (plain, legacy offset=1, and ``batched_nms``), sigmoid focal loss where mmcv has a kernel for the
+their order (plain, legacy offset=1, tied scores, IoUs exactly at the threshold, and ``batched_nms``), sigmoid focal loss where mmcv has a kernel for the
 device. Runs on CPU, and on CUDA too when a GPU is present. Prints the max absolute difference per case and
 exits 1 when any differs by more than ``--atol`` (0 by default: the claim is bit-identical).
 """
@@ -81,9 +81,13 @@ def cases_for(device: str, args: argparse.Namespace) -> list[tuple[str, Callable
                           list(roi_align_both(ext, f, r, g, 7, s, q, a))))
         boxes, scores = random_boxes(args.rois * 5, gen)
         boxes, scores = boxes.to(device), scores.to(device)
+        tied = (scores * 8).floor() / 8  # many equal scores: the visiting order of ties matters
+        grid = (boxes / 4).round() * 4  # boxes on a grid: IoUs exactly at the threshold occur
         for offset in (0, 1):
             cases.append((f'nms offset={offset} #{trial}',
                           lambda ext, b=boxes, s=scores, o=offset: [ext.nms(b, s, iou_threshold=0.5, offset=o)]))
+            cases.append((f'nms offset={offset} tied scores, grid boxes #{trial}',
+                          lambda ext, b=grid, s=tied, o=offset: [ext.nms(b, s, iou_threshold=0.5, offset=o)]))
         if device == 'cuda':  # mmcv has no CPU kernel for sigmoid focal loss
             logits = torch.randn(512, 20, generator=gen).to(device)
             target = torch.randint(0, 21, (512,), generator=gen).to(device)
@@ -99,9 +103,11 @@ def cases_for(device: str, args: argparse.Namespace) -> list[tuple[str, Callable
 
 def batched_nms_keeps(device: str, seed: int) -> tuple[str, str, float, str]:
     """mmcv.ops.batched_nms through the installed mmcv vs through the stand-in (swapped into mmcv.ops.nms)."""
-    import mmcv.ops.nms as mmcv_nms
+    import importlib
+    mmcv_nms = importlib.import_module('mmcv.ops.nms')  # the module (mmcv.ops.nms the attribute is the function)
     gen = torch.Generator().manual_seed(seed)
     boxes, scores = random_boxes(1000, gen)
+    scores = (scores * 16).floor() / 16  # RPN/RoI scores tie in practice
     labels = torch.randint(0, 20, (1000,), generator=gen)
     boxes, scores, labels = boxes.to(device), scores.to(device), labels.to(device)
     cfg = dict(type='nms', iou_threshold=0.5)

@@ -20,6 +20,7 @@ import importlib.machinery
 import importlib.util
 import os
 import pickle
+import struct
 import sys
 import types
 from typing import Any, Callable, Sequence
@@ -168,7 +169,7 @@ def apply() -> None:
 FULL_OPS_HINT = 'bash tools/install.sh --mmcv-ops'
 
 #: The ops :class:`LiteOpsExtension` serves, and from where (shown by tools/check_install.py).
-LITE_OPS = {'nms': 'torchvision.ops.nms',
+LITE_OPS = {'nms': 'torchvision.ops.nms (in mmcv\'s order and threshold rule)',
             'roi_align_forward': 'torchvision.ops.roi_align (avg mode)',
             'roi_align_backward': 'torch.ops.torchvision._roi_align_backward',
             'sigmoid_focal_loss_forward': 'torch (the mmcv kernel formula)',
@@ -187,17 +188,29 @@ def _unavailable(name: str, why: str = 'is not served by the mmcv-lite stand-in'
 
 
 def _lite_nms(bboxes: Any, scores: Any, iou_threshold: float, offset: int = 0) -> Any:
-    """mmcv ``nms``: indices kept, by decreasing score.
+    """mmcv ``nms``: indices kept, by decreasing score, with mmcv's tie and threshold rules.
 
-    mmcv's ``offset=1`` (legacy +1 pixel areas and overlaps) equals offset 0 on boxes whose x2, y2 grow by 1.
+    torchvision's kernel differs from mmcv's in two corner cases, both reproduced here: boxes of equal score are
+    visited in the order of mmcv's own (unstable) ``scores.sort(0, descending=True)``, not torchvision's stable
+    sort; and mmcv's CPU kernel compares the float IoU with the threshold rounded to float32 (``ovr > (float)t``),
+    torchvision with the double (``ovr > t``), which differ when float32 rounds t up (0.3, 0.6, ...). mmcv's
+    CUDA kernel tests ``inter > t * union``, which no threshold reproduces bit for bit; it differs from the
+    division only for an IoU within rounding of t. mmcv's ``offset=1`` (legacy +1 pixel areas and overlaps)
+    equals offset 0 on boxes whose x2, y2 grow by 1.
     """
     import torch
     import torchvision
     if bboxes.numel() == 0:
         return bboxes.new_zeros(0, dtype=torch.long)
+    order = scores.sort(0, descending=True)[1]
+    boxes = bboxes[order].float()
     if offset:
-        bboxes = bboxes + bboxes.new_tensor([0.0, 0.0, offset, offset])
-    return torchvision.ops.nms(bboxes, scores, float(iou_threshold))
+        boxes = boxes + boxes.new_tensor([0.0, 0.0, offset, offset])
+    threshold = float(iou_threshold)
+    if not boxes.is_cuda:
+        threshold = struct.unpack('f', struct.pack('f', threshold))[0]  # mmcv's CPU kernel takes a float
+    rank = torch.arange(len(order), 0, -1, dtype=torch.float32, device=boxes.device)  # keeps mmcv's order
+    return order[torchvision.ops.nms(boxes, rank, threshold)]
 
 
 def _lite_roi_align_forward(input: Any, rois: Any, output: Any, argmax_y: Any, argmax_x: Any, *,

@@ -81,16 +81,53 @@ def test_nms_keeps_the_known_boxes_in_score_order():
     boxes = torch.tensor([[0., 0., 10., 10.],     # kept (best)
                           [20., 20., 30., 30.],   # kept, disjoint
                           [1., 1., 10., 10.],     # IoU 0.81 with box 0 -> removed
-                          [0., 0., 10., 5.],      # IoU 0.5 with box 0 -> kept at threshold 0.5 (strictly greater)
-                          [21., 21., 31., 31.]])  # IoU 0.68 with box 1 -> removed
+                          [0., 0., 10., 6.],      # IoU 0.6 with box 0 -> kept at threshold 0.7
+                          [21., 21., 31., 31.]])  # IoU 0.68 with box 1 -> kept at 0.7, removed at 0.5
     scores = torch.tensor([0.9, 0.3, 0.8, 0.7, 0.2])
-    assert EXT.nms(boxes, scores, iou_threshold=0.5, offset=0).tolist() == [0, 3, 1]
+    assert EXT.nms(boxes, scores, iou_threshold=0.7, offset=0).tolist() == [0, 3, 1, 4]
+    assert EXT.nms(boxes, scores, iou_threshold=0.5, offset=0).tolist() == [0, 1]
+
+
+def test_nms_compares_the_iou_with_the_threshold_in_float32_as_mmcvs_cpu_kernel():
+    boxes = torch.tensor([[0., 0., 10., 10.], [0., 0., 10., 5.]])  # IoU exactly 0.5: kept (suppressed if > t)
+    assert EXT.nms(boxes, torch.tensor([0.9, 0.8]), iou_threshold=0.5, offset=0).tolist() == [0, 1]
+    assert EXT.nms(boxes, torch.tensor([0.9, 0.8]), iou_threshold=0.49, offset=0).tolist() == [0]
+    # IoU 3/10 computed in float32 is float32(0.3) > 0.3: torchvision alone would suppress, mmcv (float t) keeps
+    boxes = torch.tensor([[0., 0., 10., 10.], [0., 0., 10., 3.]])
+    assert (torch.tensor(30.) / torch.tensor(100.)).item() > 0.3
+    assert EXT.nms(boxes, torch.tensor([0.9, 0.8]), iou_threshold=0.3, offset=0).tolist() == [0, 1]
+
+
+def test_nms_visits_equal_scores_in_mmcvs_sort_order():
+    torch.manual_seed(0)
+    xy = torch.rand(300, 2) * 100
+    boxes = torch.cat([xy, xy + 20], 1)
+    scores = torch.randint(0, 5, (300,)).float() / 5  # many ties
+    order = scores.sort(0, descending=True)[1]  # the call mmcv's kernel makes
+    keep = EXT.nms(boxes, scores, iou_threshold=0.3, offset=0)
+    positions = torch.argsort(order)[keep]  # where each kept box sits in mmcv's visiting order
+    assert torch.all(positions[1:] > positions[:-1])
+    # and greedy NMS in that order, written out, keeps exactly these boxes
+    iou = box_iou(boxes, boxes)
+    kept: list[int] = []
+    for i in order.tolist():
+        if all(iou[i, j] <= torch.tensor(0.3) for j in kept):
+            kept.append(i)
+    assert keep.tolist() == kept
+
+
+def box_iou(a, b):
+    lt = torch.max(a[:, None, :2], b[None, :, :2])
+    rb = torch.min(a[:, None, 2:], b[None, :, 2:])
+    inter = (rb - lt).clamp(min=0).prod(2)
+    area = (a[:, 2:] - a[:, :2]).prod(1)
+    return inter / (area[:, None] + area[None, :] - inter)
 
 
 def test_nms_legacy_offset_counts_boxes_one_pixel_larger():
     boxes = torch.tensor([[0., 0., 9., 9.], [0., 0., 9., 4.]])  # offset 1: areas 100 and 50, IoU 0.5
     scores = torch.tensor([0.9, 0.8])
-    assert EXT.nms(boxes, scores, iou_threshold=0.45, offset=1).tolist() == [0]
+    assert EXT.nms(boxes, scores, iou_threshold=0.49, offset=1).tolist() == [0]
     assert EXT.nms(boxes, scores, iou_threshold=0.5, offset=1).tolist() == [0, 1]
     # offset 0: areas 81 and 36, IoU 36/81 = 0.44 -> kept at 0.45
     assert EXT.nms(boxes, scores, iou_threshold=0.45, offset=0).tolist() == [0, 1]
