@@ -10,7 +10,8 @@ and its one K skipped, the tool exits 2).
 import argparse
 import sys
 
-from mmssl_transfer.probes.cli import add_feature_args, init_run, run_tool, spec_from_args
+from mmssl_transfer.errors import run_tool
+from mmssl_transfer.probes.cli import add_feature_args, init_run, spec_from_args
 from mmssl_transfer.probes.errors import ProbeInputError
 from mmssl_transfer.probes.experiments import fewshot_results, write_results
 from mmssl_transfer.results import write_result

@@ -8,7 +8,8 @@ scaling, the chosen C / wd, the whole val curve, and a warning when the chosen C
 import argparse
 import sys
 
-from mmssl_transfer.probes.cli import add_feature_args, init_run, run_tool, spec_from_args
+from mmssl_transfer.errors import run_tool
+from mmssl_transfer.probes.cli import add_feature_args, init_run, spec_from_args
 from mmssl_transfer.probes.experiments import linear_probe_result
 from mmssl_transfer.results import write_result
 

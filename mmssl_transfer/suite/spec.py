@@ -34,6 +34,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from mmssl_transfer.errors import InputError
+
 from .kinds import KINDS
 
 #: Reserved values of ``checkpoint``: random initialisation, and the toy checkpoint of the backbone's method.
@@ -42,8 +44,8 @@ TOY_CHECKPOINT = 'toy'
 _NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.+-]*$')
 
 
-class SuiteError(ValueError):
-    """A suite file is missing, malformed or names something unknown."""
+class SuiteError(InputError):
+    """A suite file is missing, malformed or names something unknown, or a run option is unusable."""
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from mmssl_transfer.datasets.classification import TransferDTD
 from mmssl_transfer.results import read_result
 
 TOOLS = Path(__file__).resolve().parents[2] / 'tools'
@@ -74,15 +75,17 @@ def test_extract_features_tool(toy_cls, toy_ckpt, tmp_path, capsys):
     assert 'dtd test: (25, 256) features' in capsys.readouterr().out
 
 
-def test_bad_input_exits_2_with_one_line(toy_cls, toy_ckpt, tmp_path, capsys):
+def test_bad_input_exits_2_naming_the_file_then_the_expected_layout(toy_cls, toy_ckpt, tmp_path, capsys):
     args = _common(toy_cls, toy_ckpt, tmp_path / 'cache', 'dtd') + ['--out', str(tmp_path / 'x.json')]
     args[args.index('--data-root') + 1] = str(tmp_path / 'missing')
     assert _tool('linear_probe')(args) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and 'missing' in err and 'dataset folder not found' in err
+    err = capsys.readouterr().err
+    first, *detail = err.strip().splitlines()
+    assert first == f'linear_probe.py: error: TransferDTD: {tmp_path / "missing"}: dataset folder not found'
+    assert detail[0] == 'expected layout:' and TransferDTD.LAYOUT.strip() in err  # the whole text, not its head
     args = _common(toy_cls, tmp_path / 'no.pth', tmp_path / 'cache', 'dtd') + ['--out', str(tmp_path / 'x')]
     assert _tool('linear_probe')(args) == 2
-    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    assert capsys.readouterr().err.strip() == f'linear_probe.py: error: {tmp_path / "no.pth"}: no such file'
 
 
 def test_suite_style_invocation_with_out_and_work_dir(toy_cls, toy_ckpt, tmp_path):
@@ -111,3 +114,4 @@ def test_finetune_sweep_tool_with_dataset_flag(toy_cls, toy_ckpt, tmp_path, caps
     args[args.index('--work-dir') + 1] = str(tmp_path / 'wd2')
     assert _tool('finetune_sweep')(args) == 2
     assert 'dataset folder not found' in capsys.readouterr().err
+
