@@ -38,7 +38,8 @@ def add_feature_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--batch-size', type=int, default=64)
     parser.add_argument('--workers', type=int, default=2, help='data loading workers')
     parser.add_argument('--device', help='cuda / cpu (default: cuda when available)')
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seeds the random initialisation of --from-scratch and the few-shot episodes')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
                         help='distributed launcher for extraction (mmengine init_dist)')
     parser.add_argument('--work-dir', help='folder for the run log (probe.log); the cache stays in --cache-dir')

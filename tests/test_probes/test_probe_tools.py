@@ -1,5 +1,6 @@
 """The probe tools end to end on toy data with a toy checkpoint: one TransferResult JSON each, bad input exits 2."""
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -115,3 +116,16 @@ def test_finetune_sweep_tool_with_dataset_flag(toy_cls, toy_ckpt, tmp_path, caps
     assert _tool('finetune_sweep')(args) == 2
     assert 'dataset folder not found' in capsys.readouterr().err
 
+
+def test_fewshot_from_scratch_seed_seeds_the_random_network_as_the_linear_probe_does(toy_cls, tmp_path):
+    """--seed picks the random initialisation of --from-scratch in every probe (it used to stay 0 in few-shot)."""
+    cache = tmp_path / 'cache'
+    for seed in (0, 1):
+        args = ['--from-scratch', '--base-channels', '8', '--dataset', 'eurosat', '--data-root',
+                str(toy_cls / 'eurosat'), '--cache-dir', str(cache), '--image-size', '32', '--workers', '0',
+                '--device', 'cpu', '--seed', str(seed), '--shots', '5', '--episodes', '20',
+                '--out', str(tmp_path / f'scratch{seed}.json')]
+        assert _tool('fewshot')(args) == 0
+        assert read_result(tmp_path / f'scratch{seed}.json').hparams['seed'] == seed
+    keys = [json.loads(p.read_text())['key']['checkpoint_sha256'] for p in sorted(cache.rglob('random-*.json'))]
+    assert sorted(keys) == ['random-init-seed0', 'random-init-seed1']
