@@ -7,7 +7,8 @@ A suite file (shipped ones live in ``mmssl_transfer/suite/suites/``) looks like:
     toy_world:                 # optional: write toy data under <out>/toy before running (the demo)
       kinds: [checkpoints, classification]
       options: {checkpoints: {base_channels: 8}}
-    data_roots:                # dataset -> folder; '{toy.<kind>}' is the folder a toy generator wrote
+    data_roots:                # dataset -> folder (default: the catalog's DATA_ROOTS); '{toy.<kind>}' is the
+                               # folder a toy generator wrote
       voc0712: data/VOCdevkit
       aircraft: data/cls/aircraft
     cfg_options: {}            # mmengine --cfg-options given to every train/test cell
