@@ -4,9 +4,10 @@ A missing, truncated or malformed checkpoint, dataset folder, annotation, result
 argument, raises a subclass of :class:`InputError` whose message names the file and what is wrong (the
 package's messages read ``<file>: <what>``, with detail lines below, such as the expected layout or the fix).
 
-Every ``tools/*.py`` ends with :func:`run_tool`, which turns bad input (an :class:`InputError` or one of the
-builtin file errors) into the whole message on stderr, its first line prefixed ``<tool>: error: `` as argparse
-does, and exit status 2. Anything else is a bug and keeps its traceback (exit status 1).
+Every ``tools/*.py`` (but ``check_install.py``, which runs before the package is known to import) ends with
+:func:`run_tool`, which turns bad input (an :class:`InputError` or one of the builtin file errors) into the whole
+message on stderr, its first line prefixed ``<tool>: error: `` as argparse does, and exit status 2. Anything
+else is a bug and keeps its traceback (exit status 1).
 """
 from __future__ import annotations
 
