@@ -1,7 +1,6 @@
 """The probe tools end to end on toy data with a toy checkpoint: one TransferResult JSON each, bad input exits 2."""
 import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
