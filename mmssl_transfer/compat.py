@@ -7,7 +7,8 @@ Two kinds of fix live here, each naming the upstream problem it works around:
   (NMS, RoIAlign) or plain torch (sigmoid focal loss); every other op raises a clear error when called. It is
   armed by ``import mmssl_transfer`` (an import hook, no torch import) so it precedes any ``mmcv.ops`` import.
 - Runtime patches, each a small function; :func:`apply` runs them all once. ``mmssl_transfer.models`` (which
-  every config loads through ``custom_imports``) and ``mmssl_transfer.apis`` (every tool) call it.
+  every config and every probe that builds a backbone loads) and ``mmssl_transfer.apis`` (behind
+  ``tools/train.py`` and ``tools/test.py``) call it.
 
 Patches are narrow: they touch the OpenMMLab code paths that break, and never the loading of third-party
 checkpoints, which goes through :mod:`mmssl_transfer.checkpoints` only.

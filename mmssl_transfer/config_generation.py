@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mmssl_transfer.checkpoints import ZOO, MethodSpec
+from mmssl_transfer.datasets.classification.catalog import MANY_SHOT_DATASETS
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,7 @@ EXPERIMENT_FAMILIES: dict[str, ExperimentFamily] = {
     'normals': ExperimentFamily('normals/{method}_pspnet_nyuv2.py', '_base_/normals/pspnet_r50_nyuv2.py'),
 }
 #: the many-shot finetune datasets, one mmpretrain config each (``_base_/cls/finetune_<dataset>.py``)
-FINETUNE_DATASETS = ('aircraft', 'caltech101', 'cars', 'cifar10', 'cifar100', 'dtd', 'flowers', 'food', 'pets',
-                     'sun397', 'voc2007')
+FINETUNE_DATASETS = MANY_SHOT_DATASETS
 EXPERIMENT_FAMILIES.update({
     f'cls_finetune_{dataset}': ExperimentFamily(f'cls/{{method}}_finetune_{dataset}.py',
                                                 f'_base_/cls/finetune_{dataset}.py')

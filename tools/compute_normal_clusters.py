@@ -7,8 +7,8 @@ Writes <data_root>/normal_clusters_k<K>.npy, which the normals head (clusters mo
 import argparse
 import sys
 
-from mmssl_transfer.datasets.normal_clusters import NormalClustersError, compute_normal_clusters
-from mmssl_transfer.datasets.normal_io import NormalMapError
+from mmssl_transfer.datasets.normal_clusters import compute_normal_clusters
+from mmssl_transfer.errors import run_tool
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,14 +20,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--normal-suffix', default='.png', choices=['.png', '.npy'])
     parser.add_argument('--out', default=None, help='output file (default: beside the data)')
     args = parser.parse_args(argv)
-    try:
+
+    def body() -> int:
         path = compute_normal_clusters(args.data_root, k=args.k, per_image=args.per_image, seed=args.seed,
                                        normal_suffix=args.normal_suffix, out=args.out)
-    except (NormalClustersError, NormalMapError, FileNotFoundError) as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
-    print(f'cluster centres written to {path}')
-    return 0
+        print(f'cluster centres written to {path}')
+        return 0
+
+    return run_tool('compute_normal_clusters.py', body)
 
 
 if __name__ == '__main__':

@@ -4,14 +4,15 @@
     python tools/convert_checkpoint.py pretrain_res50x1.pkl byol.safetensors --format safetensors
     python tools/convert_checkpoint.py mocov2 mocov2.pth          # a zoo name: download the official file first
 
-Exit status 0 on success; 2 with one line naming the file and the reason on bad input (missing file, not a
-checkpoint, truncated/corrupt, unsafe pickle, unknown layout, missing backbone keys, shape mismatch).
+Exit status 0 on success; 2 on bad input (missing file, not a checkpoint, truncated/corrupt, unsafe pickle,
+unknown layout, missing backbone keys, shape mismatch), with ``convert_checkpoint.py: error: <file>: <reason>``.
 """
 import argparse
 import sys
 from pathlib import Path
 
-from mmssl_transfer.checkpoints import ZOO, CheckpointError, convert_file, print_report
+from mmssl_transfer.checkpoints import ZOO, convert_file, print_report
+from mmssl_transfer.errors import run_tool
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,14 +23,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--format', choices=('pth', 'safetensors'), default=None,
                         help='output format (default: from the DST suffix, .safetensors else pth)')
     args = parser.parse_args(argv)
-    try:
+
+    def body() -> int:
         conversion = convert_file(args.src, args.dst, method=args.method, fmt=args.format)
-    except (CheckpointError, OSError) as err:
-        print(f'convert_checkpoint: {" ".join(str(err).split())}', file=sys.stderr)
-        return 2
-    print_report(conversion.report)
-    print(f'wrote {args.dst}')
-    return 0
+        print_report(conversion.report)
+        print(f'wrote {args.dst}')
+        return 0
+
+    return run_tool('convert_checkpoint.py', body)
 
 
 if __name__ == '__main__':

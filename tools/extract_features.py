@@ -9,7 +9,8 @@ linear-probe and few-shot tools read the same cache, so a second run never runs 
 import argparse
 import sys
 
-from mmssl_transfer.probes.cli import add_feature_args, init_run, run_tool, spec_from_args
+from mmssl_transfer.errors import run_tool
+from mmssl_transfer.probes.cli import add_feature_args, init_run, spec_from_args
 from mmssl_transfer.probes.features import cached_features
 
 
@@ -24,8 +25,10 @@ def main(argv=None) -> int:
         init_run(args.launcher, args.work_dir, 'extract_features')
         for split in args.splits:
             fs = cached_features(args.cache_dir, None if args.from_scratch else args.checkpoint, args.dataset,
-                                 split, args.data_root, args.method, args.base_channels, spec_from_args(args),
-                                 args.batch_size, args.workers, args.device, args.seed)
+                                 split, data_root=args.data_root, method=args.method,
+                                 base_channels=args.base_channels, spec=spec_from_args(args),
+                                 batch_size=args.batch_size, num_workers=args.workers, device=args.device,
+                                 seed=args.seed)
             print(f'{args.dataset} {split}: {tuple(fs.features.shape)} features')
         return 0
 

@@ -10,7 +10,8 @@ and its one K skipped, the tool exits 2).
 import argparse
 import sys
 
-from mmssl_transfer.probes.cli import add_feature_args, init_run, run_tool, spec_from_args
+from mmssl_transfer.errors import run_tool
+from mmssl_transfer.probes.cli import add_feature_args, init_run, spec_from_args
 from mmssl_transfer.probes.errors import ProbeInputError
 from mmssl_transfer.probes.experiments import fewshot_results, write_results
 from mmssl_transfer.results import write_result
@@ -34,9 +35,10 @@ def main(argv=None) -> int:
     def body() -> int:
         init_run(args.launcher, args.work_dir, 'fewshot')
         results, skipped = fewshot_results(
-            None if args.from_scratch else args.checkpoint, args.dataset, args.cache_dir, args.shots, args.ways,
-            args.queries, args.episodes, args.data_root, args.method, args.base_channels, spec_from_args(args),
-            args.batch_size, args.workers, args.device, args.seed)
+            None if args.from_scratch else args.checkpoint, args.dataset, args.cache_dir, shots=args.shots,
+            n_way=args.ways, n_query=args.queries, n_episodes=args.episodes, data_root=args.data_root,
+            method=args.method, base_channels=args.base_channels, spec=spec_from_args(args),
+            batch_size=args.batch_size, num_workers=args.workers, device=args.device, seed=args.seed)
         for k, reason in skipped.items():
             print(f'{args.dataset} {k}-shot skipped: {reason}')
         if args.out:

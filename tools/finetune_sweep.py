@@ -15,7 +15,7 @@ import sys
 
 from mmengine.config import DictAction
 
-from mmssl_transfer.probes.cli import run_tool
+from mmssl_transfer.errors import run_tool
 from mmssl_transfer.probes.finetune import (AUGMENTATIONS, FINETUNE_CONFIGS, LR_GRID, WD_GRID, SweepOptions,
                                            finetune_sweep)
 from mmssl_transfer.results import write_result

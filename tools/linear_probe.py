@@ -8,7 +8,8 @@ scaling, the chosen C / wd, the whole val curve, and a warning when the chosen C
 import argparse
 import sys
 
-from mmssl_transfer.probes.cli import add_feature_args, init_run, run_tool, spec_from_args
+from mmssl_transfer.errors import run_tool
+from mmssl_transfer.probes.cli import add_feature_args, init_run, spec_from_args
 from mmssl_transfer.probes.experiments import linear_probe_result
 from mmssl_transfer.results import write_result
 
@@ -25,10 +26,11 @@ def main(argv=None) -> int:
         import numpy as np
         init_run(args.launcher, args.work_dir, 'linear_probe')
         wds = tuple(np.logspace(-6, 5, args.grid_size).tolist())
-        result = linear_probe_result(None if args.from_scratch else args.checkpoint, args.dataset,
-                                     args.cache_dir, args.data_root, args.method, args.base_channels,
-                                     spec_from_args(args), args.batch_size, args.workers, args.device, wds,
-                                     args.max_iter, seed=args.seed)
+        result = linear_probe_result(
+            None if args.from_scratch else args.checkpoint, args.dataset, args.cache_dir, data_root=args.data_root,
+            method=args.method, base_channels=args.base_channels, spec=spec_from_args(args),
+            batch_size=args.batch_size, num_workers=args.workers, device=args.device, wds=wds,
+            max_iter=args.max_iter, seed=args.seed)
         write_result(args.out, result)
         print(f'{result.dataset} linear {result.primary_metric} = {result.value:.2f} '
               f'(C={result.hparams["C"]:.3g}) -> {args.out}')

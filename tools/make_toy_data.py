@@ -7,6 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from mmssl_transfer.errors import run_tool
 from mmssl_transfer.toy import TOY_GENERATORS, make_toy
 
 
@@ -18,11 +19,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--seed', type=int, default=0)
     args = parser.parse_args(argv)
     kinds = [k for k in TOY_GENERATORS if getattr(args, k)] or list(TOY_GENERATORS)
-    for kind in kinds:
-        folder = make_toy(kind, args.out, seed=args.seed)
-        print(f'toy {kind}: {folder}')
-    print('note: toy data exercise the code paths; numbers computed on them mean nothing.')
-    return 0
+
+    def body() -> int:
+        for kind in kinds:
+            folder = make_toy(kind, args.out, seed=args.seed)
+            print(f'toy {kind}: {folder}')
+        print('note: toy data exercise the code paths; numbers computed on them mean nothing.')
+        return 0
+
+    return run_tool('make_toy_data.py', body)
 
 
 if __name__ == '__main__':

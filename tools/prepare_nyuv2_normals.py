@@ -10,8 +10,8 @@ or a folder of <number>_rgb.jpg files). See mmssl_transfer/datasets/nyuv2_releas
 import argparse
 import sys
 
-from mmssl_transfer.datasets.normal_io import NormalMapError
-from mmssl_transfer.datasets.nyuv2_release import ReleaseError, convert_release
+from mmssl_transfer.datasets.nyuv2_release import convert_release
+from mmssl_transfer.errors import run_tool
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,13 +22,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--normal-suffix', default='.png', choices=['.png', '.npy'],
                         help='16-bit PNG (compact) or float32 .npy normal maps')
     args = parser.parse_args(argv)
-    try:
+
+    def body() -> int:
         out = convert_release(args.metadata_dir, args.images, args.out_dir, args.normal_suffix, log=print)
-    except (ReleaseError, NormalMapError, FileNotFoundError) as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
-    print(f'NYUv2 normals written to {out}')
-    return 0
+        print(f'NYUv2 normals written to {out}')
+        return 0
+
+    return run_tool('prepare_nyuv2_normals.py', body)
 
 
 if __name__ == '__main__':

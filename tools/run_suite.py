@@ -11,8 +11,8 @@ SUITE is a shipped suite (paper, quick, demo) or a path to a suite YAML file. Re
 import argparse
 import sys
 
-from mmssl_transfer.suite import SuiteError, run_suite
-from mmssl_transfer.suite.store import StoreError
+from mmssl_transfer.errors import run_tool
+from mmssl_transfer.suite import run_suite
 
 
 def main(argv=None) -> int:
@@ -26,15 +26,12 @@ def main(argv=None) -> int:
     parser.add_argument('--dry-run', action='store_true', help='list the cells and commands, run nothing')
     parser.add_argument('--no-summary', action='store_true', help='do not summarise after running')
     args = parser.parse_args(argv)
-    try:
+
+    def body() -> int:
         return run_suite(args.suite, args.out, gpus=args.gpus, launcher=args.launcher, partition=args.partition,
                          retry_failed=args.retry_failed, dry_run=args.dry_run, summary=not args.no_summary)
-    except (SuiteError, StoreError, ValueError) as exc:
-        print(f'run_suite.py: error: {exc}', file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print('run_suite.py: interrupted; run the same command again to resume', file=sys.stderr)
-        return 130
+
+    return run_tool('run_suite.py', body, interrupted_hint='run the same command again to resume')
 
 
 if __name__ == '__main__':

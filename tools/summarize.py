@@ -9,8 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from mmssl_transfer.results import ResultError
-from mmssl_transfer.suite import SummaryError, summarize_results
+from mmssl_transfer.errors import run_tool
+from mmssl_transfer.suite import summarize_results
 
 
 def main(argv=None) -> int:
@@ -23,13 +23,13 @@ def main(argv=None) -> int:
     results = Path(args.results)
     out = args.out or (Path('work_dirs/summary_paper') if args.results == 'paper'
                        else (results.parent if results.is_file() else results) / 'summary')
-    try:
+
+    def body() -> int:
         paths = summarize_results(args.results, out, compare=args.compare, n_boot=args.bootstrap)
-    except (SummaryError, ResultError) as exc:
-        print(f'summarize.py: error: {exc}', file=sys.stderr)
-        return 2
-    print(f'report: {paths["report"]}')
-    return 0
+        print(f'report: {paths["report"]}')
+        return 0
+
+    return run_tool('summarize.py', body)
 
 
 if __name__ == '__main__':

@@ -14,7 +14,8 @@ import sys
 
 from mmengine.config import DictAction
 
-from mmssl_transfer.apis import BAD_INPUT_ERRORS, load_config, test
+from mmssl_transfer.apis import load_config, test
+from mmssl_transfer.errors import run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -37,17 +38,17 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
+
+    def body() -> int:
         cfg = load_config(args.config, cfg_options=args.cfg_options, work_dir=args.work_dir,
                           data_root=args.data_root, launcher=args.launcher, load_from=args.checkpoint)
         result = test(cfg, out=args.out, result_file=args.result_file)
-    except BAD_INPUT_ERRORS as exc:
-        print(f'test.py: error: {exc}', file=sys.stderr)
-        return 2
-    if result is not None:
-        metrics = ', '.join(f'{k}={v:.2f}' for k, v in result.metrics.items())
-        print(f'{result.task}/{result.dataset}/{result.protocol} {result.method}: {metrics}')
-    return 0
+        if result is not None:
+            metrics = ', '.join(f'{k}={v:.2f}' for k, v in result.metrics.items())
+            print(f'{result.task}/{result.dataset}/{result.protocol} {result.method}: {metrics}')
+        return 0
+
+    return run_tool('test.py', body)
 
 
 if __name__ == '__main__':

@@ -14,7 +14,8 @@ import sys
 
 from mmengine.config import DictAction
 
-from mmssl_transfer.apis import BAD_INPUT_ERRORS, load_config, train
+from mmssl_transfer.apis import load_config, train
+from mmssl_transfer.errors import run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -42,15 +43,15 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
+
+    def body() -> int:
         cfg = load_config(args.config, cfg_options=args.cfg_options, work_dir=args.work_dir,
                           data_root=args.data_root, checkpoint=args.checkpoint, launcher=args.launcher,
                           amp=args.amp, auto_scale_lr=args.auto_scale_lr, resume=args.resume)
         train(cfg)
-    except BAD_INPUT_ERRORS as exc:
-        print(f'train.py: error: {exc}', file=sys.stderr)
-        return 2
-    return 0
+        return 0
+
+    return run_tool('train.py', body)
 
 
 if __name__ == '__main__':

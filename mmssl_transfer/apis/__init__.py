@@ -1,10 +1,9 @@
 """Launch-level API behind tools/train.py and tools/test.py (any mmdet/mmseg/mmpretrain config)."""
 from mmssl_transfer import compat
 from .config_loading import LaunchError, load_config, set_backbone_checkpoint, set_data_root
-from .errors import BAD_INPUT_ERRORS
 from .runs import RESULT_FILE, build_runner, make_result, test, train, transfer_task
 
 compat.apply()
 
-__all__ = ['load_config', 'set_data_root', 'set_backbone_checkpoint', 'LaunchError', 'BAD_INPUT_ERRORS',
+__all__ = ['load_config', 'set_data_root', 'set_backbone_checkpoint', 'LaunchError',
            'build_runner', 'train', 'test', 'transfer_task', 'make_result', 'RESULT_FILE']

@@ -1,30 +1,21 @@
-"""Flags shared by the probe tools (tools/extract_features.py, linear_probe.py, fewshot.py, finetune_sweep.py).
+"""Flags shared by the probe tools (tools/extract_features.py, linear_probe.py, fewshot.py) and their run set-up.
 
-Bad input (missing checkpoint or dataset, malformed annotations, unusable flag) ends a tool with one line on
-stderr and exit status 2; anything else is a bug and keeps its traceback.
+The tools end with :func:`mmssl_transfer.errors.run_tool`: bad input (missing checkpoint or dataset, malformed
+annotations, unusable flag) prints the error (first line ``<tool>: error: ``, then the expected layout) and
+exits 2; anything else is a bug and keeps its traceback.
 """
 from __future__ import annotations
 
 import argparse
-import sys
-from typing import Callable
+import time
+from pathlib import Path
 
-from mmssl_transfer.datasets.classification import CLS_DATASETS, DatasetLayoutError
-from mmssl_transfer.results import ResultError
+from mmengine.dist import init_dist
+from mmengine.logging import MMLogger
 
-from .errors import ProbeInputError
+from mmssl_transfer.datasets.classification import CLS_DATASETS
+
 from .features import ExtractionSpec
-
-
-def bad_input_errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [FileNotFoundError, NotADirectoryError, DatasetLayoutError, ResultError,
-                                         ProbeInputError]
-    try:
-        from mmssl_transfer.checkpoints import CheckpointError
-        errors.append(CheckpointError)
-    except ImportError:  # pragma: no cover - the checkpoints package is part of the project
-        pass
-    return tuple(errors)
 
 
 def add_backbone_args(parser: argparse.ArgumentParser) -> None:
@@ -35,7 +26,7 @@ def add_backbone_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--base-channels', type=int, default=64, help='backbone width (64 = ResNet-50)')
 
 
-def add_feature_args(parser: argparse.ArgumentParser, datasets_nargs: str | None = None) -> None:
+def add_feature_args(parser: argparse.ArgumentParser) -> None:
     """Backbone, dataset, transform, cache and device flags of the feature-based probes."""
     add_backbone_args(parser)
     parser.add_argument('--dataset', required=True, choices=sorted(CLS_DATASETS), help='dataset name')
@@ -47,7 +38,8 @@ def add_feature_args(parser: argparse.ArgumentParser, datasets_nargs: str | None
     parser.add_argument('--batch-size', type=int, default=64)
     parser.add_argument('--workers', type=int, default=2, help='data loading workers')
     parser.add_argument('--device', help='cuda / cpu (default: cuda when available)')
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seeds the random initialisation of --from-scratch and the few-shot episodes')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
                         help='distributed launcher for extraction (mmengine init_dist)')
     parser.add_argument('--work-dir', help='folder for the run log (probe.log); the cache stays in --cache-dir')
@@ -60,23 +52,9 @@ def spec_from_args(args: argparse.Namespace) -> ExtractionSpec:
 def init_run(launcher: str, work_dir: str | None = None, name: str = 'probe') -> None:
     """Start the distributed launcher (if any) and the mmengine logger (to ``<work_dir>/probe.log``)."""
     if launcher != 'none':
-        from mmengine.dist import init_dist
         init_dist(launcher)
-    from mmengine.logging import MMLogger
     log_file = None
     if work_dir is not None:
-        from pathlib import Path
         Path(work_dir).mkdir(parents=True, exist_ok=True)
         log_file = str(Path(work_dir) / 'probe.log')
-    import time
     MMLogger.get_instance(f'{name}-{time.time_ns()}', logger_name=name, log_file=log_file)
-
-
-def run_tool(name: str, body: Callable[[], int]) -> int:
-    """Run a tool's body; bad input -> one line on stderr, exit 2."""
-    try:
-        return body()
-    except bad_input_errors() as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f'{name}: error: {first}', file=sys.stderr)
-        return 2

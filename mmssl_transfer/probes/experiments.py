@@ -14,7 +14,7 @@ import torch
 from mmengine.logging import MMLogger
 
 from mmssl_transfer.datasets.classification import get_cls_dataset
-from mmssl_transfer.results import TransferResult
+from mmssl_transfer.results import TransferResult, write_result
 
 from .errors import ProbeInputError
 from .features import ExtractionSpec, FeatureSet, cached_features
@@ -36,12 +36,26 @@ def _features(split: str, **kw) -> FeatureSet:
     return cached_features(split=split, **kw)
 
 
-def linear_probe_result(checkpoint: str | None, dataset: str, cache_dir: str, data_root: str | None = None,
+def linear_probe_result(checkpoint: str | None, dataset: str, cache_dir: str, *, data_root: str | None = None,
                         method: str = 'auto', base_channels: int = 64, spec: ExtractionSpec = ExtractionSpec(),
                         batch_size: int = 64, num_workers: int = 2, device: str | None = None,
                         wds: Sequence[float] = WD_GRID, max_iter: int = 1000, tol: float = 1e-4,
                         seed: int = 0) -> TransferResult:
-    """Many-shot linear probe of one checkpoint on one dataset (features from the cache)."""
+    """Many-shot linear probe of one checkpoint on one dataset (features from the cache).
+
+    Args:
+        checkpoint: Checkpoint file (any zoo format), or None for a random initialisation.
+        dataset: Many-shot dataset name of the catalog.
+        cache_dir: Feature cache folder.
+        data_root: Dataset folder. Defaults to the catalog's ``data/...`` location.
+        method: Zoo method of the checkpoint, or ``'auto'`` (detect).
+        base_channels: Backbone width (64 for ResNet-50; toy checkpoints: 8).
+        spec: Extraction transform and layer. Defaults to the paper's.
+        batch_size / num_workers / device: Of the feature extraction (device: also of the solver).
+        wds: The weight-decay grid searched on val (``C = 1 / wd``). Defaults to the paper's 45 values.
+        max_iter / tol: L-BFGS iterations and tolerance per grid point.
+        seed: Seeds the random initialisation when ``checkpoint`` is None (the solver is deterministic).
+    """
     entry = get_cls_dataset(dataset)
     if not entry.many_shot:
         raise ProbeInputError(f'{dataset} is a few-shot-only dataset; the linear probe needs train/val/test')
@@ -68,7 +82,7 @@ def linear_probe_result(checkpoint: str | None, dataset: str, cache_dir: str, da
         config='tools/linear_probe.py')
 
 
-def fewshot_results(checkpoint: str | None, dataset: str, cache_dir: str, shots: Sequence[int] | None = None,
+def fewshot_results(checkpoint: str | None, dataset: str, cache_dir: str, *, shots: Sequence[int] | None = None,
                     n_way: int = 5, n_query: int = 15, n_episodes: int = 600, data_root: str | None = None,
                     method: str = 'auto', base_channels: int = 64, spec: ExtractionSpec = ExtractionSpec(),
                     batch_size: int = 64, num_workers: int = 2, device: str | None = None, seed: int = 0,
@@ -77,13 +91,22 @@ def fewshot_results(checkpoint: str | None, dataset: str, cache_dir: str, shots:
 
     Images are pooled from the dataset's few-shot pool (train + val + test, or everything for CD-FSL).
     K values outside the table's ``fewshot_shots`` (50-shot on Caltech101, Cars, Flowers) are skipped.
+
+    Args:
+        checkpoint / dataset / cache_dir / data_root / method / base_channels / spec / batch_size /
+            num_workers / device: As in :func:`linear_probe_result`.
+        shots: The K values. Defaults to the dataset's ``fewshot_shots``.
+        n_way / n_query / n_episodes: Classes per episode, queries per class, episodes (the paper: 5, 15, 600).
+        seed: Seeds the episodes and, when ``checkpoint`` is None, the random initialisation (as the linear
+            probe does: one seed, one random network). A checkpoint's features do not depend on it, so every
+            seed of a checkpoint reads the same cached features.
     """
     entry = get_cls_dataset(dataset)
     shots = tuple(shots) if shots is not None else entry.fewshot_shots
     method_name, sha = checkpoint_identity(checkpoint, method)
     common = dict(cache_dir=cache_dir, checkpoint=checkpoint, dataset_name=dataset, data_root=data_root,
                   method=method, base_channels=base_channels, spec=spec, batch_size=batch_size,
-                  num_workers=num_workers, device=device, seed=0)
+                  num_workers=num_workers, device=device, seed=seed)
     parts = [_features(s, **common) for s in entry.fewshot_pool]
     features = torch.cat([p.features for p in parts])
     labels = torch.cat([p.labels for p in parts])
@@ -119,5 +142,5 @@ def result_filename(result: TransferResult) -> str:
 
 
 def write_results(results: Sequence[TransferResult], out_dir: str | os.PathLike) -> list[Path]:
-    from mmssl_transfer.results import write_result
+    """Write each result to ``out_dir/<result_filename>``; return the paths."""
     return [write_result(Path(out_dir) / result_filename(r), r) for r in results]

@@ -202,7 +202,7 @@ def extract_features(extractor: torch.nn.Module, dataset, batch_size: int = 64, 
 
 
 def cached_features(cache_dir: str | os.PathLike, checkpoint: str | os.PathLike | None, dataset_name: str,
-                    split: str, data_root: str | None = None, method: str = 'auto', base_channels: int = 64,
+                    split: str, *, data_root: str | None = None, method: str = 'auto', base_channels: int = 64,
                     spec: ExtractionSpec = ExtractionSpec(), batch_size: int = 64, num_workers: int = 2,
                     device: str | None = None, seed: int = 0, progress: bool | None = None,
                     dataset_kwargs: dict | None = None) -> FeatureSet:
@@ -214,6 +214,7 @@ def cached_features(cache_dir: str | os.PathLike, checkpoint: str | os.PathLike 
         dataset_name: Name in :data:`~mmssl_transfer.datasets.classification.CLS_DATASETS`.
         split: ``train``, ``val``, ``trainval``, ``test`` or ``all``.
         data_root: Dataset folder. Defaults to the table's ``data/...`` location.
+        seed: Seeds the random initialisation when ``checkpoint`` is None (part of its cache key).
         method: Zoo method of the checkpoint or ``'auto'``. Defaults to 'auto'.
         base_channels: Backbone width (64 for ResNet-50). Defaults to 64.
         spec: Transform and layer. Defaults to the paper's (224 / 224 bicubic, stage 4).

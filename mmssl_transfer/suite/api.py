@@ -7,7 +7,7 @@ from rich.console import Console
 
 from .commands import LAUNCHERS, RunContext
 from .runner import SuiteRunner
-from .spec import load_suite
+from .spec import SuiteError, load_suite
 from .summary import PAPER, load_failures, load_results, load_suite_info, print_summary, summarize
 from .toyworld import TOY_NOTICE
 
@@ -22,11 +22,11 @@ def run_suite(suite: str | Path, out: str | Path | None = None, *, gpus: int = 1
     """Run (or with ``dry_run`` list) a suite, then summarise it; return 0 when every cell finished, else 1."""
     console = console or Console(highlight=False)
     if launcher not in LAUNCHERS:
-        raise ValueError(f'unknown launcher {launcher!r}; use one of {LAUNCHERS}')
+        raise SuiteError(f'unknown launcher {launcher!r}; use one of {LAUNCHERS}')
     if gpus < 1:
-        raise ValueError(f'--gpus must be at least 1, got {gpus}')
+        raise SuiteError(f'--gpus must be at least 1, got {gpus}')
     if launcher == 'slurm' and not partition:
-        raise ValueError('--launcher slurm needs --partition')
+        raise SuiteError('--launcher slurm needs --partition')
     spec = load_suite(suite)
     out_dir = Path(out) if out is not None else default_out_dir(spec.name)
     ctx = RunContext(out_dir=out_dir.resolve(), gpus=gpus, launcher=launcher, partition=partition)

@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from .kinds import Probe, TrainTest
 from .matrix import REPO_ROOT, Cell
+from .spec import SuiteError
 
 LAUNCHERS = ('none', 'pytorch', 'slurm')
 
@@ -100,7 +101,7 @@ def _cfg_value(value: Any) -> str:
         inner = ','.join(_cfg_value(v) for v in value)
         return f'[{inner}]' if isinstance(value, list) else f'({inner})'
     if isinstance(value, dict):
-        raise ValueError(f'--cfg-options cannot carry a dict value ({value}); use dotted keys')
+        raise SuiteError(f'cfg_options cannot carry a dict value ({value}); use dotted keys')
     return str(value)
 
 

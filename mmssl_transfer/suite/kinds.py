@@ -10,23 +10,16 @@ A cell is one ordinary run of the project's tools. Two shapes cover every task:
 
 Arguments are templates filled per cell from: ``{python}``, ``{tools}``, ``{method}``, ``{checkpoint}``,
 ``{dataset}``, ``{data_root}``, ``{protocol}``, ``{seed}``, ``{work_dir}``, ``{result}``, ``{gpus}``,
-``{cache_dir}`` (the suite's feature cache) and the
-kind's variant keys (``{shots}``...). Adding a task is one entry in :data:`KINDS`.
+``{cache_dir}`` (the suite's feature cache) and the kind's variant keys (``{shots}``...). Adding a task is one
+entry in :data:`KINDS`; the dataset lists and default data roots come from the catalog
+(:mod:`mmssl_transfer.datasets.classification.catalog`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from mmssl_transfer.datasets.classification.catalog import CLS_DATASETS
-
-MANY_SHOT = tuple(n for n, s in CLS_DATASETS.items() if s.many_shot)
-FEW_SHOT = tuple(n for n, s in CLS_DATASETS.items() if s.many_shot and s.fewshot_shots)
-CDFSL = tuple(n for n, s in CLS_DATASETS.items() if not s.many_shot)
-#: Where each dataset lives unless a suite says otherwise (OpenMMLab's data/ convention).
-DEFAULT_DATA_ROOTS: dict[str, str] = {
-    'voc0712': 'data/VOCdevkit', 'ade20k': 'data/ade/ADEChallengeData2016', 'nyuv2': 'data/nyuv2',
-    **{n: s.data_root for n, s in CLS_DATASETS.items()}}
+from mmssl_transfer.datasets.classification.catalog import FEWSHOT_DATASETS, MANY_SHOT_DATASETS
 
 
 @dataclass(frozen=True)
@@ -104,15 +97,15 @@ KINDS: dict[str, CellKind] = {
         task='normals', datasets=('nyuv2',), default_datasets=('nyuv2',), protocols=('frozen',),
         runner=TrainTest(config='configs/normals/{method}_pspnet_nyuv2.py')),
     'linear': CellKind(
-        task='linear', datasets=MANY_SHOT, default_datasets=MANY_SHOT, protocols=('linear',),
+        task='linear', datasets=MANY_SHOT_DATASETS, default_datasets=MANY_SHOT_DATASETS, protocols=('linear',),
         runner=Probe(tool='linear_probe.py', args=_FEATURE_ARGS)),
     'finetune': CellKind(
-        task='finetune', datasets=MANY_SHOT, default_datasets=MANY_SHOT, protocols=('finetune',),
+        task='finetune', datasets=MANY_SHOT_DATASETS, default_datasets=MANY_SHOT_DATASETS, protocols=('finetune',),
         variant_keys={'labels_per_class': []},
         runner=Probe(tool='finetune_sweep.py', args=_PROBE_ARGS,
                      variant_args={'labels_per_class': ('--labels-per-class', '{labels_per_class}')})),
     'fewshot': CellKind(
-        task='fewshot', datasets=FEW_SHOT + CDFSL, default_datasets=FEW_SHOT + CDFSL, protocols=('prototypical',),
+        task='fewshot', datasets=FEWSHOT_DATASETS, default_datasets=FEWSHOT_DATASETS, protocols=('prototypical',),
         protocol_label='{ways}way-{shots}shot', variant_keys={'ways': [5], 'shots': [5, 20, 50]},
         runner=Probe(tool='fewshot.py', args=_FEATURE_ARGS,
                      variant_args={'ways': ('--ways', '{ways}'), 'shots': ('--shots', '{shots}')})),

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from .kinds import DEFAULT_DATA_ROOTS, KINDS, CellKind, TrainTest
+from mmssl_transfer.datasets.classification.catalog import DATA_ROOTS
+
+from .kinds import KINDS, CellKind, TrainTest
 from .spec import NO_CHECKPOINT, TOY_CHECKPOINT, BackboneSpec, SuiteError, SuiteSpec
 
 #: The project root (tools/ and configs/ live here in a source checkout).
@@ -177,7 +179,7 @@ def _checkpoint_sha(checkpoint: str | None, cache: Sha256Cache) -> str:
 
 
 def _data_root(suite: SuiteSpec, dataset: str, toy_folders: dict[str, Path]) -> str:
-    template = suite.data_roots.get(dataset, DEFAULT_DATA_ROOTS.get(dataset))
+    template = suite.data_roots.get(dataset, DATA_ROOTS.get(dataset))
     if template is None:
         raise SuiteError(f'{suite.path}: data_roots has no entry for dataset {dataset!r}')
     return _fill(template, toy_folders, f'{suite.path}: data_roots.{dataset}')

@@ -7,7 +7,8 @@ A suite file (shipped ones live in ``mmssl_transfer/suite/suites/``) looks like:
     toy_world:                 # optional: write toy data under <out>/toy before running (the demo)
       kinds: [checkpoints, classification]
       options: {checkpoints: {base_channels: 8}}
-    data_roots:                # dataset -> folder; '{toy.<kind>}' is the folder a toy generator wrote
+    data_roots:                # dataset -> folder (default: the catalog's DATA_ROOTS); '{toy.<kind>}' is the
+                               # folder a toy generator wrote
       voc0712: data/VOCdevkit
       aircraft: data/cls/aircraft
     cfg_options: {}            # mmengine --cfg-options given to every train/test cell
@@ -34,6 +35,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from mmssl_transfer.errors import InputError
+
 from .kinds import KINDS
 
 #: Reserved values of ``checkpoint``: random initialisation, and the toy checkpoint of the backbone's method.
@@ -42,8 +45,8 @@ TOY_CHECKPOINT = 'toy'
 _NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.+-]*$')
 
 
-class SuiteError(ValueError):
-    """A suite file is missing, malformed or names something unknown."""
+class SuiteError(InputError):
+    """A suite file is missing, malformed or names something unknown, or a run option is unusable."""
 
 
 @dataclass(frozen=True)

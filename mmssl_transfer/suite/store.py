@@ -23,6 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator
 
+from mmssl_transfer.errors import InputError
 from mmssl_transfer.results import ResultError, TransferResult, read_result, write_json_atomic, write_result
 
 from .matrix import Cell
@@ -30,7 +31,7 @@ from .matrix import Cell
 DONE, FAILED, INTERRUPTED, PENDING = 'done', 'failed', 'interrupted', 'pending'
 
 
-class StoreError(RuntimeError):
+class StoreError(InputError):
     """The store is in use by another process or holds something unreadable."""
 
 

@@ -16,6 +16,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from mmssl_transfer.errors import InputError
 from mmssl_transfer.results import ResultError, TransferResult, read_result
 
 from . import correlation as corr
@@ -28,7 +29,7 @@ from .utility import UtilityPoint, utility_curve
 PAPER = 'paper'
 
 
-class SummaryError(ValueError):
+class SummaryError(InputError):
     """The results to summarise cannot be found or read."""
 
 

@@ -13,11 +13,9 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from mmssl_transfer.datasets.classification.catalog import (CDFSL_DATASETS, CLS_DATASETS, MANY_SHOT_DATASETS,
+                                                            MANY_SHOT_FEWSHOT_DATASETS)
 from mmssl_transfer.results import TransferResult
-
-from mmssl_transfer.datasets.classification.catalog import CLS_DATASETS
-
-from .kinds import CDFSL, FEW_SHOT, MANY_SHOT
 
 PERCENT, FRACTION, UNBOUNDED = 'percent', 'fraction', 'unbounded'
 
@@ -57,7 +55,7 @@ _CSV_NAMES = {'aircraft': 'Aircraft', 'caltech101': 'Caltech101', 'cars': 'Cars'
               'cifar100': 'CIFAR100', 'dtd': 'DTD', 'flowers': 'Flowers', 'food': 'Food', 'pets': 'Pets',
               'sun397': 'SUN397', 'voc2007': 'VOC2007'}
 _CDFSL_NAMES = {'cropdiseases': 'CropD', 'eurosat': 'EuroSAT', 'isic2018': 'ISIC', 'chestx': 'ChestX'}
-_FIFTY_SHOT = tuple(d for d in FEW_SHOT if 50 in CLS_DATASETS[d].fewshot_shots)
+_FIFTY_SHOT = tuple(d for d in MANY_SHOT_FEWSHOT_DATASETS if 50 in CLS_DATASETS[d].fewshot_shots)
 
 
 def _fewshot(shots: int, datasets: Iterable[str]) -> TableSpec:
@@ -69,17 +67,17 @@ def _fewshot(shots: int, datasets: Iterable[str]) -> TableSpec:
 
 TABLES: tuple[TableSpec, ...] = (
     TableSpec(name='linear_manyshot', title='Many-shot linear evaluation (%)', group='many-shot linear',
-              columns=tuple(Column(_CSV_NAMES[d], 'linear', d) for d in MANY_SHOT), average='Avg',
+              columns=tuple(Column(_CSV_NAMES[d], 'linear', d) for d in MANY_SHOT_DATASETS), average='Avg',
               reference='linear_manyshot.csv'),
     TableSpec(name='finetune_manyshot', title='Many-shot finetuning (%)', group='many-shot finetune',
-              columns=tuple(Column(_CSV_NAMES[d], 'finetune', d) for d in MANY_SHOT), average='Avg',
+              columns=tuple(Column(_CSV_NAMES[d], 'finetune', d) for d in MANY_SHOT_DATASETS), average='Avg',
               reference='finetune_manyshot.csv'),
-    _fewshot(5, FEW_SHOT),
-    _fewshot(20, FEW_SHOT),
+    _fewshot(5, MANY_SHOT_FEWSHOT_DATASETS),
+    _fewshot(20, MANY_SHOT_FEWSHOT_DATASETS),
     _fewshot(50, _FIFTY_SHOT),
     TableSpec(name='fewshot_cdfsl', title='Cross-domain few-shot (CD-FSL): 5-way accuracy (%)', group='cd-fsl',
               columns=tuple(Column(f'{_CDFSL_NAMES[d]} {k}', 'fewshot', d, f'5way-{k}shot')
-                            for d in CDFSL for k in (5, 20, 50)), reference='fewshot_cdfsl.csv', ci=True),
+                            for d in CDFSL_DATASETS for k in (5, 20, 50)), reference='fewshot_cdfsl.csv', ci=True),
     TableSpec(name='detection_voc', title='Detection on VOC07 test (Faster R-CNN FPN)', group='detection',
               columns=tuple(Column(f'{p.capitalize()} {m}', 'det', 'voc0712', p, m)
                             for p in ('frozen', 'finetune') for m in ('AP', 'AP50', 'AP75')),

@@ -1,4 +1,4 @@
-"""tools/convert_checkpoint.py: exit 0 with a report table on success, exit 2 with one line on bad input."""
+"""tools/convert_checkpoint.py: exit 0 with a report table on success, exit 2 with one error line on bad input."""
 import importlib.util
 import os
 import subprocess
@@ -105,7 +105,7 @@ def test_cli_main_bad_input_returns_2_with_one_line_naming_file_and_reason(toy_c
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1, captured.err
-    assert lines[0].startswith(f'convert_checkpoint: {src}')
+    assert lines[0].startswith(f'convert_checkpoint.py: error: {src}')
     assert reason in lines[0]
     assert not (tmp_path / 'never.pth').exists()
 
@@ -131,6 +131,6 @@ def test_cli_process_bad_input_exits_2_with_one_line_naming_file_and_reason(bad_
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith(f'convert_checkpoint: {src}')
+    assert lines[0].startswith(f'convert_checkpoint.py: error: {src}')
     assert BAD_INPUTS[case][1] in lines[0]
     assert not dst.exists()

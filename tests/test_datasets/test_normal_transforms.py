@@ -6,6 +6,7 @@ from mmseg.registry import TRANSFORMS
 
 import mmssl_transfer.datasets.transforms  # noqa: F401
 from mmssl_transfer.datasets.transforms import CheckSegMapSize, NormalRandomFlip, NormalResize
+from mmssl_transfer.errors import InputError
 
 
 
@@ -75,5 +76,5 @@ def test_random_choice_resize_can_drive_normal_resize_through_the_registry():
 def test_label_map_of_another_size_than_its_image_is_an_error_naming_both_files():
     results = dict(img=np.zeros((4, 5, 3), np.uint8), gt_seg_map=np.zeros((4, 6), np.uint8),
                    img_path='a/img.jpg', seg_map_path='a/label.png')
-    with pytest.raises(ValueError, match=r'a/label\.png.*a/img\.jpg'):
+    with pytest.raises(InputError, match=r'a/label\.png.*a/img\.jpg'):
         CheckSegMapSize()(results)

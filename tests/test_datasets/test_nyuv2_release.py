@@ -72,6 +72,7 @@ def test_prepare_tool_exits_2_with_one_line_on_a_missing_release(tmp_path):
                           capture_output=True, text=True, cwd=REPO, env={**os.environ, 'PYTHONPATH': str(REPO)})
     assert proc.returncode == 2
     assert proc.stderr.strip().count('\n') == 0 and 'nope' in proc.stderr
+    assert proc.stderr.startswith(f'prepare_nyuv2_normals.py: error: {tmp_path / "nope"}: ')
 
 
 def test_cluster_tool_exits_2_with_one_line_on_a_folder_without_train_normals(tmp_path):
@@ -79,6 +80,7 @@ def test_cluster_tool_exits_2_with_one_line_on_a_folder_without_train_normals(tm
                           capture_output=True, text=True, cwd=REPO, env={**os.environ, 'PYTHONPATH': str(REPO)})
     assert proc.returncode == 2
     assert proc.stderr.strip().count('\n') == 0 and 'normals/train' in proc.stderr
+    assert proc.stderr.startswith('compute_normal_clusters.py: error: ')
 
 
 def test_compute_normal_clusters_finds_the_dominant_directions(tmp_path):

@@ -10,6 +10,7 @@ import torch
 
 from mmssl_transfer import apis
 from mmssl_transfer.apis import load_config
+from mmssl_transfer.errors import InputError
 from mmssl_transfer.results import read_result
 
 from .conftest import REPO, shrink_seg_config
@@ -89,7 +90,7 @@ def test_label_map_of_another_size_than_its_image_fails_naming_the_file(toy_ade2
                             pipeline=[dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'),
                                       dict(type='CheckSegMapSize')])
     dataset[0]
-    with pytest.raises(ValueError, match='ADE_train_00000002.png.*differs'):
+    with pytest.raises(InputError, match='ADE_train_00000002.png.*differs'):
         dataset[1]
 
 

@@ -24,7 +24,7 @@ def forward_calls(monkeypatch):
 
 
 def _get(toy_cls, toy_ckpt, cache, split='train', spec=SPEC, dataset='dtd'):
-    return cached_features(cache, toy_ckpt, dataset, split, str(toy_cls / dataset), method='mocov2',
+    return cached_features(cache, toy_ckpt, dataset, split, data_root=str(toy_cls / dataset), method='mocov2',
                            base_channels=8, spec=spec, batch_size=16, num_workers=0, device='cpu',
                            progress=False)
 

@@ -1,10 +1,11 @@
 """The probe tools end to end on toy data with a toy checkpoint: one TransferResult JSON each, bad input exits 2."""
 import importlib.util
-import sys
+import json
 from pathlib import Path
 
 import pytest
 
+from mmssl_transfer.datasets.classification import TransferDTD
 from mmssl_transfer.results import read_result
 
 TOOLS = Path(__file__).resolve().parents[2] / 'tools'
@@ -74,15 +75,17 @@ def test_extract_features_tool(toy_cls, toy_ckpt, tmp_path, capsys):
     assert 'dtd test: (25, 256) features' in capsys.readouterr().out
 
 
-def test_bad_input_exits_2_with_one_line(toy_cls, toy_ckpt, tmp_path, capsys):
+def test_bad_input_exits_2_naming_the_file_then_the_expected_layout(toy_cls, toy_ckpt, tmp_path, capsys):
     args = _common(toy_cls, toy_ckpt, tmp_path / 'cache', 'dtd') + ['--out', str(tmp_path / 'x.json')]
     args[args.index('--data-root') + 1] = str(tmp_path / 'missing')
     assert _tool('linear_probe')(args) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and 'missing' in err and 'dataset folder not found' in err
+    err = capsys.readouterr().err
+    first, *detail = err.strip().splitlines()
+    assert first == f'linear_probe.py: error: TransferDTD: {tmp_path / "missing"}: dataset folder not found'
+    assert detail[0] == 'expected layout:' and TransferDTD.LAYOUT.strip() in err  # the whole text, not its head
     args = _common(toy_cls, tmp_path / 'no.pth', tmp_path / 'cache', 'dtd') + ['--out', str(tmp_path / 'x')]
     assert _tool('linear_probe')(args) == 2
-    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    assert capsys.readouterr().err.strip() == f'linear_probe.py: error: {tmp_path / "no.pth"}: no such file'
 
 
 def test_suite_style_invocation_with_out_and_work_dir(toy_cls, toy_ckpt, tmp_path):
@@ -111,3 +114,17 @@ def test_finetune_sweep_tool_with_dataset_flag(toy_cls, toy_ckpt, tmp_path, caps
     args[args.index('--work-dir') + 1] = str(tmp_path / 'wd2')
     assert _tool('finetune_sweep')(args) == 2
     assert 'dataset folder not found' in capsys.readouterr().err
+
+
+def test_fewshot_from_scratch_seed_seeds_the_random_network_as_the_linear_probe_does(toy_cls, tmp_path):
+    """--seed picks the random initialisation of --from-scratch in every probe (it used to stay 0 in few-shot)."""
+    cache = tmp_path / 'cache'
+    for seed in (0, 1):
+        args = ['--from-scratch', '--base-channels', '8', '--dataset', 'eurosat', '--data-root',
+                str(toy_cls / 'eurosat'), '--cache-dir', str(cache), '--image-size', '32', '--workers', '0',
+                '--device', 'cpu', '--seed', str(seed), '--shots', '5', '--episodes', '20',
+                '--out', str(tmp_path / f'scratch{seed}.json')]
+        assert _tool('fewshot')(args) == 0
+        assert read_result(tmp_path / f'scratch{seed}.json').hparams['seed'] == seed
+    keys = [json.loads(p.read_text())['key']['checkpoint_sha256'] for p in sorted(cache.rglob('random-*.json'))]
+    assert sorted(keys) == ['random-init-seed0', 'random-init-seed1']

@@ -3,8 +3,9 @@
 Importing this package registers the dataset classes in mmpretrain's DATASETS registry (configs reach it with
 ``custom_imports=dict(imports=['mmssl_transfer.datasets.classification'])``).
 """
-from .catalog import (CLS_DATASETS, FEWSHOT_DATASETS, MANY_SHOT_DATASETS, METRICS, ClsDatasetSpec,
-                      build_cls_dataset, get_cls_dataset)
+from .catalog import (CDFSL_DATASETS, CLS_DATASETS, DATA_ROOTS, DENSE_DATA_ROOTS, FEWSHOT_DATASETS,
+                      MANY_SHOT_DATASETS, MANY_SHOT_FEWSHOT_DATASETS, ClsDatasetSpec, build_cls_dataset,
+                      get_cls_dataset)
 from .layout import DatasetLayoutError, holdout_indices, label_subset_indices
 from .cdfsl import CHESTX_CLASSES, ISIC2018_CLASSES, ChestXray14, CropDiseases, EuroSAT, ISIC2018
 from .many_shot import (TransferAircraft, TransferCaltech101, TransferCars, TransferCIFAR10, TransferCIFAR100,
@@ -12,9 +13,10 @@ from .many_shot import (TransferAircraft, TransferCaltech101, TransferCars, Tran
                         TransferVOC2007)
 
 __all__ = [
-    'CLS_DATASETS', 'FEWSHOT_DATASETS', 'MANY_SHOT_DATASETS', 'METRICS', 'ClsDatasetSpec', 'build_cls_dataset',
-    'get_cls_dataset', 'DatasetLayoutError', 'holdout_indices', 'label_subset_indices', 'CHESTX_CLASSES',
-    'ISIC2018_CLASSES', 'ChestXray14', 'CropDiseases', 'EuroSAT', 'ISIC2018', 'TransferAircraft',
-    'TransferCaltech101', 'TransferCars', 'TransferCIFAR10', 'TransferCIFAR100', 'TransferDTD',
-    'TransferFlowers102', 'TransferFood101', 'TransferPets', 'TransferSUN397', 'TransferVOC2007',
+    'CDFSL_DATASETS', 'CLS_DATASETS', 'DATA_ROOTS', 'DENSE_DATA_ROOTS', 'FEWSHOT_DATASETS', 'MANY_SHOT_DATASETS',
+    'MANY_SHOT_FEWSHOT_DATASETS', 'ClsDatasetSpec', 'build_cls_dataset', 'get_cls_dataset', 'DatasetLayoutError',
+    'holdout_indices', 'label_subset_indices', 'CHESTX_CLASSES', 'ISIC2018_CLASSES', 'ChestXray14', 'CropDiseases',
+    'EuroSAT', 'ISIC2018', 'TransferAircraft', 'TransferCaltech101', 'TransferCars', 'TransferCIFAR10',
+    'TransferCIFAR100', 'TransferDTD', 'TransferFlowers102', 'TransferFood101', 'TransferPets', 'TransferSUN397',
+    'TransferVOC2007',
 ]

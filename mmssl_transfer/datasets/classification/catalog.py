@@ -1,13 +1,15 @@
-"""The one table of recognition datasets: what each is, how it is scored, which protocols use it.
+"""The one table of datasets: what each recognition dataset is, how it is scored, which protocols use it, and
+where every dataset (recognition, detection, segmentation, surface normals) lives by default.
 
-Probes, configs and the suite read this table; nothing else hard-codes a dataset property.
+Probes, configs, tools and the suite read this table; nothing else hard-codes a dataset property.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-METRICS = ('top1', 'mean_per_class', 'voc11_map')
+from mmssl_transfer.evaluation.classification_metric import CLS_METRIC_FUNCTIONS
+
 FEWSHOT_SHOTS = (5, 20, 50)
 
 
@@ -18,7 +20,8 @@ class ClsDatasetSpec:
     Attributes:
         name: Short name used by tools, caches and result files.
         type: Registered mmpretrain dataset class (``mmssl_transfer.datasets.classification``).
-        metric: ``top1``, ``mean_per_class`` or ``voc11_map`` (the paper's choice for the dataset).
+        metric: ``top1``, ``mean_per_class`` or ``voc11_map`` (the paper's choice for the dataset; a key of
+            :data:`~mmssl_transfer.evaluation.classification_metric.CLS_METRIC_FUNCTIONS`).
         num_classes: Number of classes of the full, official dataset.
         data_root: Conventional location under ``data/``.
         many_shot: Used by the many-shot linear and finetune protocols (train/val/trainval/test).
@@ -40,8 +43,8 @@ class ClsDatasetSpec:
     multilabel: bool = False
 
     def __post_init__(self) -> None:
-        if self.metric not in METRICS:
-            raise ValueError(f'{self.name}: metric {self.metric!r} not in {METRICS}')
+        if self.metric not in CLS_METRIC_FUNCTIONS:
+            raise ValueError(f'{self.name}: metric {self.metric!r} not in {sorted(CLS_METRIC_FUNCTIONS)}')
 
     @property
     def splits(self) -> tuple[str, ...]:
@@ -76,8 +79,24 @@ CLS_DATASETS: dict[str, ClsDatasetSpec] = {s.name: s for s in (
     ClsDatasetSpec('chestx', 'ChestXray14', 'top1', 7, 'data/ChestX-ray14', **_CDFSL),
 )}
 
+#: The 11 many-shot datasets: linear probe and finetuning (train/val/trainval/test splits).
 MANY_SHOT_DATASETS = tuple(n for n, s in CLS_DATASETS.items() if s.many_shot)
+#: The 4 cross-domain few-shot (CD-FSL) datasets: few-shot only, episodes drawn from every image.
+CDFSL_DATASETS = tuple(n for n, s in CLS_DATASETS.items() if not s.many_shot)
+#: The many-shot datasets that also have a few-shot protocol (the paper's few-shot table: all but VOC2007).
+MANY_SHOT_FEWSHOT_DATASETS = tuple(n for n in MANY_SHOT_DATASETS if CLS_DATASETS[n].fewshot_shots)
+#: Every dataset with a few-shot protocol: :data:`MANY_SHOT_FEWSHOT_DATASETS` then :data:`CDFSL_DATASETS`.
 FEWSHOT_DATASETS = tuple(n for n, s in CLS_DATASETS.items() if s.fewshot_shots)
+
+#: Default roots of the dense-prediction datasets: VOC07+12 detection, ADE20K segmentation, NYUv2 surface normals
+#: (in the layout of ``tools/prepare_nyuv2_normals.py``). Their configs under ``configs/_base_/datasets/`` agree.
+DENSE_DATA_ROOTS: dict[str, str] = {
+    'voc0712': 'data/VOCdevkit',
+    'ade20k': 'data/ade/ADEChallengeData2016',
+    'nyuv2': 'data/nyuv2_normals',
+}
+#: Where each dataset lives unless a tool or suite is told otherwise (OpenMMLab's ``data/`` convention).
+DATA_ROOTS: dict[str, str] = {**DENSE_DATA_ROOTS, **{n: s.data_root for n, s in CLS_DATASETS.items()}}
 
 
 def get_cls_dataset(name: str) -> ClsDatasetSpec:

@@ -4,6 +4,12 @@ from __future__ import annotations
 from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
+from mmssl_transfer.errors import InputError
+
+
+class SegMapSizeError(InputError):
+    """A label map and its image differ in size (a broken or mismatched annotation)."""
+
 
 @TRANSFORMS.register_module()
 class CheckSegMapSize(BaseTransform):
@@ -17,6 +23,6 @@ class CheckSegMapSize(BaseTransform):
         img_hw = tuple(results['img'].shape[:2])
         seg_hw = tuple(results['gt_seg_map'].shape[:2])
         if img_hw != seg_hw:
-            raise ValueError(f'{results.get("seg_map_path")}: label map size {seg_hw} (HxW) differs from its '
-                             f'image {results.get("img_path")} {img_hw}')
+            raise SegMapSizeError(f'{results.get("seg_map_path")}: label map size {seg_hw} (HxW) differs from its '
+                                  f'image {results.get("img_path")} {img_hw}')
         return results
