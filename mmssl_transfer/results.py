@@ -8,11 +8,11 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from mmssl_transfer.errors import InputError
+from mmssl_transfer.fileio import atomic_open
 
 RESULT_SCHEMA_VERSION = 1
 TASKS = ('det', 'seg', 'normals', 'linear', 'finetune', 'fewshot')
@@ -74,19 +74,9 @@ class TransferResult:
 
 def write_json_atomic(path: str | os.PathLike, obj: Any) -> Path:
     """Write ``obj`` as JSON to ``path`` atomically: readers see the old file or the whole new one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            json.dump(obj, f, indent=2, sort_keys=True, default=_json_default)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    with atomic_open(path, 'w') as f:
+        json.dump(obj, f, indent=2, sort_keys=True, default=_json_default)
+    return Path(path)
 
 
 def _json_default(obj: Any) -> Any:

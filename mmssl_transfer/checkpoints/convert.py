@@ -9,14 +9,14 @@ reported as ``filled``; they do not influence the network.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 import torch
+
+from mmssl_transfer.fileio import atomic_path
 
 from .errors import CheckpointError
 from .formats import (METADATA_METHOD_KEY, TORCHVISION_LAYOUT, describe_layout, detect_format, layout_matches,
@@ -195,23 +195,16 @@ def save_converted(conversion: Conversion, dst: str | Path, fmt: str | None = No
     fmt = fmt or ('safetensors' if dst.suffix == '.safetensors' else 'pth')
     if fmt not in ('pth', 'safetensors'):
         raise ValueError(f"fmt must be 'pth' or 'safetensors', got {fmt!r}")
-    dst.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.contiguous() for k, v in conversion.state_dict.items()}
-    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f'.{dst.name}.', suffix='.tmp')
-    os.close(fd)
-    try:
+    with atomic_path(dst) as tmp:
         if fmt == 'pth':
             torch.save(tensors, tmp)
         else:
             from safetensors.torch import save_file
             report = conversion.report
-            save_file(tensors, tmp, metadata={METADATA_METHOD_KEY: report.method,
+            save_file(tensors, str(tmp), metadata={METADATA_METHOD_KEY: report.method,
                                               'mmssl_transfer.source_sha256': report.sha256 or '',
                                               'mmssl_transfer.base_channels': str(report.base_channels)})
-        os.replace(tmp, dst)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return dst
 
 

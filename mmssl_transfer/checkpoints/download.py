@@ -14,8 +14,9 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from mmssl_transfer.fileio import file_sha256
+
 from .errors import CheckpointError
-from .safe_load import file_sha256
 from .zoo import ZOO, find_method
 
 _CHUNK = 1 << 20
