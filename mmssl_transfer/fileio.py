@@ -15,7 +15,7 @@ Restricted unpickling
       array reconstruction and latin-1 ``_codecs.encode``: nothing is imported and no other attribute is reached.
 
 File checksums
-    :func:`file_sha256`.
+    :func:`file_sha256`, :func:`file_digest` (any hashlib algorithm, e.g. the md5 some authors publish).
 
 Atomic writes
     :func:`atomic_path` (a temporary path beside the destination that replaces it in one ``os.replace`` on
@@ -163,13 +163,18 @@ def restricted_loads(data: bytes, allowed: AllowList, *, encoding: str = 'ASCII'
 
 
 # ------------------------------------------------------------------------------------------------ checksums
-def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
+def file_digest(path: str | os.PathLike, algorithm: str = 'sha256', chunk: int = 1 << 20) -> str:
+    """Hex digest of a file (any ``hashlib`` algorithm), read in chunks."""
+    digest = hashlib.new(algorithm, usedforsecurity=algorithm != 'md5')
     with open(path, 'rb') as f:
         for block in iter(lambda: f.read(chunk), b''):
             digest.update(block)
     return digest.hexdigest()
+
+
+def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    return file_digest(path, 'sha256', chunk)
 
 
 # ------------------------------------------------------------------------------------------------ atomic writes

@@ -4,6 +4,7 @@
   only rebuilds tensors and plain containers (``argparse.Namespace`` is admitted too: some releases store their
   training options that way, and it only carries attributes).
 * ``.safetensors``: no pickle at all.
+* Our own converted files carry their method and normalisation (:mod:`.metadata`): ``LoadedCheckpoint.metadata``.
 * The BYOL ``.pkl`` (``dill.dump(..., protocol=2)`` of JAX/Haiku containers): the restricted unpickler of
   :mod:`mmssl_transfer.fileio` with :data:`BYOL_PICKLE_GLOBALS`, which admits numpy arrays/dtypes/scalars (also
   as dill writes them: ``_get_attr``/``_import_module`` of dill 0.3.2, ``_create_array`` of dill >= 0.3.5,
@@ -33,6 +34,7 @@ import torch
 from mmssl_transfer.fileio import DILL_NUMPY_ARRAYS, NUMPY_ARRAYS, file_sha256, restricted_load, restricted_loads
 
 from .errors import CheckpointError
+from .metadata import pth_metadata
 
 #: Modules whose namedtuple records (BYOL's experiment state, its optimiser state from byol/optax/optix) are
 #: rebuilt as plain namedtuples; a namedtuple is data only, but we still admit just these origins.
@@ -210,6 +212,7 @@ def load_checkpoint(path: str | Path) -> LoadedCheckpoint:
                 obj, loader = _load_pickle_or_raise(path), 'pickle'  # a plain pickle under a .pth name
             else:
                 raise CheckpointError(f'{path}: {_torch_error_reason(err)}') from None
+        metadata = pth_metadata(obj)  # our own converted .pth files record method and normalisation
     if not isinstance(obj, dict):
         raise CheckpointError(f'{path}: not a checkpoint: the file holds a {type(obj).__name__}, '
                               'not a dict of tensors')

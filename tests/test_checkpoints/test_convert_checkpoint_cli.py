@@ -47,7 +47,9 @@ def test_cli_main_writes_a_weights_only_pth_for_an_explicit_method(toy_checkpoin
     src = toy_checkpoint_path(toy_checkpoints, 'pclv2')
     assert load_tool().main([str(src), str(dst), '--method', 'pcl-v2', '--format', 'pth']) == 0
     assert 'pclv2' in capsys.readouterr().out
-    assert set(torch.load(dst, weights_only=True)) == set(convert(dst).state_dict)
+    written = torch.load(dst, weights_only=True)
+    assert set(written['state_dict']) == set(convert(dst).state_dict)
+    assert written['meta']['mmssl_transfer.method'] == 'pclv2' == convert(dst).report.method
 
 
 def _truncated(src: Path, dst: Path) -> Path:
