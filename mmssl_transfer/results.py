@@ -31,7 +31,8 @@ class TransferResult:
         dataset: Dataset name, e.g. ``'voc0712'``, ``'ade20k'``, ``'nyuv2'``, ``'aircraft'``.
         protocol: How the backbone was used, e.g. ``'frozen'``, ``'finetune'``, ``'linear'``,
             ``'5way-5shot'``.
-        method: Zoo method name of the backbone (``'byol'``) or ``'custom'``.
+        method: Zoo method name of the backbone (``'byol'``), ``'custom'``, or ``'ambiguous: mocov1, pclv1'`` when
+            the checkpoint's layout is shared by methods that only a file name tells apart.
         checkpoint_sha256: sha256 of the original checkpoint file ('' when randomly initialised).
         metrics: Every metric of the run, e.g. ``{'AP': 52.1, 'AP50': 81.0, 'AP75': 56.3}``.
         primary_metric: The key of ``metrics`` that tables show by default.

@@ -19,7 +19,7 @@ import torch
 from mmssl_transfer.fileio import atomic_path
 
 from .errors import CheckpointError
-from .formats import describe_layout, detect_format, is_torchvision_layout, locate
+from .formats import Explanation, describe_layout, detect_format, explain_format, is_torchvision_layout, locate
 from .keymaps import KEY_MAPS, to_tensor
 from .metadata import PTH_META_KEY, PTH_STATE_KEY, converted_file_metadata, pth_metadata
 from .resnet_layout import is_batch_counter, resnet50_shapes
@@ -221,3 +221,10 @@ def convert_file(src: str | Path, dst: str | Path, method: str = 'auto', fmt: st
     conversion = convert(resolve_checkpoint(src), method=method)
     save_converted(conversion, dst, fmt=fmt)
     return conversion
+
+
+def explain(src: str | Path | Mapping | LoadedCheckpoint) -> tuple[LoadedCheckpoint, Explanation]:
+    """Load ``src`` safely and return how its format is detected (``convert_checkpoint.py --explain``)."""
+    loaded = _as_loaded(src)
+    return loaded, explain_format(loaded.obj, filename=str(loaded.path) if loaded.path else None,
+                                  metadata=loaded.metadata)

@@ -2,8 +2,8 @@
 
 The cache lives in ``$MMSSL_CACHE/checkpoints`` (default ``~/.cache/mmssl-transfer/checkpoints``, the same root
 ``tools/install.sh`` uses). A download is written to ``<name>.partial`` and renamed only once complete and (when
-a sha256 or the authors' md5 prefix is known) verified, so an interrupted download resumes where it stopped and a finished file in the
-cache is always whole.
+a sha256 or the authors' md5 prefix is known) verified, so an interrupted download resumes where it stopped and a
+finished file in the cache is always whole.
 """
 from __future__ import annotations
 

@@ -233,9 +233,10 @@ def explain_format(obj: Any, filename: str | None = None,
         ok = markers_match(source, spec)
         if ok:
             candidates.append(spec)
-        markers = (f'markers {list(spec.markers)} present' if spec.markers else '') + \
-            (f'{", " if spec.markers else ""}{list(spec.absent_markers)} absent' if spec.absent_markers else '')
-        verdict = ('candidate' if ok else 'no: head markers differ') + (f' ({markers})' if markers else '')
+        markers = ', '.join([f'{list(spec.markers)} present'] * bool(spec.markers) +
+                            [f'{list(spec.absent_markers)} absent'] * bool(spec.absent_markers))
+        verdict = (f'candidate (head markers {markers})' if markers else 'candidate') if ok else \
+            f'no: head markers differ (needs {markers})'
         rows.append(RowCheck(spec.name, _container_text(container), True, ok, name_note, verdict))
     layout_rows = [ZOO[m] for m in located]
     candidates = candidates or layout_rows  # no row's markers hold: every row with the layout is a candidate
@@ -276,9 +277,10 @@ def explain_format(obj: Any, filename: str | None = None,
                                                               detected_by=evidence))
     norms = {s.normalization for s in candidates}
     if len(norms) > 1:
+        official = ', '.join(f'{s.known_filenames[0]} for {s.name}' for s in candidates if s.known_filenames)
         refusal = (f'{where}{evidence}: this layout is shared by methods that expect different input normalisation '
-                   f'({_normalisation_groups(names)}); pass method=... (one of {", ".join(names)}) to say which, '
-                   f'or keep the official file name')
+                   f'({_normalisation_groups(names)}); pass method=... (one of {", ".join(names)}) to say which'
+                   + (f', or keep the official file name ({official})' if official else ''))
         return Explanation(**explanation, refusal=refusal)
     detection = Detection(method=ambiguous_method(names), candidates=tuple(names), layout=first.name,
                           normalization=norms.pop(),

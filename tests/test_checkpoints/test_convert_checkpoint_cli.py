@@ -136,3 +136,24 @@ def test_cli_process_bad_input_exits_2_with_one_line_naming_file_and_reason(bad_
     assert lines[0].startswith(f'convert_checkpoint: {src}')
     assert BAD_INPUTS[case][1] in lines[0]
     assert not dst.exists()
+
+
+def test_cli_explain_prints_the_detection_reasoning_and_writes_nothing(toy_checkpoints, tmp_path, capsys,
+                                                                      monkeypatch):
+    import shutil
+    monkeypatch.setenv('COLUMNS', '400')  # one line per table row
+    src = shutil.copy(toy_checkpoint_path(toy_checkpoints, 'mocov1'), tmp_path / 'checkpoint.pth.tar')
+    assert load_tool().main(['--explain', str(src)]) == 0
+    out = capsys.readouterr().out
+    assert f'format detection: {src}' in out and 'zoo rows' in out
+    for expected in ('container (top-level keys)', 'epoch, arch, state_dict, optimizer', 'module.encoder_q x',
+                     'module.encoder_q.fc.weight', 'ambiguous: mocov1, pclv1', 'no: container missing',
+                     'candidate (head markers'):
+        assert expected in out, expected
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['checkpoint.pth.tar']
+
+
+def test_cli_needs_dst_unless_explaining(toy_checkpoints, capsys):
+    with pytest.raises(SystemExit) as info:
+        load_tool().main([str(toy_checkpoint_path(toy_checkpoints, 'swav'))])
+    assert info.value.code == 2 and 'give DST to convert, or --explain without DST' in capsys.readouterr().err

@@ -148,7 +148,11 @@ class SSLResNet(ResNet):
         if self.tf_same_padding == 'as_trained' and self.method == 'auto':
             use_tf_same_padding(self, self._padding_as_trained(report))
         self._is_init = True
-        MMLogger.get_current_instance().info(
+        logger = MMLogger.get_current_instance()
+        if ambiguous_candidates(report.method):
+            logger.warning(f'SSLResNet: {self.checkpoint} is in a layout that only a file name tells apart; results '
+                           f'are recorded under method {report.method!r} (pass method= to name it)')
+        logger.info(
             f'SSLResNet: loaded {report.method} from {self.checkpoint} strictly '
             f'({len(report.kept)} tensors, {report.num_params:,} parameters, dropped {len(report.dropped)} '
             f'head keys, sha256 {report.sha256[:12]})')
