@@ -6,7 +6,10 @@
     python tools/convert_checkpoint.py --explain weights.pth      # how the format is detected, nothing written
 
 Exit status 0 on success; 2 with one line naming the file and the reason on bad input (missing file, not a
-checkpoint, truncated/corrupt, unsafe pickle, unknown layout, missing backbone keys, shape mismatch).
+checkpoint, truncated/corrupt, unsafe pickle, unknown layout, a layout shared by methods with different input
+normalisation - pass --method -, missing backbone keys, shape mismatch). A layout that only a file name tells apart
+(MoCo vs PCL, DeepCluster-v2 vs SeLa-v2, torchvision vs Barlow Twins / DINO) converts, with the method recorded as
+'ambiguous: a, b' unless --method or the official file name says which.
 """
 import argparse
 import sys
