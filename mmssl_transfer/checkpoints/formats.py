@@ -265,7 +265,7 @@ def explain_format(obj: Any, filename: str | None = None,
             return Explanation(**explanation, detection=detection)
 
     converted = all(is_torchvision_layout(s) for s in candidates)  # any method may be in torchvision names
-    hints = [(m, why) for m, why in named if m in names or converted]
+    hints = [(m, why) for m, why in named if (m in names or converted) and names != [m]]
     if hints:
         method, why = hints[0]
         extra = '' if method in names else ' (a file in torchvision names may hold any converted method)'
