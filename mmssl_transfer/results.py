@@ -8,11 +8,11 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from mmssl_transfer.errors import InputError
+from mmssl_transfer.fileio import atomic_open
 
 RESULT_SCHEMA_VERSION = 1
 TASKS = ('det', 'seg', 'normals', 'linear', 'finetune', 'fewshot')
@@ -31,7 +31,8 @@ class TransferResult:
         dataset: Dataset name, e.g. ``'voc0712'``, ``'ade20k'``, ``'nyuv2'``, ``'aircraft'``.
         protocol: How the backbone was used, e.g. ``'frozen'``, ``'finetune'``, ``'linear'``,
             ``'5way-5shot'``.
-        method: Zoo method name of the backbone (``'byol'``) or ``'custom'``.
+        method: Zoo method name of the backbone (``'byol'``), ``'custom'``, or ``'ambiguous: mocov1, pclv1'`` when
+            the checkpoint's layout is shared by methods that only a file name tells apart.
         checkpoint_sha256: sha256 of the original checkpoint file ('' when randomly initialised).
         metrics: Every metric of the run, e.g. ``{'AP': 52.1, 'AP50': 81.0, 'AP75': 56.3}``.
         primary_metric: The key of ``metrics`` that tables show by default.
@@ -74,19 +75,9 @@ class TransferResult:
 
 def write_json_atomic(path: str | os.PathLike, obj: Any) -> Path:
     """Write ``obj`` as JSON to ``path`` atomically: readers see the old file or the whole new one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            json.dump(obj, f, indent=2, sort_keys=True, default=_json_default)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    with atomic_open(path, 'w') as f:
+        json.dump(obj, f, indent=2, sort_keys=True, default=_json_default)
+    return Path(path)
 
 
 def _json_default(obj: Any) -> Any:

@@ -9,8 +9,6 @@ reported as ``filled``; they do not influence the network.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,25 +16,33 @@ from typing import Any, Mapping
 
 import torch
 
+from mmssl_transfer.fileio import atomic_path
+
 from .errors import CheckpointError
-from .formats import (METADATA_METHOD_KEY, TORCHVISION_LAYOUT, describe_layout, detect_format, layout_matches,
-                      source_tensors)
+from .formats import Explanation, describe_layout, detect_format, explain_format, is_torchvision_layout, locate
 from .keymaps import KEY_MAPS, to_tensor
+from .metadata import PTH_META_KEY, PTH_STATE_KEY, converted_file_metadata, pth_metadata
 from .resnet_layout import is_batch_counter, resnet50_shapes
 from .safe_load import LoadedCheckpoint, load_checkpoint
-from .zoo import MethodSpec, find_method
+from .zoo import ZOO, MethodSpec, find_method
 
 _LIST_LIMIT = 12
 
 
 @dataclass
 class ConversionReport:
-    """What a conversion read, kept, dropped and checked (all key lists use the source file's key names)."""
+    """What a conversion read, kept, dropped and checked (all key lists use the source file's key names).
+
+    ``method`` is a zoo name, or ``'ambiguous: a, b'`` when the layout is shared by methods that only a file name
+    tells apart (the network and its ``normalization`` are the same either way; results keep the ambiguity).
+    ``layout`` is the zoo row whose key layout was converted.
+    """
 
     source: str
     method: str
     detected_by: str
     candidates: tuple[str, ...] = ()
+    layout: str = ''
     base_channels: int = 0
     num_params: int = 0
     num_tensors: int = 0
@@ -63,8 +69,8 @@ class Conversion:
     report: ConversionReport
 
     @property
-    def spec(self) -> MethodSpec:
-        """The zoo row of the converted method."""
+    def spec(self) -> MethodSpec | None:
+        """The zoo row of the converted method (``None`` when the method is ambiguous)."""
         return find_method(self.report.method)
 
 
@@ -77,13 +83,8 @@ def _as_loaded(src: str | Path | Mapping | LoadedCheckpoint) -> LoadedCheckpoint
     if isinstance(src, LoadedCheckpoint):
         return src
     if isinstance(src, Mapping):
-        return LoadedCheckpoint(obj=dict(src), loader='object')
+        return LoadedCheckpoint(obj=dict(src), loader='object', metadata=pth_metadata(src))
     return load_checkpoint(src)
-
-
-def _layout_ok(obj: Any, spec: MethodSpec) -> bool:
-    source = source_tensors(obj, spec)
-    return source is not None and layout_matches(source, spec)
 
 
 def _param_count(state_dict: Mapping[str, torch.Tensor]) -> int:
@@ -112,23 +113,27 @@ def convert(src: str | Path | Mapping | LoadedCheckpoint, method: str = 'auto') 
     if method == 'auto':
         detection = detect_format(obj, filename=str(loaded.path) if loaded.path else None,
                                   metadata=loaded.metadata)
-        spec, layout = find_method(detection.method), find_method(detection.layout)
+        method_name, layout, normalization = detection.method, ZOO[detection.layout], detection.normalization
         detected_by, candidates = detection.detected_by, detection.candidates
     else:
         spec = layout = find_method(method)
         if spec is None:
             raise CheckpointError(f'{name}: unknown method {method!r} (use auto or one of the zoo names)')
+        method_name, normalization = spec.name, spec.normalization
         detected_by, candidates = f'given: method={method!r}', (spec.name,)
-        if not _layout_ok(obj, spec) and _layout_ok(obj, find_method(TORCHVISION_LAYOUT)):
-            layout = find_method(TORCHVISION_LAYOUT)  # an already converted (torchvision-layout) file
-            detected_by += '; the file is already in torchvision layout'
-    source = source_tensors(obj, layout)
-    if source is None or not layout_matches(source, layout):
-        where = f'container {spec.container!r}' if spec.container else 'a raw state dict'
-        raise CheckpointError(f'{name}: not in the {spec.name} layout (expected {where} with '
-                              f'{spec.keep_prefix or "torchvision"!r}-style keys); found {describe_layout(obj)}')
-    if isinstance(obj, Mapping) and layout.container is not None:
-        ignored_top = [str(k) for k in obj if k != layout.container]
+        if locate(obj, spec) is None:  # an already converted file (torchvision names) of this method?
+            converted = [s for s in ZOO.values() if is_torchvision_layout(s) and locate(obj, s) is not None]
+            if converted:
+                layout = converted[0]
+                detected_by += '; the file is already in torchvision layout'
+    found = locate(obj, layout)
+    if found is None:
+        where = f'container {layout.container!r}' if layout.container else 'a raw state dict'
+        raise CheckpointError(f'{name}: not in the {layout.name} layout (expected {where} with '
+                              f'{layout.keep_prefix or "torchvision"!r}-style keys); found {describe_layout(obj)}')
+    container, source = found
+    if isinstance(obj, Mapping) and container is not None:
+        ignored_top = [str(k) for k in obj if k != container]
 
     plan = KEY_MAPS[layout.key_map](source.keys(), layout)
     converted: dict[str, torch.Tensor] = {}
@@ -152,7 +157,7 @@ def convert(src: str | Path | Mapping | LoadedCheckpoint, method: str = 'auto') 
     unexpected = [origin[k] for k in converted if k not in expected]
     missing = [k for k in expected if k not in converted and not is_batch_counter(k)]
     if missing:
-        raise CheckpointError(f'{name}: {len(missing)} backbone keys missing for {spec.name} (ResNet-50, base '
+        raise CheckpointError(f'{name}: {len(missing)} backbone keys missing for {layout.name} (ResNet-50, base '
                               f'width {base_channels}): {_listing(missing)}')
     mismatched = [f'{k} {tuple(converted[k].shape)} vs expected {shape}' for k, shape in expected.items()
                   if k in converted and tuple(converted[k].shape) != shape]
@@ -173,51 +178,53 @@ def convert(src: str | Path | Mapping | LoadedCheckpoint, method: str = 'auto') 
             state_dict[key] = torch.tensor(0, dtype=torch.long)
             filled.append(key)
     report = ConversionReport(
-        source=name, method=spec.name, detected_by=detected_by, candidates=tuple(candidates),
+        source=name, method=method_name, detected_by=detected_by, candidates=tuple(candidates), layout=layout.name,
         base_channels=base_channels, num_params=_param_count(state_dict), num_tensors=len(state_dict),
-        sha256=loaded.sha256, loader=loaded.loader, normalization=spec.normalization,
+        sha256=loaded.sha256, loader=loaded.loader, normalization=normalization,
         kept=[origin[k] for k in expected if k in converted], dropped=list(plan.dropped), missing=[],
         unexpected=[], filled=filled, ignored_entries=ignored_top)
     return Conversion(state_dict=state_dict, report=report)
 
 
 def save_converted(conversion: Conversion, dst: str | Path, fmt: str | None = None) -> Path:
-    """Write the converted backbone as a clean file and return its path.
+    """Write the converted backbone as a clean file that records its method and normalisation; return its path.
 
     Args:
         conversion: Output of :func:`convert`.
-        dst: Destination path (parent folders are created).
-        fmt: ``'pth'`` (a plain state dict written by ``torch.save``, loadable with ``weights_only=True``) or
-            ``'safetensors'`` (method and source sha256 recorded in its metadata). Defaults to the
-            destination's suffix (``.safetensors`` -> safetensors, else pth).
+        dst: Destination path (parent folders are created; written atomically).
+        fmt: ``'pth'`` (mmengine's checkpoint layout ``{'state_dict': <tensors>, 'meta': {...}}``, loadable with
+            ``weights_only=True`` and by OpenMMLab's ``Pretrained`` init) or ``'safetensors'`` (the same facts in
+            its metadata). Defaults to the destination's suffix (``.safetensors`` -> safetensors, else pth).
+            Both record method, normalisation, source sha256 and width (:mod:`.metadata`).
     """
     dst = Path(dst)
     fmt = fmt or ('safetensors' if dst.suffix == '.safetensors' else 'pth')
     if fmt not in ('pth', 'safetensors'):
         raise ValueError(f"fmt must be 'pth' or 'safetensors', got {fmt!r}")
-    dst.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.contiguous() for k, v in conversion.state_dict.items()}
-    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f'.{dst.name}.', suffix='.tmp')
-    os.close(fd)
-    try:
+    report = conversion.report
+    metadata = converted_file_metadata(report.method, report.normalization, report.sha256, report.base_channels)
+    with atomic_path(dst) as tmp:
         if fmt == 'pth':
-            torch.save(tensors, tmp)
+            torch.save({PTH_STATE_KEY: tensors, PTH_META_KEY: metadata}, tmp)
         else:
             from safetensors.torch import save_file
-            report = conversion.report
-            save_file(tensors, tmp, metadata={METADATA_METHOD_KEY: report.method,
-                                              'mmssl_transfer.source_sha256': report.sha256 or '',
-                                              'mmssl_transfer.base_channels': str(report.base_channels)})
-        os.replace(tmp, dst)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+            save_file(tensors, str(tmp), metadata=metadata)
     return dst
 
 
 def convert_file(src: str | Path, dst: str | Path, method: str = 'auto', fmt: str | None = None) -> Conversion:
     """Convert ``src`` (a file, URL or zoo name, see :func:`~.download.resolve_checkpoint`) and write ``dst``."""
-    from .download import resolve_checkpoint
+    from .download import resolve_checkpoint, zoo_method_named
+    if method == 'auto':
+        method = zoo_method_named(src) or 'auto'  # a zoo name says which method it is
     conversion = convert(resolve_checkpoint(src), method=method)
     save_converted(conversion, dst, fmt=fmt)
     return conversion
+
+
+def explain(src: str | Path | Mapping | LoadedCheckpoint) -> tuple[LoadedCheckpoint, Explanation]:
+    """Load ``src`` safely and return how its format is detected (``convert_checkpoint.py --explain``)."""
+    loaded = _as_loaded(src)
+    return loaded, explain_format(loaded.obj, filename=str(loaded.path) if loaded.path else None,
+                                  metadata=loaded.metadata)

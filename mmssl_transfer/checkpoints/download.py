@@ -2,8 +2,8 @@
 
 The cache lives in ``$MMSSL_CACHE/checkpoints`` (default ``~/.cache/mmssl-transfer/checkpoints``, the same root
 ``tools/install.sh`` uses). A download is written to ``<name>.partial`` and renamed only once complete and (when
-a sha256 is known) verified, so an interrupted download resumes where it stopped and a finished file in the
-cache is always whole.
+a sha256 or the authors' md5 prefix is known) verified, so an interrupted download resumes where it stopped and a
+finished file in the cache is always whole.
 """
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from mmssl_transfer.fileio import file_digest, file_sha256
+
 from .errors import CheckpointError
-from .safe_load import file_sha256
 from .zoo import ZOO, find_method
 
 _CHUNK = 1 << 20
@@ -84,7 +85,8 @@ def _fetch(url: str, partial: Path, timeout: float, progress: bool) -> None:
 
 
 def download(url: str, cache_dir: str | Path | None = None, sha256: str | None = None,
-             filename: str | None = None, progress: bool = True, timeout: float = 60.0) -> Path:
+             filename: str | None = None, progress: bool = True, timeout: float = 60.0,
+             md5_prefix: str | None = None) -> Path:
     """Download ``url`` into the cache (resuming a ``.partial`` file) and return the final path.
 
     Args:
@@ -93,6 +95,9 @@ def download(url: str, cache_dir: str | Path | None = None, sha256: str | None =
         sha256: Expected hex digest; on mismatch the downloaded file is deleted and :class:`DownloadError`
             names the URL, the file and both digests.
         filename: Name in the cache (defaults to the last component of the URL path).
+        md5_prefix: Leading hex digits of the expected md5, as some authors publish them (MoCo); checked once
+            the download is complete, before the file enters the cache; on mismatch the file is deleted and
+            :class:`DownloadError` names the URL and both values.
         progress: Show a rich progress bar.
         timeout: Socket timeout in seconds.
     """
@@ -112,8 +117,24 @@ def download(url: str, cache_dir: str | Path | None = None, sha256: str | None =
             partial.unlink()
             raise DownloadError(f'{url}: sha256 mismatch for {dst}: expected {sha256.lower()}, got {actual}; '
                                 'the downloaded file was removed')
+    if md5_prefix is not None:
+        actual = file_digest(partial, 'md5')
+        if not actual.startswith(md5_prefix.lower()):
+            partial.unlink()
+            raise DownloadError(f'{url}: md5 mismatch for {dst}: the authors publish md5 {md5_prefix.lower()}..., '
+                                f'the downloaded file has {actual}; the downloaded file was removed (a damaged '
+                                'download or a changed release: download again, or pass the file you trust)')
     os.replace(partial, dst)
     return dst
+
+
+def zoo_method_named(name_or_path: str | Path) -> str | None:
+    """The zoo method a checkpoint argument names (``'moco-v2'`` -> ``'mocov2'``); None for a file or URL."""
+    text = str(name_or_path)
+    if text.startswith(('http://', 'https://')) or Path(text).expanduser().exists():
+        return None
+    spec = find_method(text)
+    return spec.name if spec else None
 
 
 def resolve_checkpoint(name_or_path: str | Path, cache_dir: str | Path | None = None,
@@ -138,4 +159,5 @@ def resolve_checkpoint(name_or_path: str | Path, cache_dir: str | Path | None = 
     if not spec.direct_download:
         raise CheckpointError(f'{spec.name}: the official release ({spec.urls[0]}) is a TensorFlow checkpoint; '
                               f'{spec.how_to_get}')
-    return download(spec.urls[0], cache_dir, sha256=spec.sha256, filename=spec.filename, progress=progress)
+    return download(spec.urls[0], cache_dir, sha256=spec.sha256, filename=spec.filename, progress=progress,
+                    md5_prefix=spec.md5_prefix)

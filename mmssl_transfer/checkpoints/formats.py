@@ -1,17 +1,29 @@
 """Recognise which zoo layout a loaded checkpoint has, from its container keys and key prefixes.
 
-For every zoo row, the file must (1) hold the row's container (or be a flat tensor dict when the row has none),
-(2) yield ``conv1.weight`` through the row's key map, and (3) satisfy the row's head markers (key prefixes that
-must or must not exist, e.g. MoCo-v1's linear ``module.encoder_q.fc.weight`` vs MoCo-v2's MLP ``fc.0``/``fc.2``).
-Rows whose files are indistinguishable (MoCo vs PCL, DeepCluster-v2 vs SeLa-v2, torchvision-layout
-supervised/Barlow Twins/DINO/converted files) are all returned as candidates; the official file name or our own
-safetensors metadata picks among them, else the row's ``detect_rank``. Prefixes are matched with
-``startswith`` only: ``module.encoder_q_extra.`` or ``xmodule.encoder_q.`` never count as ``module.encoder_q.``.
+For every zoo row, the file must (1) hold one of the row's containers (or be a flat tensor dict when the row has
+none), (2) yield ``conv1.weight`` through the row's key map, and (3) satisfy the row's head markers (key prefixes
+that must or must not exist, e.g. MoCo-v1's linear ``module.encoder_q.fc.weight`` vs MoCo-v2's MLP
+``fc.0``/``fc.2``). The rows that pass are the *candidates*; then, in this order:
+
+1. our own converted files record their method and normalisation (:mod:`.metadata`): that is the answer;
+2. a known release file name (``MethodSpec.known_filenames``) or a file named after a method (``pclv1.pth.tar``)
+   picks among the candidates (for a file in torchvision names, which may hold any method once converted, it
+   may name any zoo method), and the evidence says so;
+3. a single candidate is the answer;
+4. candidates that expect different input normalisation (a ``{'state_dict': <torchvision names>}`` file is
+   SimCLR-v1 as tonylins' converter writes it, or any method as mmselfsup's ``extract_backbone_weights.py``
+   writes it) are refused: a :class:`CheckpointError` asks for ``method=``;
+5. candidates that share their normalisation (MoCo-v1/PCL-v1, MoCo-v2/PCL-v2, DeepCluster-v2/SeLa-v2,
+   supervised/Barlow Twins/DINO) give the method ``'ambiguous: a, b'``, so that no result is stored under a
+   guessed name; the network loads and is normalised correctly.
+
+Prefixes are matched with ``startswith`` only: ``module.encoder_q_extra.`` or ``xmodule.encoder_q.`` never count as
+``module.encoder_q.``. :func:`explain_format` returns the reasoning row by row (``convert_checkpoint.py --explain``).
 """
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -20,12 +32,12 @@ import torch
 
 from .errors import CheckpointError
 from .keymaps import KEY_MAPS, flatten_byol_state
-from .zoo import ZOO, MethodSpec, find_method, normalize_name
+from .metadata import METHOD_KEY, NORMALIZATION_KEY
+from .zoo import (ZOO, MethodSpec, ambiguous_candidates, ambiguous_method, find_method, is_recorded_method,
+                  normalize_name)
 
-#: safetensors metadata key under which :func:`save_converted` records the method.
-METADATA_METHOD_KEY = 'mmssl_transfer.method'
-#: The zoo row whose layout is plain torchvision names in a raw dict (also our converted files).
-TORCHVISION_LAYOUT = 'supervised'
+#: Kept for callers of the first version: the metadata key of the recorded method.
+METADATA_METHOD_KEY = METHOD_KEY
 
 
 @dataclass(frozen=True)
@@ -33,21 +45,55 @@ class Detection:
     """What :func:`detect_format` found.
 
     Attributes:
-        method: The method the file most likely holds (decides the input normalisation).
+        method: The zoo method the file holds, or ``'ambiguous: a, b'`` when only a file name could tell.
         candidates: All methods whose files share this layout.
         detected_by: Human-readable evidence.
-        layout: The zoo row whose key layout is used to convert (differs from ``method`` only for our own
-            converted safetensors files, which are in torchvision layout and record their method).
+        layout: The zoo row whose key layout is used to convert (differs from ``method`` for torchvision-layout
+            files, which any converted method may be, and for ambiguous files).
+        normalization: The input normalisation of ``method`` (shared by every candidate when ambiguous).
     """
 
     method: str
     candidates: tuple[str, ...]
     detected_by: str
     layout: str = ''
+    normalization: str = ''
 
     def __post_init__(self) -> None:
         if not self.layout:
             object.__setattr__(self, 'layout', self.method)
+        if not self.normalization and self.method in ZOO:
+            object.__setattr__(self, 'normalization', ZOO[self.method].normalization)
+
+    @property
+    def ambiguous(self) -> bool:
+        return bool(ambiguous_candidates(self.method))
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """Whether one zoo row describes the file, and why (one row of ``--explain``)."""
+
+    method: str
+    container: str
+    layout_ok: bool
+    markers_ok: bool
+    named: str
+    verdict: str
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """The reasoning of :func:`detect_format`: what the file holds, each row's check, and the outcome."""
+
+    source: str
+    top_level_keys: list[str]
+    prefixes: list[tuple[str, int]]
+    head_keys: list[str]
+    metadata: dict[str, str]
+    rows: list[RowCheck] = field(default_factory=list)
+    detection: Detection | None = None
+    refusal: str | None = None
 
 
 def _is_array(value: Any) -> bool:
@@ -58,20 +104,18 @@ def _is_tensor_dict(obj: Any) -> bool:
     return isinstance(obj, Mapping) and len(obj) > 0 and all(_is_array(v) for v in obj.values())
 
 
-def source_tensors(obj: Any, spec: MethodSpec) -> dict[str, Any] | None:
-    """The flat key -> array dict that ``spec``'s key map reads from ``obj``, or ``None`` if the container is
-    not there."""
+def _tensors_in(obj: Any, spec: MethodSpec, container: str | None) -> dict[str, Any] | None:
+    """The flat key -> array dict that ``spec``'s key map reads from ``obj[container]`` (or ``obj``)."""
     if not isinstance(obj, Mapping):
         return None
     if spec.key_map == 'byol_haiku':
-        state = obj.get(spec.container)
+        state = obj.get(container)
         if not isinstance(state, Mapping) or not isinstance(state.get('online_params'), Mapping):
             return None
-        flat = flatten_byol_state(dict(state))
-        return flat if flat else None
-    if spec.container is None:
+        return flatten_byol_state(dict(state)) or None
+    if container is None:
         return dict(obj) if _is_tensor_dict(obj) else None
-    inner = obj.get(spec.container)
+    inner = obj.get(container)
     if not isinstance(inner, Mapping):
         return None
     return {k: v for k, v in inner.items() if _is_array(v)} or None
@@ -83,22 +127,42 @@ def layout_matches(source: dict[str, Any], spec: MethodSpec) -> bool:
     return 'conv1.weight' in plan.mapping.values()
 
 
+def locate(obj: Any, spec: MethodSpec) -> tuple[str | None, dict[str, Any]] | None:
+    """``(container, flat source tensors)`` of the first of ``spec.containers`` that holds ``spec``'s layout."""
+    for container in spec.containers:
+        source = _tensors_in(obj, spec, container)
+        if source is not None and layout_matches(source, spec):
+            return container, source
+    return None
+
+
+def source_tensors(obj: Any, spec: MethodSpec) -> dict[str, Any] | None:
+    """The flat source tensors of ``spec``'s layout in ``obj`` (``None`` if no container of the row holds it)."""
+    found = locate(obj, spec)
+    return found[1] if found else None
+
+
 def markers_match(source: dict[str, Any], spec: MethodSpec) -> bool:
     """Whether the head markers of ``spec`` hold for ``source`` (key prefixes, matched with ``startswith``)."""
     has = lambda marker: any(k.startswith(marker) for k in source)  # noqa: E731
     return all(has(m) for m in spec.markers) and not any(has(m) for m in spec.absent_markers)
 
 
-def methods_named_by(filename: str | None) -> list[str]:
-    """Methods that a file name points to (official release name, or ``<method>.<ext>`` like the toy files)."""
-    hints = []
-    if filename:
-        name = Path(filename).name
-        hints += [s.name for s in ZOO.values() if s.filename.lower() == name.lower()]
-        by_stem = find_method(name.split('.')[0]) or find_method(normalize_name(name.split('.')[0]))
-        if by_stem is not None:
-            hints.append(by_stem.name)
-    return hints
+def is_torchvision_layout(spec: MethodSpec) -> bool:
+    """Rows whose files already use torchvision names (supervised, Barlow Twins, DINO, SimCLR-v1 converted)."""
+    return spec.key_map == 'prefix' and spec.keep_prefix == ''
+
+
+def methods_named_by(filename: str | None) -> list[tuple[str, str]]:
+    """``(method, why)`` for the methods a file name points to: an official release name, or ``<method>.<ext>``."""
+    if not filename:
+        return []
+    name = Path(filename).name
+    named = [(s.name, f'the official file name {name!r}') for s in ZOO.values() if name.lower() in s.known_filenames]
+    by_stem = find_method(name.split('.')[0]) or find_method(normalize_name(name.split('.')[0]))
+    if by_stem is not None and by_stem.name not in [m for m, _ in named]:
+        named.append((by_stem.name, f'the file name {name!r}'))
+    return named
 
 
 def _common_prefixes(obj: Any, top: int = 6) -> list[tuple[str, int]]:
@@ -117,38 +181,127 @@ def describe_layout(obj: Any) -> str:
     return f'top-level keys {top}; most common key prefixes: {prefixes or "none"}'
 
 
+def _container_text(container: str | None) -> str:
+    return f'container {container!r}' if container else 'a raw state dict'
+
+
+def _how(spec: MethodSpec) -> str:
+    return {'prefix': f'keys starting with {spec.keep_prefix!r}' if spec.keep_prefix else 'torchvision key names',
+            'simclrv2': 'SimCLRv2-Pytorch key names (net.0.0, net.{s}.blocks.{b}...)',
+            'byol_haiku': 'BYOL Haiku module paths (online_params/online_state)'}[spec.key_map]
+
+
+def _heads(source: dict[str, Any], spec: MethodSpec) -> list[str]:
+    """Source keys ``spec``'s key map drops as heads (inside the backbone prefix or Haiku head modules)."""
+    dropped = KEY_MAPS[spec.key_map](source.keys(), spec).dropped
+    if spec.key_map == 'byol_haiku':
+        return [k for k in dropped if k.split('/')[1] in spec.drop_prefixes]
+    return [k for k in dropped if k.startswith(spec.keep_prefix)] if spec.keep_prefix else dropped
+
+
+def _normalisation_groups(names: list[str]) -> str:
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        groups.setdefault(ZOO[name].normalization, []).append(name)
+    text = {'unit': 'unit ([0, 1] input)', 'imagenet': 'imagenet (mean/std)'}
+    return '; '.join(f'{", ".join(members)}: {text.get(norm, norm)}' for norm, members in groups.items())
+
+
+def explain_format(obj: Any, filename: str | None = None,
+                   metadata: Mapping[str, str] | None = None) -> Explanation:
+    """Run format detection and keep its reasoning (see module docstring); never raises."""
+    metadata = dict(metadata or {})
+    where = f'{filename}: ' if filename else ''
+    named = methods_named_by(filename)
+    named_methods = {m: why for m, why in reversed(named)}  # first reason wins
+    rows, candidates, located = [], [], {}
+    for spec in ZOO.values():
+        found = locate(obj, spec)
+        name_note = named_methods.get(spec.name, '')
+        if found is None:
+            holders = [c for c in spec.containers if (_is_tensor_dict(obj) if c is None else
+                                                      isinstance(obj, Mapping) and isinstance(obj.get(c), Mapping))]
+            if holders:
+                container, verdict = _container_text(holders[0]), f'no: {_how(spec)} not found'
+            else:
+                container = 'missing: ' + ' or '.join(_container_text(c) for c in spec.containers)
+                verdict = 'no: container missing'
+            rows.append(RowCheck(spec.name, container, False, False, name_note, verdict))
+            continue
+        container, source = found
+        located[spec.name] = found
+        ok = markers_match(source, spec)
+        if ok:
+            candidates.append(spec)
+        markers = ', '.join([f'{list(spec.markers)} present'] * bool(spec.markers) +
+                            [f'{list(spec.absent_markers)} absent'] * bool(spec.absent_markers))
+        verdict = (f'candidate (head markers {markers})' if markers else 'candidate') if ok else \
+            f'no: head markers differ (needs {markers})'
+        rows.append(RowCheck(spec.name, _container_text(container), True, ok, name_note, verdict))
+    layout_rows = [ZOO[m] for m in located]
+    candidates = candidates or layout_rows  # no row's markers hold: every row with the layout is a candidate
+    first = candidates[0] if candidates else None
+    explanation = dict(
+        source=filename or '<state dict>', top_level_keys=[str(k) for k in obj] if isinstance(obj, Mapping) else [],
+        prefixes=_common_prefixes(obj), metadata=metadata,
+        head_keys=_heads(located[first.name][1], first) if first else [], rows=rows)
+    if first is None:
+        return Explanation(**explanation, refusal=f'{where}unknown checkpoint layout: no zoo method matches '
+                                                  f'({describe_layout(obj)})')
+    names = [s.name for s in candidates]
+    container = located[first.name][0]
+    evidence = f'{_container_text(container)} with {_how(first)}'
+    if first.markers or first.absent_markers:
+        evidence += f'; head markers {list(first.markers)} present, {list(first.absent_markers)} absent'
+
+    recorded = metadata.get(METHOD_KEY, '')
+    if is_recorded_method(recorded) and all(is_torchvision_layout(s) for s in candidates):
+        norm = metadata.get(NORMALIZATION_KEY) or (ZOO[recorded].normalization if recorded in ZOO else '')
+        if norm:
+            detection = Detection(method=recorded, candidates=ambiguous_candidates(recorded) or (recorded,),
+                                  layout=first.name, normalization=norm,
+                                  detected_by=f'converted file in torchvision layout; its metadata records '
+                                              f'{recorded!r} with {norm} normalisation')
+            return Explanation(**explanation, detection=detection)
+
+    converted = all(is_torchvision_layout(s) for s in candidates)  # any method may be in torchvision names
+    hints = [(m, why) for m, why in named if (m in names or converted) and names != [m]]
+    if hints:
+        method, why = hints[0]
+        extra = '' if method in names else ' (a file in torchvision names may hold any converted method)'
+        detection = Detection(method=method, candidates=tuple(names), layout=first.name,
+                              detected_by=f'{evidence}; chosen by {why} among {names}{extra}')
+        return Explanation(**explanation, detection=detection)
+    if len(candidates) == 1:
+        return Explanation(**explanation, detection=Detection(method=first.name, candidates=(first.name,),
+                                                              detected_by=evidence))
+    norms = {s.normalization for s in candidates}
+    if len(norms) > 1:
+        official = ', '.join(f'{s.known_filenames[0]} for {s.name}' for s in candidates if s.known_filenames)
+        refusal = (f'{where}{evidence}: this layout is shared by methods that expect different input normalisation '
+                   f'({_normalisation_groups(names)}); pass method=... (one of {", ".join(names)}) to say which'
+                   + (f', or keep the official file name ({official})' if official else ''))
+        return Explanation(**explanation, refusal=refusal)
+    detection = Detection(method=ambiguous_method(names), candidates=tuple(names), layout=first.name,
+                          normalization=norms.pop(),
+                          detected_by=f'{evidence}; the layout of {" and ".join(names)}, which only their file names '
+                                      f'tell apart: recorded as ambiguous (pass method= to name it)')
+    return Explanation(**explanation, detection=detection)
+
+
 def detect_format(obj: Any, filename: str | None = None, metadata: Mapping[str, str] | None = None) -> Detection:
-    """Identify the zoo layout of a loaded checkpoint (see module docstring).
+    """Identify the zoo layout and method of a loaded checkpoint (see module docstring).
 
     Args:
         obj: The top-level object of the checkpoint (dict).
         filename: Optional file name, used only to choose among methods with an identical layout.
-        metadata: Optional safetensors metadata (our own converted files record the method there).
+        metadata: Optional metadata of our own converted files (safetensors metadata, ``.pth`` ``meta``).
 
     Raises:
-        CheckpointError: no zoo layout matches; the message lists the top-level keys and common prefixes.
+        CheckpointError: no zoo layout matches (the message lists the top-level keys and common prefixes), or
+            the layout is shared by methods with different input normalisation (the message asks for method=).
     """
-    layout = [s for s in ZOO.values() if (src := source_tensors(obj, s)) is not None and layout_matches(src, s)]
-    if not layout:
-        where = f'{filename}: ' if filename else ''
-        raise CheckpointError(f'{where}unknown checkpoint layout: no zoo method matches ({describe_layout(obj)})')
-    marked = [s for s in layout if markers_match(source_tensors(obj, s), s)] or layout
-    recorded = (metadata or {}).get(METADATA_METHOD_KEY)
-    if recorded in ZOO and TORCHVISION_LAYOUT in {s.name for s in layout}:
-        return Detection(method=recorded, candidates=(recorded,), layout=TORCHVISION_LAYOUT,
-                         detected_by=f'converted file in torchvision layout; its metadata records {recorded!r}')
-    hints = [h for h in methods_named_by(filename) if h in {s.name for s in layout}]
-    chosen = ZOO[hints[0]] if hints else min(marked, key=lambda s: s.detect_rank)
-    container = f'container {chosen.container!r}' if chosen.container else 'a raw state dict'
-    how = {'prefix': f'keys starting with {chosen.keep_prefix!r}' if chosen.keep_prefix else 'torchvision key names',
-           'simclrv2': 'SimCLRv2-Pytorch key names (net.0.0, net.{s}.blocks.{b}...)',
-           'byol_haiku': 'BYOL Haiku module paths (online_params/online_state)'}[chosen.key_map]
-    detected_by = f'{container} with {how}'
-    if chosen.markers or chosen.absent_markers:
-        detected_by += f'; head markers {list(chosen.markers)} present, {list(chosen.absent_markers)} absent'
-    same = [s.name for s in marked]
-    if hints:
-        detected_by += f'; chosen by file name among {same}'
-    elif len(same) > 1:
-        detected_by += f'; same layout as {[n for n in same if n != chosen.name]} (pass method= to choose)'
-    return Detection(method=chosen.name, candidates=tuple(same), detected_by=detected_by)
+    explanation = explain_format(obj, filename, metadata)
+    if explanation.detection is None:
+        raise CheckpointError(explanation.refusal)
+    return explanation.detection

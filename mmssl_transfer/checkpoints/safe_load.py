@@ -4,11 +4,15 @@
   only rebuilds tensors and plain containers (``argparse.Namespace`` is admitted too: some releases store their
   training options that way, and it only carries attributes).
 * ``.safetensors``: no pickle at all.
-* The BYOL ``.pkl`` (a dill/pickle dump of JAX/Haiku containers): :class:`RestrictedUnpickler` admits numpy
-  arrays/dtypes/scalars and plain containers only. The few classes of the byol and haiku packages that the file
-  names (the ``_ByolExperimentState`` namedtuple, dill's namedtuple factory, Haiku's ``frozendict`` /
-  ``FlatMapping``) are mapped to plain stand-ins, so byol, haiku, jax and dill are never imported. Every other
-  global - ``os.system``, ``builtins.eval``, ``subprocess.Popen``... - is refused before anything is called.
+* Our own converted files carry their method and normalisation (:mod:`.metadata`): ``LoadedCheckpoint.metadata``.
+* The BYOL ``.pkl`` (``dill.dump(..., protocol=2)`` of JAX/Haiku containers): the restricted unpickler of
+  :mod:`mmssl_transfer.fileio` with :data:`BYOL_PICKLE_GLOBALS`, which admits numpy arrays/dtypes/scalars (also
+  as dill writes them: ``_get_attr``/``_import_module`` of dill 0.3.2, ``_create_array`` of dill >= 0.3.5,
+  limited to numpy's array reconstruction) and plain containers only. The few classes of the byol and haiku
+  packages that the file names (the ``_ByolExperimentState`` namedtuple, dill's namedtuple factory, Haiku's
+  ``frozendict`` / ``FlatMapping``) are mapped to plain stand-ins, so byol, haiku, jax and dill are never
+  imported. Every other global - ``os.system``, ``builtins.eval``, ``subprocess.Popen``... - is refused before
+  anything is called.
 
 Every failure is a :class:`CheckpointError` with one line naming the file and the reason.
 """
@@ -16,9 +20,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import codecs
-import hashlib
-import io
 import keyword
 import pickle
 import re
@@ -30,17 +31,10 @@ from typing import Any, BinaryIO
 import numpy as np
 import torch
 
+from mmssl_transfer.fileio import DILL_NUMPY_ARRAYS, NUMPY_ARRAYS, file_sha256, restricted_load, restricted_loads
+
 from .errors import CheckpointError
-
-_np_multiarray = (np._core if hasattr(np, '_core') else np.core).multiarray  # numpy 2 / numpy 1
-
-
-def _latin1_encode(text: str, encoding: str = 'latin1') -> bytes:
-    """``_codecs.encode`` as protocol-2 pickles use it for ``bytes``; only the latin-1 form is admitted."""
-    if not isinstance(text, str) or codecs.lookup(encoding).name != 'iso8859-1':
-        raise pickle.UnpicklingError(f'refused _codecs.encode with encoding {encoding!r}')
-    return text.encode('latin1')
-
+from .metadata import pth_metadata
 
 #: Modules whose namedtuple records (BYOL's experiment state, its optimiser state from byol/optax/optix) are
 #: rebuilt as plain namedtuples; a namedtuple is data only, but we still admit just these origins.
@@ -96,14 +90,12 @@ _BYOL_STATE = collections.namedtuple(
     '_ByolExperimentState', ('online_params', 'target_params', 'online_state', 'target_state', 'opt_state'),
     module='byol.byol_experiment')
 
-#: (module, name) -> the object the restricted unpickler hands out. Everything else is refused.
-SAFE_GLOBALS: dict[tuple[str, str], Any] = {
-    **{(mod, '_reconstruct'): _np_multiarray._reconstruct
-       for mod in ('numpy.core.multiarray', 'numpy._core.multiarray')},
-    **{(mod, 'scalar'): _np_multiarray.scalar for mod in ('numpy.core.multiarray', 'numpy._core.multiarray')},
-    ('numpy', 'ndarray'): np.ndarray,
-    ('numpy', 'dtype'): np.dtype,
-    ('_codecs', 'encode'): _latin1_encode,
+#: The BYOL release pickle (``dill.dump(..., protocol=2)`` of JAX/Haiku containers): numpy arrays as plain pickle
+#: or dill writes them, dill's namedtuple factory (for byol/optax/optix records only), the byol experiment state
+#: and Haiku's mappings as plain stand-ins. Everything else is refused (see :mod:`mmssl_transfer.fileio`).
+BYOL_PICKLE_GLOBALS: dict[tuple[str, str], Any] = {
+    **NUMPY_ARRAYS,
+    **DILL_NUMPY_ARRAYS,
     ('collections', 'OrderedDict'): collections.OrderedDict,
     ('dill._dill', '_create_namedtuple'): _plain_namedtuple,
     ('byol.byol_experiment', '_ByolExperimentState'): _BYOL_STATE,
@@ -111,16 +103,6 @@ SAFE_GLOBALS: dict[tuple[str, str], Any] = {
     ('haiku._src.data_structures', 'FlatMapping'): _FlatMappingStandIn,
     ('haiku._src.data_structures', 'FlatMap'): _FlatMappingStandIn,
 }
-
-
-class RestrictedUnpickler(pickle.Unpickler):
-    """Unpickler that resolves only :data:`SAFE_GLOBALS`; any other global (code) is refused."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        try:
-            return SAFE_GLOBALS[(module, name)]
-        except KeyError:
-            raise pickle.UnpicklingError(f'refused global {module}.{name}') from None
 
 
 def to_plain(obj: Any) -> Any:
@@ -137,8 +119,8 @@ def to_plain(obj: Any) -> Any:
 
 
 def restricted_pickle_load(file: BinaryIO) -> Any:
-    """Unpickle ``file`` with :class:`RestrictedUnpickler` and return plain containers."""
-    return to_plain(RestrictedUnpickler(file, encoding='latin1').load())
+    """Unpickle ``file`` with :data:`BYOL_PICKLE_GLOBALS` and return plain containers."""
+    return to_plain(restricted_load(file, BYOL_PICKLE_GLOBALS, encoding='latin1'))
 
 
 @dataclass
@@ -150,15 +132,6 @@ class LoadedCheckpoint:
     loader: str = 'object'  # 'torch' | 'safetensors' | 'pickle' | 'object'
     metadata: dict[str, str] = field(default_factory=dict)
     sha256: str | None = None
-
-
-def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(chunk), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _sniff(path: Path, head: bytes, size: int) -> str:
@@ -239,6 +212,7 @@ def load_checkpoint(path: str | Path) -> LoadedCheckpoint:
                 obj, loader = _load_pickle_or_raise(path), 'pickle'  # a plain pickle under a .pth name
             else:
                 raise CheckpointError(f'{path}: {_torch_error_reason(err)}') from None
+        metadata = pth_metadata(obj)  # our own converted .pth files record method and normalisation
     if not isinstance(obj, dict):
         raise CheckpointError(f'{path}: not a checkpoint: the file holds a {type(obj).__name__}, '
                               'not a dict of tensors')
@@ -259,4 +233,4 @@ def _load_pickle_or_raise(path: Path) -> Any:
 
 def load_bytes_as_pickle(data: bytes) -> Any:
     """Restricted-unpickle an in-memory pickle (used by tests and by callers that already hold bytes)."""
-    return restricted_pickle_load(io.BytesIO(data))
+    return to_plain(restricted_loads(data, BYOL_PICKLE_GLOBALS, encoding='latin1'))

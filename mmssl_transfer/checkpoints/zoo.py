@@ -22,6 +22,10 @@ NORMALIZATIONS: dict[str, tuple[tuple[float, float, float], tuple[float, float, 
 
 FAMILIES = ('contrastive', 'clustering', 'supervised', 'other')
 KEY_MAP_KINDS = ('prefix', 'simclrv2', 'byol_haiku')
+#: Which layers a method's training framework padded TensorFlow-'SAME' style (asymmetric on even inputs):
+#: ``'none'`` (PyTorch), ``'maxpool'`` (google-research/simclr: strided convs are padded symmetrically with
+#: ``fixed_padding`` then VALID; only the stem max-pool is SAME) or ``'all'`` (Haiku: SAME everywhere).
+TF_SAME_PADDING = ('none', 'maxpool', 'all')
 
 
 @dataclass(frozen=True)
@@ -33,9 +37,16 @@ class MethodSpec:
         paper_name: Name as printed in the paper's tables, e.g. ``'MoCo-v2'``.
         family: One of :data:`FAMILIES`.
         imagenet_top1: ImageNet linear-evaluation top-1 (%) as listed in the paper (Table 1) or by the authors.
+        top1_source: Where ``imagenet_top1`` comes from when it is not the paper's Table 1.
         urls: Official download URL(s), primary first.
         filename: File name of the official release (of the converted PyTorch file for SimCLR).
+        release_names: File names that identify this method's file when its layout is shared with other methods
+            (default: ``filename`` and the URLs' file names). Empty for a name too generic to tell (Barlow Twins'
+            ``resnet50.pth``).
         container: Top-level key holding the state dict (``None``: the file is the state dict itself).
+        alt_containers: Other top-level keys under which tools store this same layout (a torchvision state dict
+            wrapped as ``{'state_dict': ...}`` by mmselfsup's ``extract_backbone_weights.py``, ssl-transfer's
+            ``convert_byol``, mmengine checkpoints and our own ``.pth`` files).
         keep_prefix: Keys that start with this belong to the backbone; it is stripped. ``''`` keeps all.
         drop_prefixes: After stripping, keys that start with one of these are heads and are dropped
             (for ``byol_haiku``: Haiku module roots to drop). Keys outside ``keep_prefix`` (PyContrast's
@@ -47,14 +58,14 @@ class MethodSpec:
         markers: Source-key prefixes (keys inside the container, unstripped) that must be present for format
             detection to pick this method, e.g. MoCo-v2's MLP head ``module.encoder_q.fc.0.``.
         absent_markers: Source-key prefixes that must be absent for format detection to pick this method.
-        detect_rank: Tie-break among methods whose files look the same (lower wins).
         direct_download: ``False`` when the official file is not the PyTorch checkpoint we convert.
         how_to_get: One line for users when ``direct_download`` is False.
         sha256: Known checksum of the official file, if recorded.
+        md5_prefix: Leading hex digits of the official file's md5, as its authors publish them (MoCo's README).
         aliases: Extra names accepted by :func:`get_method`.
-        tf_same_padding: Trained in TensorFlow/JAX, whose stride-2 convolutions pad SAME asymmetrically (one
-            pixel more at the bottom/right). The paper ignored this (symmetric PyTorch padding); a backbone may
-            offer it as an option, off by default.
+        tf_same_padding: Layers the training framework padded 'SAME' (see :data:`TF_SAME_PADDING`): SAME pads
+            asymmetrically on even inputs (one pixel more at the bottom/right). The paper ignored this (symmetric
+            PyTorch padding everywhere); ``SSLResNet(tf_same_padding='as_trained')`` applies it.
     """
 
     name: str
@@ -71,17 +82,34 @@ class MethodSpec:
     in_paper: bool = True
     markers: tuple[str, ...] = ()
     absent_markers: tuple[str, ...] = ()
-    detect_rank: int = 0
+    alt_containers: tuple[str, ...] = ()
+    release_names: tuple[str, ...] | None = None
+    top1_source: str = ''
     direct_download: bool = True
     how_to_get: str = ''
     sha256: str | None = None
+    md5_prefix: str | None = None
     aliases: tuple[str, ...] = field(default=())
-    tf_same_padding: bool = False
+    tf_same_padding: str = 'none'
 
     def __post_init__(self) -> None:
         assert self.family in FAMILIES, self.family
         assert self.key_map in KEY_MAP_KINDS, self.key_map
         assert self.normalization in NORMALIZATIONS, self.normalization
+        assert self.tf_same_padding in TF_SAME_PADDING, self.tf_same_padding
+
+    @property
+    def known_filenames(self) -> tuple[str, ...]:
+        """File names (lower case) that say a file is this method's release (see ``release_names``)."""
+        if self.release_names is not None:
+            return tuple(n.lower() for n in self.release_names)
+        from_urls = [u.rstrip('/').rsplit('/', 1)[-1] for u in self.urls] if self.direct_download else []
+        return tuple(dict.fromkeys(n.lower() for n in (self.filename, *from_urls)))
+
+    @property
+    def containers(self) -> tuple[str | None, ...]:
+        """``container`` first, then ``alt_containers``."""
+        return (self.container, *self.alt_containers)
 
     @property
     def mean(self) -> list[float]:
@@ -104,6 +132,9 @@ _MOCO = 'https://dl.fbaipublicfiles.com/moco/moco_checkpoints'
 _PCL = 'https://storage.googleapis.com/sfr-pcl-data-research/PCL_checkpoint'
 _FAIR_CLUSTER = 'https://dl.fbaipublicfiles.com/deepcluster'
 _SWAV_HEADS = ('projection_head.', 'prototypes.')
+#: Where third-party tools put a torchvision state dict: mmselfsup's extract_backbone_weights.py
+#: (``dict(state_dict=..., author='MMSelfSup')``), ssl-transfer's convert_byol, mmengine checkpoints.
+_WRAPPED = ('state_dict',)
 
 _SPECS = (
     MethodSpec('insdis', 'InsDis', 'contrastive', 59.5, (f'{_PYCONTRAST}/AACcsSIt1_Njv7GsmsuzZ6Sta/InsDis.pth',),
@@ -111,42 +142,42 @@ _SPECS = (
                markers=('module.head.',), absent_markers=('module.head_jig.',)),
     MethodSpec('mocov1', 'MoCo-v1', 'contrastive', 60.6, (f'{_MOCO}/moco_v1_200ep/moco_v1_200ep_pretrain.pth.tar',),
                'moco_v1_200ep_pretrain.pth.tar', 'state_dict', 'module.encoder_q.', ('fc.',),
-               markers=('module.encoder_q.fc.weight',)),
+               markers=('module.encoder_q.fc.weight',), md5_prefix='b251726a'),
     MethodSpec('pclv1', 'PCL-v1', 'contrastive', 61.5, (f'{_PCL}/PCL_v1_epoch200.pth.tar',),
                'PCL_v1_epoch200.pth.tar', 'state_dict', 'module.encoder_q.', ('fc.',),
-               markers=('module.encoder_q.fc.weight',), detect_rank=1),
+               markers=('module.encoder_q.fc.weight',)),
     MethodSpec('pirl', 'PIRL', 'contrastive', 61.7, (f'{_PYCONTRAST}/AADN4jKnvTI0U5oT6hTmQZz8a/PIRL.pth',),
                'PIRL.pth', 'model', 'module.encoder.', ('fc.',),
                markers=('module.head_jig.',), absent_markers=('module.head.2.',)),
     MethodSpec('pclv2', 'PCL-v2', 'contrastive', 67.6, (f'{_PCL}/PCL_v2_epoch200.pth.tar',),
                'PCL_v2_epoch200.pth.tar', 'state_dict', 'module.encoder_q.', ('fc.',),
-               markers=('module.encoder_q.fc.0.', 'module.encoder_q.fc.2.'), detect_rank=1),
+               markers=('module.encoder_q.fc.0.', 'module.encoder_q.fc.2.')),
     MethodSpec('simclrv1', 'SimCLR-v1', 'contrastive', 69.3,
                ('https://storage.cloud.google.com/simclr-gcs/checkpoints/ResNet50_1x.zip',),
-               'ResNet50_1x.pth', 'state_dict', '', ('fc.',), normalization='unit', direct_download=False,
-               tf_same_padding=True,
+               'resnet50-1x.pth', 'state_dict', '', ('fc.',), normalization='unit', direct_download=False,
+               tf_same_padding='maxpool',
                how_to_get='download the TensorFlow ResNet50_1x checkpoint and convert it with '
-               'tonylins/simclr-converter, then pass the .pth file'),
+               'tonylins/simclr-converter (which writes resnet50-1x.pth), then pass the .pth file'),
     MethodSpec('mocov2', 'MoCo-v2', 'contrastive', 71.1, (f'{_MOCO}/moco_v2_800ep/moco_v2_800ep_pretrain.pth.tar',),
                'moco_v2_800ep_pretrain.pth.tar', 'state_dict', 'module.encoder_q.', ('fc.',),
-               markers=('module.encoder_q.fc.0.', 'module.encoder_q.fc.2.')),
+               markers=('module.encoder_q.fc.0.', 'module.encoder_q.fc.2.'), md5_prefix='a04e12f8'),
     MethodSpec('simclrv2', 'SimCLR-v2', 'contrastive', 71.7,
                ('https://console.cloud.google.com/storage/browser/simclr-checkpoints/simclrv2/pretrained/r50_1x_sk0',
                 'https://storage.googleapis.com/simclr-checkpoints/simclrv2/pretrained/r50_1x_sk0/'),
                'r50_1x_sk0.pth', 'resnet', '', ('fc.',), key_map='simclrv2', normalization='unit',
-               direct_download=False, tf_same_padding=True,
+               direct_download=False, tf_same_padding='maxpool',
                how_to_get='download the TensorFlow r50_1x_sk0 checkpoint and convert it with '
                'Separius/SimCLRv2-Pytorch (convert.py), then pass the .pth file'),
     MethodSpec('selav2', 'SeLa-v2', 'clustering', 71.8, (f'{_FAIR_CLUSTER}/selav2_400ep_pretrain.pth.tar',),
                'selav2_400ep_pretrain.pth.tar', None, 'module.', _SWAV_HEADS,
-               markers=('module.prototypes.prototypes0.',), detect_rank=1, aliases=('sela',)),
+               markers=('module.prototypes.prototypes0.',), aliases=('sela',)),
     MethodSpec('infomin', 'InfoMin', 'contrastive', 73.0, (f'{_PYCONTRAST}/AAAzMTynP3Qc8mIE4XWkgILUa/InfoMin_800.pth',),
                'InfoMin_800.pth', 'model', 'module.encoder.', ('fc.',),
                markers=('module.head_jig.', 'module.head.2.')),
     MethodSpec('byol', 'BYOL', 'other', 74.3,
                ('https://storage.googleapis.com/deepmind-byol/checkpoints/pretrain_res50x1.pkl',),
                'pretrain_res50x1.pkl', 'experiment_state', '', ('projector', 'predictor', 'classifier'),
-               key_map='byol_haiku', tf_same_padding=True),
+               key_map='byol_haiku', tf_same_padding='all'),
     MethodSpec('deepclusterv2', 'DeepCluster-v2', 'clustering', 75.2,
                (f'{_FAIR_CLUSTER}/deepclusterv2_800ep_pretrain.pth.tar',),
                'deepclusterv2_800ep_pretrain.pth.tar', None, 'module.', _SWAV_HEADS,
@@ -157,13 +188,17 @@ _SPECS = (
     MethodSpec('supervised', 'Supervised', 'supervised', 77.2,
                ('https://download.pytorch.org/models/resnet50-19c8e357.pth',
                 'https://download.pytorch.org/models/resnet50-0676ba61.pth'),
-               'resnet50-19c8e357.pth', None, '', ('fc.',), aliases=('torchvision', 'imagenet')),
-    MethodSpec('barlowtwins', 'Barlow Twins', 'other', 73.2,
+               'resnet50-19c8e357.pth', None, '', ('fc.',), alt_containers=_WRAPPED,
+               aliases=('torchvision', 'imagenet')),
+    MethodSpec('barlowtwins', 'Barlow Twins', 'other', 73.5,
                ('https://dl.fbaipublicfiles.com/barlowtwins/ljng/resnet50.pth',),
-               'resnet50.pth', None, '', ('fc.',), in_paper=False, detect_rank=1),
+               'resnet50.pth', None, '', ('fc.',), alt_containers=_WRAPPED, in_paper=False, release_names=(),
+               top1_source='facebookresearch/barlowtwins README for ljng/resnet50.pth (the paper reports 73.2 for '
+               'the earlier ep1000 file that hubconf.py still points to)'),
     MethodSpec('dino', 'DINO', 'other', 75.3,
                ('https://dl.fbaipublicfiles.com/dino/dino_resnet50_pretrain/dino_resnet50_pretrain.pth',),
-               'dino_resnet50_pretrain.pth', None, '', ('fc.',), in_paper=False, detect_rank=2),
+               'dino_resnet50_pretrain.pth', None, '', ('fc.',), alt_containers=_WRAPPED, in_paper=False,
+               top1_source='facebookresearch/dino README (ResNet-50, linear evaluation)'),
 )
 
 #: name -> spec, in the paper's order (ascending ImageNet top-1), then the two methods beyond the paper.
@@ -197,3 +232,24 @@ def get_method(name: str) -> MethodSpec:
     if spec is None:
         raise KeyError(f'unknown method {name!r}; known: {", ".join(ZOO)}')
     return spec
+
+
+#: How a method that only a file name could tell is recorded: ``'ambiguous: mocov1, pclv1'``.
+AMBIGUOUS_PREFIX = 'ambiguous: '
+
+
+def ambiguous_method(names: tuple[str, ...] | list[str]) -> str:
+    """The method string recorded when a file could be any of ``names`` (zoo names, zoo order)."""
+    return AMBIGUOUS_PREFIX + ', '.join(names)
+
+
+def ambiguous_candidates(method: str) -> tuple[str, ...]:
+    """The zoo names in an ``'ambiguous: a, b'`` method string (``()`` for any other string)."""
+    if not method.startswith(AMBIGUOUS_PREFIX):
+        return ()
+    return tuple(name.strip() for name in method[len(AMBIGUOUS_PREFIX):].split(','))
+
+
+def is_recorded_method(method: str) -> bool:
+    """Whether ``method`` is a zoo name or an ambiguous record of zoo names (what converted files may record)."""
+    return method in ZOO or bool(ambiguous_candidates(method)) and all(n in ZOO for n in ambiguous_candidates(method))

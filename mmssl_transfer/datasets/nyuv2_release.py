@@ -17,6 +17,7 @@ builds numpy arrays and plain containers. Note: the pickle holds all 1449 maps a
 """
 from __future__ import annotations
 
+import collections
 import gzip
 import json
 import os
@@ -30,6 +31,7 @@ from PIL import Image
 from .normal_clusters import cluster_file_name, save_normal_clusters
 from .normal_io import save_normal_map, save_normal_mask
 from mmssl_transfer.errors import InputError
+from mmssl_transfer.fileio import NUMPY_ARRAYS, NUMPY_PROTOCOL5, restricted_load
 
 RELEASE_URL = ('https://dl.fbaipublicfiles.com/fair_self_supervision_benchmark/'
                'nyuv2_surfacenormal_metadata.zip')
@@ -38,27 +40,17 @@ VOCAB_FILE = 'vocab40.mat'
 SPLIT_FILES = {'train': ('train_SN40.json', 'trainlist.txt'), 'test': ('test_SN40.json', 'testlist.txt')}
 RELEASE_KEYS = ('all_normals', 'all_valid_depth_masks', 'all_filenames')
 
-#: (module, name) pairs the restricted unpickler may build: numpy arrays, dtypes, scalars, plain containers.
+#: What the restricted unpickler may build from ``all_normals.pklz``: numpy arrays, dtypes, scalars (any protocol)
+#: and plain containers (see :mod:`mmssl_transfer.fileio`).
 SAFE_GLOBALS = {
-    (module, name)
-    for module in ('numpy.core.multiarray', 'numpy._core.multiarray')
-    for name in ('_reconstruct', 'scalar')
-} | {
-    ('numpy', 'ndarray'), ('numpy', 'dtype'), ('numpy.core.numeric', '_frombuffer'),
-    ('numpy._core.numeric', '_frombuffer'), ('collections', 'OrderedDict'), ('builtins', 'list'),
-    ('builtins', 'dict'), ('builtins', 'tuple'), ('builtins', 'bytearray'),
+    **NUMPY_ARRAYS, **NUMPY_PROTOCOL5,
+    ('collections', 'OrderedDict'): collections.OrderedDict,
+    **{('builtins', kind.__name__): kind for kind in (list, dict, tuple, bytearray)},
 }
 
 
 class ReleaseError(InputError):
     """The NYUv2 normals release is incomplete or not what it should be."""
-
-
-class _RestrictedUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) not in SAFE_GLOBALS:
-            raise pickle.UnpicklingError(f'refusing to load {module}.{name}: only numpy arrays are expected')
-        return super().find_class(module, name)
 
 
 def load_release_normals(path: str | os.PathLike) -> dict[str, Any]:
@@ -68,7 +60,7 @@ def load_release_normals(path: str | os.PathLike) -> dict[str, Any]:
         raise ReleaseError(f'{path}: not found (download {RELEASE_URL} and unzip it)')
     try:
         with gzip.open(path, 'rb') as f:
-            data = _RestrictedUnpickler(f).load()
+            data = restricted_load(f, SAFE_GLOBALS)
     except (OSError, EOFError, pickle.UnpicklingError) as exc:
         raise ReleaseError(f'{path}: not a readable normals pickle ({exc})') from None
     if not isinstance(data, dict) or any(k not in data for k in RELEASE_KEYS):

@@ -29,6 +29,7 @@ from mmengine.logging import MMLogger
 from mmengine.registry import DefaultScope
 from safetensors.torch import load_file, save_file
 
+from mmssl_transfer.fileio import atomic_path, file_sha256
 from mmssl_transfer.results import write_json_atomic
 
 CACHE_VERSION = 1
@@ -71,14 +72,6 @@ class ExtractionSpec:
         ]
 
 
-def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(chunk), b''):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 class FeatureCache:
     """Folder of cached feature sets: ``<root>/<dataset>/<split>/<tag>-<key>.safetensors`` + ``.json``."""
 
@@ -116,10 +109,9 @@ class FeatureCache:
         """Write the tensors atomically, then the marker with their checksum (the marker means complete)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         path.with_suffix('.json').unlink(missing_ok=True)
-        tmp = path.with_name(f'.{path.name}.tmp')
-        save_file({'features': features.features.contiguous(), 'labels': features.labels.contiguous()},
-                  str(tmp))
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            save_file({'features': features.features.contiguous(), 'labels': features.labels.contiguous()},
+                      str(tmp))
         write_json_atomic(path.with_suffix('.json'), {
             'sha256': file_sha256(path), 'num_samples': len(features), 'dim': int(features.features.shape[1]),
             'key': fields})

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from mmssl_transfer.datasets.classification.catalog import DATA_ROOTS
+from mmssl_transfer.fileio import file_sha256
 
 from .kinds import KINDS, CellKind, TrainTest
 from .spec import NO_CHECKPOINT, TOY_CHECKPOINT, BackboneSpec, SuiteError, SuiteSpec
@@ -159,15 +160,12 @@ class Sha256Cache:
         entry = self.entries.get(str(file))
         if entry and entry['stamp'] == stamp:
             return entry['sha256']
-        digest = hashlib.sha256()
-        with open(file, 'rb') as f:
-            for chunk in iter(lambda: f.read(1 << 20), b''):
-                digest.update(chunk)
-        self.entries[str(file)] = {'stamp': stamp, 'sha256': digest.hexdigest()}
+        digest = file_sha256(file)
+        self.entries[str(file)] = {'stamp': stamp, 'sha256': digest}
         if self.path is not None:
             from mmssl_transfer.results import write_json_atomic
             write_json_atomic(self.path, self.entries)
-        return digest.hexdigest()
+        return digest
 
 
 def _checkpoint_sha(checkpoint: str | None, cache: Sha256Cache) -> str:

@@ -6,8 +6,10 @@ plus the key encoder, queue and fc head; PyContrast ``model`` with ``module.enco
 family raw ``module.`` dicts with projection heads and prototypes; torchvision dicts with ``fc``; SimCLR-v2's
 ``resnet``/``head`` containers in SimCLRv2-Pytorch names; and BYOL's dill/pickle dump of Haiku containers
 (``step``, ``rng`` and the ``byol.byol_experiment._ByolExperimentState`` namedtuple, conv kernels HWIO, BN
-``(1, 1, 1, C)``). The BYOL pickle is written without byol, haiku or dill installed: stand-in modules are put in
-``sys.modules`` only while pickling, so the file names exactly the classes the real one names.
+``(1, 1, 1, C)``). The BYOL pickle is written with ``dill.dump(..., protocol=2)`` as DeepMind's code writes it when
+dill is installed (it is a test requirement, not a runtime one; without it a plain pickler that mimics dill's
+namedtuple factory stands in), and without byol or haiku: stand-in modules are put in ``sys.modules`` only while
+pickling, so the file names exactly the classes the real one names.
 
 Next to each checkpoint, ``<method>.expected.safetensors`` holds the torchvision-layout weights a correct
 conversion must produce. Toy numbers mean nothing; these files exist to exercise every converter.
@@ -203,13 +205,28 @@ def _byol_network(ref: dict, gen: torch.Generator, dim: int, rng: np.random.Gene
     return params, state
 
 
+def _dill() -> types.ModuleType | None:
+    """The dill package when installed (a test requirement), else None."""
+    try:
+        import dill
+    except ImportError:
+        return None
+    return dill
+
+
 @contextlib.contextmanager
-def _byol_release_modules() -> Iterator[types.SimpleNamespace]:
-    """Stand-ins for the dill, haiku and byol names the official pickle refers to, present only while pickling."""
-    names = ('dill', 'dill._dill', 'haiku', 'haiku._src', 'haiku._src.data_structures', 'byol',
-             'byol.byol_experiment', 'byol.utils', 'byol.utils.optimizers')
+def _byol_release_modules(real_dill: bool) -> Iterator[types.SimpleNamespace]:
+    """Stand-ins for the haiku and byol names the official pickle refers to (and for dill's namedtuple factory
+    when dill is not installed), present in ``sys.modules`` only while pickling."""
+    names = ('haiku', 'haiku._src', 'haiku._src.data_structures', 'byol', 'byol.byol_experiment', 'byol.utils',
+             'byol.utils.optimizers', 'optax', 'optax._src', 'optax._src.transform') + \
+        (() if real_dill else ('dill', 'dill._dill'))
     saved = {n: sys.modules.get(n) for n in names}
     mods = {n: types.ModuleType(n) for n in names}
+    for name, module in mods.items():  # as an import would: a package has its submodules as attributes
+        parent, _, child = name.rpartition('.')
+        if parent:
+            setattr(mods[parent], child, module)
 
     class frozendict(dict):  # noqa: N801 - Haiku's spelling; pickles as frozendict(<dict>) like the real one
         def __reduce__(self):
@@ -223,15 +240,20 @@ def _byol_release_modules() -> Iterator[types.SimpleNamespace]:
     state_cls = collections.namedtuple('_ByolExperimentState', ('online_params', 'target_params', 'online_state',
                                                                  'target_state', 'opt_state'),
                                        module='byol.byol_experiment')
-    lars_cls = collections.namedtuple('LarsState', ('momentum',), module='byol.utils.optimizers')
+    # optax.chain(add_weight_decay, scale_by_lars, optax.scale) of byol/utils/optimizers.py: three states
+    optimizer_states = (collections.namedtuple('AddWeightDecayState', (), module='byol.utils.optimizers'),
+                        collections.namedtuple('ScaleByLarsState', ('mu',), module='byol.utils.optimizers'),
+                        collections.namedtuple('ScaleState', (), module='optax._src.transform'))
     mods['haiku._src.data_structures'].frozendict = frozendict
-    mods['dill._dill']._create_namedtuple = _create_namedtuple
+    if not real_dill:
+        mods['dill._dill']._create_namedtuple = _create_namedtuple
     mods['byol.byol_experiment']._ByolExperimentState = state_cls
-    mods['byol.utils.optimizers'].LarsState = lars_cls
+    for cls in optimizer_states:
+        setattr(mods[cls.__module__], cls.__name__, cls)
     sys.modules.update(mods)
     try:
         yield types.SimpleNamespace(frozendict=frozendict, create_namedtuple=_create_namedtuple,
-                                    ByolExperimentState=state_cls, LarsState=lars_cls)
+                                    ByolExperimentState=state_cls, optimizer_states=optimizer_states)
     finally:
         for name, module in saved.items():
             if module is None:
@@ -245,18 +267,30 @@ def _frozen(tree: dict, frozendict: type) -> dict:
 
 
 def byol_pickle_bytes(ref: dict, seed: int, dim: int) -> bytes:
-    """The BYOL release pickle (dill protocol 2: namedtuple classes via ``dill._dill._create_namedtuple``)."""
+    """The BYOL release pickle, written as deepmind-research/byol writes it: ``dill.dump(..., protocol=2)``.
+
+    Without dill installed, a plain pickler that writes namedtuple classes through ``dill._dill._create_namedtuple``
+    (as dill does) stands in; numpy arrays then appear as plain pickle writes them rather than through dill's
+    helpers. The dill-written form of the real file (dill 0.3.2 and current) is tested with
+    ``tests/data/byol_dill032``.
+    """
     gen = torch.Generator().manual_seed(seed + 1)
     rng = np.random.default_rng(seed)
     online_params, online_state = _byol_network(ref, gen, dim, rng)
     target_params, target_state = _byol_network(_perturbed(ref, gen), gen, dim, rng)
-    with _byol_release_modules() as fake:
+    dill = _dill()
+    with _byol_release_modules(real_dill=dill is not None) as fake:
         freeze = lambda tree: _frozen(tree, fake.frozendict)  # noqa: E731
         momentum = {k: {leaf: np.zeros_like(v) for leaf, v in leaves.items()} for k, leaves in online_params.items()}
+        weight_decay, lars, scale = fake.optimizer_states
         experiment_state = fake.ByolExperimentState(
             online_params=freeze(online_params), target_params=freeze(target_params),
             online_state=freeze(online_state), target_state=freeze(target_state),
-            opt_state=fake.LarsState(momentum=freeze(momentum)))
+            opt_state=(weight_decay(), lars(mu=freeze(momentum)), scale()))
+        checkpoint_data = {'experiment_state': experiment_state, 'step': 300000,
+                           'rng': np.array([0, seed], dtype=np.uint32)}
+        if dill is not None:
+            return dill.dumps(checkpoint_data, protocol=2)
 
         class DillLikePickler(pickle.Pickler):
             def reducer_override(self, obj):
@@ -265,8 +299,7 @@ def byol_pickle_bytes(ref: dict, seed: int, dim: int) -> bytes:
                 return NotImplemented
 
         buffer = io.BytesIO()
-        DillLikePickler(buffer, protocol=2).dump(
-            {'experiment_state': experiment_state, 'step': 300000, 'rng': np.array([0, seed], dtype=np.uint32)})
+        DillLikePickler(buffer, protocol=2).dump(checkpoint_data)
     return buffer.getvalue()
 
 

@@ -31,10 +31,17 @@ def test_toy_checkpoint_converts_to_reference_weights(toy_checkpoints, method):
 @pytest.mark.parametrize('method', list(ZOO))
 def test_detect_format_names_the_method_family_of_all_16(toy_checkpoints, method):
     loaded = load_checkpoint(toy_checkpoint_path(toy_checkpoints, method))
-    # without a file name: the layout decides; methods with identical layouts are listed as candidates
-    anonymous = detect_format(loaded.obj)
-    assert method in anonymous.candidates
-    assert anonymous.method == method or len(anonymous.candidates) > 1
+    # without a file name: the layout decides; methods with identical layouts are listed as candidates and the
+    # method is recorded as ambiguous - or refused when the candidates expect different input normalisation
+    if method == 'simclrv1':  # {'state_dict': torchvision names}: SimCLR-v1 ([0, 1] input) or any extracted model
+        with pytest.raises(CheckpointError, match=r'different input normalisation .*pass method='):
+            detect_format(loaded.obj)
+    else:
+        anonymous = detect_format(loaded.obj)
+        assert method in anonymous.candidates
+        single = len(anonymous.candidates) == 1
+        assert anonymous.method == (method if single else 'ambiguous: ' + ', '.join(anonymous.candidates))
+        assert anonymous.normalization == ZOO[method].normalization
     # with the file name: the exact method
     assert detect_format(loaded.obj, filename=loaded.path.name).method == method
 
@@ -43,13 +50,15 @@ def test_head_markers_tell_moco_v1_from_v2_and_swav_from_deepcluster_without_fil
     obj = lambda m: load_checkpoint(toy_checkpoint_path(toy_checkpoints, m)).obj  # noqa: E731
     assert detect_format(obj('mocov1')).candidates == ('mocov1', 'pclv1')
     assert detect_format(obj('mocov2')).candidates == ('pclv2', 'mocov2')
-    assert detect_format(obj('mocov2')).method == 'mocov2'
     assert detect_format(obj('swav')).method == 'swav'
-    assert detect_format(obj('deepclusterv2')).method == 'deepclusterv2'
     assert detect_format(obj('insdis')).method == 'insdis'
     assert detect_format(obj('pirl')).method == 'pirl'
     assert detect_format(obj('infomin')).method == 'infomin'
-    assert detect_format(obj('supervised')).method == 'supervised'
+    # what only a file name tells apart is recorded as such, never as a guess
+    assert detect_format(obj('mocov1')).method == 'ambiguous: mocov1, pclv1'
+    assert detect_format(obj('mocov2')).method == 'ambiguous: pclv2, mocov2'
+    assert detect_format(obj('deepclusterv2')).method == 'ambiguous: selav2, deepclusterv2'
+    assert detect_format(obj('supervised')).method == 'ambiguous: supervised, barlowtwins, dino'
 
 
 def test_report_lists_dropped_heads_and_other_branches(toy_checkpoints):
@@ -77,21 +86,24 @@ def test_explicit_method_overrides_detection_and_wrong_layout_is_an_error(toy_ch
 def test_converted_file_is_clean_and_converts_again_to_the_same_weights(toy_checkpoints, tmp_path, fmt):
     conversion = convert(toy_checkpoint_path(toy_checkpoints, 'simclrv2'))
     dst = save_converted(conversion, tmp_path / f'out.{fmt}', fmt=fmt)
-    if fmt == 'pth':
+    if fmt == 'pth':  # mmengine's checkpoint layout: what OpenMMLab's Pretrained init reads as is
         plain = torch.load(dst, weights_only=True)
-        assert type(plain) is dict and list(plain) == list(conversion.state_dict)
+        assert list(plain) == ['state_dict', 'meta'] and list(plain['state_dict']) == list(conversion.state_dict)
+        assert plain['meta']['mmssl_transfer.method'] == 'simclrv2'
     again = convert(dst)
     assert_same_weights(again.state_dict, dict(conversion.state_dict))
-    # safetensors records the method (SimCLR: unit-range input); a plain .pth reads as torchvision layout
-    assert again.report.method == ('simclrv2' if fmt == 'safetensors' else 'supervised')
+    # both formats record the method and its normalisation (SimCLR: unit-range input)
+    assert (again.report.method, again.report.normalization) == ('simclrv2', 'unit')
+    assert 'metadata records' in again.report.detected_by
     assert convert(dst, method='simclr-v2').report.method == 'simclrv2'
 
 
-def test_plain_torchvision_state_dict_object_converts_as_supervised():
+def test_plain_torchvision_state_dict_object_converts_with_imagenet_normalisation_as_ambiguous():
     import torchvision
     state = torchvision.models.resnet50().state_dict()
     conversion = convert(state)
-    assert conversion.report.method == 'supervised' and conversion.report.base_channels == 64
+    assert conversion.report.method == 'ambiguous: supervised, barlowtwins, dino' and conversion.spec is None
+    assert conversion.report.normalization == 'imagenet' and conversion.report.base_channels == 64
     assert conversion.report.dropped == ['fc.weight', 'fc.bias']
     assert_same_weights(conversion.state_dict, {k: v for k, v in state.items() if not k.startswith('fc.')})
 

@@ -47,7 +47,9 @@ def test_cli_main_writes_a_weights_only_pth_for_an_explicit_method(toy_checkpoin
     src = toy_checkpoint_path(toy_checkpoints, 'pclv2')
     assert load_tool().main([str(src), str(dst), '--method', 'pcl-v2', '--format', 'pth']) == 0
     assert 'pclv2' in capsys.readouterr().out
-    assert set(torch.load(dst, weights_only=True)) == set(convert(dst).state_dict)
+    written = torch.load(dst, weights_only=True)
+    assert set(written['state_dict']) == set(convert(dst).state_dict)
+    assert written['meta']['mmssl_transfer.method'] == 'pclv2' == convert(dst).report.method
 
 
 def _truncated(src: Path, dst: Path) -> Path:
@@ -134,3 +136,24 @@ def test_cli_process_bad_input_exits_2_with_one_line_naming_file_and_reason(bad_
     assert lines[0].startswith(f'convert_checkpoint.py: error: {src}')
     assert BAD_INPUTS[case][1] in lines[0]
     assert not dst.exists()
+
+
+def test_cli_explain_prints_the_detection_reasoning_and_writes_nothing(toy_checkpoints, tmp_path, capsys,
+                                                                      monkeypatch):
+    import shutil
+    monkeypatch.setenv('COLUMNS', '400')  # one line per table row
+    src = shutil.copy(toy_checkpoint_path(toy_checkpoints, 'mocov1'), tmp_path / 'checkpoint.pth.tar')
+    assert load_tool().main(['--explain', str(src)]) == 0
+    out = capsys.readouterr().out
+    assert f'format detection: {src}' in out and 'zoo rows' in out
+    for expected in ('container (top-level keys)', 'epoch, arch, state_dict, optimizer', 'module.encoder_q x',
+                     'module.encoder_q.fc.weight', 'ambiguous: mocov1, pclv1', 'no: container missing',
+                     'candidate (head markers'):
+        assert expected in out, expected
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['checkpoint.pth.tar']
+
+
+def test_cli_needs_dst_unless_explaining(toy_checkpoints, capsys):
+    with pytest.raises(SystemExit) as info:
+        load_tool().main([str(toy_checkpoint_path(toy_checkpoints, 'swav'))])
+    assert info.value.code == 2 and 'give DST to convert, or --explain without DST' in capsys.readouterr().err

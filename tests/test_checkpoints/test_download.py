@@ -123,3 +123,33 @@ def test_resolve_checkpoint_passes_existing_files_and_explains_the_rest(toy_chec
         resolve_checkpoint('/nowhere/model.pth')
     with pytest.raises(CheckpointError, match='TensorFlow checkpoint; .*SimCLRv2-Pytorch'):
         resolve_checkpoint('simclr-v2')
+
+
+def _serve_as_zoo_row(monkeypatch, server, method, payload_name, **changes):
+    monkeypatch.setitem(ZOO, method, dataclasses.replace(ZOO[method], urls=(server.url(payload_name),), **changes))
+
+
+def test_moco_download_is_checked_against_the_published_md5_prefix(toy_checkpoints, tmp_path, monkeypatch):
+    monkeypatch.setenv('MMSSL_CACHE', str(tmp_path / 'cache'))
+    payload = toy_checkpoint_path(toy_checkpoints, 'mocov2').read_bytes()
+    name = 'moco_v2_800ep_pretrain.pth.tar'
+    with FileServer({name: payload}) as server:
+        _serve_as_zoo_row(monkeypatch, server, 'mocov2', name, md5_prefix=hashlib.md5(payload).hexdigest()[:8])
+        path = resolve_checkpoint('moco-v2', progress=False)
+    assert path.read_bytes() == payload and convert(path).report.method == 'mocov2'
+
+
+def test_md5_prefix_mismatch_is_a_clear_error_and_nothing_enters_the_cache(toy_checkpoints, tmp_path, monkeypatch):
+    monkeypatch.setenv('MMSSL_CACHE', str(tmp_path / 'cache'))
+    payload = toy_checkpoint_path(toy_checkpoints, 'mocov1').read_bytes()  # not the file MoCo published
+    name = 'moco_v1_200ep_pretrain.pth.tar'
+    with FileServer({name: payload}) as server:
+        _serve_as_zoo_row(monkeypatch, server, 'mocov1', name)
+        assert ZOO['mocov1'].md5_prefix == 'b251726a'
+        with pytest.raises(DownloadError) as info:
+            resolve_checkpoint('moco-v1', progress=False)
+    message = str(info.value)
+    assert message.startswith(f'{server.url(name)}: md5 mismatch for {tmp_path}/cache/checkpoints/{name}')
+    assert 'the authors publish md5 b251726a...' in message and hashlib.md5(payload).hexdigest() in message
+    assert 'removed' in message
+    assert list((tmp_path / 'cache' / 'checkpoints').iterdir()) == []

@@ -64,5 +64,18 @@ def test_layout_of_toy_width_scales_every_stage():
     assert len(shapes) == 318
 
 
-def test_tensorflow_and_jax_trained_methods_are_flagged_for_same_padding():
-    assert [m for m, s in ZOO.items() if s.tf_same_padding] == ['simclrv1', 'simclrv2', 'byol']
+def test_same_padding_is_recorded_per_layer_kind_as_each_method_was_trained():
+    # google-research/simclr: fixed_padding + VALID for strided convs, SAME only for the stem max-pool;
+    # Haiku (BYOL): SAME everywhere; PyTorch-trained methods: none
+    assert {m: s.tf_same_padding for m, s in ZOO.items() if s.tf_same_padding != 'none'} == {
+        'simclrv1': 'maxpool', 'simclrv2': 'maxpool', 'byol': 'all'}
+
+
+def test_release_metadata_matches_the_authors_pages():
+    assert ZOO['simclrv1'].filename == 'resnet50-1x.pth'  # tonylins/simclr-converter's output name
+    assert ZOO['barlowtwins'].imagenet_top1 == 73.5 and 'ljng/resnet50.pth' in ZOO['barlowtwins'].top1_source
+    assert ZOO['barlowtwins'].urls[0].endswith('/ljng/resnet50.pth')
+    assert (ZOO['mocov1'].md5_prefix, ZOO['mocov2'].md5_prefix) == ('b251726a', 'a04e12f8')
+    assert ZOO['barlowtwins'].known_filenames == ()  # 'resnet50.pth' is too generic to say Barlow Twins
+    assert ZOO['supervised'].known_filenames == ('resnet50-19c8e357.pth', 'resnet50-0676ba61.pth')
+    assert ZOO['pclv2'].known_filenames == ('pcl_v2_epoch200.pth.tar',)

@@ -1,4 +1,6 @@
 """SSLResNet: strict loading of every zoo format, torchvision parity, frozen stages, registries."""
+import math
+
 import pytest
 import torch
 import torch.nn as nn
@@ -156,21 +158,89 @@ def test_registered_in_every_host_registry(scope):
     assert isinstance(backbone, SSLResNet) and backbone.frozen_stages == 2
 
 
-def test_tf_same_padding_pads_after_on_stride_2_and_keeps_the_keys(toy_checkpoints):
-    from mmssl_transfer.models.layers import Conv2dTFSame
+def _tf_same_pads(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    """TensorFlow's 'SAME' padding of one dimension, written from TF's rule."""
+    total = max((math.ceil(size / stride) - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+def _fixed_pads(kernel: int) -> tuple[int, int]:
+    """google-research/simclr ``fixed_padding`` (then VALID), which is PyTorch's symmetric padding."""
+    return (kernel - 1) // 2, kernel - 1 - (kernel - 1) // 2
+
+
+def reference_forward(model: SSLResNet, x: torch.Tensor, convs: str, maxpool: str) -> torch.Tensor:
+    """The ResNet-50 forward pass with explicit padding: ``'same'`` (TF rule) or ``'fixed'`` (symmetric)."""
+    F = torch.nn.functional
+
+    def pad(x, kernel, stride, rule, value=0.0):
+        (top, bottom), (left, right) = ((_tf_same_pads(n, kernel, stride) if rule == 'same' else _fixed_pads(kernel))
+                                        for n in x.shape[-2:])
+        return F.pad(x, (left, right, top, bottom), value=value)
+
+    def conv_bn(conv, bn, x):
+        x = F.conv2d(pad(x, conv.kernel_size[0], conv.stride[0], convs), conv.weight, stride=conv.stride)
+        return F.batch_norm(x, bn.running_mean, bn.running_var, bn.weight, bn.bias, False, 0.0, bn.eps)
+
+    x = F.relu(conv_bn(model.conv1, model.norm1, x))
+    if maxpool == 'same':
+        x = F.max_pool2d(pad(x, 3, 2, 'same', float('-inf')), 3, 2)
+    else:
+        x = F.max_pool2d(x, 3, 2, 1)
+    for name in model.res_layers:
+        for block in getattr(model, name):
+            out = F.relu(conv_bn(block.conv1, block.norm1, x))
+            out = F.relu(conv_bn(block.conv2, block.norm2, out))
+            out = conv_bn(block.conv3, block.norm3, out)
+            identity = conv_bn(block.downsample[0], block.downsample[1], x) if block.downsample is not None else x
+            x = F.relu(out + identity)
+    return x
+
+
+@pytest.mark.parametrize('size', [64, 57])
+@pytest.mark.parametrize('setting, convs, maxpool', [('none', 'fixed', 'fixed'),  # PyTorch, the paper
+                                                     ('maxpool', 'fixed', 'same'),  # google-research/simclr
+                                                     ('all', 'same', 'same')])  # Haiku (BYOL)
+def test_tf_same_padding_per_layer_kind_equals_the_tf_rule_reference(toy_checkpoints, size, setting, convs,
+                                                                      maxpool):
+    path = toy_checkpoint_path(toy_checkpoints, 'byol')
+    model = SSLResNet(checkpoint=path, base_channels=TOY_WIDTH, tf_same_padding=setting)
+    model.init_weights()
+    model.eval()
+    x = torch.randn(2, 3, size, size, generator=torch.Generator().manual_seed(size))
+    with torch.no_grad():
+        out = model(x)[-1]
+        torch.testing.assert_close(out, reference_forward(model, x, convs, maxpool), rtol=1e-5, atol=1e-5)
+        rules = (('fixed', 'fixed'), ('fixed', 'same'), ('same', 'same'))
+        others = [(c, m) for c, m in rules if (c, m) != (convs, maxpool)]
+        if size % 2 == 0:  # on even sizes every rule pads differently: the reference tells the settings apart
+            assert all(not torch.allclose(out, reference_forward(model, x, c, m), atol=1e-4) for c, m in others)
+
+
+def test_tf_same_padding_keeps_the_keys_and_swaps_only_the_named_layer_kinds(toy_checkpoints):
+    from mmssl_transfer.models.layers import Conv2dTFSame, MaxPool2dTFSame
     path = toy_checkpoint_path(toy_checkpoints, 'byol')
     plain = SSLResNet(checkpoint=path, base_channels=TOY_WIDTH)
-    tf = SSLResNet(checkpoint=path, base_channels=TOY_WIDTH, tf_same_padding=True)
-    plain.init_weights(), tf.init_weights()
-    assert set(plain.state_dict()) == set(tf.state_dict())
-    assert isinstance(tf.conv1, Conv2dTFSame) and isinstance(tf.layer2[0].conv2, Conv2dTFSame)
-    assert type(tf.layer2[0].conv1) is nn.Conv2d  # stride-1 convs are the same in both frameworks
-    x = torch.randn(1, 3, 64, 64)
-    conv = tf.layer2[0].conv2
-    feat = torch.randn(1, conv.in_channels, 16, 16)
-    expected = torch.nn.functional.conv2d(torch.nn.functional.pad(feat, (0, 1, 0, 1)), conv.weight, stride=2)
-    assert torch.allclose(conv(feat), expected, atol=1e-6)
-    plain.eval(), tf.eval()
-    with torch.no_grad():
-        assert [o.shape for o in plain(x)] == [o.shape for o in tf(x)]
-        assert not torch.allclose(plain(x)[-1], tf(x)[-1])
+    simclr = SSLResNet(checkpoint=path, base_channels=TOY_WIDTH, tf_same_padding='maxpool')
+    haiku = SSLResNet(checkpoint=path, base_channels=TOY_WIDTH, tf_same_padding='all')
+    assert set(plain.state_dict()) == set(simclr.state_dict()) == set(haiku.state_dict())
+    assert type(simclr.maxpool) is MaxPool2dTFSame and type(simclr.conv1) is nn.Conv2d
+    assert type(simclr.layer2[0].conv2) is nn.Conv2d
+    assert type(haiku.maxpool) is MaxPool2dTFSame and type(haiku.conv1) is Conv2dTFSame
+    assert type(haiku.layer2[0].conv2) is Conv2dTFSame and type(haiku.layer2[0].downsample[0]) is Conv2dTFSame
+    assert type(haiku.layer2[0].conv1) is nn.Conv2d  # stride-1 layers pad the same in both frameworks
+    with pytest.raises(ValueError, match="tf_same_padding must be one of"):
+        SSLResNet(tf_same_padding=True)
+
+
+@pytest.mark.parametrize('method, kinds', [('simclrv1', (nn.Conv2d, 'MaxPool2dTFSame')),
+                                           ('byol', ('Conv2dTFSame', 'MaxPool2dTFSame')),
+                                           ('mocov2', (nn.Conv2d, nn.MaxPool2d))])
+def test_tf_same_padding_as_trained_follows_the_zoo_row(toy_checkpoints, method, kinds):
+    path = toy_checkpoint_path(toy_checkpoints, method)
+    given = SSLResNet(checkpoint=path, method=method, base_channels=TOY_WIDTH, tf_same_padding='as_trained')
+    detected = SSLResNet(checkpoint=path, base_channels=TOY_WIDTH, tf_same_padding='as_trained')
+    detected.init_weights()  # the method is known once the file is detected
+    for model in (given, detected):
+        found = (type(model.conv1), type(model.maxpool))
+        assert [k if isinstance(k, str) else k.__name__ for k in kinds] == [t.__name__ for t in found]

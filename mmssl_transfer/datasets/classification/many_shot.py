@@ -26,22 +26,12 @@ from mmpretrain.datasets import (CIFAR10, CIFAR100, DTD, VOC, Caltech101, FGVCAi
                                  OxfordIIITPet, StanfordCars, SUN397)
 from mmpretrain.registry import DATASETS
 
+from mmssl_transfer.fileio import NUMPY_ARRAYS, restricted_load, write_text_atomic
+
 from .layout import ProtocolSplitMixin
 
-_NUMPY_GLOBALS = {
-    ('numpy.core.multiarray', '_reconstruct'), ('numpy._core.multiarray', '_reconstruct'),
-    ('numpy', 'ndarray'), ('numpy', 'dtype'), ('numpy.core.multiarray', 'scalar'),
-    ('numpy._core.multiarray', 'scalar'), ('_codecs', 'encode'),
-}
-
-
-class _NumpyOnlyUnpickler(pickle.Unpickler):
-    """Unpickler for dataset files: plain containers and numpy arrays, nothing executable."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in _NUMPY_GLOBALS:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f'refusing to load {module}.{name}')
+#: What the CIFAR python batches may hold: plain containers and numpy arrays (see :mod:`mmssl_transfer.fileio`).
+CIFAR_PICKLE_GLOBALS = NUMPY_ARRAYS
 
 
 def _load_mat(path: str, *keys: str) -> list[np.ndarray]:
@@ -129,9 +119,7 @@ caltech101
                 lines[part].append(f'{name}/{images[i]} {label}')
         self.split_dir.mkdir(parents=True, exist_ok=True)
         for part, rows in lines.items():
-            tmp = self.split_file(part).with_suffix('.tmp')
-            tmp.write_text('\n'.join(sorted(rows)) + '\n')
-            os.replace(tmp, self.split_file(part))
+            write_text_atomic(self.split_file(part), '\n'.join(sorted(rows)) + '\n')
 
 
 @DATASETS.register_module()
@@ -174,7 +162,7 @@ class _CIFARPickleMixin:
                 raise self.layout_error(path, 'missing batch file')
             try:
                 with open(path, 'rb') as f:
-                    entry = _NumpyOnlyUnpickler(f, encoding='latin1').load()
+                    entry = restricted_load(f, CIFAR_PICKLE_GLOBALS, encoding='latin1')
                 images.append(np.asarray(entry['data'], dtype=np.uint8).reshape(-1, 3, 32, 32))
                 labels.extend(entry['labels'] if 'labels' in entry else entry['fine_labels'])
             except (pickle.UnpicklingError, EOFError, KeyError, ValueError, TypeError) as exc:

@@ -14,8 +14,11 @@ from typing import Any, Optional, Sequence
 from mmengine.logging import MMLogger
 from mmpretrain.models.backbones import ResNet
 
-from mmssl_transfer.checkpoints import Conversion, ConversionReport, convert, get_method, resolve_checkpoint
-from mmssl_transfer.models.layers import use_tf_same_padding
+from mmssl_transfer.checkpoints import (NORMALIZATIONS, Conversion, ConversionReport, convert, get_method,
+                                        resolve_checkpoint)
+from mmssl_transfer.checkpoints.download import zoo_method_named
+from mmssl_transfer.checkpoints.zoo import ambiguous_candidates
+from mmssl_transfer.models.layers import SAME_PADDED_LAYERS, use_tf_same_padding
 
 
 class SSLResNet(ResNet):
@@ -26,8 +29,9 @@ class SSLResNet(ResNet):
             release file, or a converted ``.pth``/``.safetensors``), or a zoo method name (``'byol'``), which
             is downloaded to the cache on first use. ``None`` keeps a random initialisation (the from-scratch
             baseline). Defaults to None.
-        method (str): Zoo method of the checkpoint, or ``'auto'`` to detect it from the file's layout.
-            Defaults to 'auto'.
+        method (str): Zoo method of the checkpoint, or ``'auto'`` to detect it from the file's layout (a zoo name
+            given as ``checkpoint`` is that method). A layout that only a file name could tell apart is recorded
+            as ``'ambiguous: a, b'`` in the conversion report (and so in results). Defaults to 'auto'.
         base_channels (int): Width of the first stage (64 for a real ResNet-50; tests use narrower toy
             checkpoints with the same keys). The stem has the same width. Defaults to 64.
         frozen_stages (int): Stages whose parameters are frozen and kept in eval mode: -1 none, 0 the stem,
@@ -41,10 +45,13 @@ class SSLResNet(ResNet):
         strides (Sequence[int]): Stride of each stage. Defaults to (1, 2, 2, 2).
         dilations (Sequence[int]): Dilation of each stage; ``strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4)``
             gives output stride 8. Defaults to (1, 1, 1, 1).
-        tf_same_padding (bool): Pad strided convs and the stem max-pool as TensorFlow's 'SAME' does
-            (asymmetric), as SimCLR and BYOL were trained (``MethodSpec.tf_same_padding``). The paper used
-            PyTorch's symmetric padding for every method, so this is off by default; turning it on for those
-            methods shifts their features by one pixel at each stride-2 layer. Defaults to False.
+        tf_same_padding (str): Which strided layers pad as TensorFlow's 'SAME' does (asymmetric on even inputs):
+            ``'none'``, ``'maxpool'`` (the stem max-pool only, as google-research/simclr), ``'all'`` (every
+            strided conv and the max-pool, as Haiku/BYOL), or ``'as_trained'``: the zoo row's setting of the
+            checkpoint's method (``MethodSpec.tf_same_padding``; for ``method='auto'`` applied once the checkpoint
+            is detected, in ``init_weights``). The paper used PyTorch's symmetric padding for every method, so the
+            default is 'none'; the other settings shift features by one pixel at each affected stride-2 layer.
+            Defaults to 'none'.
         init_cfg (dict | list, optional): Only used without a checkpoint. Defaults to mmpretrain's ResNet init.
         **kwargs: Passed to mmpretrain's ``ResNet`` (e.g. ``with_cp``). ``depth``, ``deep_stem``,
             ``avg_down``, ``style`` and ``stem_channels`` are fixed by the checkpoint format.
@@ -62,7 +69,7 @@ class SSLResNet(ResNet):
                  out_indices: Sequence[int] = (0, 1, 2, 3),
                  strides: Sequence[int] = (1, 2, 2, 2),
                  dilations: Sequence[int] = (1, 1, 1, 1),
-                 tf_same_padding: bool = False,
+                 tf_same_padding: str = 'none',
                  init_cfg: Any = None,
                  **kwargs: Any) -> None:
         fixed = {k: kwargs.pop(k) for k in list(kwargs) if k in (*self.FIXED_ARCH, 'stem_channels')}
@@ -75,8 +82,15 @@ class SSLResNet(ResNet):
                              f'got {norm_cfg}')
         if not -1 <= frozen_stages <= 4:
             raise ValueError(f'frozen_stages must be in -1..4, got {frozen_stages}')
+        if tf_same_padding not in (*SAME_PADDED_LAYERS, 'as_trained'):
+            raise ValueError(f"tf_same_padding must be one of {[*SAME_PADDED_LAYERS, 'as_trained']}, "
+                             f'got {tf_same_padding!r}')
         if method != 'auto':
             method = get_method(method).name
+        elif checkpoint is not None:
+            method = zoo_method_named(checkpoint) or 'auto'  # a zoo name says which method it is
+        if tf_same_padding == 'as_trained' and method == 'auto' and checkpoint is None:
+            raise ValueError("tf_same_padding='as_trained' needs a method: pass method= or a checkpoint")
         init_kwargs = {} if init_cfg is None else {'init_cfg': init_cfg}
         super().__init__(
             **self.FIXED_ARCH,
@@ -92,9 +106,11 @@ class SSLResNet(ResNet):
             **kwargs)
         self.checkpoint = None if checkpoint is None else str(checkpoint)
         self.tf_same_padding = tf_same_padding
-        if tf_same_padding:
-            use_tf_same_padding(self)
         self.method = method
+        if tf_same_padding != 'as_trained':
+            use_tf_same_padding(self, tf_same_padding)
+        elif method != 'auto':
+            use_tf_same_padding(self, get_method(method).tf_same_padding)
         self._conversion_report: Optional[ConversionReport] = None
 
     # ---------------------------------------------------------------- weights
@@ -129,11 +145,26 @@ class SSLResNet(ResNet):
         # (BN step counters missing from TF/JAX formats are filled by the converter and listed in report.filled).
         self.load_state_dict(conversion.state_dict, strict=True)
         self._conversion_report = report
+        if self.tf_same_padding == 'as_trained' and self.method == 'auto':
+            use_tf_same_padding(self, self._padding_as_trained(report))
         self._is_init = True
-        MMLogger.get_current_instance().info(
+        logger = MMLogger.get_current_instance()
+        if ambiguous_candidates(report.method):
+            logger.warning(f'SSLResNet: {self.checkpoint} is in a layout that only a file name tells apart; results '
+                           f'are recorded under method {report.method!r} (pass method= to name it)')
+        logger.info(
             f'SSLResNet: loaded {report.method} from {self.checkpoint} strictly '
             f'({len(report.kept)} tensors, {report.num_params:,} parameters, dropped {len(report.dropped)} '
             f'head keys, sha256 {report.sha256[:12]})')
+
+    def _padding_as_trained(self, report: ConversionReport) -> str:
+        """The zoo padding setting of the detected method (every candidate's, when ambiguous)."""
+        settings = {get_method(m).tf_same_padding for m in (report.candidates if ambiguous_candidates(report.method)
+                                                            else (report.method,))}
+        if len(settings) != 1:
+            raise ValueError(f"{self.checkpoint}: tf_same_padding='as_trained' but the detected method "
+                             f'{report.method!r} does not say which padding; pass method=')
+        return settings.pop()
 
     def train(self, mode: bool = True) -> 'SSLResNet':
         """Keep frozen stages (and all BN with ``norm_eval``) in eval mode; return self like ``nn.Module``."""
@@ -147,9 +178,10 @@ class SSLResNet(ResNet):
 
         ImageNet mean/std for every method except SimCLR, which expects [0, 1] input (mean 0, std 255).
         """
-        method = self.method
-        if method == 'auto':
+        if self.method != 'auto':
+            normalization = get_method(self.method).normalization
+        else:  # detected: a zoo method or 'ambiguous: a, b', whose candidates share their normalisation
             report = self.conversion_report
-            method = report.method if report is not None else 'supervised'
-        spec = get_method(method)
-        return dict(mean=list(spec.mean), std=list(spec.std))
+            normalization = report.normalization if report is not None else 'imagenet'
+        mean, std = NORMALIZATIONS[normalization]
+        return dict(mean=list(mean), std=list(std))
