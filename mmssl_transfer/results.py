@@ -29,8 +29,8 @@ class TransferResult:
     Attributes:
         task: One of :data:`TASKS`.
         dataset: Dataset name, e.g. ``'voc0712'``, ``'ade20k'``, ``'nyuv2'``, ``'aircraft'``.
-        protocol: How the backbone was used, e.g. ``'frozen'``, ``'finetune'``, ``'linear'``,
-            ``'5way-5shot'``.
+        protocol: How the backbone was used, e.g. ``'frozen'``, ``'finetune'``, ``'5way-5shot'``; for the linear
+            probe the solver protocol, ``'paper'`` or ``'converged'`` (``'linear'`` in records written before).
         method: Zoo method name of the backbone (``'byol'``) or ``'custom'``.
         checkpoint_sha256: sha256 of the original checkpoint file ('' when randomly initialised).
         metrics: Every metric of the run, e.g. ``{'AP': 52.1, 'AP50': 81.0, 'AP75': 56.3}``.

@@ -97,8 +97,8 @@ def linear_probe_result(checkpoint: str | None, dataset: str, cache_dir: str, da
              and outcome.solver['max_iter'] == defaults.max_iter and outcome.solver['tol'] == defaults.tol)
     return TransferResult(
         task='linear', dataset=dataset, protocol=protocol, method=method_name, checkpoint_sha256=sha,
-        metrics={entry.metric: outcome.test_value, **{k: v for k, v in outcome.calibration.items()
-                                                     if k in ('ece', 'ece_temperature_scaled')}},
+        metrics={entry.metric: outcome.test_value,
+                 **{k: v for k, v in outcome.calibration.items() if k in ('ece', 'ece_temperature_scaled')}},
         primary_metric=entry.metric, paper_protocol=paper,
         hparams={'C': outcome.best_c, 'wd': outcome.best_wd, 'C_mode': c_mode, 'grid_size': len(wds),
                  'grid_wd_range': [min(wds), max(wds)], 'max_iter': outcome.solver['max_iter'],

@@ -92,8 +92,9 @@ class LinearProbeOutcome:
     calibration: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def best_val(self) -> float:
-        return max((p['val'] for p in self.val_curve), default=float('nan'))
+    def best_val(self) -> float | None:
+        """The best val score of the sweep (None without a sweep)."""
+        return max((p['val'] for p in self.val_curve), default=None)
 
 
 class _PaperClassifier:

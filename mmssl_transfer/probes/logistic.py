@@ -10,9 +10,10 @@ flattened row-major as a ``(K, D + 1)`` array (intercepts in the last column), i
 that objective and its gradient (on any device, float64) while scipy's L-BFGS-B drives the iterations, so the
 iterates are sklearn's. The iteration cap is part of the protocol: at large C, 100 iterations regularise.
 
-``converged`` solves the same problem to convergence: a float32 L-BFGS solve on the device (fast), then a
+``converged`` solves the same problem to convergence: on a GPU a float32 L-BFGS solve first (fast), then a
 float64 check of the gradient of the per-sample (mean) objective, continued in float64 from that point when the
-check fails. Every fit that still hits its iteration cap, or whose line search stalls, is reported.
+check fails (on the CPU the float64 solve starts from the warm start directly). Every fit that still hits its
+iteration cap, or whose line search stalls, is reported.
 """
 from __future__ import annotations
 
@@ -222,13 +223,14 @@ def fit_logistic(x: torch.Tensor, y: torch.Tensor, c: float, num_classes: int | 
 
 def fit_logistic_converged(x: torch.Tensor, y: torch.Tensor, c: float, num_classes: int | None = None,
                            multilabel: bool = False, init: LogisticModel | None = None, max_iter: int = 1000,
-                           tol: float = 1e-6, fast_dtype: torch.dtype | None = torch.float32) -> LogisticModel:
+                           tol: float = 1e-6, fast_dtype: torch.dtype | str | None = 'auto') -> LogisticModel:
     """The optimum of the paper's objective, checked: a ``fast_dtype`` solve, then float64 L-BFGS-B on the
     per-sample objective from there until its largest absolute gradient entry is at most ``tol``.
 
     The float64 stage returns at once when the fast solution already passes the check; otherwise it continues
     (``refit_float64``). A fit still above ``tol`` after ``max_iter`` float64 iterations is ``'max_iter'``; one
-    whose line search fails first is ``'stalled'``. ``fast_dtype=None`` skips the fast pass.
+    whose line search fails first is ``'stalled'``. ``fast_dtype``: ``'auto'`` is float32 on a GPU and no fast
+    pass on the CPU (where float32 saves little and float64 from the start is as quick); None skips it.
 
     Multi-label targets ``(N, K)`` are K independent binary problems at this ``c`` (sklearn's binary objective).
     """
@@ -240,6 +242,8 @@ def fit_logistic_converged(x: torch.Tensor, y: torch.Tensor, c: float, num_class
         y = y.long().to(x.device)
         k = int(num_classes if num_classes is not None else int(y.max()) + 1)
     fast_iter = 0
+    if fast_dtype == 'auto':
+        fast_dtype = torch.float32 if x.device.type == 'cuda' else None
     if fast_dtype is not None:
         init = fit_logistic(x.to(fast_dtype), y, c, k, multilabel, init, max_iter=max_iter)
         fast_iter = init.n_iter

@@ -109,7 +109,8 @@ def test_binary_warm_start_is_sklearn_0_22s_minus_plus_rows(monkeypatch):
     np.testing.assert_array_equal(starts[1], np.concatenate([-row, row]))
 
 
-def test_converged_reaches_the_optimum_where_a_float32_solve_stops_early():
+@pytest.mark.parametrize('fast_dtype', [torch.float32, None])  # float32 first (the GPU path) or float64 only
+def test_converged_reaches_the_optimum_where_a_float32_solve_stops_early(fast_dtype):
     # digits in file order, first 60% train, next 20% val, at the strongest regularisation of the grid (C = 1e-5):
     # the tiny weights leave the bias to decide, and a float32 L-BFGS stops after a few iterations far from it
     x, y = _digits()
@@ -121,7 +122,7 @@ def test_converged_reaches_the_optimum_where_a_float32_solve_stops_early():
     fast = fit_logistic(torch.from_numpy(xt), torch.from_numpy(yt), c, 10)
     fast_acc = (fast.decision_function(torch.from_numpy(xv)).argmax(1).numpy() == yv).mean()
     assert optimum_acc == pytest.approx(0.306, abs=0.005) and fast_acc > optimum_acc + 0.5  # 30.6% vs 87.5%
-    conv = fit_logistic_converged(torch.from_numpy(xt), torch.from_numpy(yt), c, 10)
+    conv = fit_logistic_converged(torch.from_numpy(xt), torch.from_numpy(yt), c, 10, fast_dtype=fast_dtype)
     conv_acc = (conv.decision_function(torch.from_numpy(xv)).argmax(1).numpy() == yv).mean()
     assert conv.status == 'converged' and conv.refit_float64 and conv.grad_max <= 1e-6
     assert conv_acc == optimum_acc

@@ -69,8 +69,7 @@ def test_linear_probe_tool_paper_c_reads_the_papers_choice(toy_cls, toy_checkpoi
     assert result.method == 'mocov2' and result.paper_protocol is False
 
 
-def test_linear_probe_tool_paper_c_refuses_unknown_or_ambiguous_methods(toy_cls, toy_checkpoints, tmp_path,
-                                                                         capsys):
+def test_linear_probe_tool_paper_c_refuses_unknown_or_ambiguous_methods(toy_cls, toy_checkpoints, tmp_path, capsys):
     import shutil
 
     from mmssl_transfer.toy.checkpoints import toy_checkpoint_path
@@ -166,3 +165,20 @@ def test_finetune_sweep_tool_with_dataset_flag(toy_cls, toy_ckpt, tmp_path, caps
     args[args.index('--work-dir') + 1] = str(tmp_path / 'wd2')
     assert _tool('finetune_sweep')(args) == 2
     assert 'dataset folder not found' in capsys.readouterr().err
+
+
+def test_result_records_say_whether_they_followed_the_papers_code(tmp_path):
+    import json
+
+    from mmssl_transfer.results import ResultError, TransferResult, write_result
+    record = TransferResult(task='linear', dataset='dtd', protocol='paper', method='byol', checkpoint_sha256='',
+                            metrics={'top1': 50.0}, primary_metric='top1', paper_protocol=True)
+    write_result(tmp_path / 'r.json', record)
+    assert read_result(tmp_path / 'r.json').paper_protocol is True
+    data = json.loads((tmp_path / 'r.json').read_text())
+    del data['paper_protocol']  # a record written before the field existed
+    (tmp_path / 'old.json').write_text(json.dumps(data))
+    assert read_result(tmp_path / 'old.json').paper_protocol is None
+    (tmp_path / 'bad.json').write_text(json.dumps({**data, 'paper_protocol': 'yes'}))
+    with pytest.raises(ResultError, match=r'bad.json: paper_protocol must be true, false or null'):
+        read_result(tmp_path / 'bad.json')
