@@ -112,7 +112,9 @@ class _PaperClassifier:
         for cls in range(y.shape[1]):  # linear.py L99-100: the same object fits class after class
             self.state = self._fit(x, y[:, cls], c, 2)
             rows.append(self.state)
-        return LogisticModel(torch.cat([m.weight for m in rows]), torch.cat([m.bias for m in rows]), True)
+        worst = next((s for s in ('max_iter', 'stalled') if any(m.status == s for m in rows)), 'converged')
+        return LogisticModel(torch.cat([m.weight for m in rows]), torch.cat([m.bias for m in rows]), True,
+                             status=worst)
 
     def _fit(self, x: torch.Tensor, y: torch.Tensor, c: float, k: int) -> LogisticModel:
         model = logistic.fit_logistic_paper(x, y, c, k, init=self.state, max_iter=self.max_iter, tol=self.tol)
@@ -206,7 +208,8 @@ def run_linear_probe(train: FeatureSet, val: FeatureSet, test: FeatureSet, metri
     else:
         classes, (y_trainval, y_train, y_val, y_test) = _compact_labels(trainval, train, val, test)
         k = len(classes)
-    x_train, x_val, x_trainval, x_test = (fs.features.to(device).float() for fs in (train, val, trainval, test))
+    # float64 once (both solvers' objectives are float64), not once per fit
+    x_train, x_val, x_trainval, x_test = (fs.features.to(device, torch.float64) for fs in (train, val, trainval, test))
     log = SolverLog()
     classifier = _CLASSIFIERS[protocol](k, multilabel, max_iter or spec.max_iter, tol or spec.tol, log)
     curve, notes, best_model = [], [], None
