@@ -11,7 +11,8 @@
 Prints, per protocol, both wall-clock times, the speed ratio (sklearn time / ours), the selected C and test
 accuracies, and how many fits hit their iteration cap.
 
-    python benchmarks/linear_probe.py                  # small: 1,000 x 64 features, 10 classes (~1-2 min, 2 cores)
+    python benchmarks/linear_probe.py                  # small: 2,500 x 256 features, 20 classes (~1 min, 2 cores)
+    python benchmarks/linear_probe.py --size tiny      # 1,000 x 64 features, 10 classes (seconds)
     python benchmarks/linear_probe.py --size medium    # 5,000 x 512 features, 50 classes
     python benchmarks/linear_probe.py --size full      # 10,000 x 2048 features, 100 classes (a GPU run)
 """
@@ -23,7 +24,7 @@ import numpy as np
 import torch
 
 #: name -> (samples, feature dimension, classes)
-SIZES = {'small': (1000, 64, 10), 'medium': (5000, 512, 50), 'full': (10000, 2048, 100)}
+SIZES = {'tiny': (1000, 64, 10), 'small': (2500, 256, 20), 'medium': (5000, 512, 50), 'full': (10000, 2048, 100)}
 
 
 def make_features(n: int, dim: int, classes: int, seed: int = 0, noise: float = 4.0):
@@ -93,7 +94,8 @@ def _timed(fn, *args):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--size', choices=sorted(SIZES), default='small',
-                        help='small 1,000x64/10 classes; medium 5,000x512/50; full 10,000x2048/100')
+                        help='tiny 1,000x64/10 classes; small 2,500x256/20; medium 5,000x512/50; '
+                             'full 10,000x2048/100')
     parser.add_argument('--grid-size', type=int, default=45)
     parser.add_argument('--protocols', nargs='+', choices=['paper', 'converged'], default=['paper', 'converged'])
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
