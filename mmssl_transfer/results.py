@@ -29,8 +29,8 @@ class TransferResult:
     Attributes:
         task: One of :data:`TASKS`.
         dataset: Dataset name, e.g. ``'voc0712'``, ``'ade20k'``, ``'nyuv2'``, ``'aircraft'``.
-        protocol: How the backbone was used, e.g. ``'frozen'``, ``'finetune'``, ``'linear'``,
-            ``'5way-5shot'``.
+        protocol: How the backbone was used, e.g. ``'frozen'``, ``'finetune'``, ``'5way-5shot'``; for the linear
+            probe the solver protocol, ``'paper'`` or ``'converged'`` (``'linear'`` in records written before).
         method: Zoo method name of the backbone (``'byol'``), ``'custom'``, or ``'ambiguous: mocov1, pclv1'`` when
             the checkpoint's layout is shared by methods that only a file name tells apart.
         checkpoint_sha256: sha256 of the original checkpoint file ('' when randomly initialised).
@@ -40,6 +40,9 @@ class TransferResult:
         hparams: Chosen hyper-parameters (linear-probe C, finetune lr/wd, ...).
         extra: Anything else worth keeping (ECE, paths, warnings).
         config: The config file or tool that produced the result.
+        paper_protocol: Whether the run followed the paper's own code for its task (the runs a comparison with
+            the published tables may diff): False for a named variant (e.g. the linear probe's
+            ``protocol='converged'`` or a fixed C), None when the writer did not record it.
     """
 
     task: str
@@ -53,6 +56,7 @@ class TransferResult:
     hparams: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     config: str = ''
+    paper_protocol: bool | None = None
     created: str = field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat())
     schema_version: int = RESULT_SCHEMA_VERSION
 
@@ -63,6 +67,11 @@ class TransferResult:
             raise ResultError(f'primary metric {self.primary_metric!r} is not among the metrics '
                               f'{sorted(self.metrics)}')
         self.metrics = {k: float(v) for k, v in self.metrics.items()}
+        if self.paper_protocol is not None and not isinstance(self.paper_protocol, bool):
+            raise ResultError(f'paper_protocol must be true, false or null, found {self.paper_protocol!r}')
+        for name in ('ci', 'hparams', 'extra'):
+            if not isinstance(getattr(self, name), dict):
+                raise ResultError(f'{name} must be a JSON object, found {type(getattr(self, name)).__name__}')
 
     @property
     def value(self) -> float:

@@ -1,9 +1,14 @@
-"""Many-shot linear probe: L-BFGS logistic regression over 45 C values, select on val, refit, report test.
+"""Many-shot linear probe: logistic regression over 45 C values, select on val, refit on train+val, report test.
 
     python tools/linear_probe.py --checkpoint byol.pth --dataset aircraft --out work_dirs/linear/byol_aircraft.json
+    python tools/linear_probe.py ... --protocol converged   # the same objective solved to convergence
+    python tools/linear_probe.py ... --paper-c              # the C the paper chose for this method, no sweep
+    python tools/linear_probe.py ... --C 0.1                # a given C, no sweep
 
-Writes one TransferResult JSON (task 'linear'): the dataset metric on test, ECE before/after temperature
-scaling, the chosen C / wd, the whole val curve, and a warning when the chosen C is an endpoint of the grid.
+The default protocol is the paper's (sklearn 0.22.2 lbfgs, 100 iterations, warm-started path). Writes one
+TransferResult JSON (task 'linear', protocol 'paper' or 'converged'): the dataset metric on test, ECE before and
+after temperature scaling, the chosen C / wd and how it was chosen (C_mode), the val curve, how many fits hit
+the iteration cap, and a warning when the chosen C is an endpoint of the grid.
 """
 import argparse
 import sys
@@ -11,6 +16,7 @@ import sys
 from mmssl_transfer.errors import run_tool
 from mmssl_transfer.probes.cli import add_feature_args, init_run, spec_from_args
 from mmssl_transfer.probes.experiments import linear_probe_result
+from mmssl_transfer.probes.linear_probe import LINEAR_PROTOCOLS
 from mmssl_transfer.results import write_result
 
 
@@ -18,22 +24,28 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_feature_args(parser)
     parser.add_argument('--out', required=True, help='result JSON path')
-    parser.add_argument('--max-iter', type=int, default=1000, help='L-BFGS iterations per C')
+    parser.add_argument('--protocol', choices=sorted(LINEAR_PROTOCOLS), default='paper',
+                        help="'paper' (default): the paper's solver and path; 'converged': solved to convergence")
+    fixed = parser.add_mutually_exclusive_group()
+    fixed.add_argument('--C', type=float, help='fit this C on train+val instead of sweeping the grid')
+    fixed.add_argument('--paper-c', action='store_true',
+                       help="fit the C the paper selected for the checkpoint's method on this dataset")
+    parser.add_argument('--max-iter', type=int, help="solver iterations per fit (default: the protocol's)")
     parser.add_argument('--grid-size', type=int, default=45, help='number of log-spaced wd in [1e-6, 1e5]')
     args = parser.parse_args(argv)
 
     def body() -> int:
-        import numpy as np
+        import torch
         init_run(args.launcher, args.work_dir, 'linear_probe')
-        wds = tuple(np.logspace(-6, 5, args.grid_size).tolist())
+        wds = tuple(torch.logspace(-6, 5, args.grid_size).tolist())  # linear.py L436 (its -w flag)
         result = linear_probe_result(
             None if args.from_scratch else args.checkpoint, args.dataset, args.cache_dir, data_root=args.data_root,
             method=args.method, base_channels=args.base_channels, spec=spec_from_args(args),
             batch_size=args.batch_size, num_workers=args.workers, device=args.device, wds=wds,
-            max_iter=args.max_iter, seed=args.seed)
+            max_iter=args.max_iter, seed=args.seed, protocol=args.protocol, c=args.C, paper_c=args.paper_c)
         write_result(args.out, result)
-        print(f'{result.dataset} linear {result.primary_metric} = {result.value:.2f} '
-              f'(C={result.hparams["C"]:.3g}) -> {args.out}')
+        print(f'{result.dataset} linear {result.primary_metric} = {result.value:.2f} ({result.protocol} protocol, '
+              f'C={result.hparams["C"]:.3g} by {result.hparams["C_mode"]}) -> {args.out}')
         return 0
 
     return run_tool('linear_probe.py', body)

@@ -19,17 +19,42 @@ from mmssl_transfer.results import TransferResult, write_result
 from .errors import ProbeInputError
 from .features import ExtractionSpec, FeatureSet, cached_features
 from .fewshot import FewShotSkip, run_fewshot
-from .linear_probe import run_linear_probe
-from .logistic import WD_GRID
+from .linear_probe import LINEAR_PROTOCOLS, run_linear_probe
+from .logistic import LINEAR_PROBE_WDS
+from .paper_c import paper_selected_c
 
 
 def checkpoint_identity(checkpoint: str | os.PathLike | None, method: str = 'auto') -> tuple[str, str]:
     """``(method, sha256)`` of a checkpoint file (format detection when ``method='auto'``); scratch: ('scratch', '')."""
+    method_name, sha, _ = _identity(checkpoint, method)
+    return method_name, sha
+
+
+def _identity(checkpoint: str | os.PathLike | None, method: str) -> tuple[str, str, tuple[str, ...]]:
+    """Method, sha256 and the methods the file could be: one entry when the method was given, recorded in the
+    file, or is the only one with its layout, or the file's name picks it among those; several otherwise."""
     if checkpoint is None:
-        return 'scratch', ''
+        return 'scratch', '', ()
     from mmssl_transfer.checkpoints import convert, get_method
+    from mmssl_transfer.checkpoints.formats import methods_named_by
     report = convert(checkpoint, method=method).report
-    return (get_method(method).name if method != 'auto' else report.method), report.sha256 or ''
+    if method != 'auto':
+        return get_method(method).name, report.sha256 or '', (get_method(method).name,)
+    candidates = tuple(report.candidates) or (report.method,)
+    if report.method in methods_named_by(str(checkpoint)):
+        candidates = (report.method,)
+    return report.method, report.sha256 or '', candidates
+
+
+def _paper_c_for(checkpoint: str | None, method_name: str, candidates: tuple[str, ...], dataset: str) -> float:
+    """The paper's selected C for the checkpoint's method; unknown or ambiguous methods are an error."""
+    where = f'{checkpoint}: ' if checkpoint else ''
+    if checkpoint is None:
+        raise ProbeInputError('--paper-c needs a checkpoint of one of the paper\'s methods, not --from-scratch')
+    if len(candidates) > 1:
+        raise ProbeInputError(f'{where}--paper-c needs the method, but the checkpoint layout fits '
+                              f'{", ".join(candidates)}; pass --method')
+    return paper_selected_c(method_name, dataset)
 
 
 def _features(split: str, **kw) -> FeatureSet:
@@ -39,8 +64,9 @@ def _features(split: str, **kw) -> FeatureSet:
 def linear_probe_result(checkpoint: str | None, dataset: str, cache_dir: str, *, data_root: str | None = None,
                         method: str = 'auto', base_channels: int = 64, spec: ExtractionSpec = ExtractionSpec(),
                         batch_size: int = 64, num_workers: int = 2, device: str | None = None,
-                        wds: Sequence[float] = WD_GRID, max_iter: int = 1000, tol: float = 1e-4,
-                        seed: int = 0) -> TransferResult:
+                        wds: Sequence[float] = LINEAR_PROBE_WDS, max_iter: int | None = None,
+                        tol: float | None = None, seed: int = 0, protocol: str = 'paper', c: float | None = None,
+                        paper_c: bool = False) -> TransferResult:
     """Many-shot linear probe of one checkpoint on one dataset (features from the cache).
 
     Args:
@@ -53,29 +79,42 @@ def linear_probe_result(checkpoint: str | None, dataset: str, cache_dir: str, *,
         spec: Extraction transform and layer. Defaults to the paper's.
         batch_size / num_workers / device: Of the feature extraction (device: also of the solver).
         wds: The weight-decay grid searched on val (``C = 1 / wd``). Defaults to the paper's 45 values.
-        max_iter / tol: L-BFGS iterations and tolerance per grid point.
+        max_iter / tol: Override the protocol's solver settings (the record says so).
         seed: Seeds the random initialisation when ``checkpoint`` is None (the solver is deterministic).
+        protocol: ``'paper'`` (the paper's sklearn solver and path, the default) or ``'converged'``.
+        c: A fixed C instead of the sweep. Defaults to None.
+        paper_c: Use the C the paper selected for the checkpoint's method on this dataset (no sweep).
     """
     entry = get_cls_dataset(dataset)
     if not entry.many_shot:
         raise ProbeInputError(f'{dataset} is a few-shot-only dataset; the linear probe needs train/val/test')
-    method_name, sha = checkpoint_identity(checkpoint, method)
+    if c is not None and paper_c:
+        raise ProbeInputError('give either a fixed C or --paper-c, not both')
+    method_name, sha, candidates = _identity(checkpoint, method)
+    c_mode = 'paper-c' if paper_c else ('fixed' if c is not None else 'sweep')
+    if paper_c:
+        c = _paper_c_for(checkpoint, method_name, candidates, dataset)
     common = dict(cache_dir=cache_dir, checkpoint=checkpoint, dataset_name=dataset, data_root=data_root,
                   method=method, base_channels=base_channels, spec=spec, batch_size=batch_size,
                   num_workers=num_workers, device=device, seed=seed)
     train, val, test = (_features(s, **common) for s in ('train', 'val', 'test'))
-    outcome = run_linear_probe(train, val, test, entry.metric, entry.multilabel, tuple(wds), device, max_iter,
-                               tol)
+    outcome = run_linear_probe(train, val, test, entry.metric, entry.multilabel, protocol=protocol,
+                               wds=tuple(wds), c=c, c_mode=c_mode, device=device, max_iter=max_iter, tol=tol)
     for note in outcome.warnings:
         MMLogger.get_current_instance().warning(f'linear probe {dataset}: {note}')
+    defaults = LINEAR_PROTOCOLS[protocol]
+    paper = (protocol == 'paper' and c_mode == 'sweep' and tuple(wds) == LINEAR_PROBE_WDS
+             and outcome.solver['max_iter'] == defaults.max_iter and outcome.solver['tol'] == defaults.tol)
     return TransferResult(
-        task='linear', dataset=dataset, protocol='linear', method=method_name, checkpoint_sha256=sha,
-        metrics={entry.metric: outcome.test_value, **{k: v for k, v in outcome.calibration.items()
-                                                     if k in ('ece', 'ece_temperature_scaled')}},
-        primary_metric=entry.metric,
-        hparams={'C': outcome.best_c, 'wd': outcome.best_wd, 'grid_size': len(wds),
-                 'grid_wd_range': [min(wds), max(wds)]},
+        task='linear', dataset=dataset, protocol=protocol, method=method_name, checkpoint_sha256=sha,
+        metrics={entry.metric: outcome.test_value,
+                 **{k: v for k, v in outcome.calibration.items() if k in ('ece', 'ece_temperature_scaled')}},
+        primary_metric=entry.metric, paper_protocol=paper,
+        hparams={'C': outcome.best_c, 'wd': outcome.best_wd, 'C_mode': c_mode, 'grid_size': len(wds),
+                 'grid_wd_range': [min(wds), max(wds)], 'max_iter': outcome.solver['max_iter'],
+                 'tol': outcome.solver['tol']},
         extra={'val_curve': outcome.val_curve, 'best_val': outcome.best_val, 'warnings': outcome.warnings,
+               'solver': outcome.solver, 'protocol_description': defaults.description,
                'calibration': outcome.calibration, 'transform': asdict(spec),
                'num_train': len(train), 'num_val': len(val), 'num_test': len(test),
                'feature_dim': int(train.features.shape[1]), 'checkpoint': str(checkpoint)},

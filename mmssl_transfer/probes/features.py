@@ -223,6 +223,8 @@ def cached_features(cache_dir: str | os.PathLike, checkpoint: str | os.PathLike 
     fields = dict(checkpoint_sha256=sha or f'random-init-seed{seed}', method=method, base_channels=base_channels,
                   dataset=dataset_name, data_root=root, split=split, dataset_kwargs=dataset_kwargs,
                   transform=asdict(spec))
+    if split in ('train', 'val'):  # which images a held-out val takes (the paper's draw since issue 11)
+        fields['val_split'] = dataset_kwargs.get('val_split', 'paper')
     cache = FeatureCache(cache_dir)
     key = FeatureCache.key(fields)
     tag = Path(checkpoint).name.split('.')[0] if checkpoint is not None else 'random'

@@ -242,6 +242,8 @@ def finetune_sweep(opts: SweepOptions) -> TransferResult:
         record = run_point(point_config(base, opts, best, True, normalization), final=True)
     metrics = record['metrics']
     calibration = {k: metrics[k] for k in ('ece', 'ece_temperature_scaled', 'temperature') if k in metrics}
+    if calibration:  # our addition: the paper's finetune.py computes no ECE; scaled as its linear probe's
+        calibration.update(temperature_scheme='paper', in_paper_code=False)
     result = TransferResult(
         task='finetune', dataset=task.get('dataset', Path(opts.config).stem), protocol=protocol_name(opts),
         method=record['method'], checkpoint_sha256=record['sha256'], metrics=metrics, primary_metric=metric,

@@ -1,14 +1,19 @@
-"""L2-regularised logistic regression in torch (L-BFGS), the solver of the many-shot linear probe.
+"""L2-regularised logistic regression for the many-shot linear probe, in two protocols.
 
-The objective is exactly scikit-learn's ``LogisticRegression(C=C)`` (lbfgs, multinomial; or one binary
-problem per class for multi-label data), written in its per-sample scaled form::
+``paper`` reproduces the paper's solver: scikit-learn 0.22.2 ``LogisticRegression(solver='lbfgs',
+multi_class='multinomial', warm_start=True)`` with its defaults, which minimises the *summed* objective::
 
-    mean_i loss(x_i W^T + b, y_i) + ||W||^2 / (2 C N)          (the bias is not penalised)
+    sum_i loss(x_i W^T + b, y_i) + ||W||^2 / (2 C)            (the bias is not penalised)
 
-so the same C selects the same model. Speed comes from three things sklearn's reference lacks: float32 on
-any device (GPU when there is one), all binary problems of a multi-label dataset solved as one batched
-problem (the objective is separable, so the optimum is the same), and warm starts along the C path
-(the solution for one C starts the next, larger C).
+with scipy's L-BFGS-B (``gtol=1e-4``, ``maxiter=100``, every other option scipy's default) over the parameters
+flattened row-major as a ``(K, D + 1)`` array (intercepts in the last column), in float64. Here torch computes
+that objective and its gradient (on any device, float64) while scipy's L-BFGS-B drives the iterations, so the
+iterates are sklearn's. The iteration cap is part of the protocol: at large C, 100 iterations regularise.
+
+``converged`` solves the same problem to convergence: on a GPU a float32 L-BFGS solve first (fast), then a
+float64 check of the gradient of the per-sample (mean) objective, continued in float64 from that point when the
+check fails (on the CPU the float64 solve starts from the warm start directly). Every fit that still hits its
+iteration cap, or whose line search stalls, is reported.
 """
 from __future__ import annotations
 
@@ -17,57 +22,172 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy import optimize
 
-#: The paper's grid: 45 log-spaced weight decays in [1e-6, 1e5]; C = 1 / wd.
-WD_GRID: tuple[float, ...] = tuple(np.logspace(-6, 5, 45).tolist())
+#: The paper's grid of weight decays (C = 1 / wd): ``torch.logspace(-6, 5, 45)`` (ssl-transfer ``linear.py``
+#: L129, L436), float32 values as the paper used them, in the paper's (increasing wd) order.
+LINEAR_PROBE_WDS: tuple[float, ...] = tuple(torch.logspace(-6, 5, 45).tolist())
+
+#: scikit-learn 0.22.2's ``LogisticRegression`` defaults used by the paper: ``max_iter=100``, ``tol=1e-4``.
+PAPER_MAX_ITER = 100
+PAPER_TOL = 1e-4
+#: Fit outcomes recorded per fit.
+FIT_STATUSES = ('converged', 'max_iter', 'stalled')
 
 
-def c_grid(wds: tuple[float, ...] = WD_GRID) -> list[float]:
-    """C values of a weight-decay grid, in increasing order (decreasing regularisation: warm-start order)."""
+def c_grid(wds: tuple[float, ...] = LINEAR_PROBE_WDS) -> list[float]:
+    """C values of a weight-decay grid, in increasing order."""
     return sorted(1.0 / w for w in wds)
 
 
 @dataclass
 class LogisticModel:
-    """Weights ``(K, D)`` and bias ``(K,)``; ``multilabel`` means K independent sigmoid outputs."""
+    """Weights ``(K, D)`` and bias ``(K,)``; ``multilabel`` means K independent sigmoid outputs.
+
+    ``status`` is one of :data:`FIT_STATUSES`; ``refit_float64`` says whether a converged-protocol fit needed
+    float64 iterations after its float32 solve.
+    """
 
     weight: torch.Tensor
     bias: torch.Tensor
     multilabel: bool = False
     n_iter: int = 0
+    status: str = 'converged'
+    grad_max: float = float('nan')
+    refit_float64: bool = False
 
     def decision_function(self, x: torch.Tensor) -> torch.Tensor:
         return torch.addmm(self.bias, x.to(self.weight), self.weight.T)
 
     def clone(self) -> 'LogisticModel':
-        return LogisticModel(self.weight.clone(), self.bias.clone(), self.multilabel, self.n_iter)
+        return LogisticModel(self.weight.clone(), self.bias.clone(), self.multilabel, self.n_iter, self.status,
+                             self.grad_max, self.refit_float64)
 
 
-def _loss(model_w: torch.Tensor, model_b: torch.Tensor, x: torch.Tensor, y: torch.Tensor, c: float,
-          multilabel: bool) -> torch.Tensor:
-    logits = torch.addmm(model_b, x, model_w.T)
-    if multilabel:  # sum over classes of each binary problem's mean loss
-        data = F.binary_cross_entropy_with_logits(logits, y, reduction='sum') / x.shape[0]
+# ----------------------------------------------------------------------------------------------------------------
+# objectives: numpy float64 parameters in, (value, gradient) out; torch does the work on the features' device
+
+class _SoftmaxObjective:
+    """``scale * (sum_i CE(x_i W^T + b, y_i) + alpha/2 ||W||^2)`` over ``w`` = ``(K, D + 1)`` flattened row-major.
+
+    ``scale=1`` is scikit-learn 0.22's ``_multinomial_loss_grad`` (``alpha = 1 / C``); ``scale = 1 / N`` is the
+    per-sample objective whose gradient the converged protocol checks.
+    """
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, num_classes: int, alpha: float, scale: float = 1.0):
+        self.x, self.y, self.k, self.alpha, self.scale = x, y, num_classes, alpha, scale
+        self.rows = torch.arange(len(y), device=x.device)
+
+    def __call__(self, w: np.ndarray) -> tuple[float, np.ndarray]:
+        params = torch.from_numpy(w).to(self.x).view(self.k, -1)
+        weight, bias = params[:, :-1], params[:, -1]
+        logits = torch.addmm(bias, self.x, weight.T)
+        lse = torch.logsumexp(logits, 1)
+        loss = (lse - logits[self.rows, self.y]).sum() + 0.5 * self.alpha * weight.pow(2).sum()
+        diff = torch.exp(logits - lse[:, None])
+        diff[self.rows, self.y] -= 1
+        grad = torch.empty_like(params)
+        grad[:, :-1] = torch.addmm(weight, diff.T, self.x, beta=self.alpha)
+        grad[:, -1] = diff.sum(0)
+        return float(loss) * self.scale, (grad * self.scale).flatten().cpu().numpy().astype(np.float64)
+
+
+class _BinaryObjective:
+    """K independent binary problems: ``scale * (sum_ik softplus(-s_ik z_ik) + alpha/2 ||W||^2)``, ``s = 2y - 1``."""
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, alpha: float, scale: float = 1.0):
+        self.x, self.sign, self.alpha, self.scale = x, 2 * y.to(x) - 1, alpha, scale
+        self.k = y.shape[1]
+
+    def __call__(self, w: np.ndarray) -> tuple[float, np.ndarray]:
+        params = torch.from_numpy(w).to(self.x).view(self.k, -1)
+        weight, bias = params[:, :-1], params[:, -1]
+        margin = torch.addmm(bias, self.x, weight.T) * self.sign
+        loss = F.softplus(-margin).sum() + 0.5 * self.alpha * weight.pow(2).sum()
+        diff = -self.sign * torch.sigmoid(-margin)
+        grad = torch.empty_like(params)
+        grad[:, :-1] = torch.addmm(weight, diff.T, self.x, beta=self.alpha)
+        grad[:, -1] = diff.sum(0)
+        return float(loss) * self.scale, (grad * self.scale).flatten().cpu().numpy().astype(np.float64)
+
+
+def _flat(model: LogisticModel | None, k: int, d: int) -> np.ndarray:
+    if model is None:
+        return np.zeros(k * (d + 1))
+    return torch.cat([model.weight, model.bias[:, None]], 1).double().cpu().numpy().ravel()
+
+
+def _unflat(w: np.ndarray, k: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    params = torch.from_numpy(w.reshape(k, -1).copy()).to(device)
+    return params[:, :-1].contiguous(), params[:, -1].contiguous()
+
+
+def _lbfgsb(objective, w0: np.ndarray, max_iter: int, tol: float, **options) -> optimize.OptimizeResult:
+    """scipy's L-BFGS-B exactly as scikit-learn 0.22.2's ``_logistic_regression_path`` calls it
+    (``_logistic.py`` L933-937: ``method='L-BFGS-B', jac=True, options={'gtol': tol, 'maxiter': max_iter}``)."""
+    return optimize.minimize(objective, w0, method='L-BFGS-B', jac=True,
+                             options={'gtol': tol, 'maxiter': max_iter, **options})
+
+
+def _status(result: optimize.OptimizeResult, max_iter: int) -> str:
+    """scipy status 0: a stopping test passed; 1: iteration (or evaluation) cap; 2: line search failure."""
+    if result.status == 0:
+        return 'converged'
+    return 'max_iter' if result.status == 1 or result.nit >= max_iter else 'stalled'
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the paper's solver
+
+def fit_logistic_paper(x: torch.Tensor, y: torch.Tensor, c: float, num_classes: int | None = None,
+                       init: LogisticModel | None = None, max_iter: int = PAPER_MAX_ITER,
+                       tol: float = PAPER_TOL) -> LogisticModel:
+    """One ``LogisticRegression(C=c).fit(x, y)`` of scikit-learn 0.22.2 (lbfgs, multinomial), warm-started from
+    ``init`` as ``warm_start=True`` does (the previous fit's ``coef_`` and ``intercept_``), or from zeros.
+
+    Two classes are solved, as sklearn does with ``multi_class='multinomial'``, as a 2-way softmax whose rows
+    start at ``[-init, init]``; the returned model then holds the class-1 row only (sklearn's ``coef_``), so
+    chaining binary fits warm-starts each from the previous one exactly as the paper's VOC07 loop does.
+
+    Args:
+        x: Features ``(N, D)``; the solve runs in float64 on ``x``'s device.
+        y: Class ids ``(N,)`` in ``[0, num_classes)``.
+        c: sklearn's C (inverse regularisation strength).
+        num_classes: K. Defaults to ``y.max() + 1``.
+        init: Previous model (warm start), or None for zeros.
+        max_iter / tol: L-BFGS-B's ``maxiter`` and ``gtol``. Default to sklearn's 100 and 1e-4.
+    """
+    x = x.double()
+    y = y.long().to(x.device)
+    k = int(num_classes if num_classes is not None else int(y.max()) + 1)
+    d = x.shape[1]
+    if k == 2:
+        half = _flat(init, 1, d) if init is not None else np.zeros(d + 1)
+        w0 = np.concatenate([-half, half])  # sklearn 0.22 _logistic.py L895-897
     else:
-        data = F.cross_entropy(logits, y)
-    return data + model_w.pow(2).sum() / (2 * c * x.shape[0])
+        w0 = _flat(init, k, d)
+    result = _lbfgsb(_SoftmaxObjective(x, y, k, 1.0 / c), w0, max_iter, tol)
+    weight, bias = _unflat(result.x, k, x.device)
+    if k == 2:  # sklearn keeps the class-1 row (_logistic.py L978-981)
+        weight, bias = weight[1:], bias[1:]
+    return LogisticModel(weight, bias, False, int(min(result.nit, max_iter)), _status(result, max_iter),
+                         float(np.abs(result.jac).max()))
 
+
+# ----------------------------------------------------------------------------------------------------------------
+# the converged variant
 
 def fit_logistic(x: torch.Tensor, y: torch.Tensor, c: float, num_classes: int | None = None,
                  multilabel: bool = False, init: LogisticModel | None = None, max_iter: int = 1000,
                  tol: float = 1e-4, history_size: int = 10) -> LogisticModel:
-    """Minimise the objective above with L-BFGS (strong Wolfe line search) from ``init`` (warm start) or 0.
+    """Fast first pass of the converged protocol: torch L-BFGS (strong Wolfe) in ``x``'s dtype on its device.
 
-    Args:
-        x: Features ``(N, D)``, float; the device of ``x`` is where the solve runs.
-        y: Class ids ``(N,)`` in ``[0, num_classes)``, or a 0/1 matrix ``(N, K)`` when ``multilabel``.
-        c: Inverse regularisation strength (sklearn's C).
-        num_classes: K for single-label data. Defaults to ``y.max() + 1``.
-        init: Starting point. Defaults to zeros.
-        max_iter: L-BFGS iterations. Defaults to 1000.
-        tol: Stop when the largest absolute gradient entry falls below this (sklearn's ``tol``).
+    Minimises the per-sample objective ``mean_i loss_i + ||W||^2 / (2 C N)`` (multi-label: the sum over classes
+    of each binary problem's mean loss). In float32 this can stop short of the optimum (strongly regularised
+    problems, where the bias decides); :func:`fit_logistic_converged` checks and finishes in float64.
     """
-    x = x.float()
+    dtype = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.float32
+    x = x.to(dtype)
     if multilabel:
         y = y.to(x)
         k = y.shape[1]
@@ -75,8 +195,8 @@ def fit_logistic(x: torch.Tensor, y: torch.Tensor, c: float, num_classes: int | 
         y = y.long().to(x.device)
         k = int(num_classes if num_classes is not None else int(y.max()) + 1)
     if init is None:
-        w = torch.zeros(k, x.shape[1], device=x.device)
-        b = torch.zeros(k, device=x.device)
+        w = torch.zeros(k, x.shape[1], device=x.device, dtype=dtype)
+        b = torch.zeros(k, device=x.device, dtype=dtype)
     else:
         w, b = init.weight.detach().clone().to(x), init.bias.detach().clone().to(x)
     w.requires_grad_(True)
@@ -86,7 +206,12 @@ def fit_logistic(x: torch.Tensor, y: torch.Tensor, c: float, num_classes: int | 
 
     def closure() -> torch.Tensor:
         opt.zero_grad()
-        loss = _loss(w, b, x, y, c, multilabel)
+        logits = torch.addmm(b, x, w.T)
+        if multilabel:
+            data = F.binary_cross_entropy_with_logits(logits, y, reduction='sum') / x.shape[0]
+        else:
+            data = F.cross_entropy(logits, y)
+        loss = data + w.pow(2).sum() / (2 * c * x.shape[0])
         loss.backward()
         return loss
 
@@ -96,11 +221,65 @@ def fit_logistic(x: torch.Tensor, y: torch.Tensor, c: float, num_classes: int | 
     return LogisticModel(w.detach(), b.detach(), multilabel, n_iter)
 
 
-def fit_logistic_path(x: torch.Tensor, y: torch.Tensor, cs: list[float], num_classes: int | None = None,
-                      multilabel: bool = False, max_iter: int = 1000, tol: float = 1e-4) -> list[LogisticModel]:
-    """One model per C (in the given order), each warm-started from the previous solution."""
-    models, previous = [], None
-    for c in cs:
-        previous = fit_logistic(x, y, c, num_classes, multilabel, previous, max_iter, tol)
-        models.append(previous)
-    return models
+def fit_logistic_converged(x: torch.Tensor, y: torch.Tensor, c: float, num_classes: int | None = None,
+                           multilabel: bool = False, init: LogisticModel | None = None, max_iter: int = 1000,
+                           tol: float = 1e-6, fast_dtype: torch.dtype | str | None = 'auto') -> LogisticModel:
+    """The optimum of the paper's objective, checked: a ``fast_dtype`` solve, then float64 L-BFGS-B on the
+    per-sample objective from there until its largest absolute gradient entry is at most ``tol``.
+
+    The float64 stage returns at once when the fast solution already passes the check; otherwise it continues
+    (``refit_float64``). A fit still above ``tol`` after ``max_iter`` float64 iterations is ``'max_iter'``; one
+    whose line search fails first is ``'stalled'``. ``fast_dtype``: ``'auto'`` is float32 on a GPU and no fast
+    pass on the CPU (where float32 saves little and float64 from the start is as quick); None skips it.
+
+    Multi-label targets ``(N, K)`` are K independent binary problems at this ``c`` (sklearn's binary objective).
+    """
+    n, d = x.shape
+    if multilabel:
+        y = y.to(x.device).double()
+        k = y.shape[1]
+    else:
+        y = y.long().to(x.device)
+        k = int(num_classes if num_classes is not None else int(y.max()) + 1)
+    fast_iter = 0
+    if fast_dtype == 'auto':
+        fast_dtype = torch.float32 if x.device.type == 'cuda' else None
+    if fast_dtype is not None:
+        init = fit_logistic(x.to(fast_dtype), y, c, k, multilabel, init, max_iter=max_iter)
+        fast_iter = init.n_iter
+    x64 = x.double()
+    objective = (_BinaryObjective(x64, y, 1.0 / c, 1.0 / n) if multilabel
+                 else _SoftmaxObjective(x64, y, k, 1.0 / c, 1.0 / n))
+    # ftol=0: stop on the gradient test only (or the cap, or a failed line search), never on a small decrease
+    result = _lbfgsb(objective, _flat(init, k, d), max_iter, tol, ftol=0.0, maxls=50)
+    weight, bias = _unflat(result.x, k, x.device)
+    grad_max = float(np.abs(result.jac).max())
+    status = 'converged' if grad_max <= tol else ('max_iter' if result.nit >= max_iter else 'stalled')
+    return LogisticModel(weight, bias, multilabel, fast_iter + int(result.nit), status, grad_max,
+                         refit_float64=result.nit > 0)
+
+
+def minimize_reference(x: np.ndarray, y: np.ndarray, c: float, num_classes: int, tol: float = 1e-10,
+                       max_iter: int = 100000) -> tuple[np.ndarray, np.ndarray]:
+    """scipy's L-BFGS-B on the summed objective in plain numpy (no torch), to tight tolerance: the reference
+    optimum that tests and benchmarks compare against. Returns ``(weight (K, D), bias (K,))``."""
+    x = np.asarray(x, dtype=np.float64)
+    onehot = np.eye(num_classes)[np.asarray(y)]
+
+    def objective(w: np.ndarray) -> tuple[float, np.ndarray]:
+        params = w.reshape(num_classes, -1)
+        logits = x @ params[:, :-1].T + params[:, -1]
+        shift = logits.max(1, keepdims=True)
+        lse = np.log(np.exp(logits - shift).sum(1, keepdims=True)) + shift
+        diff = np.exp(logits - lse) - onehot
+        grad = np.empty_like(params)
+        grad[:, :-1] = diff.T @ x + params[:, :-1] / c
+        grad[:, -1] = diff.sum(0)
+        return float((lse[:, 0] - (logits * onehot).sum(1)).sum() + 0.5 / c * (params[:, :-1] ** 2).sum()), \
+            grad.ravel()
+
+    w0 = np.zeros(num_classes * (x.shape[1] + 1))
+    result = optimize.minimize(objective, w0, method='L-BFGS-B', jac=True,
+                               options={'gtol': tol, 'ftol': 0.0, 'maxiter': max_iter, 'maxls': 50})
+    params = result.x.reshape(num_classes, -1)
+    return params[:, :-1], params[:, -1]

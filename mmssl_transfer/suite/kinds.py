@@ -96,9 +96,10 @@ KINDS: dict[str, CellKind] = {
     'normals': CellKind(
         task='normals', datasets=('nyuv2',), default_datasets=('nyuv2',), protocols=('frozen',),
         runner=TrainTest(config='configs/normals/{method}_pspnet_nyuv2.py')),
-    'linear': CellKind(
-        task='linear', datasets=MANY_SHOT_DATASETS, default_datasets=MANY_SHOT_DATASETS, protocols=('linear',),
-        runner=Probe(tool='linear_probe.py', args=_FEATURE_ARGS)),
+    'linear': CellKind(  # protocols: the paper's solver (default), or the same objective solved to convergence
+        task='linear', datasets=MANY_SHOT_DATASETS, default_datasets=MANY_SHOT_DATASETS,
+        protocols=('paper', 'converged'),
+        runner=Probe(tool='linear_probe.py', args=_FEATURE_ARGS + ('--protocol', '{protocol}'))),
     'finetune': CellKind(
         task='finetune', datasets=MANY_SHOT_DATASETS, default_datasets=MANY_SHOT_DATASETS, protocols=('finetune',),
         variant_keys={'labels_per_class': []},

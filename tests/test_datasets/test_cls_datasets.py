@@ -9,6 +9,7 @@ import pytest
 from mmssl_transfer.datasets.classification import (CLS_DATASETS, FEWSHOT_DATASETS, MANY_SHOT_DATASETS,
                                                     DatasetLayoutError, build_cls_dataset, holdout_indices,
                                                     label_subset_indices)
+from mmssl_transfer.datasets.classification.layout import paper_holdout_indices
 from mmssl_transfer.toy.classification import make_toy_classification
 
 
@@ -73,6 +74,29 @@ def test_voc2007_difficult_only_objects_are_negatives(toy_root):
     ds = build_cls_dataset('voc2007', str(toy_root / 'voc2007'), 'train')
     info = ds.get_data_info(0)  # image 000001: class 0, plus a difficult-only object of class 2
     assert info['gt_label'] == [0] and 2 in info['gt_label_difficult']
+
+
+def test_held_out_val_is_the_papers_unstratified_shuffle():
+    # ssl-transfer linear.py L305-313 (and finetune.py L384-392): indices = list(range(len(train)));
+    # split = int(np.floor(0.2 * N)); np.random.seed(0); np.random.shuffle(indices); val = indices[:split]
+    labels = [c for c in range(4) for _ in range(13)]
+    indices = list(range(len(labels)))
+    np.random.seed(0)
+    np.random.shuffle(indices)
+    expected = sorted(indices[:int(np.floor(0.2 * len(labels)))])
+    assert paper_holdout_indices(labels).tolist() == expected == paper_holdout_indices(labels, 0.2, 0).tolist()
+    assert len(expected) == 10
+
+
+def test_datasets_hold_out_the_papers_val_by_default_and_stratified_on_request(toy_root):
+    trainval = build_cls_dataset('cifar10', str(toy_root / 'cifar10'), 'trainval')
+    val = build_cls_dataset('cifar10', str(toy_root / 'cifar10'), 'val')
+    ids = _ids(trainval)
+    assert [ids.index(i) for i in _ids(val)] == paper_holdout_indices(ids).tolist()
+    stratified = build_cls_dataset('cifar10', str(toy_root / 'cifar10'), 'val', val_split='stratified')
+    assert [ids.index(i) for i in _ids(stratified)] == holdout_indices(_labels(trainval), 0.2, 0).tolist()
+    with pytest.raises(ValueError, match='val_split'):
+        build_cls_dataset('cifar10', str(toy_root / 'cifar10'), 'val', val_split='random')
 
 
 def test_held_out_val_is_seeded_stratified_and_twenty_percent():

@@ -30,13 +30,67 @@ def test_linear_probe_tool_writes_a_result(toy_cls, toy_ckpt, tmp_path, capsys):
         '--out', str(out), '--grid-size', '9', '--max-iter', '100']
     assert _tool('linear_probe')(args) == 0
     result = read_result(out)
-    assert (result.task, result.dataset, result.protocol, result.method) == ('linear', 'dtd', 'linear', 'mocov2')
+    assert (result.task, result.dataset, result.protocol, result.method) == ('linear', 'dtd', 'paper', 'mocov2')
     assert result.primary_metric == 'top1' and result.value > 20.0  # 5 classes: chance is 20
     assert len(result.checkpoint_sha256) == 64
     assert result.hparams['C'] == pytest.approx(1 / result.hparams['wd'])
+    assert (result.hparams['C_mode'], result.hparams['max_iter'], result.hparams['tol']) == ('sweep', 100, 1e-4)
+    assert result.paper_protocol is False  # a 9-point grid is not the paper's 45
+    solver = result.extra['solver']
+    assert solver['fits'] == 10 and solver['fits_converged'] + solver['fits_at_max_iter'] + solver['fits_stalled'] == 10
     assert {'ece', 'ece_temperature_scaled'} <= set(result.metrics)
+    assert result.extra['calibration']['temperature_scheme'] == 'paper'
     assert len(result.extra['val_curve']) == 9
     assert 'dtd linear top1' in capsys.readouterr().out
+
+
+def test_linear_probe_tool_protocols_and_fixed_c(toy_cls, toy_ckpt, tmp_path):
+    common = _common(toy_cls, toy_ckpt, tmp_path / 'cache', 'dtd')
+    assert _tool('linear_probe')(common + ['--out', str(tmp_path / 'c.json'), '--protocol', 'converged',
+                                           '--grid-size', '5']) == 0
+    converged = read_result(tmp_path / 'c.json')
+    assert converged.protocol == 'converged' and converged.paper_protocol is False
+    assert (converged.hparams['max_iter'], converged.hparams['tol']) == (1000, 1e-6)
+    assert converged.extra['solver']['fits'] == 6
+    assert _tool('linear_probe')(common + ['--out', str(tmp_path / 'f.json'), '--C', '0.5']) == 0
+    fixed = read_result(tmp_path / 'f.json')
+    assert (fixed.hparams['C'], fixed.hparams['C_mode'], fixed.extra['val_curve']) == (0.5, 'fixed', [])
+    assert fixed.extra['solver']['fits'] == 1  # no sweep: the train+val fit only
+
+
+def test_linear_probe_tool_paper_c_reads_the_papers_choice(toy_cls, toy_checkpoints, tmp_path):
+    from mmssl_transfer.toy.checkpoints import toy_checkpoint_path
+    ckpt = toy_checkpoint_path(toy_checkpoints, 'mocov2')
+    args = _common(toy_cls, ckpt, tmp_path / 'cache', 'dtd') + ['--out', str(tmp_path / 'p.json'), '--paper-c']
+    args[args.index('--method') + 1] = 'auto'  # detected: the file name picks mocov2 among its layout's methods
+    assert _tool('linear_probe')(args) == 0
+    result = read_result(tmp_path / 'p.json')
+    # linear_selected_C.csv, row moco-v2, column dtd: 1.78e+03, i.e. the grid's C = 10 ** 3.25
+    assert result.hparams['C_mode'] == 'paper-c' and result.hparams['C'] == pytest.approx(10 ** 3.25, rel=1e-6)
+    assert result.method == 'mocov2' and result.paper_protocol is False
+
+
+def test_linear_probe_tool_paper_c_refuses_unknown_or_ambiguous_methods(toy_cls, toy_checkpoints, tmp_path, capsys):
+    import shutil
+
+    from mmssl_transfer.toy.checkpoints import toy_checkpoint_path
+    anonymous = tmp_path / 'weights.pth.tar'  # the MoCo-v2 layout is PCL-v2's too; no name to tell them apart
+    shutil.copy(toy_checkpoint_path(toy_checkpoints, 'mocov2'), anonymous)
+    args = _common(toy_cls, anonymous, tmp_path / 'cache', 'dtd') + ['--out', str(tmp_path / 'p.json'),
+                                                                     '--paper-c']
+    args[args.index('--method') + 1] = 'auto'
+    assert _tool('linear_probe')(args) == 2
+    err = capsys.readouterr().err
+    assert 'pclv2' in err and 'mocov2' in err and '--method' in err
+    barlow = _common(toy_cls, toy_checkpoint_path(toy_checkpoints, 'barlowtwins'), tmp_path / 'cache', 'dtd')
+    barlow[barlow.index('--method') + 1] = 'barlowtwins'  # not one of the paper's models
+    assert _tool('linear_probe')(barlow + ['--out', str(tmp_path / 'p.json'), '--paper-c']) == 2
+    assert "no C for method 'barlowtwins'" in capsys.readouterr().err
+    scratch = [a for a in barlow if a not in ('--checkpoint', str(toy_checkpoint_path(toy_checkpoints,
+                                                                                      'barlowtwins')))]
+    assert _tool('linear_probe')(scratch + ['--from-scratch', '--out', str(tmp_path / 'p.json'), '--paper-c']) == 2
+    assert '--from-scratch' in capsys.readouterr().err
+    assert not (tmp_path / 'p.json').exists()
 
 
 def test_linear_probe_on_voc_uses_11_point_map(toy_cls, toy_ckpt, tmp_path):
@@ -128,3 +182,20 @@ def test_fewshot_from_scratch_seed_seeds_the_random_network_as_the_linear_probe_
         assert read_result(tmp_path / f'scratch{seed}.json').hparams['seed'] == seed
     keys = [json.loads(p.read_text())['key']['checkpoint_sha256'] for p in sorted(cache.rglob('random-*.json'))]
     assert sorted(keys) == ['random-init-seed0', 'random-init-seed1']
+
+
+def test_result_records_say_whether_they_followed_the_papers_code(tmp_path):
+    import json
+
+    from mmssl_transfer.results import ResultError, TransferResult, write_result
+    record = TransferResult(task='linear', dataset='dtd', protocol='paper', method='byol', checkpoint_sha256='',
+                            metrics={'top1': 50.0}, primary_metric='top1', paper_protocol=True)
+    write_result(tmp_path / 'r.json', record)
+    assert read_result(tmp_path / 'r.json').paper_protocol is True
+    data = json.loads((tmp_path / 'r.json').read_text())
+    del data['paper_protocol']  # a record written before the field existed
+    (tmp_path / 'old.json').write_text(json.dumps(data))
+    assert read_result(tmp_path / 'old.json').paper_protocol is None
+    (tmp_path / 'bad.json').write_text(json.dumps({**data, 'paper_protocol': 'yes'}))
+    with pytest.raises(ResultError, match=r'bad.json: paper_protocol must be true, false or null'):
+        read_result(tmp_path / 'bad.json')

@@ -71,6 +71,15 @@ def test_probe_cells_call_their_tool_and_go_through_torchrun_with_gpus(tmp_path,
     assert step.argv[-2:] == ['--launcher', 'pytorch']
 
 
+def test_linear_cells_run_the_papers_protocol_unless_the_suite_names_the_converged_one(tmp_path, two_checkpoints):
+    cell, = _cells(tmp_path, two_checkpoints['byol'], kind='linear', datasets=['dtd'])
+    argv = build_steps(RunContext(out_dir=tmp_path), cell)[0].resolve()
+    assert cell.protocol == 'paper' and argv[argv.index('--protocol') + 1] == 'paper'
+    cell, = _cells(tmp_path, two_checkpoints['byol'], kind='linear', datasets=['dtd'], protocols=['converged'])
+    argv = build_steps(RunContext(out_dir=tmp_path), cell)[0].resolve()
+    assert argv[argv.index('--protocol') + 1] == 'converged' and '.linear.dtd.converged.' in cell.cell_id
+
+
 def test_dry_run_lists_cells_and_commands_and_runs_nothing(tmp_path):
     import io
 

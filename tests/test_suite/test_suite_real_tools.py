@@ -67,7 +67,7 @@ def test_two_backbones_by_three_tasks_run_through_the_real_tools(uninterrupted):
     results = [read_result(p) for p in (out / 'results').glob('*.json')]
     assert len(results) == 6
     assert {(r.task, r.dataset, r.protocol) for r in results} == {
-        ('linear', 'dtd', 'linear'), ('fewshot', 'dtd', '5way-5shot'), ('fewshot', 'eurosat', '5way-5shot')}
+        ('linear', 'dtd', 'paper'), ('fewshot', 'dtd', '5way-5shot'), ('fewshot', 'eurosat', '5way-5shot')}
     assert {r.extra['suite']['backbone'] for r in results} == {'byol', 'mocov2'}
     assert all(r.checkpoint_sha256 == r.extra['suite']['key']['checkpoint_sha256'] for r in results)
     assert (out / 'summary' / 'report.html').is_file() and 'report' in proc.stdout

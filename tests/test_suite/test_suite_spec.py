@@ -73,7 +73,7 @@ def test_demo_suite_runs_every_task_family_on_toy_checkpoints_of_three_methods(t
     assert len(toy_methods) >= 3
     cells = expand(spec, {kind: tmp_path / kind for kind in spec.toy_kinds}, resolve_zoo=False)
     assert {(c.kind, c.protocol) for c in cells} >= {('det', 'frozen'), ('det', 'finetune'), ('seg', 'finetune'),
-                                                     ('normals', 'frozen'), ('linear', 'linear'),
+                                                     ('normals', 'frozen'), ('linear', 'paper'),
                                                      ('finetune', 'finetune'), ('fewshot', 'prototypical')}
     assert cells[0].data_root == str(tmp_path / 'voc')
     assert any(c.checkpoint is None and dict(c.variant).get('labels_per_class') for c in cells)  # scratch curve

@@ -4,7 +4,8 @@ Every dataset class here extends an mmpretrain dataset (or mmpretrain's ``BaseDa
 :class:`ProtocolSplitMixin`, which gives it the four splits the transfer protocols use:
 
 * ``train`` / ``val``: the official validation split where the dataset has one (Aircraft, DTD, Flowers,
-  VOC2007); otherwise a seeded, class-stratified 20% of the official training data is held out as val;
+  VOC2007); otherwise 20% of the official training data is held out as val, as the paper's code does
+  (:func:`paper_holdout_indices`; a class-stratified draw is the ``val_split='stratified'`` variant);
 * ``trainval``: train + val (for a held-out val this is exactly the official training data);
 * ``test``: the official test split;
 * ``all``: everything the dataset holds (few-shot pools and the CD-FSL datasets, which have no splits).
@@ -46,6 +47,16 @@ def require_paths(dataset: str, data_root: str | os.PathLike, relative: Iterable
             raise DatasetLayoutError(dataset, root / rel, 'missing', layout)
 
 
+def paper_holdout_indices(labels: Sequence[int], fraction: float = 0.2, seed: int = 0) -> np.ndarray:
+    """The paper's held-out val (ssl-transfer ``linear.py`` L305-313, ``finetune.py`` L384-392): the indices
+    ``range(N)`` shuffled after ``np.random.seed(seed)``, the first ``floor(fraction * N)`` of them. No
+    stratification: the labels only give N. Sorted, as every split here keeps the dataset's order.
+    """
+    indices = np.arange(len(labels))
+    np.random.RandomState(seed).shuffle(indices)  # the same stream as np.random.seed(seed); np.random.shuffle
+    return np.sort(indices[:int(np.floor(fraction * len(indices)))])
+
+
 def holdout_indices(labels: Sequence[int], fraction: float, seed: int) -> np.ndarray:
     """Indices of a seeded, class-stratified ``fraction`` of the samples (at least one per class with >= 2).
 
@@ -66,6 +77,10 @@ def holdout_indices(labels: Sequence[int], fraction: float, seed: int) -> np.nda
             n_val = 0
         picked.extend(rng.permutation(members)[:n_val].tolist())
     return np.sort(np.asarray(picked, dtype=np.int64))
+
+
+#: How val is held out of train where a dataset has no official val: ``paper`` (default) or ``stratified``.
+VAL_SPLITS = {'paper': paper_holdout_indices, 'stratified': holdout_indices}
 
 
 def label_subset_indices(labels: Sequence[int], seed: int, labels_per_class: int | None = None,
@@ -109,6 +124,8 @@ class ProtocolSplitMixin:
         val_fraction: Fraction of the training data held out as val when there is no official val.
             Defaults to 0.2.
         split_seed: Seed of the held-out val. Defaults to 0.
+        val_split: How val is held out (:data:`VAL_SPLITS`): ``'paper'`` (the paper's unstratified shuffle,
+            the default) or ``'stratified'``.
         labels_per_class / label_fraction: Keep a seeded, class-balanced subset of the split (label-efficiency
             curves). Defaults to None (everything).
         subset_seed: Seed of that subset. Defaults to 0.
@@ -121,17 +138,21 @@ class ProtocolSplitMixin:
 
     def __init__(self, data_root: str, split: str = 'train', val_fraction: float = 0.2, split_seed: int = 0,
                  labels_per_class: int | None = None, label_fraction: float | None = None,
-                 subset_seed: int = 0, **kwargs: Any) -> None:
+                 subset_seed: int = 0, val_split: str = 'paper', **kwargs: Any) -> None:
         parent = self._init_protocol(data_root, split, val_fraction, split_seed, labels_per_class,
-                                     label_fraction, subset_seed)
+                                     label_fraction, subset_seed, val_split)
         super().__init__(data_root=data_root, split=parent, **{**self.PARENT_KWARGS, **kwargs})
 
     def _init_protocol(self, data_root: str, split: str, val_fraction: float = 0.2, split_seed: int = 0,
                        labels_per_class: int | None = None, label_fraction: float | None = None,
-                       subset_seed: int = 0) -> str:
+                       subset_seed: int = 0, val_split: str = 'paper') -> str:
         """Record the protocol arguments, check the layout, and return the parent's split name."""
         if split not in PROTOCOL_SPLITS:
             raise ValueError(f'{type(self).__name__}: split must be one of {PROTOCOL_SPLITS}, got {split!r}')
+        if val_split not in VAL_SPLITS:
+            raise ValueError(f'{type(self).__name__}: val_split must be one of {sorted(VAL_SPLITS)}, '
+                             f'got {val_split!r}')
+        self.val_split = val_split
         self.protocol_split = split
         self.val_fraction = val_fraction
         self.split_seed = split_seed
@@ -192,7 +213,7 @@ class ProtocolSplitMixin:
         split = self.protocol_split
         if split in ('train', 'val') and split not in self.OFFICIAL_SPLITS:
             labels = [_single_label(d) for d in data_list]
-            val = set(holdout_indices(labels, self.val_fraction, self.split_seed).tolist())
+            val = set(VAL_SPLITS[self.val_split](labels, self.val_fraction, self.split_seed).tolist())
             keep = (lambda i: i in val) if split == 'val' else (lambda i: i not in val)
             data_list = [d for i, d in enumerate(data_list) if keep(i)]
         if self.labels_per_class is not None or self.label_fraction is not None:
