@@ -82,9 +82,9 @@ def test_cache_key_separates_the_held_out_val_draw(toy_cls, toy_ckpt, tmp_path):
     """train/val of a dataset without an official val depend on how val is drawn (the paper's shuffle by default
     since issue 11, or stratified): features cached under one draw are never served for the other."""
     paper = _get(toy_cls, toy_ckpt, tmp_path, 'val', dataset='cifar10')
-    stratified = cached_features(tmp_path, toy_ckpt, 'cifar10', 'val', str(toy_cls / 'cifar10'), method='mocov2',
-                                 base_channels=8, spec=SPEC, batch_size=16, num_workers=0, device='cpu',
-                                 progress=False, dataset_kwargs={'val_split': 'stratified'})
+    stratified = cached_features(tmp_path, toy_ckpt, 'cifar10', 'val', data_root=str(toy_cls / 'cifar10'),
+                                 method='mocov2', base_channels=8, spec=SPEC, batch_size=16, num_workers=0,
+                                 device='cpu', progress=False, dataset_kwargs={'val_split': 'stratified'})
     assert len(list(tmp_path.rglob('*.safetensors'))) == 2
     assert not torch.equal(paper.labels, stratified.labels) or not torch.equal(paper.features, stratified.features)
     keys = [json.loads(p.read_text()) for p in tmp_path.rglob('*.json')]
