@@ -32,18 +32,13 @@ def checkpoint_identity(checkpoint: str | os.PathLike | None, method: str = 'aut
 
 def _identity(checkpoint: str | os.PathLike | None, method: str) -> tuple[str, str, tuple[str, ...]]:
     """Method, sha256 and the methods the file could be: one entry when the method was given, recorded in the
-    file, or is the only one with its layout, or the file's name picks it among those; several otherwise."""
+    file, is the only one with its layout, or the file's name picks it (format detection decides, see
+    :mod:`mmssl_transfer.checkpoints.formats`); the detected candidates when the method is ``'ambiguous: ...'``."""
     if checkpoint is None:
         return 'scratch', '', ()
-    from mmssl_transfer.checkpoints import convert, get_method
-    from mmssl_transfer.checkpoints.formats import methods_named_by
+    from mmssl_transfer.checkpoints import ambiguous_candidates, convert
     report = convert(checkpoint, method=method).report
-    if method != 'auto':
-        return get_method(method).name, report.sha256 or '', (get_method(method).name,)
-    candidates = tuple(report.candidates) or (report.method,)
-    if report.method in methods_named_by(str(checkpoint)):
-        candidates = (report.method,)
-    return report.method, report.sha256 or '', candidates
+    return report.method, report.sha256 or '', ambiguous_candidates(report.method) or (report.method,)
 
 
 def _paper_c_for(checkpoint: str | None, method_name: str, candidates: tuple[str, ...], dataset: str) -> float:
