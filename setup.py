@@ -10,6 +10,6 @@ setup(
     long_description_content_type='text/markdown',
     python_requires='>=3.11',
     packages=find_packages(include=['mmssl_transfer', 'mmssl_transfer.*']),
-    package_data={'mmssl_transfer': ['suite/reference/*.csv', 'suite/suites/*.yaml']},
+    package_data={'mmssl_transfer': ['analysis/paper_reference/*.csv', 'suite/suites/*.yaml']},
     license='Apache-2.0',
 )

@@ -11,8 +11,8 @@ SUITE is a shipped suite (paper, quick, demo) or a path to a suite YAML file. Re
 import argparse
 import sys
 
-from mmssl_transfer.suite import SuiteError, run_suite
-from mmssl_transfer.suite.store import StoreError
+from mmssl_transfer.apis import run_suite
+from mmssl_transfer.suite import StoreError, SuiteError
 
 
 def main(argv=None) -> int:

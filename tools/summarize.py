@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from mmssl_transfer.results import ResultError
-from mmssl_transfer.suite import SummaryError, summarize_results
+from mmssl_transfer.analysis import SummaryError, summarize_results
 
 
 def main(argv=None) -> int:

@@ -8,7 +8,7 @@ lower is better are negated after that (errors: negated, not transformed), so a 
 "better on ImageNet, better here".
 
 Checked against the paper: :func:`paper_feature_correlations` recomputes the "Corr. to ImageNet" row of the
-feature-property table (``reference/feature_properties.csv``) from the published, rounded numbers: 9 of its
+feature-property table (``paper_reference/feature_properties.csv``) from the published, rounded numbers: 9 of its
 11 entries come out equal to two decimals; the other two (FT scaled -0.5953 vs -0.59, LPIPS Alex -0.4919 vs
 -0.51) lie within the spread that the rounding of the published inputs (IN top-1 to 0.1, LPIPS to 0.01)
 allows, see :func:`rounding_interval`. Pearson on raw numbers matches only 3 of 11.
@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .paper_reference import load_reference, reference_csv
 from .tables import FRACTION, PERCENT, UNBOUNDED
 
 #: Scales of the feature-property columns of the paper (ECE and attentive diffusion in %, LPIPS in [0, 1]).
@@ -135,7 +136,6 @@ def group_score(frame: pd.DataFrame, scales: dict[str, str], lower_is_better: di
 
 def paper_feature_correlations() -> pd.Series:
     """The "Corr. to ImageNet" row of the feature-property table, recomputed from the published numbers."""
-    from .reference import load_reference
     features, _ = load_reference('feature_properties.csv')
     linear, _ = load_reference('linear_manyshot.csv')
     x = transform(linear.loc[features.index, 'IN top-1'].to_numpy(), PERCENT)
@@ -145,7 +145,6 @@ def paper_feature_correlations() -> pd.Series:
 
 def paper_stated_correlations() -> pd.Series:
     """The row as the paper prints it."""
-    from .reference import load_reference
     values, _ = load_reference('feature_properties.csv', keep_extra_rows=True)
     return values.loc['Corr. to ImageNet']
 
@@ -153,7 +152,6 @@ def paper_stated_correlations() -> pd.Series:
 def rounding_interval(column: str, samples: int = 4000, seed: int = 0) -> tuple[float, float]:
     """Range (0.5-99.5 percentile) of the recomputed r when each published input moves uniformly within its
     printed rounding (half a unit of its last digit): how exactly the rounded table can pin r down."""
-    from .reference import load_reference, reference_csv
     features, _ = load_reference('feature_properties.csv')
     linear, _ = load_reference('linear_manyshot.csv')
     printed = reference_csv('feature_properties.csv')[column].drop(index='Corr. to ImageNet')

@@ -1,4 +1,4 @@
-"""The paper's published numbers (``suite/reference/*.csv``, package data) indexed by zoo method name.
+"""The paper's published numbers (``analysis/paper_reference/*.csv``, package data) indexed by zoo method name.
 
 The CSVs are transcriptions of Ericsson et al.'s tables, with the paper's model names ("MoCo-v2") as rows;
 :func:`load_reference` maps them to zoo names (``mocov2``) through ``MethodSpec.paper_name`` and splits
@@ -21,7 +21,7 @@ NON_ROWS = ('Corr. to ImageNet',)
 
 def reference_csv(name: str) -> pd.DataFrame:
     """A reference CSV as printed (strings), first column as index."""
-    with resources.files('mmssl_transfer.suite').joinpath('reference', name).open(encoding='utf-8') as f:
+    with resources.files('mmssl_transfer.analysis').joinpath('paper_reference', name).open(encoding='utf-8') as f:
         return pd.read_csv(f, index_col=0, dtype=str)
 
 
@@ -43,7 +43,7 @@ def load_reference(name: str, keep_extra_rows: bool = False) -> tuple[pd.DataFra
     rows = [r for r in raw.index if keep_extra_rows or r not in NON_ROWS]
     unknown = [r for r in rows if r not in mapping and r not in NON_ROWS]
     if unknown:
-        raise KeyError(f'reference/{name}: models {unknown} have no zoo entry (paper_name)')
+        raise KeyError(f'paper_reference/{name}: models {unknown} have no zoo entry (paper_name)')
     raw = raw.loc[rows]
     values = raw.apply(lambda col: col.map(_number))
     cis = raw.apply(lambda col: col.map(_ci))

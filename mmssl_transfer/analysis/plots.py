@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .utility import UtilityPoint  # noqa: E402
+from .label_efficiency import UtilityPoint  # noqa: E402
 
 
 def save_figure(fig: plt.Figure, stem: Path) -> list[Path]:

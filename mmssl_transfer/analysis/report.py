@@ -1,5 +1,9 @@
 """Write a :class:`~.summary.Summary` to disk: CSV and Markdown per table, figures (PNG + PDF), and one
-self-contained HTML report (tables inline, figures embedded as base64 PNG) that opens without a network."""
+self-contained HTML report (tables inline, figures embedded as base64 PNG) that opens without a network.
+
+:func:`summarize_results` is the whole analysis of a result store, as ``tools/summarize.py`` runs it: load,
+compute, print, write.
+"""
 from __future__ import annotations
 
 import base64
@@ -8,10 +12,11 @@ import math
 from pathlib import Path
 
 import pandas as pd
+from rich.console import Console
 
+from .formatting import TOY_NOTICE, comparison_wide, display_frame, format_cell, markdown_table, print_summary
 from .plots import scatter_grid, utility_plot
-from .summary import Summary, comparison_wide, display_frame, format_cell, markdown_table
-from .toyworld import TOY_NOTICE
+from .summary import Summary, load_failures, load_results, load_suite_info, summarize
 
 _CSS = """
 body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; margin: 24px; color: #1b1b1b;
@@ -25,6 +30,18 @@ th { background: #eef2f7; } td:first-child, th:first-child { text-align: left; }
 .failed { color: #a00000; } img { max-width: 100%; border: 1px solid #eee; margin: 6px 0; }
 .neg { color: #b00000; } .pos { color: #006000; }
 """
+
+
+def summarize_results(results: str | Path, out: str | Path, compare: str | None = None,
+                      console: Console | None = None, toy: bool = False, n_boot: int = 2000) -> dict[str, Path]:
+    """Summarise a result store (or ``'paper'``) into ``out``; print the tables; return the written paths."""
+    console = console or Console(highlight=False)
+    loaded = load_results(results)
+    summary = summarize(loaded, source=str(results), compare=compare, n_boot=n_boot,
+                        failures=load_failures(results))
+    summary.toy = toy or bool(load_suite_info(results).get('toy'))
+    print_summary(summary, console)
+    return write_summary(summary, out)
 
 
 def write_summary(summary: Summary, out_dir: str | Path) -> dict[str, Path]:
@@ -102,7 +119,7 @@ def _with_interval(value: float, lo: float, hi: float) -> str:
 # -- HTML -----------------------------------------------------------------------------------------------------
 def render_html(summary: Summary) -> str:
     """The whole report as one HTML string (no external resources)."""
-    parts = [f'<h1>mmssl-transfer: how well do the backbones transfer?</h1>',
+    parts = ['<h1>mmssl-transfer: how well do the backbones transfer?</h1>',
              f'<p>Source: <code>{html.escape(str(summary.source))}</code></p>']
     if summary.toy:
         parts.append(f'<p class="notice">{html.escape(TOY_NOTICE)}</p>')

@@ -1,14 +1,12 @@
-"""Turn results into the paper's tables, comparisons, rankings, ImageNet correlations and utility curves.
+"""Load results and compute the paper's tables, comparisons, rankings, ImageNet correlations and utility curves.
 
 :func:`load_results` reads a suite's result store (``<out>/results/*.json``), any folder of result JSONs, or
-``'paper'`` (the published numbers as results). :func:`summarize` computes everything in a :class:`Summary`;
-:func:`write_summary` writes Markdown, CSV, figures and the HTML report; :func:`print_summary` shows the
-tables in the terminal with rich.
+``'paper'`` (the published numbers as results). :func:`summarize` computes everything in a :class:`Summary`.
+Showing it is :mod:`.formatting`'s job (terminal, Markdown); writing it, :mod:`.report`'s.
 """
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -16,14 +14,13 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from mmssl_transfer.results import ResultError, TransferResult, read_result
+from mmssl_transfer.results import TransferResult, read_result
 
 from . import correlation as corr
-from .reference import compare as compare_with_paper
-from .reference import reference_table
-from .tables import (FRACTION, TABLES, TableSpec, best_marks, build_table, column_spec, label_budget, ranks,
-                     row_label, row_methods)
-from .utility import UtilityPoint, utility_curve
+from .label_efficiency import UtilityPoint, utility_curve
+from .paper_reference import compare as compare_with_paper
+from .paper_reference import load_reference
+from .tables import TABLES, TableSpec, best_marks, build_table, label_budget, ranks, row_label, row_methods
 
 PAPER = 'paper'
 
@@ -110,7 +107,6 @@ def load_failures(source: str | Path) -> list[dict]:
 
 def paper_results() -> list[TransferResult]:
     """The published numbers of every reference table, as results (method = zoo name, source 'paper')."""
-    from .reference import load_reference
     results = []
     for spec in TABLES:
         if spec.reference is None or spec.name == 'calibration':
@@ -228,71 +224,3 @@ def feature_correlation_check() -> pd.DataFrame:
     frame['rounding hi'] = [hi for _, hi in intervals]
     frame['within rounding'] = [lo - 0.005 <= p <= hi + 0.005 for (lo, hi), p in zip(intervals, frame['paper'])]
     return frame
-
-
-# -- formatting -----------------------------------------------------------------------------------------------
-def format_cell(value: float, ci: float = math.nan, digits: int = 2) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return '-'
-    text = f'{value:.{digits}f}'
-    return f'{text} ± {ci:.{digits}f}' if isinstance(ci, float) and not math.isnan(ci) else text
-
-
-def display_frame(table: TableResult, mark: str = 'markdown') -> pd.DataFrame:
-    """Formatted strings; best and second best marked (Markdown: **bold** / _italic_; rich: styles)."""
-    out = pd.DataFrame(index=table.values.index, columns=table.values.columns, dtype=object)
-    for row in table.values.index:
-        for col in table.values.columns:
-            column = column_spec(table.spec, col)
-            digits = 4 if column is not None and column.scale == FRACTION else 2
-            text = format_cell(table.values.at[row, col], table.ci.at[row, col], digits)
-            m = table.marks.at[row, col]
-            if mark == 'markdown':
-                text = f'**{text}**' if m == 'best' else f'_{text}_' if m == 'second' else text
-            elif mark == 'rich':
-                text = f'[bold green]{text}[/]' if m == 'best' else f'[yellow]{text}[/]' if m == 'second' else text
-            out.at[row, col] = text
-    return out
-
-
-def markdown_table(frame: pd.DataFrame, index_name: str = 'backbone') -> str:
-    """A GitHub Markdown table of a frame of strings/numbers."""
-    header = [index_name] + [str(c) for c in frame.columns]
-    lines = ['| ' + ' | '.join(header) + ' |', '|' + '|'.join(['---'] + ['---:'] * len(frame.columns)) + '|']
-    for row, values in frame.iterrows():
-        cells = [str(row)] + [v if isinstance(v, str) else format_cell(float(v), digits=3) for v in values]
-        lines.append('| ' + ' | '.join(cells) + ' |')
-    return '\n'.join(lines)
-
-
-def comparison_wide(comparison: pd.DataFrame) -> pd.DataFrame:
-    """Long ours/paper/diff records as one row per backbone, three columns per table column."""
-    wide = comparison.pivot(index='backbone', columns='column', values=['ours', 'paper', 'diff'])
-    wide = wide.swaplevel(axis=1)
-    order = list(dict.fromkeys(comparison['column']))
-    wide = wide.reindex(columns=pd.MultiIndex.from_product([order, ['ours', 'paper', 'diff']]))
-    wide.columns = [f'{c} {k}' for c, k in wide.columns]
-    return wide
-
-
-def print_summary(summary: Summary, console=None) -> None:
-    """The tables in the terminal (rich): best in bold green, second in yellow."""
-    from rich.console import Console
-    from rich.table import Table
-
-    console = console or Console()
-    for table in summary.tables:
-        shown = display_frame(table, mark='rich')
-        rich_table = Table(title=table.spec.title, title_justify='left')
-        rich_table.add_column('backbone', no_wrap=True, min_width=max(map(len, map(str, shown.index))))
-        for col in shown.columns:
-            rich_table.add_column(str(col), justify='right')
-        for row, values in shown.iterrows():
-            rich_table.add_row(str(row), *values.tolist())
-        console.print(rich_table)
-        if table.comparison is not None and not table.comparison.empty:
-            diff = table.comparison['diff']
-            console.print(f'  vs paper: {len(diff)} cells, mean |ours - paper| = {diff.abs().mean():.2f}')
-    if not summary.rankings.empty:
-        console.print(f'average rank (1 = best): ' + ', '.join(
-            f'{b} {r:.2f}' for b, r in summary.rankings['average rank'].items()))

@@ -1,6 +1,6 @@
 """The paper's tables as data: which results fill which column, and how to turn a result store into them.
 
-Each :class:`TableSpec` mirrors one table of Ericsson et al. (and one CSV of ``suite/reference/``, whose column
+Each :class:`TableSpec` mirrors one table of Ericsson et al. (and one CSV of ``paper_reference/``, whose column
 labels it reuses so ours and theirs line up). A :class:`Column` selects results by task, dataset and protocol
 and reads one metric (the primary metric when ``metric`` is None). Several results for one cell (seeds) are
 averaged. Rows are backbones: ``extra['suite']['backbone']`` when a suite wrote the result, else the method.
@@ -13,11 +13,8 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from mmssl_transfer.datasets.classification.catalog import CLS_DATASETS, FEWSHOT_DATASETS, MANY_SHOT_DATASETS
 from mmssl_transfer.results import TransferResult
-
-from mmssl_transfer.datasets.classification.catalog import CLS_DATASETS
-
-from .kinds import CDFSL, FEW_SHOT, MANY_SHOT
 
 PERCENT, FRACTION, UNBOUNDED = 'percent', 'fraction', 'unbounded'
 
@@ -57,6 +54,10 @@ _CSV_NAMES = {'aircraft': 'Aircraft', 'caltech101': 'Caltech101', 'cars': 'Cars'
               'cifar100': 'CIFAR100', 'dtd': 'DTD', 'flowers': 'Flowers', 'food': 'Food', 'pets': 'Pets',
               'sun397': 'SUN397', 'voc2007': 'VOC2007'}
 _CDFSL_NAMES = {'cropdiseases': 'CropD', 'eurosat': 'EuroSAT', 'isic2018': 'ISIC', 'chestx': 'ChestX'}
+#: Dataset columns of the tables, in catalog order: many-shot, few-shot on many-shot datasets, CD-FSL.
+MANY_SHOT = MANY_SHOT_DATASETS
+FEW_SHOT = tuple(d for d in FEWSHOT_DATASETS if CLS_DATASETS[d].many_shot)
+CDFSL = tuple(d for d in FEWSHOT_DATASETS if not CLS_DATASETS[d].many_shot)
 _FIFTY_SHOT = tuple(d for d in FEW_SHOT if 50 in CLS_DATASETS[d].fewshot_shots)
 
 

@@ -1,18 +1,22 @@
-"""Entry points behind ``tools/run_suite.py`` and ``tools/summarize.py``."""
+"""Run a suite, then summarise what it stored: the function behind ``tools/run_suite.py``.
+
+The one place that joins the two subsystems: :mod:`mmssl_transfer.suite` runs the cells and stores their
+results, :mod:`mmssl_transfer.analysis` turns a result store into tables and a report.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
 from rich.console import Console
 
-from .commands import LAUNCHERS, RunContext
-from .runner import SuiteRunner
-from .spec import load_suite
-from .summary import PAPER, load_failures, load_results, load_suite_info, print_summary, summarize
-from .toyworld import TOY_NOTICE
+from mmssl_transfer.analysis import PAPER, TOY_NOTICE, summarize_results
+from mmssl_transfer.suite.commands import LAUNCHERS, RunContext
+from mmssl_transfer.suite.runner import SuiteRunner
+from mmssl_transfer.suite.spec import load_suite
 
 
 def default_out_dir(suite_name: str) -> Path:
+    """``work_dirs/suite_<name>``: where a suite writes unless told otherwise."""
     return Path('work_dirs') / f'suite_{suite_name}'
 
 
@@ -45,17 +49,3 @@ def run_suite(suite: str | Path, out: str | Path | None = None, *, gpus: int = 1
     if spec.is_toy:
         console.print(f'[bold red]{TOY_NOTICE}[/]')
     return 0 if report.ok else 1
-
-
-def summarize_results(results: str | Path, out: str | Path, compare: str | None = None,
-                      console: Console | None = None, toy: bool = False, n_boot: int = 2000) -> dict[str, Path]:
-    """Summarise a result store (or ``'paper'``) into ``out``; print the tables; return the written paths."""
-    from .report import write_summary
-
-    console = console or Console(highlight=False)
-    loaded = load_results(results)
-    summary = summarize(loaded, source=str(results), compare=compare, n_boot=n_boot,
-                        failures=load_failures(results))
-    summary.toy = toy or bool(load_suite_info(results).get('toy'))
-    print_summary(summary, console)
-    return write_summary(summary, out)
