@@ -8,7 +8,7 @@ custom_imports = dict(
         'mmssl_transfer.models.segmentors',  # NormalEncoderDecoder
         'mmssl_transfer.datasets.nyuv2_normals',  # NYUv2NormalsDataset
         'mmssl_transfer.datasets.transforms',  # CheckSegMapSize, normal transforms
-        'mmssl_transfer.evaluation.normal_metric',  # NormalAngularMetric
+        'mmssl_transfer.evaluation',  # NormalAngularMetric in mmseg's METRICS
         'mmssl_transfer.engine.hooks.normal_clusters_hook',  # NormalClustersHook
     ],
     allow_failed_imports=False)

@@ -12,8 +12,8 @@ from typing import Any
 
 import torch
 
-from mmssl_transfer.evaluation.calibration import calibration_report
-from mmssl_transfer.evaluation.classification_metric import score_predictions
+from mmssl_transfer.evaluation.functional.calibration import calibration_report
+from mmssl_transfer.evaluation.functional.classification import score_predictions
 
 from .features import FeatureSet
 from .logistic import WD_GRID, fit_logistic, fit_logistic_path

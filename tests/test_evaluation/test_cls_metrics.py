@@ -5,14 +5,15 @@ import numpy as np
 import pytest
 import torch
 
-from mmssl_transfer.evaluation import calibration, classification_metric, fewshot_metric
-from mmssl_transfer.evaluation.calibration import calibration_report, expected_calibration_error, fit_temperature
-from mmssl_transfer.evaluation.classification_metric import (mean_per_class_accuracy, score_predictions,
-                                                             top1_accuracy, voc11_average_precision, voc11_map)
-from mmssl_transfer.evaluation.fewshot_metric import mean_confidence_interval
+from mmssl_transfer.evaluation.functional import calibration, classification, confidence_interval
+from mmssl_transfer.evaluation.functional.calibration import (calibration_report, expected_calibration_error,
+                                                              fit_temperature)
+from mmssl_transfer.evaluation.functional.classification import (mean_per_class_accuracy, score_predictions,
+                                                                 top1_accuracy, voc11_average_precision, voc11_map)
+from mmssl_transfer.evaluation.functional.confidence_interval import mean_confidence_interval
 
 
-@pytest.mark.parametrize('module', [calibration, classification_metric, fewshot_metric])
+@pytest.mark.parametrize('module', [calibration, classification, confidence_interval])
 def test_docstring_examples_hold(module):
     assert doctest.testmod(module).failed == 0
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmssl_transfer.evaluation.voc_coco_style_metric import COCO_STYLE_IOU_THRS, voc_ap_over_ious
+from mmssl_transfer.evaluation.functional import COCO_STYLE_IOU_THRS, voc_ap_over_ious
 
 NO_BOXES = np.zeros((0, 4), dtype=np.float32)
 
@@ -105,6 +105,6 @@ def test_registered_metric_reports_ap_ap50_ap75_with_prefix():
 
 
 def test_metric_rejects_thresholds_without_050_and_075():
-    from mmssl_transfer.evaluation.voc_coco_style_metric import VOCMultiIoUMetric
+    from mmssl_transfer.evaluation.metrics import VOCMultiIoUMetric
     with pytest.raises(ValueError, match='0.75'):
         VOCMultiIoUMetric(iou_thrs=[0.5, 0.6])

@@ -4,7 +4,7 @@ custom_imports = dict(
     imports=[
         'mmssl_transfer.models',  # SSLResNet in mmpretrain's MODELS
         'mmssl_transfer.datasets.classification',  # Transfer* / CD-FSL datasets in mmpretrain's DATASETS
-        'mmssl_transfer.evaluation.cls_metric',  # TransferClsMetric in mmpretrain's METRICS
+        'mmssl_transfer.evaluation',  # TransferClsMetric in mmpretrain's METRICS
     ],
     allow_failed_imports=False)
 

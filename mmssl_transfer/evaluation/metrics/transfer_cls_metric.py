@@ -1,7 +1,7 @@
 """mmengine metric for the finetune runs: the dataset's table metric plus calibration of the test logits.
 
 Registered in mmpretrain's METRICS as ``TransferClsMetric``; the computation lives in the functional modules
-(:mod:`.classification_metric`, :mod:`.calibration`), this class only gathers predictions.
+(:mod:`..functional.classification`, :mod:`..functional.calibration`), this class only gathers predictions.
 """
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmpretrain.registry import METRICS
 
-from .calibration import calibration_report
-from .classification_metric import CLS_METRIC_FUNCTIONS
+from ..functional.calibration import calibration_report
+from ..functional.classification import CLS_METRIC_FUNCTIONS
 
 
 @METRICS.register_module()

@@ -1,118 +1,57 @@
-"""VOC detection AP averaged over IoU 0.50:0.05:0.95 ("COCO-style"), with AP50 and AP75.
+"""mmdet metric for VOC detection: mean AP over IoU 0.50:0.05:0.95 ("COCO-style" AP), AP50 and AP75.
 
-The transfer paper (Ericsson et al., CVPR 2021, detectron2's PASCAL VOC evaluator) reports, for VOC07 test,
-``AP`` = mean over the ten IoU thresholds 0.50, 0.55, ..., 0.95 of the VOC07 11-point mean AP, plus ``AP50``
-and ``AP75``, all in percent. This metric computes exactly that with mmdet's own ``eval_map`` (one call per
-IoU threshold), on the per-image ground truth and predictions that mmdet's :class:`VOCMetric` already
-collects: boxes flagged ``difficult`` are ignored (neither true nor false positives, not counted as ground
-truth), the legacy ``+1`` pixel convention of the VOC devkit is used, and classes without ground truth do not
-enter the class mean.
+Registered in mmdet's METRICS as ``VOCMultiIoUMetric``; it collects predictions as mmdet's :class:`VOCMetric`
+does and reduces them with :func:`mmssl_transfer.evaluation.functional.voc_ap_over_ious`.
 """
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Sequence
 
-import numpy as np
+from mmdet.evaluation.metrics import VOCMetric
+from mmdet.registry import METRICS
 
-#: IoU thresholds of the AP average: 0.50, 0.55, ..., 0.95.
-COCO_STYLE_IOU_THRS: tuple[float, ...] = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))
+from ..functional.voc_ap_over_ious import COCO_STYLE_IOU_THRS, voc_ap_over_ious
 
 
-def voc_ap_over_ious(det_results: Sequence[Sequence[np.ndarray]],
-                     annotations: Sequence[dict],
-                     iou_thrs: Sequence[float] = COCO_STYLE_IOU_THRS,
-                     eval_mode: str = '11points',
-                     nproc: int = 4) -> dict[str, float]:
-    """Mean AP (percent) at each IoU threshold and their average, with mmdet's ``eval_map``.
+@METRICS.register_module()
+class VOCMultiIoUMetric(VOCMetric):
+    """VOC mean AP averaged over IoU 0.50:0.05:0.95, plus AP50 and AP75, in percent.
+
+    It collects predictions exactly as mmdet's :class:`VOCMetric` does (``process`` is inherited) and
+    reduces them with :func:`voc_ap_over_ious`.
 
     Args:
-        det_results: Per image, per class, an array ``(n, 5)`` of ``x1, y1, x2, y2, score``.
-        annotations: Per image, a dict with ``bboxes (k, 4)``, ``labels (k,)`` and the ignored
-            (``difficult``) ``bboxes_ignore (m, 4)``, ``labels_ignore (m,)``.
-        iou_thrs: IoU thresholds to average over.
-        eval_mode: ``'11points'`` (VOC07) or ``'area'`` (VOC12).
-        nproc: Worker processes of ``eval_map`` per threshold.
-
-    Returns:
-        ``{'AP': mean over thresholds, 'AP50': ..., 'AP75': ..., ...}`` with one ``APxx`` per threshold,
-        every value in percent.
-
-    Example:
-        >>> import numpy as np
-        >>> gt = dict(bboxes=np.array([[0., 0., 9., 9.]]), labels=np.array([0]),
-        ...           bboxes_ignore=np.zeros((0, 4)), labels_ignore=np.zeros((0,), dtype=int))
-        >>> perfect = [[np.array([[0., 0., 9., 9., 0.9]])]]
-        >>> voc_ap_over_ious(perfect, [gt], nproc=1)['AP']
-        100.0
+        iou_thrs (Sequence[float]): IoU thresholds averaged into ``AP``. Defaults to 0.50:0.05:0.95.
+        eval_mode (str): ``'11points'`` (VOC07, the paper's choice) or ``'area'``.
+            Defaults to ``'11points'``.
+        nproc (int): Worker processes of ``eval_map``. Defaults to 4.
+        per_threshold (bool): Also report every ``APxx``, not only AP, AP50 and AP75.
+            Defaults to False.
+        collect_device (str): ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
+        prefix (str, optional): Prefix of the metric names. Defaults to ``'pascal_voc'``.
     """
-    from mmdet.evaluation.functional import eval_map
 
-    metrics: OrderedDict[str, float] = OrderedDict()
-    per_threshold = []
-    for iou_thr in iou_thrs:
-        mean_ap, _ = eval_map(
-            det_results,
-            annotations,
-            iou_thr=iou_thr,
-            dataset=None,
-            logger='silent',
-            nproc=nproc,
-            eval_mode=eval_mode,
-            use_legacy_coordinate=True)
-        per_threshold.append(100.0 * float(mean_ap))
-        metrics[f'AP{round(iou_thr * 100):02d}'] = per_threshold[-1]
-    metrics['AP'] = float(np.mean(per_threshold))
-    metrics.move_to_end('AP', last=False)
-    return dict(metrics)
+    def __init__(self,
+                 iou_thrs: Sequence[float] = COCO_STYLE_IOU_THRS,
+                 eval_mode: str = '11points',
+                 nproc: int = 4,
+                 per_threshold: bool = False,
+                 collect_device: str = 'cpu',
+                 prefix: str | None = None) -> None:
+        iou_thrs = [float(t) for t in iou_thrs]
+        for needed in (0.5, 0.75):
+            if needed not in iou_thrs:
+                raise ValueError(f'iou_thrs must contain {needed} to report AP{round(needed * 100)}, '
+                                 f'got {iou_thrs}')
+        super().__init__(iou_thrs=iou_thrs, metric='mAP', eval_mode=eval_mode,
+                         collect_device=collect_device, prefix=prefix)
+        self.nproc = nproc
+        self.per_threshold = per_threshold
 
-
-try:
-    from mmdet.evaluation.metrics import VOCMetric
-    from mmdet.registry import METRICS
-
-    @METRICS.register_module()
-    class VOCMultiIoUMetric(VOCMetric):
-        """VOC mean AP averaged over IoU 0.50:0.05:0.95, plus AP50 and AP75, in percent.
-
-        It collects predictions exactly as mmdet's :class:`VOCMetric` does (``process`` is inherited) and
-        reduces them with :func:`voc_ap_over_ious`.
-
-        Args:
-            iou_thrs (Sequence[float]): IoU thresholds averaged into ``AP``. Defaults to 0.50:0.05:0.95.
-            eval_mode (str): ``'11points'`` (VOC07, the paper's choice) or ``'area'``.
-                Defaults to ``'11points'``.
-            nproc (int): Worker processes of ``eval_map``. Defaults to 4.
-            per_threshold (bool): Also report every ``APxx``, not only AP, AP50 and AP75.
-                Defaults to False.
-            collect_device (str): ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
-            prefix (str, optional): Prefix of the metric names. Defaults to ``'pascal_voc'``.
-        """
-
-        def __init__(self,
-                     iou_thrs: Sequence[float] = COCO_STYLE_IOU_THRS,
-                     eval_mode: str = '11points',
-                     nproc: int = 4,
-                     per_threshold: bool = False,
-                     collect_device: str = 'cpu',
-                     prefix: str | None = None) -> None:
-            iou_thrs = [float(t) for t in iou_thrs]
-            for needed in (0.5, 0.75):
-                if needed not in iou_thrs:
-                    raise ValueError(f'iou_thrs must contain {needed} to report AP{round(needed * 100)}, '
-                                     f'got {iou_thrs}')
-            super().__init__(iou_thrs=iou_thrs, metric='mAP', eval_mode=eval_mode,
-                             collect_device=collect_device, prefix=prefix)
-            self.nproc = nproc
-            self.per_threshold = per_threshold
-
-        def compute_metrics(self, results: list) -> dict[str, float]:
-            """Reduce the collected ``(annotation, per-class detections)`` pairs to AP, AP50, AP75."""
-            gts, preds = zip(*results)
-            metrics = voc_ap_over_ious(preds, gts, self.iou_thrs, self.eval_mode, self.nproc)
-            if not self.per_threshold:
-                metrics = {k: metrics[k] for k in ('AP', 'AP50', 'AP75')}
-            return metrics
-
-except ImportError:  # mmdet is optional for the rest of the package
-    pass
+    def compute_metrics(self, results: list) -> dict[str, float]:
+        """Reduce the collected ``(annotation, per-class detections)`` pairs to AP, AP50, AP75."""
+        gts, preds = zip(*results)
+        metrics = voc_ap_over_ious(preds, gts, self.iou_thrs, self.eval_mode, self.nproc)
+        if not self.per_threshold:
+            metrics = {k: metrics[k] for k in ('AP', 'AP50', 'AP75')}
+        return metrics
