@@ -3,7 +3,7 @@ default_scope = 'mmdet'
 custom_imports = dict(
     imports=[
         'mmssl_transfer.models',  # SSLResNet in mmdet's MODELS
-        'mmssl_transfer.datasets.voc_detection',  # CheckedVOCDataset in mmdet's DATASETS
+        'mmssl_transfer.datasets',  # CheckedVOCDataset in mmdet's DATASETS
         'mmssl_transfer.evaluation',  # VOCMultiIoUMetric in mmdet's METRICS
         'mmssl_transfer.engine',  # BackboneProvenanceHook in mmengine's HOOKS
     ],

@@ -210,7 +210,7 @@ def protocol_name(opts: SweepOptions) -> str:
 
 def finetune_sweep(opts: SweepOptions) -> TransferResult:
     """Run (or resume) the grid, retrain the best point on train+val, write and return the test result."""
-    import mmssl_transfer.datasets.classification  # noqa: F401
+    import mmssl_transfer.datasets  # noqa: F401
     import mmssl_transfer.evaluation  # noqa: F401
     import mmssl_transfer.models  # noqa: F401
     logger = MMLogger.get_current_instance()

@@ -3,7 +3,7 @@ default_scope = 'mmpretrain'
 custom_imports = dict(
     imports=[
         'mmssl_transfer.models',  # SSLResNet in mmpretrain's MODELS
-        'mmssl_transfer.datasets.classification',  # Transfer* / CD-FSL datasets in mmpretrain's DATASETS
+        'mmssl_transfer.datasets',  # Transfer* / CD-FSL datasets in mmpretrain's DATASETS
         'mmssl_transfer.evaluation',  # TransferClsMetric in mmpretrain's METRICS
     ],
     allow_failed_imports=False)

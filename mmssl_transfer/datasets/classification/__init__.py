@@ -1,7 +1,7 @@
 """Recognition datasets: the 11 many-shot and 4 CD-FSL datasets in their official layouts, and their table.
 
 Importing this package registers the dataset classes in mmpretrain's DATASETS registry (configs reach it with
-``custom_imports=dict(imports=['mmssl_transfer.datasets.classification'])``).
+``custom_imports=dict(imports=['mmssl_transfer.datasets'])``, which registers every dataset of the project).
 """
 from .catalog import (CLS_DATASETS, FEWSHOT_DATASETS, MANY_SHOT_DATASETS, METRICS, ClsDatasetSpec,
                       build_cls_dataset, get_cls_dataset)
