@@ -24,11 +24,12 @@ from mmengine.dist import is_main_process
 from mmengine.logging import MMLogger
 
 from mmssl_transfer.datasets.classification.catalog import MANY_SHOT_DATASETS
+from mmssl_transfer.datasets.classification.pipelines import FINETUNE_AUGMENTATIONS, finetune_pipelines
 from mmssl_transfer.results import TransferResult, write_json_atomic, write_result
 
 LR_GRID: tuple[float, ...] = (0.1, 0.01, 0.001, 0.0001)
 WD_GRID: tuple[float, ...] = (0.0, 1e-6, 1e-5, 1e-4, 1e-3)
-AUGMENTATIONS: tuple[str, ...] = ('rrc_flip', 'center_crop')
+AUGMENTATIONS: tuple[str, ...] = FINETUNE_AUGMENTATIONS
 POINT_FILE = 'point.json'
 _CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
 #: dataset -> its finetune task config (a method's config inherits it plus configs/_base_/backbones/<method>.py)
@@ -85,17 +86,6 @@ class SweepOptions:
         return [GridPoint(lr, wd, aug) for aug, lr, wd in itertools.product(self.augs, self.lrs, self.wds)]
 
 
-def _pipelines(aug: str, size: int, in_memory: bool) -> tuple[list[dict], list[dict]]:
-    load = [] if in_memory else [dict(type='LoadImageFromFile')]
-    test = load + [dict(type='ResizeEdge', scale=size, edge='short', backend='pillow', interpolation='bicubic'),
-                   dict(type='CenterCrop', crop_size=size), dict(type='PackInputs')]
-    if aug == 'center_crop':
-        return test, test
-    train = load + [dict(type='RandomResizedCrop', scale=size, backend='pillow', interpolation='bicubic'),
-                    dict(type='RandomFlip', prob=0.5, direction='horizontal'), dict(type='PackInputs')]
-    return train, test
-
-
 def checkpoint_normalization(opts: SweepOptions) -> dict[str, list[float]] | None:
     """Input mean/std of the method of ``--checkpoint`` (zoo table), or None to keep the config's."""
     if opts.from_scratch or opts.checkpoint is None:
@@ -142,7 +132,7 @@ def point_config(base: Config, opts: SweepOptions, point: GridPoint, final: bool
         cfg.model.head.in_channels = opts.base_channels * 32
     in_memory = cfg.train_dataloader.dataset.pipeline[0]['type'] != 'LoadImageFromFile'
     size = opts.image_size or 224
-    train_pipe, test_pipe = _pipelines(point.aug, size, in_memory)
+    train_pipe, test_pipe = finetune_pipelines(point.aug, size, in_memory)
     loaders = (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader)
     for loader in loaders:
         if opts.data_root is not None:

@@ -76,3 +76,14 @@ def test_multilabel_and_in_memory_datasets(toy_cls, toy_ckpt, tmp_path):
     assert voc.labels.shape == (20, 20) and voc.labels.dtype == torch.uint8
     cifar = _get(toy_cls, toy_ckpt, tmp_path, 'test', dataset='cifar10')
     assert cifar.features.shape == (20, 256)
+
+
+def test_named_transforms_are_selectable_and_cached_apart(toy_cls, toy_ckpt, tmp_path, forward_calls):
+    paper = ExtractionSpec.from_transform('paper_fewshot')
+    assert (paper.resize, paper.crop, paper.interpolation, paper.squash, paper.stage) == (257, 224, 'bilinear',
+                                                                                          True, 4)
+    assert ExtractionSpec.from_transform('linear_eval') == ExtractionSpec()
+    linear = _get(toy_cls, toy_ckpt, tmp_path, 'test')
+    fewshot = _get(toy_cls, toy_ckpt, tmp_path, 'test', paper)
+    assert len(list(tmp_path.rglob('*.safetensors'))) == 2 and sum(forward_calls) == 2 * len(linear)
+    assert fewshot.features.shape == linear.features.shape and not torch.equal(fewshot.features, linear.features)
