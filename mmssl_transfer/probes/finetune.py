@@ -1,4 +1,4 @@
-"""Many-shot finetune sweep: every grid point is an ordinary mmengine Runner run of a ``configs/cls`` config.
+"""Many-shot finetune sweep: every grid point is an ordinary mmengine Runner run of a finetune config.
 
 Protocol (Ericsson et al. 2021): lr in {0.1, 0.01, 0.001, 0.0001} x wd in {0, 1e-6, 1e-5, 1e-4, 1e-3} with
 SGD ``weight_decay = wd / lr``, augmentation RandomResizedCrop + flip or resize + centre crop; each point trains
@@ -32,7 +32,7 @@ WD_GRID: tuple[float, ...] = (0.0, 1e-6, 1e-5, 1e-4, 1e-3)
 AUGMENTATIONS: tuple[str, ...] = FINETUNE_AUGMENTATIONS
 POINT_FILE = 'point.json'
 _CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
-#: dataset -> its finetune task config (a method's config inherits it plus configs/_base_/backbones/<method>.py)
+#: dataset -> its finetune task config (generated from the catalog); the sweep sets the backbone from its options
 FINETUNE_CONFIGS: dict[str, str] = {
     name: str(_CONFIGS / '_base_' / 'cls' / f'finetune_{name}.py') for name in MANY_SHOT_DATASETS}
 

@@ -1,7 +1,7 @@
 # Detection transfer, FINETUNE protocol: the whole backbone trains except BN, which stays frozen everywhere
 # (statistics and affine parameters). Per-method configs add `_base_/backbones/<method>.py` (see configs/det/).
 _base_ = [
-    '../models/faster_rcnn_ssl_r50_fpn.py', '../datasets/voc0712_det.py',
+    '../models/faster-rcnn_ssl_r50_fpn.py', '../datasets/voc0712_det.py',
     '../schedules/det_voc_18k.py', '../det_runtime.py'
 ]
 model = dict(

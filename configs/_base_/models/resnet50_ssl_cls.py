@@ -1,4 +1,5 @@
-# ImageClassifier: SSLResNet (nothing frozen, BN in train mode: the paper's finetune) + GAP + linear head.
+# The finetune classifier: SSLResNet trained end to end (nothing frozen, BN in train mode, as the paper's finetune
+# protocol) + GAP + linear head. (The linear probe needs no config: it fits a classifier on cached features.)
 # The per-method backbone config (configs/_base_/backbones/<method>.py) fills in checkpoint/method and the
 # preprocessor's mean/std; the dataset base sets num_classes.
 model = dict(
