@@ -16,8 +16,8 @@ import sys
 from mmengine.config import DictAction
 
 from mmssl_transfer.probes.cli import run_tool
-from mmssl_transfer.probes.finetune import (AUGMENTATIONS, FINETUNE_CONFIGS, LR_GRID, WD_GRID, SweepOptions,
-                                           finetune_sweep)
+from mmssl_transfer.probes.finetune import (AUGMENTATIONS, FINETUNE_CONFIGS, FINETUNE_WDS, LR_GRID, SweepOptions,
+                                            finetune_sweep)
 from mmssl_transfer.results import write_result
 
 
@@ -30,7 +30,7 @@ def main(argv=None) -> int:
     parser.add_argument('--out', help='also write the result JSON here')
     parser.add_argument('--work-dir', required=True, help='sweep folder (one sub-folder per grid point)')
     parser.add_argument('--lrs', type=float, nargs='+', default=list(LR_GRID))
-    parser.add_argument('--wds', type=float, nargs='+', default=list(WD_GRID))
+    parser.add_argument('--wds', type=float, nargs='+', default=list(FINETUNE_WDS))
     parser.add_argument('--augs', nargs='+', default=list(AUGMENTATIONS), choices=AUGMENTATIONS)
     parser.add_argument('--max-iters', type=int, help='training steps (default: the config, 5000)')
     parser.add_argument('--batch-size', type=int, help='batch per GPU (default: the config, 64)')

@@ -28,7 +28,8 @@ from mmssl_transfer.datasets.classification.pipelines import FINETUNE_AUGMENTATI
 from mmssl_transfer.results import TransferResult, write_json_atomic, write_result
 
 LR_GRID: tuple[float, ...] = (0.1, 0.01, 0.001, 0.0001)
-WD_GRID: tuple[float, ...] = (0.0, 1e-6, 1e-5, 1e-4, 1e-3)
+#: The finetune weight decays (SGD receives wd / lr); the linear probe's grid is another one (logistic.py).
+FINETUNE_WDS: tuple[float, ...] = (0.0, 1e-6, 1e-5, 1e-4, 1e-3)
 AUGMENTATIONS: tuple[str, ...] = FINETUNE_AUGMENTATIONS
 POINT_FILE = 'point.json'
 _CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
@@ -61,7 +62,7 @@ class SweepOptions:
     config: str
     work_dir: str
     lrs: Sequence[float] = LR_GRID
-    wds: Sequence[float] = WD_GRID
+    wds: Sequence[float] = FINETUNE_WDS
     augs: Sequence[str] = AUGMENTATIONS
     max_iters: int | None = None
     batch_size: int | None = None
