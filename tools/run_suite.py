@@ -11,7 +11,7 @@ SUITE is a shipped suite (paper, quick, demo) or a path to a suite YAML file. Re
 import argparse
 import sys
 
-from mmssl_transfer.apis import run_suite
+from mmssl_transfer.apis.suite_runs import run_suite
 from mmssl_transfer.suite import StoreError, SuiteError
 
 

@@ -1,8 +1,8 @@
 """The transfer suite: run matrix (backbones x tasks), commands, runner and result store.
 
 It runs cells and stores their result records; analysing them is :mod:`mmssl_transfer.analysis`'s job.
-``tools/run_suite.py`` is a thin front end to :func:`mmssl_transfer.apis.run_suite`, which runs a suite and
-then summarises it.
+``tools/run_suite.py`` is a thin front end to :func:`mmssl_transfer.apis.suite_runs.run_suite`, which runs a
+suite and then summarises it.
 """
 from .kinds import KINDS, CellKind, Probe, TrainTest
 from .matrix import Cell, expand

@@ -76,7 +76,7 @@ def test_dry_run_lists_cells_and_commands_and_runs_nothing(tmp_path):
 
     from rich.console import Console
 
-    from mmssl_transfer.apis import run_suite
+    from mmssl_transfer.apis.suite_runs import run_suite
     console = Console(file=io.StringIO(), width=300)
     assert run_suite('quick', tmp_path / 'out', dry_run=True, console=console) == 0
     text = console.file.getvalue()
