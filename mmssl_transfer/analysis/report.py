@@ -65,8 +65,8 @@ def write_summary(summary: Summary, out_dir: str | Path) -> dict[str, Path]:
                 lambda v: format_cell(v)), ''), '']
         if table.correlations is not None:
             table.correlations.to_csv(out / 'tables' / f'{name}_imagenet_correlation.csv', index_label='column')
-            md += ['### Correlation with ImageNet top-1\n', markdown_table(_corr_strings(table.correlations),
-                                                                             'column'), '']
+            md += ['### Correlation with ImageNet top-1\n',
+                   markdown_table(_corr_strings(table.correlations), 'column'), '']
             table.figures = scatter_grid(f'{table.spec.title} vs ImageNet top-1', table.values[
                 [c for c in table.values.columns if c != table.spec.average]], summary.imagenet,
                 table.correlations, figures / f'{name}_vs_imagenet')

@@ -6,7 +6,7 @@ import pytest
 from mmssl_transfer.datasets.classification import CLS_DATASETS, MANY_SHOT_DATASETS
 from mmssl_transfer.probes import finetune
 from mmssl_transfer.probes.finetune import (FINETUNE_CONFIGS, GridPoint, SweepOptions, checkpoint_normalization,
-                                           finetune_sweep, point_config)
+                                            finetune_sweep, point_config)
 from mmssl_transfer.results import read_result
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
