@@ -9,8 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from mmssl_transfer.results import ResultError
 from mmssl_transfer.analysis import SummaryError, summarize_results
+from mmssl_transfer.results import ResultError
 
 
 def main(argv=None) -> int:

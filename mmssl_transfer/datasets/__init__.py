@@ -6,8 +6,7 @@ them with ``custom_imports=dict(imports=['mmssl_transfer.datasets'])``).
 """
 from .classification import CLS_DATASETS, DatasetLayoutError, build_cls_dataset, get_cls_dataset
 from .nyuv2_normals import NYUv2NormalsDataset
-from .transforms import (CheckSegMapSize, LoadNormalAnnotation, NormalRandomFlip, NormalResize,
-                         PackNormalInputs)
+from .transforms import CheckSegMapSize, LoadNormalAnnotation, NormalRandomFlip, NormalResize, PackNormalInputs
 from .voc_detection import CheckedVOCDataset, VOCDataError
 
 __all__ = ['CLS_DATASETS', 'DatasetLayoutError', 'build_cls_dataset', 'get_cls_dataset', 'NYUv2NormalsDataset',

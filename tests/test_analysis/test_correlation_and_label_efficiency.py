@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from mmssl_transfer.analysis import correlation as corr
-from mmssl_transfer.analysis.label_efficiency import (ABOVE_SCRATCH, BELOW_SCRATCH, scratch_labels_needed,
-                                                      utility_curve)
+from mmssl_transfer.analysis.label_efficiency import ABOVE_SCRATCH, BELOW_SCRATCH, scratch_labels_needed, utility_curve
 
 
 def _sigmoid(z):
@@ -61,6 +60,7 @@ def test_paper_corr_to_imagenet_row_is_reproduced_from_its_published_numbers():
 
 def test_the_paper_transform_beats_raw_pearson_and_spearman_on_the_published_row():
     from scipy import stats
+
     from mmssl_transfer.analysis.paper_reference import load_reference
     features, _ = load_reference('feature_properties.csv')
     linear, _ = load_reference('linear_manyshot.csv')

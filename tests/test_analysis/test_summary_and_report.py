@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mmssl_transfer.results import TransferResult, write_result
 from mmssl_transfer.analysis.formatting import display_frame
 from mmssl_transfer.analysis.paper_reference import load_reference
 from mmssl_transfer.analysis.report import write_summary
 from mmssl_transfer.analysis.summary import PAPER, SummaryError, load_results, paper_results, summarize
+from mmssl_transfer.results import TransferResult, write_result
 
 LINEAR = {'supervised': {'dtd': 72.0, 'pets': 91.0}, 'byol': {'dtd': 77.0, 'pets': 89.0},
           'insdis': {'dtd': 68.0, 'pets': 69.0}}

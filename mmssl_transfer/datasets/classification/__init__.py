@@ -7,10 +7,10 @@ from .catalog import (CLS_DATASETS, FEWSHOT_DATASETS, MANY_SHOT_DATASETS, METRIC
                       build_cls_dataset, get_cls_dataset)
 from .layout import DatasetLayoutError, holdout_indices, label_subset_indices
 from .cdfsl import CHESTX_CLASSES, ISIC2018_CLASSES, ChestXray14, CropDiseases, EuroSAT, ISIC2018
-from .pipelines import EVAL_TRANSFORMS, FINETUNE_AUGMENTATIONS, EvalTransform, finetune_pipelines, get_eval_transform
 from .many_shot import (TransferAircraft, TransferCaltech101, TransferCars, TransferCIFAR10, TransferCIFAR100,
                         TransferDTD, TransferFlowers102, TransferFood101, TransferPets, TransferSUN397,
                         TransferVOC2007)
+from .pipelines import EVAL_TRANSFORMS, FINETUNE_AUGMENTATIONS, EvalTransform, finetune_pipelines, get_eval_transform
 
 __all__ = [
     'CLS_DATASETS', 'FEWSHOT_DATASETS', 'MANY_SHOT_DATASETS', 'METRICS', 'ClsDatasetSpec', 'build_cls_dataset',
