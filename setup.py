@@ -28,6 +28,6 @@ setup(
     install_requires=requirements('runtime.txt'),
     extras_require={'tests': requirements('tests.txt')},
     packages=find_packages(include=['mmssl_transfer', 'mmssl_transfer.*']),
-    package_data={'mmssl_transfer': ['suite/reference/*.csv', 'suite/suites/*.yaml']},
+    package_data={'mmssl_transfer': ['analysis/paper_reference/*.csv', 'probes/*.csv', 'suite/suites/*.yaml']},
     license='Apache-2.0',
 )

@@ -23,8 +23,8 @@ from mmengine.logging import MMLogger
 
 CONFIGS = Path(__file__).resolve().parents[1] / 'configs' / '_base_' / 'det'
 PROTOCOL_CONFIGS = {
-    'frozen': CONFIGS / 'faster_rcnn_r50_fpn_voc0712_frozen.py',
-    'finetune': CONFIGS / 'faster_rcnn_r50_fpn_voc0712_finetune.py',
+    'frozen': CONFIGS / 'faster-rcnn_r50_fpn_voc0712_frozen.py',
+    'finetune': CONFIGS / 'faster-rcnn_r50_fpn_voc0712_finetune.py',
 }
 STOCK_BACKBONE_KEYS = ('depth', 'out_indices', 'frozen_stages', 'norm_cfg', 'norm_eval')
 

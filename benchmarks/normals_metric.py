@@ -14,7 +14,8 @@ import tracemalloc
 import numpy as np
 import torch
 
-from mmssl_transfer.evaluation.normal_metric import NormalAngularMetric, angular_errors
+from mmssl_transfer.evaluation import NormalAngularMetric
+from mmssl_transfer.evaluation.functional import angular_errors
 
 GOAL_PEAK_BYTES = 1 << 30
 

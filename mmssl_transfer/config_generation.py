@@ -1,9 +1,12 @@
-"""Write the thin per-method config files from the model zoo and one table of experiment families.
+"""Write the generated config files: per-method files from the model zoo, finetune bases from the dataset catalog.
 
 Every zoo method gets ``configs/_base_/backbones/<method>.py`` (two variables: ``ssl_backbone`` and
 ``ssl_preprocessor``) and, per experiment family, one file that only inherits a task ``_base_`` and the
-backbone file. A new backbone is one new backbone file plus one line per family; ``tools/generate_configs.py``
-writes them and ``--check`` verifies the committed files are up to date (a test runs it).
+backbone file. Every many-shot dataset of the catalog gets ``configs/_base_/cls/finetune_<dataset>.py`` (type,
+root, classes, metric; pipelines from :mod:`mmssl_transfer.datasets.classification.pipelines` when the dataset
+decodes its images in memory), the config ``tools/finetune_sweep.py --dataset`` runs. A new backbone is one new
+backbone file plus one line per family; ``tools/generate_configs.py`` writes them and ``--check`` verifies the
+committed files are up to date (a test runs it).
 """
 from __future__ import annotations
 
@@ -11,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mmssl_transfer.checkpoints import ZOO, MethodSpec
-from mmssl_transfer.datasets.classification.catalog import MANY_SHOT_DATASETS
+from mmssl_transfer.datasets.classification.catalog import CLS_DATASETS, MANY_SHOT_DATASETS, ClsDatasetSpec
+from mmssl_transfer.datasets.classification.pipelines import finetune_pipelines
 
 
 @dataclass(frozen=True)
@@ -24,18 +28,14 @@ class ExperimentFamily:
 
 #: name -> experiment family. Adding a task protocol is one line here.
 EXPERIMENT_FAMILIES: dict[str, ExperimentFamily] = {
-    'det_frozen': ExperimentFamily('det/{method}_frozen_voc.py', '_base_/det/faster_rcnn_r50_fpn_voc0712_frozen.py'),
+    'det_frozen': ExperimentFamily('det/{method}_frozen_voc.py', '_base_/det/faster-rcnn_r50_fpn_voc0712_frozen.py'),
     'det_finetune': ExperimentFamily('det/{method}_finetune_voc.py',
-                                     '_base_/det/faster_rcnn_r50_fpn_voc0712_finetune.py'),
+                                     '_base_/det/faster-rcnn_r50_fpn_voc0712_finetune.py'),
     'seg': ExperimentFamily('seg/{method}_upernet_ade20k.py', '_base_/seg/upernet_r50_ade20k.py'),
     'normals': ExperimentFamily('normals/{method}_pspnet_nyuv2.py', '_base_/normals/pspnet_r50_nyuv2.py'),
 }
-#: the many-shot finetune datasets, one mmpretrain config each (``_base_/cls/finetune_<dataset>.py``)
-FINETUNE_DATASETS = MANY_SHOT_DATASETS
-EXPERIMENT_FAMILIES.update({
-    f'cls_finetune_{dataset}': ExperimentFamily(f'cls/{{method}}_finetune_{dataset}.py',
-                                                f'_base_/cls/finetune_{dataset}.py')
-    for dataset in FINETUNE_DATASETS})
+#: The many-shot finetune bases, one per catalog dataset (the finetune sweep takes the backbone from its flags).
+FINETUNE_BASE = '_base_/cls/finetune_{dataset}.py'
 
 BACKBONE_TEMPLATE = '''\
 # {paper_name} ({family}); ImageNet linear top-1 {top1}.
@@ -58,6 +58,27 @@ NORMALIZATION_TEXT = {
 }
 
 
+FINETUNE_TEMPLATE = '''\
+# Many-shot finetune on {name}: {num_classes} classes, {metric}, {splits}.
+# Generated from the dataset catalog (mmssl_transfer/datasets/classification/catalog.py) by
+# tools/generate_configs.py: edit the catalog, not this file.
+_base_ = ['./finetune_common.py']
+
+data_root = '{data_root}'
+{model}{pipelines}train_dataloader = dict(dataset=dict(type='{type}', data_root=data_root{train_pipeline}))
+val_dataloader = dict(dataset=dict(type='{type}', data_root=data_root{test_pipeline}))
+test_dataloader = dict(dataset=dict(type='{type}', data_root=data_root{test_pipeline}))
+val_evaluator = dict(metric='{metric}')
+test_evaluator = dict(metric='{metric}', calibration={calibration})
+transfer_task = dict(task='finetune', dataset='{name}', protocol='finetune', primary_metric='{metric}')
+'''
+SINGLE_LABEL_HEAD = 'model = dict(head=dict(num_classes={num_classes}))\n'
+MULTI_LABEL_HEAD = """\
+model = dict(head=dict(_delete_=True, type='MultiLabelLinearClsHead', num_classes={num_classes}, in_channels=2048,
+                       loss=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0)))
+"""
+
+
 def render_backbone(spec: MethodSpec) -> str:
     """The ``_base_/backbones/<method>.py`` text of one zoo method."""
     return BACKBONE_TEMPLATE.format(
@@ -71,6 +92,35 @@ def render_experiment(family: ExperimentFamily, method: str) -> str:
     return EXPERIMENT_TEMPLATE.format(base=family.base, method=method)
 
 
+def render_pipeline(name: str, steps: list[dict]) -> str:
+    """``name = [dict(...), ...]`` as config text."""
+    lines = [f'    dict({", ".join(f"{k}={v!r}" for k, v in step.items())}),' for step in steps]
+    return '\n'.join([f'{name} = [', *lines, ']'])
+
+
+def images_in_memory(spec: ClsDatasetSpec) -> bool:
+    """The dataset class decodes its images itself (pipelines then start without ``LoadImageFromFile``)."""
+    from mmpretrain.registry import DATASETS
+    return bool(getattr(DATASETS.get(spec.type), 'IMAGES_IN_MEMORY', False))
+
+
+def render_finetune_base(spec: ClsDatasetSpec) -> str:
+    """The ``_base_/cls/finetune_<dataset>.py`` text of one many-shot catalog dataset."""
+    pipelines = train = test = ''
+    if images_in_memory(spec):
+        train_steps, test_steps = finetune_pipelines('rrc_flip', in_memory=True)
+        pipelines = '\n'.join(['# images are decoded in memory: no LoadImageFromFile',
+                               render_pipeline('train_pipeline', train_steps),
+                               render_pipeline('test_pipeline', test_steps), ''])
+        train, test = ', pipeline=train_pipeline', ', pipeline=test_pipeline'
+    head = MULTI_LABEL_HEAD if spec.multilabel else SINGLE_LABEL_HEAD
+    return FINETUNE_TEMPLATE.format(
+        name=spec.name, num_classes=spec.num_classes, metric=spec.metric, type=spec.type, data_root=spec.data_root,
+        splits='official train/val/test' if spec.official_val else 'val = seeded 20% of the training data',
+        model=head.format(num_classes=spec.num_classes), pipelines=pipelines, train_pipeline=train,
+        test_pipeline=test, calibration=not spec.multilabel)
+
+
 def expected_files(configs_dir: Path) -> dict[Path, str]:
     """Every generated file under ``configs_dir`` with its text."""
     files: dict[Path, str] = {}
@@ -78,6 +128,8 @@ def expected_files(configs_dir: Path) -> dict[Path, str]:
         files[configs_dir / '_base_' / 'backbones' / f'{name}.py'] = render_backbone(spec)
         for family in EXPERIMENT_FAMILIES.values():
             files[configs_dir / family.path.format(method=name)] = render_experiment(family, name)
+    for dataset in MANY_SHOT_DATASETS:
+        files[configs_dir / FINETUNE_BASE.format(dataset=dataset)] = render_finetune_base(CLS_DATASETS[dataset])
     return files
 
 

@@ -1,6 +1,6 @@
 """Many-shot finetune sweep over lr x wd x augmentation, each point an mmengine run; resumes finished points.
 
-    python tools/finetune_sweep.py configs/cls/byol_finetune_aircraft.py --work-dir work_dirs/ft/byol_aircraft
+    python tools/finetune_sweep.py --dataset aircraft --checkpoint byol.pth --work-dir work_dirs/ft/byol_aircraft
     python tools/finetune_sweep.py CONFIG --work-dir WD --labels-per-class 10          # label-efficiency point
     python tools/finetune_sweep.py CONFIG --work-dir WD --from-scratch                  # random-init baseline
     python tools/finetune_sweep.py --dataset dtd --checkpoint byol.pth --method byol --work-dir WD --out R.json
@@ -16,21 +16,21 @@ import sys
 from mmengine.config import DictAction
 
 from mmssl_transfer.errors import run_tool
-from mmssl_transfer.probes.finetune import (AUGMENTATIONS, FINETUNE_CONFIGS, LR_GRID, WD_GRID, SweepOptions,
-                                           finetune_sweep)
+from mmssl_transfer.probes.finetune import (AUGMENTATIONS, FINETUNE_CONFIGS, FINETUNE_WDS, LR_GRID, SweepOptions,
+                                            finetune_sweep)
 from mmssl_transfer.results import write_result
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('config', nargs='?', help='a configs/cls/<method>_finetune_<dataset>.py config '
-                        '(or give --dataset and --checkpoint)')
+    parser.add_argument('config', nargs='?', help='a finetune config, e.g. one inheriting '
+                        'configs/_base_/cls/finetune_<dataset>.py (or give --dataset and --checkpoint)')
     parser.add_argument('--dataset', choices=sorted(FINETUNE_CONFIGS),
                         help='use configs/_base_/cls/finetune_<dataset>.py (with --checkpoint / --from-scratch)')
     parser.add_argument('--out', help='also write the result JSON here')
     parser.add_argument('--work-dir', required=True, help='sweep folder (one sub-folder per grid point)')
     parser.add_argument('--lrs', type=float, nargs='+', default=list(LR_GRID))
-    parser.add_argument('--wds', type=float, nargs='+', default=list(WD_GRID))
+    parser.add_argument('--wds', type=float, nargs='+', default=list(FINETUNE_WDS))
     parser.add_argument('--augs', nargs='+', default=list(AUGMENTATIONS), choices=AUGMENTATIONS)
     parser.add_argument('--max-iters', type=int, help='training steps (default: the config, 5000)')
     parser.add_argument('--batch-size', type=int, help='batch per GPU (default: the config, 64)')

@@ -11,8 +11,8 @@ SUITE is a shipped suite (paper, quick, demo) or a path to a suite YAML file. Re
 import argparse
 import sys
 
+from mmssl_transfer.apis.suite_runs import run_suite
 from mmssl_transfer.errors import run_tool
-from mmssl_transfer.suite import run_suite
 
 
 def main(argv=None) -> int:

@@ -9,8 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from mmssl_transfer.analysis import summarize_results
 from mmssl_transfer.errors import run_tool
-from mmssl_transfer.suite import summarize_results
 
 
 def main(argv=None) -> int:

@@ -3,8 +3,8 @@ default_scope = 'mmdet'
 custom_imports = dict(
     imports=[
         'mmssl_transfer.models',  # SSLResNet in mmdet's MODELS
-        'mmssl_transfer.datasets.voc_detection',  # CheckedVOCDataset in mmdet's DATASETS
-        'mmssl_transfer.evaluation.voc_coco_style_metric',  # VOCMultiIoUMetric in mmdet's METRICS
+        'mmssl_transfer.datasets',  # CheckedVOCDataset in mmdet's DATASETS
+        'mmssl_transfer.evaluation',  # VOCMultiIoUMetric in mmdet's METRICS
         'mmssl_transfer.engine',  # BackboneProvenanceHook in mmengine's HOOKS
     ],
     allow_failed_imports=False)

@@ -6,9 +6,8 @@ custom_imports = dict(
         'mmssl_transfer.models.decode_heads',  # NormalPSPHead
         'mmssl_transfer.models.losses',  # CosineNormalLoss
         'mmssl_transfer.models.segmentors',  # NormalEncoderDecoder
-        'mmssl_transfer.datasets.nyuv2_normals',  # NYUv2NormalsDataset
-        'mmssl_transfer.datasets.transforms',  # CheckSegMapSize, normal transforms
-        'mmssl_transfer.evaluation.normal_metric',  # NormalAngularMetric
+        'mmssl_transfer.datasets',  # NYUv2NormalsDataset, CheckSegMapSize, normal transforms
+        'mmssl_transfer.evaluation',  # NormalAngularMetric in mmseg's METRICS
         'mmssl_transfer.engine.hooks.normal_clusters_hook',  # NormalClustersHook
     ],
     allow_failed_imports=False)

@@ -1,2 +1,2 @@
-_base_ = ['../_base_/det/faster_rcnn_r50_fpn_voc0712_frozen.py', '../_base_/backbones/mocov1.py']
+_base_ = ['../_base_/det/faster-rcnn_r50_fpn_voc0712_frozen.py', '../_base_/backbones/mocov1.py']
 model = dict(backbone={{_base_.ssl_backbone}}, data_preprocessor={{_base_.ssl_preprocessor}})

@@ -3,7 +3,8 @@
 Wang et al. (CVPR 2015) and the paper's code quantise each ground-truth normal to the nearest of K = 40
 k-means centres of the training normals (``vocab40.mat``) and train a classifier; a prediction is the
 probability-weighted sum of the centres, renormalised. The centres live beside the data in
-``normal_clusters_k<K>.npy`` (a (K, 3) float array of unit vectors).
+``normal_clusters_k<K>.npy`` (a (K, 3) float array of unit vectors; format in
+:mod:`mmssl_transfer.normal_cluster_file`).
 """
 from __future__ import annotations
 
@@ -12,43 +13,12 @@ from pathlib import Path
 from typing import Iterable
 
 import numpy as np
-from mmssl_transfer.errors import InputError
 
+from mmssl_transfer.normal_cluster_file import (NormalClustersError, cluster_file_name, load_normal_clusters,
+                                                save_normal_clusters)
 
-class NormalClustersError(InputError):
-    """A cluster-centre file is missing or malformed."""
-
-
-def cluster_file_name(k: int) -> str:
-    """File name of the centres for ``k`` clusters, e.g. ``normal_clusters_k40.npy``."""
-    return f'normal_clusters_k{k}.npy'
-
-
-def load_normal_clusters(path: str | os.PathLike) -> np.ndarray:
-    """Read (K, 3) unit cluster centres; any problem is an error naming the file."""
-    path = Path(path)
-    if not path.is_file():
-        raise NormalClustersError(f'{path}: cluster centre file not found (run tools/compute_normal_clusters.py)')
-    try:
-        centres = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        raise NormalClustersError(f'{path}: not a readable .npy file ({exc})') from None
-    if centres.ndim != 2 or centres.shape[1] != 3 or centres.shape[0] < 2:
-        raise NormalClustersError(f'{path}: cluster centres must have shape (K, 3) with K >= 2, found '
-                                  f'{centres.shape}')
-    norms = np.linalg.norm(centres, axis=1)
-    if not np.all(np.isfinite(centres)) or np.any(norms < 1e-6):
-        raise NormalClustersError(f'{path}: cluster centres hold NaN or zero vectors')
-    return (centres / norms[:, None]).astype(np.float32)
-
-
-def save_normal_clusters(path: str | os.PathLike, centres: np.ndarray) -> Path:
-    """Write (K, 3) centres, renormalised to unit length, as float32 ``.npy``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    centres = np.asarray(centres, dtype=np.float64)
-    np.save(path, (centres / np.linalg.norm(centres, axis=1, keepdims=True)).astype(np.float32))
-    return path
+__all__ = ['NormalClustersError', 'cluster_file_name', 'load_normal_clusters', 'save_normal_clusters',
+           'kmeans_normal_clusters', 'sample_valid_normals', 'compute_normal_clusters', 'assign_clusters']
 
 
 def kmeans_normal_clusters(normals: np.ndarray, k: int = 40, seed: int = 0, n_init: int = 4) -> np.ndarray:

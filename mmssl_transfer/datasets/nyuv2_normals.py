@@ -9,7 +9,7 @@ import numpy as np
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
-from .normal_clusters import load_normal_clusters
+from ..normal_cluster_file import load_normal_clusters
 
 SPLITS = ('train', 'test')
 #: Number of images of the standard split (Silberman et al. 2012, used for normals by Wang et al. 2015).

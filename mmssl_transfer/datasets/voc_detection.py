@@ -17,6 +17,11 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from typing import List, Union
+
+from mmdet.datasets import VOCDataset
+from mmdet.registry import DATASETS
+from mmengine.fileio import exists
+
 from mmssl_transfer.errors import InputError
 
 
@@ -24,46 +29,37 @@ class VOCDataError(InputError):
     """A VOC tree is missing, or one of its files is missing or broken (the message names the file)."""
 
 
-try:
-    from mmengine.fileio import exists
-    from mmdet.datasets import VOCDataset
-    from mmdet.registry import DATASETS
+@DATASETS.register_module()
+class CheckedVOCDataset(VOCDataset):
+    """:class:`mmdet.datasets.VOCDataset` that validates the tree and every listed file.
 
-    @DATASETS.register_module()
-    class CheckedVOCDataset(VOCDataset):
-        """:class:`mmdet.datasets.VOCDataset` that validates the tree and every listed file.
+    Arguments are those of :class:`mmdet.datasets.VOCDataset`. Raises :class:`VOCDataError` when
+    ``data_root``, the image-set list, an annotation XML or a listed image is missing, or when an
+    annotation XML does not parse or lacks a field VOC requires.
+    """
 
-        Arguments are those of :class:`mmdet.datasets.VOCDataset`. Raises :class:`VOCDataError` when
-        ``data_root``, the image-set list, an annotation XML or a listed image is missing, or when an
-        annotation XML does not parse or lacks a field VOC requires.
-        """
+    def load_data_list(self) -> List[dict]:
+        """Check the data root and image-set list exist, then load as VOCDataset does."""
+        if self.data_root and not exists(self.data_root, backend_args=self.backend_args):
+            raise VOCDataError(
+                f'{self.data_root}: VOC data root not found (expected VOCdevkit with VOC2007/ and VOC2012/; '
+                'set it with --data-root or --cfg-options)')
+        if not exists(self.ann_file, backend_args=self.backend_args):
+            raise VOCDataError(f'{self.ann_file}: VOC image-set list not found')
+        return super().load_data_list()
 
-        def load_data_list(self) -> List[dict]:
-            """Check the data root and image-set list exist, then load as VOCDataset does."""
-            if self.data_root and not exists(self.data_root, backend_args=self.backend_args):
-                raise VOCDataError(
-                    f'{self.data_root}: VOC data root not found (expected VOCdevkit with VOC2007/ and VOC2012/; '
-                    'set it with --data-root or --cfg-options)')
-            if not exists(self.ann_file, backend_args=self.backend_args):
-                raise VOCDataError(f'{self.ann_file}: VOC image-set list not found')
-            return super().load_data_list()
-
-        def parse_data_info(self, img_info: dict) -> Union[dict, List[dict]]:
-            """Parse one annotation like VOCDataset, naming the XML or image when either is broken."""
-            xml_path = img_info['xml_path']
-            if not exists(xml_path, backend_args=self.backend_args):
-                raise VOCDataError(f'{xml_path}: annotation listed in {self.ann_file} is missing')
-            try:
-                data_info = super().parse_data_info(img_info)
-            except ET.ParseError as exc:
-                raise VOCDataError(f'{xml_path}: annotation XML does not parse ({exc})') from None
-            except (AttributeError, TypeError, ValueError, KeyError) as exc:
-                raise VOCDataError(f'{xml_path}: annotation XML is malformed '
-                                   f'(missing or invalid size/object/bndbox field: {exc})') from None
-            if not exists(data_info['img_path'], backend_args=self.backend_args):
-                raise VOCDataError(f"{data_info['img_path']}: image listed in {self.ann_file} is missing")
-            return data_info
-
-except ImportError:  # mmdet is optional for the rest of the package
-    pass
-
+    def parse_data_info(self, img_info: dict) -> Union[dict, List[dict]]:
+        """Parse one annotation like VOCDataset, naming the XML or image when either is broken."""
+        xml_path = img_info['xml_path']
+        if not exists(xml_path, backend_args=self.backend_args):
+            raise VOCDataError(f'{xml_path}: annotation listed in {self.ann_file} is missing')
+        try:
+            data_info = super().parse_data_info(img_info)
+        except ET.ParseError as exc:
+            raise VOCDataError(f'{xml_path}: annotation XML does not parse ({exc})') from None
+        except (AttributeError, TypeError, ValueError, KeyError) as exc:
+            raise VOCDataError(f'{xml_path}: annotation XML is malformed '
+                               f'(missing or invalid size/object/bndbox field: {exc})') from None
+        if not exists(data_info['img_path'], backend_args=self.backend_args):
+            raise VOCDataError(f"{data_info['img_path']}: image listed in {self.ann_file} is missing")
+        return data_info

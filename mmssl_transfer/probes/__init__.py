@@ -8,7 +8,7 @@ from .features import (ExtractionSpec, FeatureCache, FeatureSet, GAPFeatureExtra
                        cached_features, extract_features)
 from .fewshot import (Episodes, FewShotSkip, episode_accuracies, loop_episode_accuracies, run_fewshot,
                       sample_episodes)
-from .finetune import AUGMENTATIONS, LR_GRID, WD_GRID, GridPoint, SweepOptions, finetune_sweep
+from .finetune import AUGMENTATIONS, FINETUNE_WDS, LR_GRID, GridPoint, SweepOptions, finetune_sweep
 from .linear_probe import C_MODES, LINEAR_PROTOCOLS, LinearProbeOutcome, LinearProtocol, run_linear_probe
 from .logistic import (LINEAR_PROBE_WDS, LogisticModel, c_grid, fit_logistic, fit_logistic_converged,
                        fit_logistic_paper)
@@ -18,7 +18,7 @@ __all__ = [
     'ProbeInputError', 'checkpoint_identity', 'fewshot_results', 'linear_probe_result', 'result_filename',
     'write_results', 'ExtractionSpec', 'FeatureCache', 'FeatureSet', 'GAPFeatureExtractor', 'build_extractor',
     'cached_features', 'extract_features', 'Episodes', 'FewShotSkip', 'episode_accuracies',
-    'loop_episode_accuracies', 'run_fewshot', 'sample_episodes', 'AUGMENTATIONS', 'LR_GRID', 'WD_GRID',
+    'loop_episode_accuracies', 'run_fewshot', 'sample_episodes', 'AUGMENTATIONS', 'LR_GRID', 'FINETUNE_WDS',
     'GridPoint', 'SweepOptions', 'finetune_sweep', 'C_MODES', 'LINEAR_PROTOCOLS', 'LinearProbeOutcome',
     'LinearProtocol', 'run_linear_probe', 'LINEAR_PROBE_WDS', 'LogisticModel', 'c_grid', 'fit_logistic',
     'fit_logistic_converged', 'fit_logistic_paper', 'paper_selected_c',

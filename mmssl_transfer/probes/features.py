@@ -1,8 +1,9 @@
 """Frozen-backbone features, extracted once and cached on disk.
 
-Extraction follows the paper's linear / few-shot protocol: backbone in eval mode, resize the shorter side to
-224 (bicubic, PIL), centre crop 224, the method's own input normalisation (SimCLR: [0, 1] input), global
-average pooling of the last stage (2048-d for a ResNet-50), no scaling. Batched under
+Extraction follows the paper's linear protocol: backbone in eval mode, a named evaluation transform
+(:mod:`mmssl_transfer.datasets.classification.pipelines`; by default resize the shorter side to 224 (bicubic,
+PIL), centre crop 224), the method's own input normalisation (SimCLR: [0, 1] input), global average pooling of
+the last stage (2048-d for a ResNet-50), no scaling. Batched under
 ``torch.inference_mode`` with mmengine's progress bar; when launched distributed (mmengine ``init_dist``),
 each rank extracts every ``world_size``-th image and rank 0 gathers them in dataset order.
 
@@ -29,6 +30,7 @@ from mmengine.logging import MMLogger
 from mmengine.registry import DefaultScope
 from safetensors.torch import load_file, save_file
 
+from mmssl_transfer.datasets.classification.pipelines import EvalTransform, get_eval_transform
 from mmssl_transfer.fileio import atomic_path, file_sha256
 from mmssl_transfer.results import write_json_atomic
 
@@ -47,29 +49,24 @@ class FeatureSet:
 
 
 @dataclass(frozen=True)
-class ExtractionSpec:
-    """Transform and layer of an extraction (part of the cache key).
+class ExtractionSpec(EvalTransform):
+    """Transform and layer of an extraction (all part of the cache key).
+
+    The transform fields are those of :class:`~mmssl_transfer.datasets.classification.pipelines.EvalTransform`
+    (defaults: the ``linear_eval`` transform, shorter side 224 bicubic, centre crop 224);
+    :meth:`from_transform` takes a named one (e.g. ``'paper_fewshot'``).
 
     Attributes:
-        resize: Shorter side after resizing. Defaults to 224.
-        crop: Centre crop side. Defaults to 224.
-        interpolation: PIL interpolation of the resize. Defaults to 'bicubic'.
         stage: ResNet stage (1..4) whose output is average pooled. Defaults to 4 (2048-d).
     """
 
-    resize: int = 224
-    crop: int = 224
-    interpolation: str = 'bicubic'
     stage: int = 4
 
-    def pipeline(self, in_memory: bool) -> list[dict]:
-        load = [] if in_memory else [dict(type='LoadImageFromFile')]
-        return load + [
-            dict(type='ResizeEdge', scale=self.resize, edge='short', backend='pillow',
-                 interpolation=self.interpolation),
-            dict(type='CenterCrop', crop_size=self.crop),
-            dict(type='PackInputs'),
-        ]
+    @classmethod
+    def from_transform(cls, transform: str | EvalTransform, stage: int = 4) -> 'ExtractionSpec':
+        """The spec of a named (or given) evaluation transform and ``stage``."""
+        transform = get_eval_transform(transform) if isinstance(transform, str) else transform
+        return cls(**asdict(transform), stage=stage)
 
 
 class FeatureCache:
@@ -237,7 +234,7 @@ def cached_features(cache_dir: str | os.PathLike, checkpoint: str | os.PathLike 
     labels = dataset_labels(dataset)
     in_memory = 'img' in dataset.get_data_info(0)
     with DefaultScope.overwrite_default_scope('mmpretrain'):
-        dataset.pipeline = Compose([TRANSFORMS.build(t) for t in spec.pipeline(in_memory)])
+        dataset.pipeline = Compose([TRANSFORMS.build(t) for t in spec.pipeline(in_memory, dataset_name)])
     extractor = build_extractor(checkpoint, method, base_channels, spec.stage, seed)
     if progress is None:
         progress = sys.stdout.isatty()

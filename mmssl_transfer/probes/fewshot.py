@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
-from mmssl_transfer.evaluation.fewshot_metric import mean_confidence_interval
+from mmssl_transfer.evaluation.functional.confidence_interval import mean_confidence_interval
 
 from .errors import ProbeInputError
 

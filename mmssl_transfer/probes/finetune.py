@@ -1,4 +1,4 @@
-"""Many-shot finetune sweep: every grid point is an ordinary mmengine Runner run of a ``configs/cls`` config.
+"""Many-shot finetune sweep: every grid point is an ordinary mmengine Runner run of a finetune config.
 
 Protocol (Ericsson et al. 2021): lr in {0.1, 0.01, 0.001, 0.0001} x wd in {0, 1e-6, 1e-5, 1e-4, 1e-3} with
 SGD ``weight_decay = wd / lr``, augmentation RandomResizedCrop + flip or resize + centre crop; each point trains
@@ -24,14 +24,16 @@ from mmengine.dist import is_main_process
 from mmengine.logging import MMLogger
 
 from mmssl_transfer.datasets.classification.catalog import MANY_SHOT_DATASETS
+from mmssl_transfer.datasets.classification.pipelines import FINETUNE_AUGMENTATIONS, finetune_pipelines
 from mmssl_transfer.results import TransferResult, write_json_atomic, write_result
 
 LR_GRID: tuple[float, ...] = (0.1, 0.01, 0.001, 0.0001)
-WD_GRID: tuple[float, ...] = (0.0, 1e-6, 1e-5, 1e-4, 1e-3)
-AUGMENTATIONS: tuple[str, ...] = ('rrc_flip', 'center_crop')
+#: The finetune weight decays (SGD receives wd / lr); the linear probe's grid is another one (logistic.py).
+FINETUNE_WDS: tuple[float, ...] = (0.0, 1e-6, 1e-5, 1e-4, 1e-3)
+AUGMENTATIONS: tuple[str, ...] = FINETUNE_AUGMENTATIONS
 POINT_FILE = 'point.json'
 _CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
-#: dataset -> its finetune task config (a method's config inherits it plus configs/_base_/backbones/<method>.py)
+#: dataset -> its finetune task config (generated from the catalog); the sweep sets the backbone from its options
 FINETUNE_CONFIGS: dict[str, str] = {
     name: str(_CONFIGS / '_base_' / 'cls' / f'finetune_{name}.py') for name in MANY_SHOT_DATASETS}
 
@@ -60,7 +62,7 @@ class SweepOptions:
     config: str
     work_dir: str
     lrs: Sequence[float] = LR_GRID
-    wds: Sequence[float] = WD_GRID
+    wds: Sequence[float] = FINETUNE_WDS
     augs: Sequence[str] = AUGMENTATIONS
     max_iters: int | None = None
     batch_size: int | None = None
@@ -83,17 +85,6 @@ class SweepOptions:
             if aug not in AUGMENTATIONS:
                 raise ValueError(f'unknown augmentation {aug!r}; known: {AUGMENTATIONS}')
         return [GridPoint(lr, wd, aug) for aug, lr, wd in itertools.product(self.augs, self.lrs, self.wds)]
-
-
-def _pipelines(aug: str, size: int, in_memory: bool) -> tuple[list[dict], list[dict]]:
-    load = [] if in_memory else [dict(type='LoadImageFromFile')]
-    test = load + [dict(type='ResizeEdge', scale=size, edge='short', backend='pillow', interpolation='bicubic'),
-                   dict(type='CenterCrop', crop_size=size), dict(type='PackInputs')]
-    if aug == 'center_crop':
-        return test, test
-    train = load + [dict(type='RandomResizedCrop', scale=size, backend='pillow', interpolation='bicubic'),
-                    dict(type='RandomFlip', prob=0.5, direction='horizontal'), dict(type='PackInputs')]
-    return train, test
 
 
 def checkpoint_normalization(opts: SweepOptions) -> dict[str, list[float]] | None:
@@ -145,7 +136,7 @@ def point_config(base: Config, opts: SweepOptions, point: GridPoint, final: bool
         cfg.model.head.in_channels = opts.base_channels * 32
     in_memory = cfg.train_dataloader.dataset.pipeline[0]['type'] != 'LoadImageFromFile'
     size = opts.image_size or 224
-    train_pipe, test_pipe = _pipelines(point.aug, size, in_memory)
+    train_pipe, test_pipe = finetune_pipelines(point.aug, size, in_memory)
     loaders = (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader)
     for loader in loaders:
         if opts.data_root is not None:
@@ -213,8 +204,8 @@ def protocol_name(opts: SweepOptions) -> str:
 
 def finetune_sweep(opts: SweepOptions) -> TransferResult:
     """Run (or resume) the grid, retrain the best point on train+val, write and return the test result."""
-    import mmssl_transfer.datasets.classification  # noqa: F401
-    import mmssl_transfer.evaluation.cls_metric  # noqa: F401
+    import mmssl_transfer.datasets  # noqa: F401
+    import mmssl_transfer.evaluation  # noqa: F401
     import mmssl_transfer.models  # noqa: F401
     logger = MMLogger.get_current_instance()
     base = Config.fromfile(opts.config)

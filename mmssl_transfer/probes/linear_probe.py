@@ -23,8 +23,8 @@ from typing import Any, Callable
 
 import torch
 
-from mmssl_transfer.evaluation.calibration import calibration_report
-from mmssl_transfer.evaluation.classification_metric import score_predictions
+from mmssl_transfer.evaluation.functional.calibration import calibration_report
+from mmssl_transfer.evaluation.functional.classification import score_predictions
 
 from . import logistic
 from .errors import ProbeInputError

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from importlib import resources
 
 import numpy as np
 
@@ -21,10 +22,11 @@ _FLAG_SUFFIX = re.compile(r'\s*\(.*\)\s*$')  # "simclr-v1 (--no-norm)" -> "simcl
 @lru_cache(maxsize=None)
 def paper_selected_c_table() -> dict[tuple[str, str], float]:
     """``(zoo method, dataset) -> C`` as printed in the CSV."""
-    from mmssl_transfer.checkpoints import find_method
-    from mmssl_transfer.suite.reference import reference_csv  # the loader of every shipped reference CSV
+    import pandas as pd
 
-    table = reference_csv(SELECTED_C_CSV)
+    from mmssl_transfer.checkpoints import find_method
+    with resources.files(__package__).joinpath(SELECTED_C_CSV).open(encoding='utf-8') as f:
+        table = pd.read_csv(f, index_col=0, dtype=str)
     out = {}
     for row in table.index:
         spec = find_method(_FLAG_SUFFIX.sub('', str(row)))

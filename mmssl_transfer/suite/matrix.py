@@ -199,24 +199,38 @@ def _with_config_hash(cell: Cell, repo_root: Path) -> Cell:
                              'cfg_options': cell.cfg_options, 'runner': repr(runner)}
     config = cell.config_path(repo_root)
     if config is not None:
-        parts['config'] = [(str(p.relative_to(repo_root)) if p.is_relative_to(repo_root) else str(p), text)
-                           for p, text in _config_chain(config)]
+        parts['config'] = [(str(p.relative_to(repo_root)) if p.is_relative_to(repo_root) else label, text)
+                           for p, label, text in _config_chain(config)]
     digest = _sha256_text(json.dumps(parts, sort_keys=True, default=str))[:16]
     return Cell(**{**cell.__dict__, 'config_hash': digest})
 
 
-def _config_chain(config: Path) -> Iterable[tuple[Path, str]]:
-    """The config file and, recursively, its ``_base_`` files (missing files yield empty text)."""
+def _config_chain(config: Path) -> Iterable[tuple[Path, str, str]]:
+    """The config file and, recursively, its ``_base_`` files as (path, label, text) (missing files: empty text).
+
+    A base in an installed package (``mmdet::_base_/models/faster-rcnn_r50_fpn.py``) is read where mmengine reads
+    it and labelled by that name, so the hash does not depend on where the package is installed.
+    """
     seen: set[Path] = set()
-    stack = [config.resolve()]
+    stack = [(config.resolve(), str(config.resolve()))]
     while stack:
-        path = stack.pop(0)
+        path, label = stack.pop(0)
         if path in seen:
             continue
         seen.add(path)
         text = path.read_text(encoding='utf-8') if path.is_file() else ''
-        yield path, text
-        stack.extend((path.parent / base).resolve() for base in _base_files(text))
+        yield path, label, text
+        for base in _base_files(text):
+            base_path = _base_path(path, base)
+            stack.append((base_path, base if '::' in base else str(base_path)))
+
+
+def _base_path(config: Path, base: str) -> Path:
+    """Where a ``_base_`` entry of ``config`` lives: beside it, or in the installed package it names."""
+    if '::' in base:
+        from mmengine.config import Config
+        return Path(Config._get_cfg_path(base, str(config))[0]).resolve()  # mmengine's own resolution
+    return (config.parent / base).resolve()
 
 
 def _base_files(text: str) -> list[str]:

@@ -12,8 +12,6 @@ from typing import Any, Callable
 
 from mmssl_transfer.results import write_json_atomic
 
-TOY_NOTICE = 'Toy numbers mean nothing: the toy world only exercises every code path on tiny data.'
-
 
 def make_toy_world(root: Path, kinds: tuple[str, ...], options: dict[str, dict[str, Any]] | None = None,
                    seed: int = 0, on_kind: Callable[[str, Path, bool], None] | None = None) -> dict[str, Path]:

@@ -1,4 +1,5 @@
-"""The per-method configs are generated from the zoo, up to date, and each one loads with the right backbone."""
+"""The generated configs (per-method files from the zoo, finetune bases from the catalog) are up to date, and each
+per-method one loads with the right backbone."""
 from pathlib import Path
 
 import pytest
@@ -26,3 +27,19 @@ def test_every_method_config_loads_with_its_backbone_and_normalisation(family):
         assert cfg.model.data_preprocessor.mean == pytest.approx(list(spec.mean))
         assert cfg.model.data_preprocessor.std == pytest.approx(list(spec.std))
         assert 'mmssl_transfer.models' in cfg.custom_imports['imports']
+
+
+def test_finetune_bases_are_generated_from_the_catalog_and_no_per_method_cls_configs_remain():
+    from mmssl_transfer.config_generation import expected_files
+    from mmssl_transfer.datasets.classification import MANY_SHOT_DATASETS
+    generated = {p.relative_to(CONFIGS).as_posix() for p in expected_files(CONFIGS)}
+    assert {f'_base_/cls/finetune_{d}.py' for d in MANY_SHOT_DATASETS} <= generated
+    assert not (CONFIGS / 'cls').exists()  # the sweep runs the dataset bases with --checkpoint/--method
+
+
+def test_finetune_common_pipelines_are_the_shared_ones():
+    from mmssl_transfer.datasets.classification.pipelines import finetune_pipelines
+    cfg = Config.fromfile(CONFIGS / '_base_' / 'cls' / 'finetune_common.py', import_custom_modules=False)
+    train, test = finetune_pipelines('rrc_flip')
+    assert cfg.train_pipeline == train and cfg.test_pipeline == test
+    assert cfg.train_dataloader.dataset.pipeline == train and cfg.test_dataloader.dataset.pipeline == test

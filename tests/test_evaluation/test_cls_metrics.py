@@ -5,14 +5,15 @@ import numpy as np
 import pytest
 import torch
 
-from mmssl_transfer.evaluation import calibration, classification_metric, fewshot_metric
-from mmssl_transfer.evaluation.calibration import calibration_report, expected_calibration_error, fit_temperature
-from mmssl_transfer.evaluation.classification_metric import (mean_per_class_accuracy, score_predictions,
-                                                             top1_accuracy, voc11_average_precision, voc11_map)
-from mmssl_transfer.evaluation.fewshot_metric import mean_confidence_interval
+from mmssl_transfer.evaluation.functional import calibration, classification, confidence_interval
+from mmssl_transfer.evaluation.functional.calibration import (calibration_report, expected_calibration_error,
+                                                              fit_temperature)
+from mmssl_transfer.evaluation.functional.classification import (mean_per_class_accuracy, score_predictions,
+                                                                 top1_accuracy, voc11_average_precision, voc11_map)
+from mmssl_transfer.evaluation.functional.confidence_interval import mean_confidence_interval
 
 
-@pytest.mark.parametrize('module', [calibration, classification_metric, fewshot_metric])
+@pytest.mark.parametrize('module', [calibration, classification, confidence_interval])
 def test_docstring_examples_hold(module):
     assert doctest.testmod(module).failed == 0
 
@@ -70,3 +71,10 @@ def test_temperature_scaling_recovers_the_temperature_and_lowers_ece():
     report = calibration_report(overconfident, labels)
     assert report['ece_temperature_scaled'] < report['ece'] / 3
     assert report['ece_bins'] == 15
+
+
+def test_every_catalog_metric_has_a_metric_function():
+    """The dataset catalog names each dataset's metric; evaluation computes it (the catalog does not import it)."""
+    from mmssl_transfer.datasets.classification.catalog import CLS_DATASETS
+    from mmssl_transfer.evaluation.functional.classification import CLS_METRIC_FUNCTIONS
+    assert {spec.metric for spec in CLS_DATASETS.values()} <= set(CLS_METRIC_FUNCTIONS)

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from mmssl_transfer.evaluation.normal_metric import (AngularErrorAccumulator, NormalAngularMetric,
-                                                     angular_errors)
+from mmssl_transfer.evaluation.functional import AngularErrorAccumulator, angular_errors
+from mmssl_transfer.evaluation.metrics import NormalAngularMetric
 
 
 def numpy_angles(pred, gt, valid):

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from mmssl_transfer.evaluation.cls_metric import TransferClsMetric
+from mmssl_transfer.evaluation.metrics import TransferClsMetric
 
 
 def test_single_label_metric_with_calibration():

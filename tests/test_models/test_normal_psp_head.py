@@ -7,9 +7,9 @@ from mmengine.registry import DefaultScope
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
-from mmssl_transfer.datasets.normal_clusters import save_normal_clusters
 from mmssl_transfer.models.decode_heads import NormalPSPHead
 from mmssl_transfer.models.losses import CosineNormalLoss
+from mmssl_transfer.normal_cluster_file import save_normal_clusters
 
 CENTRES = np.array([[0, 0, 1], [0, 1, 0], [1, 0, 0], [-1, 0, 0]], np.float32)
 

@@ -89,3 +89,14 @@ def test_cache_key_separates_the_held_out_val_draw(toy_cls, toy_ckpt, tmp_path):
     assert not torch.equal(paper.labels, stratified.labels) or not torch.equal(paper.features, stratified.features)
     keys = [json.loads(p.read_text()) for p in tmp_path.rglob('*.json')]
     assert sorted(k['key']['val_split'] for k in keys) == ['paper', 'stratified']
+
+
+def test_named_transforms_are_selectable_and_cached_apart(toy_cls, toy_ckpt, tmp_path, forward_calls):
+    paper = ExtractionSpec.from_transform('paper_fewshot')
+    assert (paper.resize, paper.crop, paper.interpolation, paper.squash, paper.stage) == (257, 224, 'bilinear',
+                                                                                          True, 4)
+    assert ExtractionSpec.from_transform('linear_eval') == ExtractionSpec()
+    linear = _get(toy_cls, toy_ckpt, tmp_path, 'test')
+    fewshot = _get(toy_cls, toy_ckpt, tmp_path, 'test', paper)
+    assert len(list(tmp_path.rglob('*.safetensors'))) == 2 and sum(forward_calls) == 2 * len(linear)
+    assert fewshot.features.shape == linear.features.shape and not torch.equal(fewshot.features, linear.features)

@@ -3,10 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from mmssl_transfer.probes import finetune
 from mmssl_transfer.datasets.classification import CLS_DATASETS, MANY_SHOT_DATASETS
+from mmssl_transfer.probes import finetune
 from mmssl_transfer.probes.finetune import (FINETUNE_CONFIGS, GridPoint, SweepOptions, checkpoint_normalization,
-                                           finetune_sweep, point_config)
+                                            finetune_sweep, point_config)
 from mmssl_transfer.results import read_result
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
@@ -58,16 +58,23 @@ def test_from_scratch_with_labels_per_class(toy_cls, toy_ckpt, tmp_path):
 
 
 @pytest.mark.parametrize('dataset', MANY_SHOT_DATASETS)
-def test_method_configs_inherit_the_dataset_task_config(dataset):
+def test_dataset_configs_state_the_catalog_and_the_shared_pipelines(dataset):
     from mmengine.config import Config
-    cfg = Config.fromfile(str(CONFIGS / 'cls' / f'byol_finetune_{dataset}.py'))
+
+    from mmssl_transfer.config_generation import images_in_memory
+    from mmssl_transfer.datasets.classification.pipelines import finetune_pipelines
+    cfg = Config.fromfile(FINETUNE_CONFIGS[dataset])
     spec = CLS_DATASETS[dataset]
     assert cfg.default_scope == 'mmpretrain' and cfg.model.backbone.type == 'SSLResNet'
-    assert cfg.model.backbone.method == 'byol' and cfg.model.head.num_classes == spec.num_classes
+    assert cfg.model.head.num_classes == spec.num_classes and cfg.model.backbone.norm_eval is False
     assert cfg.train_dataloader.dataset.type == spec.type and cfg.val_dataloader.dataset.split == 'val'
+    assert cfg.train_dataloader.dataset.data_root == spec.data_root
     assert cfg.val_evaluator.metric == cfg.transfer_task.primary_metric == spec.metric
     assert cfg.train_cfg.max_iters == 5000 and cfg.train_dataloader.batch_size == 64
-    assert FINETUNE_CONFIGS[dataset].endswith(f'finetune_{dataset}.py')
+    train, test = finetune_pipelines('rrc_flip', 224, in_memory=images_in_memory(spec))
+    assert cfg.train_dataloader.dataset.pipeline == train
+    assert cfg.val_dataloader.dataset.pipeline == cfg.test_dataloader.dataset.pipeline == test
+    assert FINETUNE_CONFIGS[dataset].endswith(f'_base_/cls/finetune_{dataset}.py')
 
 
 def test_simclr_checkpoint_gets_unit_normalisation(toy_checkpoints, toy_cls, tmp_path):

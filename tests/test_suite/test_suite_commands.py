@@ -36,6 +36,23 @@ def test_a_changed_option_seed_or_checkpoint_makes_a_new_cell(tmp_path, two_chec
     assert base.cell_id == _cells(tmp_path, two_checkpoints['byol'], kind='det', protocols=['frozen'])[0].cell_id
 
 
+def test_the_config_hash_covers_the_mmdet_base_the_detector_inherits(tmp_path, two_checkpoints, monkeypatch):
+    from mmssl_transfer.suite import matrix
+    from tests.test_suite.suite_helpers import REPO
+    chain = {label: text for _, label, text in matrix._config_chain(REPO / 'configs/det/byol_frozen_voc.py')}
+    mmdet_base = chain['mmdet::_base_/models/faster-rcnn_r50_fpn.py']
+    assert "type='FasterRCNN'" in mmdet_base  # read from the installed mmdet, labelled by its package name
+    base, = _cells(tmp_path, two_checkpoints['byol'], kind='det', protocols=['frozen'])
+    original = matrix._config_chain
+
+    def edited_mmdet(config):
+        for path, label, text in original(config):
+            yield path, label, text.replace('num_outs=5', 'num_outs=6') if label.startswith('mmdet::') else text
+    monkeypatch.setattr(matrix, '_config_chain', edited_mmdet)
+    changed, = _cells(tmp_path, two_checkpoints['byol'], kind='det', protocols=['frozen'])
+    assert changed.config_hash != base.config_hash
+
+
 def test_train_test_cells_use_train_py_then_test_py_on_one_gpu(tmp_path, two_checkpoints):
     cell, = _cells(tmp_path, two_checkpoints['byol'], kind='det', protocols=['finetune'],
                    cfg_options={'train_cfg.max_iters': 4})
@@ -85,7 +102,7 @@ def test_dry_run_lists_cells_and_commands_and_runs_nothing(tmp_path):
 
     from rich.console import Console
 
-    from mmssl_transfer.suite import run_suite
+    from mmssl_transfer.apis.suite_runs import run_suite
     console = Console(file=io.StringIO(), width=300)
     assert run_suite('quick', tmp_path / 'out', dry_run=True, console=console) == 0
     text = console.file.getvalue()

@@ -1,4 +1,6 @@
-# Many-shot finetune on FGVC-Aircraft (100 variants), official train/val/test.
+# Many-shot finetune on aircraft: 100 classes, mean_per_class, official train/val/test.
+# Generated from the dataset catalog (mmssl_transfer/datasets/classification/catalog.py) by
+# tools/generate_configs.py: edit the catalog, not this file.
 _base_ = ['./finetune_common.py']
 
 data_root = 'data/fgvc-aircraft-2013b'

@@ -1,5 +1,6 @@
-# Many-shot finetune on Caltech-101 (102 classes incl. background), 30 train images per class;
-# val = seeded 20% of train.
+# Many-shot finetune on caltech101: 102 classes, mean_per_class, val = seeded 20% of the training data.
+# Generated from the dataset catalog (mmssl_transfer/datasets/classification/catalog.py) by
+# tools/generate_configs.py: edit the catalog, not this file.
 _base_ = ['./finetune_common.py']
 
 data_root = 'data/caltech101'

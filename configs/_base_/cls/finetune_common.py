@@ -1,7 +1,8 @@
 # Dataloaders of the many-shot finetune protocol: train on `train` (RandomResizedCrop 224 bicubic + flip;
 # the sweep also tries resize 224 + centre crop), validate on `val`, test on `test` (resize 224 + centre crop).
-# finetune_<dataset>.py fills in the dataset type, root, number of classes and metric.
-_base_ = ['./resnet50_ssl_linear.py', './finetune_sgd_5000it.py', './cls_runtime.py']
+# The pipelines are those of mmssl_transfer/datasets/classification/pipelines.py (a test asserts it).
+# finetune_<dataset>.py (generated from the dataset catalog) fills in the dataset type, root, classes and metric.
+_base_ = ['../models/resnet50_ssl_cls.py', '../schedules/cls_finetune_5000it.py', '../cls_runtime.py']
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),

@@ -1,4 +1,6 @@
-# Many-shot finetune on DTD (47 textures), official split 1 train/val/test.
+# Many-shot finetune on dtd: 47 classes, top1, official train/val/test.
+# Generated from the dataset catalog (mmssl_transfer/datasets/classification/catalog.py) by
+# tools/generate_configs.py: edit the catalog, not this file.
 _base_ = ['./finetune_common.py']
 
 data_root = 'data/dtd'

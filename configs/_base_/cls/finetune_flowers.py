@@ -1,4 +1,6 @@
-# Many-shot finetune on Flowers-102, official train/val/test.
+# Many-shot finetune on flowers: 102 classes, mean_per_class, official train/val/test.
+# Generated from the dataset catalog (mmssl_transfer/datasets/classification/catalog.py) by
+# tools/generate_configs.py: edit the catalog, not this file.
 _base_ = ['./finetune_common.py']
 
 data_root = 'data/flowers102'

@@ -1,4 +1,6 @@
-# Many-shot finetune on Food-101, official train/test; val = seeded 20% of train.
+# Many-shot finetune on food: 101 classes, top1, val = seeded 20% of the training data.
+# Generated from the dataset catalog (mmssl_transfer/datasets/classification/catalog.py) by
+# tools/generate_configs.py: edit the catalog, not this file.
 _base_ = ['./finetune_common.py']
 
 data_root = 'data/food-101'

@@ -1,4 +1,6 @@
-# Many-shot finetune on Oxford-IIIT Pets (37), official trainval/test; val = seeded 20% of trainval.
+# Many-shot finetune on pets: 37 classes, mean_per_class, val = seeded 20% of the training data.
+# Generated from the dataset catalog (mmssl_transfer/datasets/classification/catalog.py) by
+# tools/generate_configs.py: edit the catalog, not this file.
 _base_ = ['./finetune_common.py']
 
 data_root = 'data/oxford-iiit-pet'

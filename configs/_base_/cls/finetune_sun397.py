@@ -1,4 +1,6 @@
-# Many-shot finetune on SUN397, official partition 1; val = seeded 20% of train.
+# Many-shot finetune on sun397: 397 classes, top1, val = seeded 20% of the training data.
+# Generated from the dataset catalog (mmssl_transfer/datasets/classification/catalog.py) by
+# tools/generate_configs.py: edit the catalog, not this file.
 _base_ = ['./finetune_common.py']
 
 data_root = 'data/SUN397'

@@ -1,9 +1,11 @@
-# Many-shot finetune on VOC2007 multi-label (difficult = negative), official train/val/test, 11-point mAP.
+# Many-shot finetune on voc2007: 20 classes, voc11_map, official train/val/test.
+# Generated from the dataset catalog (mmssl_transfer/datasets/classification/catalog.py) by
+# tools/generate_configs.py: edit the catalog, not this file.
 _base_ = ['./finetune_common.py']
 
 data_root = 'data/VOCdevkit/VOC2007'
 model = dict(head=dict(_delete_=True, type='MultiLabelLinearClsHead', num_classes=20, in_channels=2048,
-                      loss=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0)))
+                       loss=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0)))
 train_dataloader = dict(dataset=dict(type='TransferVOC2007', data_root=data_root))
 val_dataloader = dict(dataset=dict(type='TransferVOC2007', data_root=data_root))
 test_dataloader = dict(dataset=dict(type='TransferVOC2007', data_root=data_root))

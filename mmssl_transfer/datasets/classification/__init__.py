@@ -1,7 +1,7 @@
 """Recognition datasets: the 11 many-shot and 4 CD-FSL datasets in their official layouts, and their table.
 
 Importing this package registers the dataset classes in mmpretrain's DATASETS registry (configs reach it with
-``custom_imports=dict(imports=['mmssl_transfer.datasets.classification'])``).
+``custom_imports=dict(imports=['mmssl_transfer.datasets'])``, which registers every dataset of the project).
 """
 from .catalog import (CDFSL_DATASETS, CLS_DATASETS, DATA_ROOTS, DENSE_DATA_ROOTS, FEWSHOT_DATASETS,
                       MANY_SHOT_DATASETS, MANY_SHOT_FEWSHOT_DATASETS, ClsDatasetSpec, build_cls_dataset,
@@ -11,6 +11,7 @@ from .cdfsl import CHESTX_CLASSES, ISIC2018_CLASSES, ChestXray14, CropDiseases, 
 from .many_shot import (TransferAircraft, TransferCaltech101, TransferCars, TransferCIFAR10, TransferCIFAR100,
                         TransferDTD, TransferFlowers102, TransferFood101, TransferPets, TransferSUN397,
                         TransferVOC2007)
+from .pipelines import EVAL_TRANSFORMS, FINETUNE_AUGMENTATIONS, EvalTransform, finetune_pipelines, get_eval_transform
 
 __all__ = [
     'CDFSL_DATASETS', 'CLS_DATASETS', 'DATA_ROOTS', 'DENSE_DATA_ROOTS', 'FEWSHOT_DATASETS', 'MANY_SHOT_DATASETS',
@@ -18,5 +19,6 @@ __all__ = [
     'holdout_indices', 'label_subset_indices', 'CHESTX_CLASSES', 'ISIC2018_CLASSES', 'ChestXray14', 'CropDiseases',
     'EuroSAT', 'ISIC2018', 'TransferAircraft', 'TransferCaltech101', 'TransferCars', 'TransferCIFAR10',
     'TransferCIFAR100', 'TransferDTD', 'TransferFlowers102', 'TransferFood101', 'TransferPets', 'TransferSUN397',
-    'TransferVOC2007',
+    'TransferVOC2007', 'EVAL_TRANSFORMS', 'FINETUNE_AUGMENTATIONS', 'EvalTransform', 'finetune_pipelines',
+    'get_eval_transform',
 ]

@@ -117,7 +117,9 @@ class ProtocolSplitMixin:
     * ``LAYOUT``: the on-disk tree, shown in every layout error;
     * ``REQUIRED``: paths (relative to ``data_root``, may use ``{split}``) checked before loading;
     * ``OFFICIAL_SPLITS``: protocol split -> the split name the parent class loads (``None``: not available).
-      ``val`` absent from it means val is held out of ``train`` (a seeded 20%).
+      ``val`` absent from it means val is held out of ``train`` (a seeded 20%);
+    * ``IMAGES_IN_MEMORY``: True when the reader decodes the images itself (each sample holds ``img``), so
+      pipelines start without ``LoadImageFromFile``.
 
     Args (consumed here, the rest goes to the parent dataset):
         split: One of ``train``, ``val``, ``trainval``, ``test``, ``all``.
@@ -135,6 +137,7 @@ class ProtocolSplitMixin:
     REQUIRED: tuple[str, ...] = ()
     OFFICIAL_SPLITS: dict[str, Any] = {}
     PARENT_KWARGS: dict[str, Any] = {}
+    IMAGES_IN_MEMORY: bool = False
 
     def __init__(self, data_root: str, split: str = 'train', val_fraction: float = 0.2, split_seed: int = 0,
                  labels_per_class: int | None = None, label_fraction: float | None = None,

@@ -152,6 +152,8 @@ class _CIFARPickleMixin:
     Images are kept in memory as BGR ``uint8`` arrays (mmcv's channel order after ``LoadImageFromFile``).
     """
 
+    IMAGES_IN_MEMORY = True
+
     def read_annotations(self) -> list[dict]:
         root = os.path.join(self.data_prefix['root'], self.base_folder)
         files = self.train_list if self.split == 'train' else self.test_list

@@ -12,7 +12,7 @@ from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from ...datasets.normal_clusters import load_normal_clusters
+from ...normal_cluster_file import load_normal_clusters
 
 #: target mode -> default loss of that mode.
 DEFAULT_LOSSES: dict[str, dict[str, Any]] = {

@@ -1,0 +1,100 @@
+"""The paper's published numbers (``analysis/paper_reference/*.csv``, package data) indexed by zoo method name.
+
+The CSVs are transcriptions of Ericsson et al.'s tables, with the paper's model names ("MoCo-v2") as rows;
+:func:`load_reference` maps them to zoo names (``mocov2``) through ``MethodSpec.paper_name`` and splits
+"48.67 ± 0.93" into a value and a 95% CI half-width. :func:`compare` lines ours up against theirs.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+
+from .tables import TABLES, TableSpec
+
+_PLUS_MINUS = re.compile(r'^\s*([-+0-9.eE]+)\s*±\s*([-+0-9.eE]+)\s*$')
+NON_ROWS = ('Corr. to ImageNet',)
+
+
+def reference_csv(name: str) -> pd.DataFrame:
+    """A reference CSV as printed (strings), first column as index."""
+    with resources.files('mmssl_transfer.analysis').joinpath('paper_reference', name).open(encoding='utf-8') as f:
+        return pd.read_csv(f, index_col=0, dtype=str)
+
+
+def paper_to_zoo() -> dict[str, str]:
+    """Paper model name ("MoCo-v2") -> zoo name ("mocov2")."""
+    from mmssl_transfer.checkpoints import ZOO
+    return {spec.paper_name: name for name, spec in ZOO.items()}
+
+
+@lru_cache(maxsize=None)
+def load_reference(name: str, keep_extra_rows: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Values and CI half-widths of a reference CSV, rows renamed to zoo names.
+
+    Rows such as "Corr. to ImageNet" are dropped unless ``keep_extra_rows``.
+    Raises KeyError naming the CSV when a paper model has no zoo entry.
+    """
+    raw = reference_csv(name)
+    mapping = paper_to_zoo()
+    rows = [r for r in raw.index if keep_extra_rows or r not in NON_ROWS]
+    unknown = [r for r in rows if r not in mapping and r not in NON_ROWS]
+    if unknown:
+        raise KeyError(f'paper_reference/{name}: models {unknown} have no zoo entry (paper_name)')
+    raw = raw.loc[rows]
+    values = raw.apply(lambda col: col.map(_number))
+    cis = raw.apply(lambda col: col.map(_ci))
+    index = [mapping.get(r, r) for r in rows]
+    values.index = cis.index = index
+    return values.astype(float), cis.astype(float)
+
+
+def _number(text: str) -> float:
+    match = _PLUS_MINUS.match(str(text))
+    return float(match.group(1)) if match else float(text)
+
+
+def _ci(text: str) -> float:
+    match = _PLUS_MINUS.match(str(text))
+    return float(match.group(2)) if match else np.nan
+
+
+def reference_table(spec: TableSpec) -> pd.DataFrame | None:
+    """The published values for ``spec``'s columns (and average), rows zoo names; None without a reference."""
+    if spec.reference is None:
+        return None
+    values, _ = load_reference(spec.reference)
+    labels = [c.label for c in spec.columns] + ([spec.average] if spec.average else [])
+    return values[[c for c in labels if c in values.columns]]
+
+
+def compare(spec: TableSpec, ours: pd.DataFrame, row_methods: dict[str, str]) -> pd.DataFrame | None:
+    """Ours, theirs and ours - theirs per cell, long format (one row per backbone x column).
+
+    Rows of ``ours`` are matched to the paper through their zoo method (``row_methods``); backbones the paper
+    did not evaluate, and columns it does not print, are left out.
+    """
+    theirs = reference_table(spec)
+    if theirs is None or ours.empty:
+        return None
+    records = []
+    for row in ours.index:
+        method = row_methods.get(row, row)
+        if method not in theirs.index:
+            continue
+        for label in ours.columns:
+            if label not in theirs.columns or np.isnan(ours.at[row, label]):
+                continue
+            paper = theirs.at[method, label]
+            records.append({'backbone': row, 'method': method, 'column': label, 'ours': ours.at[row, label],
+                            'paper': paper, 'diff': ours.at[row, label] - paper})
+    return pd.DataFrame.from_records(records, columns=['backbone', 'method', 'column', 'ours', 'paper', 'diff'])
+
+
+def paper_results_tables() -> dict[str, pd.DataFrame]:
+    """Every reference table in our table layout (rows zoo names): the published numbers as a result store."""
+    return {spec.name: table for spec in TABLES if (table := reference_table(spec)) is not None
+            and not table.empty and spec.name != 'calibration'}

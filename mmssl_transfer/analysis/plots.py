@@ -1,0 +1,78 @@
+"""Figures of the summary (matplotlib, Agg backend): ImageNet-correlation scatter grids and utility curves."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from .label_efficiency import UtilityPoint  # noqa: E402
+
+
+def save_figure(fig: plt.Figure, stem: Path) -> list[Path]:
+    """Write ``stem.png`` and ``stem.pdf``; return both paths."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = [stem.with_suffix('.png'), stem.with_suffix('.pdf')]
+    for path in paths:
+        fig.savefig(path, dpi=110, bbox_inches='tight')
+    plt.close(fig)
+    return paths
+
+
+def scatter_grid(title: str, frame: pd.DataFrame, imagenet: pd.Series, correlations: pd.DataFrame,
+                 stem: Path) -> list[Path]:
+    """One panel per column: downstream metric against ImageNet top-1, one labelled point per backbone,
+    a least-squares line and Pearson/Spearman r in the panel title."""
+    columns = list(frame.columns)
+    ncols = min(4, max(1, len(columns)))
+    nrows = math.ceil(len(columns) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 2.8 * nrows), squeeze=False)
+    x_all = imagenet.reindex(frame.index)
+    for ax, label in zip(axes.flat, columns):
+        y = frame[label]
+        keep = x_all.notna() & y.notna()
+        x, yy = x_all[keep].to_numpy(), y[keep].to_numpy()
+        ax.scatter(x, yy, s=14, color='tab:blue')
+        for name, xi, yi in zip(x_all[keep].index, x, yy):
+            ax.annotate(name, (xi, yi), fontsize=6, xytext=(2, 2), textcoords='offset points')
+        if len(x) >= 2 and np.ptp(x) > 0:
+            slope, intercept = np.polyfit(x, yy, 1)
+            xs = np.linspace(x.min(), x.max(), 10)
+            ax.plot(xs, slope * xs + intercept, color='tab:gray', linewidth=0.8)
+        r = correlations.loc[label] if label in correlations.index else None
+        subtitle = (f'r={r["pearson"]:.2f}  rho={r["spearman"]:.2f}'
+                    if r is not None and np.isfinite(r['pearson']) else 'r undefined')
+        ax.set_title(f'{label}\n{subtitle}', fontsize=8)
+        ax.set_xlabel('ImageNet top-1 (%)', fontsize=7)
+        ax.tick_params(labelsize=6)
+    for ax in list(axes.flat)[len(columns):]:
+        ax.axis('off')
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return save_figure(fig, stem)
+
+
+def utility_plot(curves: dict[str, list[UtilityPoint]], title: str, stem: Path) -> list[Path]:
+    """U(n) against the label budget (log scale), one line per backbone; undefined points marked on the axis."""
+    fig, ax = plt.subplots(figsize=(5, 3.4))
+    for name, points in curves.items():
+        n = np.array([p.n for p in points])
+        u = np.array([p.utility for p in points])
+        line, = ax.plot(n, u, marker='o', label=name)
+        undefined = ~np.isfinite(u)
+        if undefined.any():
+            ax.scatter(n[undefined], np.zeros(undefined.sum()), marker='x', color=line.get_color(),
+                       label=f'{name}: undefined')
+    ax.axhline(0, color='gray', linewidth=0.6)
+    ax.set_xscale('log')
+    ax.set_xlabel('labels per class (n)')
+    ax.set_ylabel('utility U(n) = n_hat / n - 1')
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=6)
+    fig.tight_layout()
+    return save_figure(fig, stem)

@@ -1,0 +1,227 @@
+"""Load results and compute the paper's tables, comparisons, rankings, ImageNet correlations and utility curves.
+
+:func:`load_results` reads a suite's result store (``<out>/results/*.json``), any folder of result JSONs, or
+``'paper'`` (the published numbers as results). :func:`summarize` computes everything in a :class:`Summary`.
+Showing it is :mod:`.formatting`'s job (terminal, Markdown); writing it, :mod:`.report`'s.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from mmssl_transfer.errors import InputError
+from mmssl_transfer.results import ResultError, TransferResult, read_result
+
+from . import correlation as corr
+from .label_efficiency import UtilityPoint, utility_curve
+from .paper_reference import compare as compare_with_paper
+from .paper_reference import load_reference
+from .tables import TABLES, TableSpec, best_marks, build_table, label_budget, ranks, row_label, row_methods
+
+PAPER = 'paper'
+
+
+class SummaryError(InputError):
+    """The results to summarise cannot be found or read."""
+
+
+@dataclass
+class TableResult:
+    spec: TableSpec
+    values: pd.DataFrame
+    ci: pd.DataFrame
+    marks: pd.DataFrame
+    comparison: pd.DataFrame | None = None
+    correlations: pd.DataFrame | None = None
+    figures: list[Path] = field(default_factory=list)
+
+
+@dataclass
+class Summary:
+    source: str
+    tables: list[TableResult]
+    rankings: pd.DataFrame
+    imagenet: pd.Series
+    utility: dict[str, dict[str, list[UtilityPoint]]]
+    feature_correlations: pd.DataFrame
+    toy: bool = False
+    failures: list[dict] = field(default_factory=list)
+    figures: list[Path] = field(default_factory=list)
+
+
+# -- loading --------------------------------------------------------------------------------------------------
+def load_results(source: str | Path) -> list[TransferResult]:
+    """Results of a suite output folder, of any folder of result JSONs, of one JSON, or the paper's."""
+    if str(source) == PAPER:
+        return paper_results()
+    path = Path(source)
+    if path.is_file():
+        return [read_result(path)]
+    if not path.is_dir():
+        raise SummaryError(f'{path}: no such results folder or file')
+    store = path / 'results'
+    if store.is_dir():
+        results = [read_result(p) for p in sorted(store.glob('*.json'))]
+    else:
+        results = []
+        for p in sorted(path.rglob('*.json')):
+            try:
+                data = json.loads(p.read_text(encoding='utf-8'))
+            except (json.JSONDecodeError, UnicodeDecodeError, OSError):
+                continue
+            if isinstance(data, dict) and {'task', 'metrics', 'primary_metric'} <= set(data):
+                results.append(read_result(p))
+    if not results:
+        raise SummaryError(f'{path}: no result JSON found (expected <dir>/results/*.json from run_suite.py, '
+                           'or TransferResult JSON files)')
+    return results
+
+
+def load_suite_info(source: str | Path) -> dict:
+    """What run_suite.py recorded about the suite of a store (empty for other sources)."""
+    path = Path(source) / 'suite.json'
+    if str(source) == PAPER or not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding='utf-8'))
+    except json.JSONDecodeError:
+        return {}
+
+
+def load_failures(source: str | Path) -> list[dict]:
+    folder = Path(source) / 'failed'
+    if str(source) == PAPER or not folder.is_dir():
+        return []
+    out = []
+    for p in sorted(folder.glob('*.json')):
+        try:
+            out.append(json.loads(p.read_text(encoding='utf-8')))
+        except json.JSONDecodeError:
+            out.append({'cell_id': p.stem, 'error': f'{p}: unreadable failure record'})
+    return out
+
+
+def paper_results() -> list[TransferResult]:
+    """The published numbers of every reference table, as results (method = zoo name, source 'paper')."""
+    results = []
+    for spec in TABLES:
+        if spec.reference is None or spec.name == 'calibration':
+            continue
+        values, cis = load_reference(spec.reference)
+        for column in spec.columns:
+            if column.label not in values.columns:
+                continue
+            metric = column.metric or 'accuracy'
+            for method in values.index:
+                value = values.at[method, column.label]
+                if np.isnan(value):
+                    continue
+                ci = cis.at[method, column.label]
+                results.append(TransferResult(
+                    task=column.task, dataset=column.dataset or 'mean', protocol=column.protocol or column.task,
+                    method=method, checkpoint_sha256='', metrics={metric: value / column.factor},
+                    primary_metric=metric, ci={} if np.isnan(ci) else {metric: ci / column.factor},
+                    extra={'source': f'paper:{spec.reference}'}, config='paper'))
+    features, _ = load_reference('feature_properties.csv')
+    for method in features.index:
+        for task, prefix in (('linear', 'Lin'), ('finetune', 'FT')):
+            results.append(TransferResult(
+                task=task, dataset='mean', protocol=task, method=method, checkpoint_sha256='',
+                metrics={'ece': features.at[method, f'{prefix} unscaled'],
+                         'ece_temperature_scaled': features.at[method, f'{prefix} scaled']},
+                primary_metric='ece', extra={'source': 'paper:feature_properties.csv'}, config='paper'))
+    return results
+
+
+# -- analysis -------------------------------------------------------------------------------------------------
+def summarize(results: list[TransferResult], source: str = '', compare: str | None = None,
+              n_boot: int = 2000, failures: Iterable[dict] = ()) -> Summary:
+    """Every table, comparison, ranking, correlation and utility curve the results allow."""
+    methods = row_methods(results)
+    imagenet = corr.imagenet_top1(methods)
+    tables = []
+    for spec in TABLES:
+        values, ci = build_table(spec, results)
+        if values.empty:
+            continue
+        values = values.sort_index(key=lambda idx: idx.map(lambda r: (imagenet.get(r, np.inf), r)))
+        ci = ci.reindex(values.index)
+        table = TableResult(spec, values, ci, best_marks(spec, values))
+        if compare == PAPER:
+            table.comparison = compare_with_paper(spec, values, methods)
+        table.correlations = _table_correlations(spec, values, imagenet, n_boot)
+        tables.append(table)
+    return Summary(source=source, tables=tables, rankings=_rankings(tables), imagenet=imagenet,
+                   utility=utility_from_results(results), feature_correlations=feature_correlation_check(),
+                   failures=list(failures))
+
+
+def _table_correlations(spec: TableSpec, values: pd.DataFrame, imagenet: pd.Series,
+                        n_boot: int) -> pd.DataFrame | None:
+    known = values.index[imagenet.reindex(values.index).notna()]
+    cols = [c.label for c in spec.columns if c.label in values.columns]
+    if len(known) < 3 or not cols:
+        return None
+    frame = values.loc[known, cols]
+    scales = {c.label: c.scale for c in spec.columns}
+    lower = {c.label: c.lower_is_better for c in spec.columns}
+    table = corr.correlate_table(frame, imagenet, scales, lower, n_boot=n_boot)
+    complete = frame.dropna()
+    if len(cols) > 1 and len(complete) >= 3:
+        score = corr.group_score(complete, scales, lower)
+        x = corr.transform(imagenet.reindex(complete.index).to_numpy(), corr.PERCENT)
+        table.loc[f'{spec.group} (group)'] = corr.correlate(x, score.to_numpy(), n_boot=n_boot).as_dict()
+    return table
+
+
+def _rankings(tables: list[TableResult]) -> pd.DataFrame:
+    """Mean rank per backbone in each table (1 = best) and the average over tables."""
+    per_table = {t.spec.name: ranks(t.spec, t.values).mean(axis=1) for t in tables if len(t.values) > 1}
+    frame = pd.DataFrame(per_table)
+    if not frame.empty:
+        frame['average rank'] = frame.mean(axis=1)
+        frame = frame.sort_values('average rank')
+    return frame
+
+
+def utility_from_results(results: list[TransferResult]) -> dict[str, dict[str, list[UtilityPoint]]]:
+    """Dataset -> backbone -> U(n) for finetune results run at several label budgets, against the
+    from-scratch (random-init, empty checkpoint sha256) backbone's curve on the same dataset."""
+    curves: dict[str, dict[str, dict[float, list[float]]]] = {}
+    scratch: dict[str, dict[float, list[float]]] = {}
+    for r in results:
+        n = label_budget(r)
+        if r.task != 'finetune' or n is None:
+            continue
+        if r.checkpoint_sha256:
+            target = curves.setdefault(r.dataset, {}).setdefault(row_label(r), {})
+        else:
+            target = scratch.setdefault(r.dataset, {})
+        target.setdefault(n, []).append(r.value)
+    out: dict[str, dict[str, list[UtilityPoint]]] = {}
+    for dataset, backbones in curves.items():
+        if dataset not in scratch:
+            continue
+        s_n = sorted(scratch[dataset])
+        s_acc = [float(np.mean(scratch[dataset][n])) for n in s_n]
+        out[dataset] = {name: utility_curve(sorted(pts), [float(np.mean(pts[n])) for n in sorted(pts)], s_n, s_acc)
+                        for name, pts in backbones.items()}
+    return out
+
+
+def feature_correlation_check() -> pd.DataFrame:
+    """The paper's "Corr. to ImageNet" row recomputed from its published numbers, beside the stated one."""
+    ours = corr.paper_feature_correlations()
+    stated = corr.paper_stated_correlations()
+    frame = pd.DataFrame({'recomputed': ours, 'paper': stated.reindex(ours.index)})
+    frame['equal to 2 decimals'] = [round(a, 2) == b for a, b in zip(frame['recomputed'], frame['paper'])]
+    intervals = [corr.rounding_interval(c, samples=2000) for c in frame.index]
+    frame['rounding lo'] = [lo for lo, _ in intervals]
+    frame['rounding hi'] = [hi for _, hi in intervals]
+    frame['within rounding'] = [lo - 0.005 <= p <= hi + 0.005 for (lo, hi), p in zip(intervals, frame['paper'])]
+    return frame

@@ -1,0 +1,51 @@
+"""Run a suite, then summarise what it stored: the function behind ``tools/run_suite.py``.
+
+The one place that joins the two subsystems: :mod:`mmssl_transfer.suite` runs the cells and stores their
+results, :mod:`mmssl_transfer.analysis` turns a result store into tables and a report.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from mmssl_transfer.analysis import PAPER, TOY_NOTICE, summarize_results
+from mmssl_transfer.suite.commands import LAUNCHERS, RunContext
+from mmssl_transfer.suite.runner import SuiteRunner
+from mmssl_transfer.suite.spec import SuiteError, load_suite
+
+
+def default_out_dir(suite_name: str) -> Path:
+    """``work_dirs/suite_<name>``: where a suite writes unless told otherwise."""
+    return Path('work_dirs') / f'suite_{suite_name}'
+
+
+def run_suite(suite: str | Path, out: str | Path | None = None, *, gpus: int = 1, launcher: str = 'none',
+              partition: str = '', retry_failed: bool = False, dry_run: bool = False,
+              summary: bool = True, console: Console | None = None) -> int:
+    """Run (or with ``dry_run`` list) a suite, then summarise it; return 0 when every cell finished, else 1."""
+    console = console or Console(highlight=False)
+    if launcher not in LAUNCHERS:
+        raise SuiteError(f'unknown launcher {launcher!r}; use one of {LAUNCHERS}')
+    if gpus < 1:
+        raise SuiteError(f'--gpus must be at least 1, got {gpus}')
+    if launcher == 'slurm' and not partition:
+        raise SuiteError('--launcher slurm needs --partition')
+    spec = load_suite(suite)
+    out_dir = Path(out) if out is not None else default_out_dir(spec.name)
+    ctx = RunContext(out_dir=out_dir.resolve(), gpus=gpus, launcher=launcher, partition=partition)
+    runner = SuiteRunner(spec, ctx, retry_failed=retry_failed, console=console)
+    if dry_run:
+        runner.dry_run()
+        return 0
+    report = runner.run()
+    if summary and report.counts.get('done'):
+        paths = summarize_results(out_dir, out_dir / 'summary', compare=None if spec.is_toy else PAPER,
+                                  console=console, toy=spec.is_toy)
+        console.print(f'[bold]report[/]: {paths["report"]}')
+        console.print(f'tables: {paths["tables"]}  markdown: {paths["markdown"]}')
+    elif summary:
+        console.print('no finished cell yet: nothing to summarise')
+    if spec.is_toy:
+        console.print(f'[bold red]{TOY_NOTICE}[/]')
+    return 0 if report.ok else 1

@@ -1,0 +1,14 @@
+"""The datasets of the transfer tasks, read in their official layouts, and the transforms they need.
+
+Importing this package registers every class: the recognition datasets in mmpretrain's DATASETS,
+``CheckedVOCDataset`` in mmdet's, ``NYUv2NormalsDataset`` and the normal-map transforms in mmseg's (configs reach
+them with ``custom_imports=dict(imports=['mmssl_transfer.datasets'])``).
+"""
+from .classification import CLS_DATASETS, DatasetLayoutError, build_cls_dataset, get_cls_dataset
+from .nyuv2_normals import NYUv2NormalsDataset
+from .transforms import CheckSegMapSize, LoadNormalAnnotation, NormalRandomFlip, NormalResize, PackNormalInputs
+from .voc_detection import CheckedVOCDataset, VOCDataError
+
+__all__ = ['CLS_DATASETS', 'DatasetLayoutError', 'build_cls_dataset', 'get_cls_dataset', 'NYUv2NormalsDataset',
+           'CheckSegMapSize', 'LoadNormalAnnotation', 'NormalRandomFlip', 'NormalResize', 'PackNormalInputs',
+           'CheckedVOCDataset', 'VOCDataError']

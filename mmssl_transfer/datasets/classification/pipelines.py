@@ -1,0 +1,97 @@
+"""The image pipelines of the recognition protocols, written once (mmpretrain transform configs).
+
+Named evaluation transforms (:data:`EVAL_TRANSFORMS`), deterministic, applied to every image before a frozen
+backbone or a finetuned model is scored:
+
+* ``linear_eval``: resize the shorter side to 224 (bicubic, PIL), centre crop 224. The paper's linear probe and
+  finetune test transform; the few-shot probe uses it too unless told otherwise.
+* ``paper_fewshot``: what the paper's few-shot code (CD-FSL's ``TransformLoader``) does: resize to 257 x 257
+  (bilinear, torchvision's default, aspect ratio squashed), centre crop 224; ChestX images are first resized to
+  256 x 256 as CD-FSL's ChestX loader does (``Image.resize`` with PIL's default filter, bicubic since Pillow 7).
+
+Finetune training augmentations (:data:`FINETUNE_AUGMENTATIONS`): ``rrc_flip`` (RandomResizedCrop 224,
+bicubic, + horizontal flip) or ``center_crop`` (the evaluation transform).
+
+Images are read with ``LoadImageFromFile``; datasets that decode into memory (CIFAR's python batches) pass
+``in_memory=True`` to skip it. ``configs/_base_/cls/`` holds the same pipelines (a test asserts it).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Finetune augmentations, in the order of the paper's sweep.
+FINETUNE_AUGMENTATIONS: tuple[str, ...] = ('rrc_flip', 'center_crop')
+
+
+def _load(in_memory: bool) -> list[dict]:
+    return [] if in_memory else [dict(type='LoadImageFromFile')]
+
+
+@dataclass(frozen=True)
+class EvalTransform:
+    """Resize, then centre crop; every field changes the pixels (so each is part of the feature cache key).
+
+    Attributes:
+        resize: Shorter side after resizing (aspect ratio kept), or both sides when ``squash``. Defaults to 224.
+        crop: Side of the centre crop. Defaults to 224.
+        interpolation: PIL filter of the resize. Defaults to ``'bicubic'``.
+        squash: Resize to ``resize`` x ``resize`` whatever the aspect ratio. Defaults to False.
+        dataset_resize: ``(dataset, width, height)`` rows: images of that dataset are first resized to
+            width x height (PIL bicubic, aspect squashed). Defaults to none.
+    """
+
+    resize: int = 224
+    crop: int = 224
+    interpolation: str = 'bicubic'
+    squash: bool = False
+    dataset_resize: tuple[tuple[str, int, int], ...] = ()
+
+    def pipeline(self, in_memory: bool = False, dataset: str | None = None) -> list[dict]:
+        """The mmpretrain pipeline, from loading (unless ``in_memory``) to ``PackInputs``."""
+        steps = _load(in_memory)
+        steps += [dict(type='Resize', scale=(width, height), keep_ratio=False, backend='pillow',
+                       interpolation='bicubic') for name, width, height in self.dataset_resize if name == dataset]
+        if self.squash:
+            steps.append(dict(type='Resize', scale=(self.resize, self.resize), keep_ratio=False, backend='pillow',
+                              interpolation=self.interpolation))
+        else:
+            steps.append(dict(type='ResizeEdge', scale=self.resize, edge='short', backend='pillow',
+                              interpolation=self.interpolation))
+        return steps + [dict(type='CenterCrop', crop_size=self.crop), dict(type='PackInputs')]
+
+
+LINEAR_EVAL = EvalTransform()
+PAPER_FEWSHOT = EvalTransform(resize=257, crop=224, interpolation='bilinear', squash=True,
+                              dataset_resize=(('chestx', 256, 256),))
+#: name -> evaluation transform.
+EVAL_TRANSFORMS: dict[str, EvalTransform] = {'linear_eval': LINEAR_EVAL, 'paper_fewshot': PAPER_FEWSHOT}
+
+
+def get_eval_transform(name: str) -> EvalTransform:
+    """The named evaluation transform; unknown names list the known ones."""
+    try:
+        return EVAL_TRANSFORMS[name]
+    except KeyError:
+        raise KeyError(f'unknown evaluation transform {name!r}; known: {sorted(EVAL_TRANSFORMS)}') from None
+
+
+def eval_pipeline(size: int = 224, in_memory: bool = False) -> list[dict]:
+    """The ``linear_eval`` pipeline at another size: shorter side to ``size`` (bicubic), centre crop ``size``."""
+    return EvalTransform(resize=size, crop=size).pipeline(in_memory)
+
+
+def finetune_train_pipeline(aug: str = 'rrc_flip', size: int = 224, in_memory: bool = False) -> list[dict]:
+    """The training pipeline of one finetune augmentation (:data:`FINETUNE_AUGMENTATIONS`)."""
+    if aug == 'center_crop':
+        return eval_pipeline(size, in_memory)
+    if aug != 'rrc_flip':
+        raise ValueError(f'unknown augmentation {aug!r}; known: {FINETUNE_AUGMENTATIONS}')
+    return _load(in_memory) + [
+        dict(type='RandomResizedCrop', scale=size, backend='pillow', interpolation='bicubic'),
+        dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+        dict(type='PackInputs')]
+
+
+def finetune_pipelines(aug: str, size: int = 224, in_memory: bool = False) -> tuple[list[dict], list[dict]]:
+    """(train, val/test) pipelines of a finetune run with augmentation ``aug`` at image size ``size``."""
+    return finetune_train_pipeline(aug, size, in_memory), eval_pipeline(size, in_memory)

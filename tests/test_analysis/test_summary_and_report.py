@@ -1,0 +1,148 @@
+"""Summary tables from a hand-made result store, comparison with the shipped paper tables, rankings,
+and the HTML report opened in a real headless Chromium."""
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mmssl_transfer.analysis.formatting import display_frame
+from mmssl_transfer.analysis.paper_reference import load_reference
+from mmssl_transfer.analysis.report import write_summary
+from mmssl_transfer.analysis.summary import PAPER, SummaryError, load_results, paper_results, summarize
+from mmssl_transfer.results import TransferResult, write_result
+
+LINEAR = {'supervised': {'dtd': 72.0, 'pets': 91.0}, 'byol': {'dtd': 77.0, 'pets': 89.0},
+          'insdis': {'dtd': 68.0, 'pets': 69.0}}
+
+
+def _result(backbone, task, dataset, protocol, metrics, primary, ci=None):
+    return TransferResult(task=task, dataset=dataset, protocol=protocol, method=backbone, checkpoint_sha256='ab',
+                          metrics=metrics, primary_metric=primary, ci=ci or {},
+                          extra={'suite': {'backbone': backbone}})
+
+
+@pytest.fixture
+def store(tmp_path) -> Path:
+    """A result store written by hand: linear on DTD/Pets, 5-shot DTD with CI, frozen detection."""
+    results = []
+    for b, values in LINEAR.items():
+        for d, v in values.items():
+            results.append(_result(b, 'linear', d, 'linear', {'accuracy': v}, 'accuracy'))
+    for b, v in {'supervised': 80.0, 'byol': 81.0, 'insdis': 73.0}.items():
+        results.append(_result(b, 'fewshot', 'dtd', '5way-5shot', {'accuracy': v}, 'accuracy', {'accuracy': 0.6}))
+    for b, ap in {'supervised': 52.0, 'byol': 53.3, 'insdis': 50.1}.items():
+        results.append(_result(b, 'det', 'voc0712', 'frozen', {'AP': ap, 'AP50': ap + 28, 'AP75': ap + 4}, 'AP'))
+    for i, r in enumerate(results):
+        write_result(tmp_path / 'results' / f'{i:02d}.json', r)
+    return tmp_path
+
+
+def _table(summary, name):
+    return next(t for t in summary.tables if t.spec.name == name)
+
+
+def test_tables_from_a_hand_made_store_have_values_averages_and_best_marks(store):
+    summary = summarize(load_results(store), n_boot=200)
+    linear = _table(summary, 'linear_manyshot')
+    assert list(linear.values.columns) == ['DTD', 'Pets', 'Avg']
+    assert linear.values.loc['byol', 'DTD'] == 77.0 and linear.values.loc['insdis', 'Avg'] == 68.5
+    assert linear.marks.loc['byol', 'DTD'] == 'best' and linear.marks.loc['supervised', 'DTD'] == 'second'
+    assert linear.marks.loc['supervised', 'Pets'] == 'best'
+    shown = display_frame(linear)
+    assert shown.loc['byol', 'DTD'] == '**77.00**' and shown.loc['supervised', 'DTD'] == '_72.00_'
+    fewshot = _table(summary, 'fewshot_5way5shot')
+    assert display_frame(fewshot).loc['insdis', 'DTD'] == '73.00 ± 0.60'
+    det = _table(summary, 'detection_voc')
+    assert list(det.values.columns) == ['Frozen AP', 'Frozen AP50', 'Frozen AP75']
+    assert list(linear.values.index) == ['insdis', 'byol', 'supervised']  # ordered by ImageNet top-1
+
+
+def test_rankings_per_table_and_average_rank_per_backbone(store):
+    summary = summarize(load_results(store), n_boot=200)
+    ranks = summary.rankings
+    assert ranks.loc['byol', 'linear_manyshot'] == 1.5  # 1st on DTD, 2nd on Pets
+    assert ranks.loc['insdis', 'linear_manyshot'] == 3.0
+    assert ranks.loc['byol', 'detection_voc'] == 1.0
+    assert ranks.index[0] == 'byol' and ranks.index[-1] == 'insdis'
+    assert ranks.loc['byol', 'average rank'] == pytest.approx(np.mean([1.5, 1.0, 1.0]))
+
+
+def test_comparison_with_the_shipped_paper_tables_gives_ours_theirs_and_diff(tmp_path):
+    paper, _ = load_reference('linear_manyshot.csv')
+    for i, method in enumerate(('byol', 'swav', 'supervised')):
+        write_result(tmp_path / 'results' / f'{i}.json', _result(
+            method, 'linear', 'dtd', 'linear', {'accuracy': paper.at[method, 'DTD'] + 1.0}, 'accuracy'))
+    summary = summarize(load_results(tmp_path), compare=PAPER, n_boot=100)
+    comparison = _table(summary, 'linear_manyshot').comparison
+    assert set(comparison['method']) == {'byol', 'swav', 'supervised'}
+    assert comparison.set_index('method').loc['byol', 'paper'] == 76.91
+    assert np.allclose(comparison['diff'], 1.0)
+
+
+def test_the_published_numbers_summarise_into_the_papers_own_tables_and_correlations():
+    summary = summarize(paper_results(), source=PAPER, n_boot=200)
+    linear = _table(summary, 'linear_manyshot')
+    published, _ = load_reference('linear_manyshot.csv')
+    assert linear.values.loc['deepclusterv2', 'Aircraft'] == published.at['deepclusterv2', 'Aircraft']
+    assert np.allclose(linear.values['Avg'], published.loc[linear.values.index, 'Avg'], atol=0.01)
+    assert len(linear.values) == 14
+    dense = _table(summary, 'dense')
+    assert dense.values.loc['supervised', 'ADE mIoU↑'] == pytest.approx(0.2563)
+    assert dense.marks.loc['simclrv2', 'SN Mean↓'] == 'best'  # lowest error wins
+    # the paper: ImageNet top-1 correlates strongly with many-shot linear, much less with detection
+    lin_r = linear.correlations.loc['many-shot linear (group)', 'pearson']
+    det_r = _table(summary, 'detection_voc').correlations.loc['detection (group)', 'pearson']
+    assert lin_r > 0.8 and det_r < lin_r
+    assert summary.feature_correlations['within rounding'].all()
+
+
+def test_a_folder_without_results_is_one_error_naming_it(tmp_path):
+    with pytest.raises(SummaryError, match=f'{tmp_path}: no result JSON found'):
+        load_results(tmp_path)
+
+
+def test_report_files_are_written_and_the_html_renders_in_headless_chromium(store, tmp_path):
+    summary = summarize(load_results(store), source=str(store), compare=PAPER, n_boot=200)
+    paths = write_summary(summary, tmp_path / 'summary')
+    assert (tmp_path / 'summary' / 'tables' / 'linear_manyshot.csv').is_file()
+    assert pd.read_csv(tmp_path / 'summary' / 'tables' / 'linear_manyshot.csv', index_col=0).loc['byol', 'DTD'] == 77
+    assert '**77.00**' in paths['markdown'].read_text()
+    assert (tmp_path / 'summary' / 'figures' / 'linear_manyshot_vs_imagenet.pdf').is_file()
+    html = paths['report'].read_text()
+    assert html.count('data:image/png;base64,') >= 3 and 'http' not in html.replace('http-equiv', '')
+    chromium = shutil.which('chromium') or shutil.which('chromium-browser')
+    if chromium is None:
+        pytest.fail('chromium is not installed (Debian: apt-get install -y chromium); the report test needs it')
+    shot = tmp_path / 'shot.png'
+    subprocess.run([chromium, '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+                    '--disable-component-update', '--disable-sync', '--no-first-run',
+                    f'--user-data-dir={tmp_path / "chromium-profile"}', '--hide-scrollbars',
+                    '--window-size=1200,1600', f'--screenshot={shot}', paths['report'].as_uri()],
+                   check=True, capture_output=True, timeout=120)
+    from PIL import Image
+    pixels = np.asarray(Image.open(shot).convert('L'), dtype=float)
+    assert pixels.shape == (1600, 1200)
+    assert pixels.std() > 10  # not a blank page
+    assert (pixels < 128).mean() > 0.005  # text and plots drawn
+
+
+def test_label_budget_runs_give_utility_curves_and_stay_out_of_the_finetune_table(tmp_path):
+    def finetune(backbone, sha, labels, accuracy):
+        r = _result(backbone, 'finetune', 'dtd', 'finetune', {'top1': accuracy}, 'top1')
+        r.checkpoint_sha256 = sha
+        r.extra['suite']['variant'] = {'labels_per_class': labels} if labels else {}
+        return r
+    results = [finetune('scratch', '', 10, 20.0), finetune('scratch', '', 100, 40.0),
+               finetune('byol', 'ab', 10, 40.0), finetune('byol', 'ab', 100, 45.0), finetune('byol', 'ab', None, 70.0)]
+    summary = summarize(results, n_boot=50)
+    table = _table(summary, 'finetune_manyshot')
+    assert table.values.loc['byol', 'DTD'] == 70.0 and 'scratch' not in table.values.index
+    low, high = summary.utility['dtd']['byol']
+    assert (low.n, low.n_hat, low.utility) == (10.0, 100.0, 9.0)  # 10 labels worth 100 from scratch
+    assert not high.defined  # 45% is above the best from-scratch accuracy (40%)
+    paths = write_summary(summary, tmp_path / 'summary')
+    assert (tmp_path / 'summary' / 'figures' / 'utility_dtd.png').is_file()
+    assert 'undefined (above the best from-scratch accuracy)' in paths['report'].read_text()
