@@ -6,6 +6,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / 'mmssl_transfer'
 
@@ -15,7 +17,8 @@ def test_the_wheel_ships_every_module_and_the_package_data(tmp_path):
     source.mkdir()
     shutil.copy(REPO / 'setup.py', source)
     shutil.copy(REPO / 'README.md', source)
-    shutil.copytree(REPO / 'requirements', source / 'requirements')  # setup.py reads install_requires there
+    for folder in ('requirements', 'configs', 'tools'):  # install_requires; the .mim copy of configs and tools
+        shutil.copytree(REPO / folder, source / folder, ignore=shutil.ignore_patterns('__pycache__'))
     shutil.copytree(PACKAGE, source / 'mmssl_transfer', ignore=shutil.ignore_patterns('__pycache__'))
     subprocess.run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '-q', '.', '-w',
                     str(tmp_path / 'dist')], cwd=source, check=True, capture_output=True, timeout=300)
@@ -26,6 +29,34 @@ def test_the_wheel_ships_every_module_and_the_package_data(tmp_path):
     assert wanted - shipped == set()
     assert {'mmssl_transfer/datasets/__init__.py', 'mmssl_transfer/evaluation/metrics/__init__.py'} <= shipped
     assert any(n.startswith('mmssl_transfer/analysis/paper_reference/') and n.endswith('.csv') for n in shipped)
+    # configs/ and tools/ ship as mmssl_transfer/.mim/ (where project_files finds them without a checkout)
+    for folder in ('configs', 'tools'):
+        wanted = {f'mmssl_transfer/.mim/{p.relative_to(REPO).as_posix()}' for p in (REPO / folder).rglob('*')
+                  if p.is_file() and '__pycache__' not in p.parts}
+        assert wanted - shipped == set(), folder
+    requires = [line for line in zipfile.ZipFile(wheel).read(
+        next(n for n in zipfile.ZipFile(wheel).namelist() if n.endswith('METADATA'))).decode().splitlines()
+        if line.startswith('Requires-Dist:')]
+    assert any('mmdet==3.3.0' in line for line in requires) and not any('torch' in line for line in requires)
+
+
+def test_an_installed_package_finds_configs_and_tools_in_its_mim_copy(tmp_path, monkeypatch):
+    """Without a checkout beside the package, the suite's configs/ and tools/ come from ``.mim``; a missing copy
+    is one clear error naming the setting that fixes it."""
+    import mmssl_transfer.project_files as project_files
+    package = tmp_path / 'site-packages' / 'mmssl_transfer'
+    (package / '.mim' / 'configs').mkdir(parents=True)
+    (package / '.mim' / 'tools').mkdir()
+    monkeypatch.delenv(project_files.ROOT_VARIABLE, raising=False)
+    monkeypatch.setattr(project_files, '_PACKAGE', package)
+    monkeypatch.setattr(project_files, '_CANDIDATES', (('the source checkout', package.parent),
+                                                       ('the installed package data', package / '.mim')))
+    assert project_files.configs_dir() == package / '.mim' / 'configs'
+    shutil.rmtree(package / '.mim')
+    with pytest.raises(project_files.ProjectFilesError, match=project_files.ROOT_VARIABLE):
+        project_files.tools_dir()
+    monkeypatch.setenv(project_files.ROOT_VARIABLE, str(REPO))
+    assert project_files.tools_dir() == REPO / 'tools'
 
 
 def test_importing_datasets_and_evaluation_registers_every_class():

@@ -15,8 +15,9 @@ import sys
 
 from mmengine.config import DictAction
 
+from mmssl_transfer.datasets.classification.catalog import MANY_SHOT_DATASETS
 from mmssl_transfer.errors import run_tool
-from mmssl_transfer.probes.finetune import (AUGMENTATIONS, FINETUNE_CONFIGS, FINETUNE_WDS, LR_GRID, SweepOptions,
+from mmssl_transfer.probes.finetune import (AUGMENTATIONS, FINETUNE_WDS, LR_GRID, SweepOptions, finetune_config,
                                             finetune_sweep)
 from mmssl_transfer.results import write_result
 
@@ -25,7 +26,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config', nargs='?', help='a finetune config, e.g. one inheriting '
                         'configs/_base_/cls/finetune_<dataset>.py (or give --dataset and --checkpoint)')
-    parser.add_argument('--dataset', choices=sorted(FINETUNE_CONFIGS),
+    parser.add_argument('--dataset', choices=sorted(MANY_SHOT_DATASETS),
                         help='use configs/_base_/cls/finetune_<dataset>.py (with --checkpoint / --from-scratch)')
     parser.add_argument('--out', help='also write the result JSON here')
     parser.add_argument('--work-dir', required=True, help='sweep folder (one sub-folder per grid point)')
@@ -56,7 +57,7 @@ def main(argv=None) -> int:
     if args.dataset and not (args.checkpoint or args.from_scratch):
         parser.error('--dataset needs --checkpoint or --from-scratch')
     opts = SweepOptions(
-        config=args.config or FINETUNE_CONFIGS[args.dataset], work_dir=args.work_dir, lrs=args.lrs, wds=args.wds,
+        config=args.config or finetune_config(args.dataset), work_dir=args.work_dir, lrs=args.lrs, wds=args.wds,
         augs=args.augs,
         max_iters=args.max_iters, batch_size=args.batch_size, image_size=args.image_size,
         checkpoint=args.checkpoint, method=args.method, from_scratch=args.from_scratch,

@@ -25,17 +25,24 @@ from mmengine.logging import MMLogger
 
 from mmssl_transfer.datasets.classification.catalog import MANY_SHOT_DATASETS
 from mmssl_transfer.datasets.classification.pipelines import FINETUNE_AUGMENTATIONS, finetune_pipelines
+from mmssl_transfer.project_files import configs_dir
 from mmssl_transfer.results import TransferResult, write_json_atomic, write_result
+
+from .errors import ProbeInputError
 
 LR_GRID: tuple[float, ...] = (0.1, 0.01, 0.001, 0.0001)
 #: The finetune weight decays (SGD receives wd / lr); the linear probe's grid is another one (logistic.py).
 FINETUNE_WDS: tuple[float, ...] = (0.0, 1e-6, 1e-5, 1e-4, 1e-3)
 AUGMENTATIONS: tuple[str, ...] = FINETUNE_AUGMENTATIONS
 POINT_FILE = 'point.json'
-_CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
-#: dataset -> its finetune task config (generated from the catalog); the sweep sets the backbone from its options
-FINETUNE_CONFIGS: dict[str, str] = {
-    name: str(_CONFIGS / '_base_' / 'cls' / f'finetune_{name}.py') for name in MANY_SHOT_DATASETS}
+
+
+def finetune_config(dataset: str) -> str:
+    """The finetune task config of a many-shot dataset (``configs/_base_/cls/finetune_<dataset>.py``, generated from
+    the catalog); the sweep sets the backbone from its options."""
+    if dataset not in MANY_SHOT_DATASETS:
+        raise ProbeInputError(f'{dataset}: no finetune config; many-shot datasets: {", ".join(MANY_SHOT_DATASETS)}')
+    return str(configs_dir() / '_base_' / 'cls' / f'finetune_{dataset}.py')
 
 
 @dataclass(frozen=True)

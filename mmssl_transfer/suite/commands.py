@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from mmssl_transfer.project_files import project_root
+
 from .kinds import Probe, TrainTest
-from .matrix import REPO_ROOT, Cell
+from .matrix import Cell
 from .spec import SuiteError
 
 LAUNCHERS = ('none', 'pytorch', 'slurm')
@@ -28,7 +30,7 @@ class RunContext:
     gpus: int = 1
     launcher: str = 'none'
     partition: str = ''
-    repo_root: Path = REPO_ROOT
+    repo_root: Path = field(default_factory=project_root)  # holds configs/ and tools/
     python: str = sys.executable
 
     @property

@@ -18,12 +18,10 @@ from typing import Any, Iterable
 
 from mmssl_transfer.datasets.classification.catalog import DATA_ROOTS
 from mmssl_transfer.fileio import file_sha256
+from mmssl_transfer.project_files import project_root
 
 from .kinds import KINDS, CellKind, TrainTest
 from .spec import NO_CHECKPOINT, TOY_CHECKPOINT, BackboneSpec, SuiteError, SuiteSpec
-
-#: The project root (tools/ and configs/ live here in a source checkout).
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -71,17 +69,18 @@ class Cell:
                  f's{self.seed}', self.key_hash[:8])
         return re.sub(r'[^A-Za-z0-9_.+-]', '_', '.'.join(parts))
 
-    def config_path(self, repo_root: Path = REPO_ROOT) -> Path | None:
+    def config_path(self, repo_root: Path | None = None) -> Path | None:
+        """The cell's config file under ``repo_root`` (default: :func:`~mmssl_transfer.project_files.project_root`)."""
         runner = self.spec.runner
         if isinstance(runner, TrainTest):
-            return repo_root / runner.config.format(method=self.backbone.method, protocol=self.protocol,
-                                                    dataset=self.dataset)
+            config = runner.config.format(method=self.backbone.method, protocol=self.protocol, dataset=self.dataset)
+            return (repo_root or project_root()) / config
         return None
 
 
 def expand(suite: SuiteSpec, toy_folders: dict[str, Path] | None = None, *,
            resolve_zoo: bool = True, sha_cache: 'Sha256Cache | None' = None,
-           repo_root: Path = REPO_ROOT) -> list[Cell]:
+           repo_root: Path | None = None) -> list[Cell]:
     """Cells of ``suite`` in a stable order: tasks as listed, then datasets, protocols, variants, seeds,
     backbones (so one task's table fills row by row).
 
@@ -93,6 +92,7 @@ def expand(suite: SuiteSpec, toy_folders: dict[str, Path] | None = None, *,
     """
     toy_folders = toy_folders or {}
     sha_cache = sha_cache or Sha256Cache(None)
+    repo_root = repo_root or project_root()
     resolved = {b.name: backbone_checkpoint(b, toy_folders, resolve_zoo=resolve_zoo, suite=suite)
                 for b in suite.backbones}
     cells = []
@@ -115,7 +115,7 @@ def expand(suite: SuiteSpec, toy_folders: dict[str, Path] | None = None, *,
 
 
 def backbone_checkpoint(backbone: BackboneSpec, toy_folders: dict[str, Path], *, resolve_zoo: bool = True,
-                       suite: SuiteSpec | None = None) -> str | None:
+                        suite: SuiteSpec | None = None) -> str | None:
     """The checkpoint a backbone's cells load: a file path, a zoo name (not downloaded yet) or ``None``."""
     from mmssl_transfer.checkpoints import ZOO
 

@@ -5,7 +5,7 @@ import pytest
 
 from mmssl_transfer.datasets.classification import CLS_DATASETS, MANY_SHOT_DATASETS
 from mmssl_transfer.probes import finetune
-from mmssl_transfer.probes.finetune import (FINETUNE_CONFIGS, GridPoint, SweepOptions, checkpoint_normalization,
+from mmssl_transfer.probes.finetune import (GridPoint, SweepOptions, checkpoint_normalization, finetune_config,
                                             finetune_sweep, point_config)
 from mmssl_transfer.results import read_result
 
@@ -63,7 +63,7 @@ def test_dataset_configs_state_the_catalog_and_the_shared_pipelines(dataset):
 
     from mmssl_transfer.config_generation import images_in_memory
     from mmssl_transfer.datasets.classification.pipelines import finetune_pipelines
-    cfg = Config.fromfile(FINETUNE_CONFIGS[dataset])
+    cfg = Config.fromfile(finetune_config(dataset))
     spec = CLS_DATASETS[dataset]
     assert cfg.default_scope == 'mmpretrain' and cfg.model.backbone.type == 'SSLResNet'
     assert cfg.model.head.num_classes == spec.num_classes and cfg.model.backbone.norm_eval is False
@@ -74,7 +74,7 @@ def test_dataset_configs_state_the_catalog_and_the_shared_pipelines(dataset):
     train, test = finetune_pipelines('rrc_flip', 224, in_memory=images_in_memory(spec))
     assert cfg.train_dataloader.dataset.pipeline == train
     assert cfg.val_dataloader.dataset.pipeline == cfg.test_dataloader.dataset.pipeline == test
-    assert FINETUNE_CONFIGS[dataset].endswith(f'_base_/cls/finetune_{dataset}.py')
+    assert finetune_config(dataset).endswith(f'_base_/cls/finetune_{dataset}.py')
 
 
 def test_simclr_checkpoint_gets_unit_normalisation(toy_checkpoints, toy_cls, tmp_path):
