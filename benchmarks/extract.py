@@ -56,7 +56,7 @@ def main() -> None:
         assert torch.allclose(ours_feats, ref_feats, atol=1e-3, rtol=1e-3), 'the two loops disagree'
         times = {}
         for name, fn in (('ours', lambda: extract_features(extractor, dataset, args.batch_size, args.workers,
-                                                          args.device, progress=False)),
+                                                           args.device, progress=False)),
                          ('bare', lambda: bare_loop(extractor, dataset, args.batch_size, args.workers,
                                                     args.device))):
             best = float('inf')

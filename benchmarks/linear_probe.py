@@ -111,6 +111,7 @@ def main() -> None:
     warnings.filterwarnings('ignore')  # sklearn's ConvergenceWarning, the endpoint warning
     torch.zeros(1, device=args.device)  # device start-up and imports are not solver time
     import sklearn.linear_model  # noqa: F401
+
     import mmssl_transfer.probes.linear_probe  # noqa: F401
     print(f'features {n} x {dim}, {classes} classes, {len(wds)} C values, device {args.device}, '
           f'{args.threads} CPU thread(s)')

@@ -5,9 +5,10 @@
 Needs the compiled mmcv (``bash tools/install.sh --mmcv-ops``): its ``mmcv._ext`` is the reference, and the
 stand-in's functions (:class:`mmssl_transfer.compat.LiteOpsExtension`) are called on the same random inputs:
 RoIAlign forward and input gradient (aligned and legacy, several sampling ratios and scales), NMS keeps and
-their order (plain, legacy offset=1, tied scores, IoUs exactly at the threshold, and ``batched_nms``), sigmoid focal loss where mmcv has a kernel for the
-device. Runs on CPU, and on CUDA too when a GPU is present. Prints the max absolute difference per case and
-exits 1 when any differs by more than ``--atol`` (0 by default: the claim is bit-identical).
+their order (plain, legacy offset=1, tied scores, IoUs exactly at the threshold, and ``batched_nms``), sigmoid
+focal loss where mmcv has a kernel for the device. Runs on CPU, and on CUDA too when a GPU is present. Prints
+the max absolute difference per case and exits 1 when any differs by more than ``--atol`` (0 by default: the
+claim is bit-identical).
 """
 from __future__ import annotations
 

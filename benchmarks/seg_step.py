@@ -14,9 +14,9 @@ import time
 
 import torch
 from mmengine.registry import init_default_scope
+from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
-from mmengine.structures import PixelData
 
 import mmssl_transfer.models  # noqa: F401  (registers SSLResNet)
 
@@ -39,7 +39,8 @@ def build(backbone: dict, width: int) -> torch.nn.Module:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--full', action='store_true', help='width 64, 512x512')
-    parser.add_argument('--steps', type=int, default=30, help='timed steps per model (median; fewer are noise-dominated on a CPU)')
+    parser.add_argument('--steps', type=int, default=30,
+                        help='timed steps per model (median; fewer are noise-dominated on a CPU)')
     args = parser.parse_args()
     width, size = (64, 512) if args.full else (8, 64)
     init_default_scope('mmseg')

@@ -39,7 +39,7 @@ FINETUNE_BASE = '_base_/cls/finetune_{dataset}.py'
 
 BACKBONE_TEMPLATE = '''\
 # {paper_name} ({family}); ImageNet linear top-1 {top1}.
-# Official release: {urls}
+# Official release:{urls}
 # `checkpoint` is a zoo name (downloaded to the cache on first use) or the path of the original file;
 # override with --cfg-options model.backbone.checkpoint=PATH.
 # Input normalisation: {norm}.
@@ -83,7 +83,8 @@ def render_backbone(spec: MethodSpec) -> str:
     """The ``_base_/backbones/<method>.py`` text of one zoo method."""
     return BACKBONE_TEMPLATE.format(
         paper_name=spec.paper_name, family=spec.family, top1=spec.imagenet_top1,
-        urls=' '.join(spec.urls) or '(none)', norm=NORMALIZATION_TEXT[spec.normalization], name=spec.name,
+        urls=''.join(f'\n#   {url}' for url in spec.urls) or ' (none)', norm=NORMALIZATION_TEXT[spec.normalization],
+        name=spec.name,
         mean=[round(float(m), 3) for m in spec.mean], std=[round(float(s), 3) for s in spec.std])
 
 

@@ -11,6 +11,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
 from mmssl_transfer.errors import InputError
 from mmssl_transfer.fileio import atomic_open
 

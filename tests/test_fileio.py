@@ -14,7 +14,7 @@ from mmssl_transfer.checkpoints.safe_load import BYOL_PICKLE_GLOBALS
 from mmssl_transfer.datasets.classification.many_shot import CIFAR_PICKLE_GLOBALS
 from mmssl_transfer.datasets.nyuv2_release import SAFE_GLOBALS as NYUV2_PICKLE_GLOBALS
 from mmssl_transfer.datasets.nyuv2_release import ReleaseError, load_release_normals
-from mmssl_transfer.fileio import (atomic_open, atomic_path, file_sha256, restricted_loads, write_text_atomic)
+from mmssl_transfer.fileio import atomic_open, atomic_path, file_sha256, restricted_loads, write_text_atomic
 from mmssl_transfer.results import write_json_atomic
 
 CALLERS = {'checkpoints (BYOL pickle)': BYOL_PICKLE_GLOBALS, 'datasets (NYUv2 normals)': NYUV2_PICKLE_GLOBALS,

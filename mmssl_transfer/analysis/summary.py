@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from mmssl_transfer.errors import InputError
-from mmssl_transfer.results import ResultError, TransferResult, read_result
+from mmssl_transfer.results import TransferResult, read_result
 
 from . import correlation as corr
 from .label_efficiency import UtilityPoint, utility_curve

@@ -15,8 +15,9 @@ from typing import Any
 
 from mmengine.config import Config, ConfigDict
 
-from ..engine.hooks import BackboneProvenanceHook
 from mmssl_transfer.errors import InputError
+
+from ..engine.hooks import BackboneProvenanceHook
 
 DATALOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 SSL_BACKBONE_TYPES = ('SSLResNet',)

@@ -43,8 +43,7 @@ def _direct_url(url: str) -> str:
 
 
 def _progress(enabled: bool):
-    from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
-                               TransferSpeedColumn)
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
     return Progress(TextColumn('{task.description}'), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                     TimeRemainingColumn(), transient=True, disable=not enabled)
 

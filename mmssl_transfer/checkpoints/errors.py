@@ -1,5 +1,6 @@
 """The one error type of the checkpoint package."""
 from __future__ import annotations
+
 from mmssl_transfer.errors import InputError
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
 from mmssl_transfer.errors import InputError
 
 PNG_MAX = 65535

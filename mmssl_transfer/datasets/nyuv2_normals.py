@@ -91,7 +91,7 @@ class NYUv2NormalsDataset(BaseSegDataset):
         self._load_clusters()
         data_list = []
         for name in sorted(fileio.list_dir_or_file(folders['img_path'], list_dir=False, suffix=self.img_suffix,
-                                                  recursive=False, backend_args=self.backend_args)):
+                                                   recursive=False, backend_args=self.backend_args)):
             stem = name[:-len(self.img_suffix)]
             info = dict(img_path=osp.join(folders['img_path'], name),
                         normal_path=osp.join(folders['normal_path'], stem + self.normal_suffix),

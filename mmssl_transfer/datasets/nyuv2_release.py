@@ -28,10 +28,11 @@ from typing import Any, Callable, Iterator
 import numpy as np
 from PIL import Image
 
-from .normal_clusters import cluster_file_name, save_normal_clusters
-from .normal_io import save_normal_map, save_normal_mask
 from mmssl_transfer.errors import InputError
 from mmssl_transfer.fileio import NUMPY_ARRAYS, NUMPY_PROTOCOL5, restricted_load
+
+from .normal_clusters import cluster_file_name, save_normal_clusters
+from .normal_io import save_normal_map, save_normal_mask
 
 RELEASE_URL = ('https://dl.fbaipublicfiles.com/fair_self_supervision_benchmark/'
                'nyuv2_surfacenormal_metadata.zip')

@@ -4,14 +4,12 @@
 """
 from .errors import ProbeInputError
 from .experiments import checkpoint_identity, fewshot_results, linear_probe_result, result_filename, write_results
-from .features import (ExtractionSpec, FeatureCache, FeatureSet, GAPFeatureExtractor, build_extractor,
-                       cached_features, extract_features)
-from .fewshot import (Episodes, FewShotSkip, episode_accuracies, loop_episode_accuracies, run_fewshot,
-                      sample_episodes)
+from .features import (ExtractionSpec, FeatureCache, FeatureSet, GAPFeatureExtractor, build_extractor, cached_features,
+                       extract_features)
+from .fewshot import Episodes, FewShotSkip, episode_accuracies, loop_episode_accuracies, run_fewshot, sample_episodes
 from .finetune import AUGMENTATIONS, FINETUNE_WDS, LR_GRID, GridPoint, SweepOptions, finetune_sweep
 from .linear_probe import C_MODES, LINEAR_PROTOCOLS, LinearProbeOutcome, LinearProtocol, run_linear_probe
-from .logistic import (LINEAR_PROBE_WDS, LogisticModel, c_grid, fit_logistic, fit_logistic_converged,
-                       fit_logistic_paper)
+from .logistic import LINEAR_PROBE_WDS, LogisticModel, c_grid, fit_logistic, fit_logistic_converged, fit_logistic_paper
 from .paper_c import paper_selected_c
 
 __all__ = [

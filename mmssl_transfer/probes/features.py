@@ -149,8 +149,9 @@ class GAPFeatureExtractor(torch.nn.Module):
 def build_extractor(checkpoint: str | os.PathLike | None, method: str = 'auto', base_channels: int = 64,
                     stage: int = 4, seed: int = 0) -> GAPFeatureExtractor:
     """SSLResNet (strictly loaded, eval mode) + GAP of ``stage`` with the method's input normalisation."""
-    import mmssl_transfer.models  # noqa: F401  (registers SSLResNet)
     from mmpretrain.registry import MODELS
+
+    import mmssl_transfer.models  # noqa: F401  (registers SSLResNet)
     torch.manual_seed(seed)  # random-init (from-scratch) features are reproducible
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         backbone = MODELS.build(dict(type='SSLResNet', checkpoint=None if checkpoint is None else str(checkpoint),

@@ -2,8 +2,8 @@
 import pytest
 import torch
 
-from mmssl_transfer.checkpoints import (ZOO, CheckpointError, convert, detect_format, load_checkpoint,
-                                        resnet50_shapes, save_converted)
+from mmssl_transfer.checkpoints import (ZOO, CheckpointError, convert, detect_format, load_checkpoint, resnet50_shapes,
+                                        save_converted)
 from mmssl_transfer.toy.checkpoints import make_toy_checkpoints, toy_checkpoint_path, toy_reference_state_dict
 
 

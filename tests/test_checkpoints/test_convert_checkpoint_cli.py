@@ -100,7 +100,7 @@ def load_tool():
 
 @pytest.mark.parametrize('case', list(BAD_INPUTS))
 def test_cli_main_bad_input_returns_2_with_one_line_naming_file_and_reason(toy_checkpoints, tmp_path, capsys,
-                                                                          case):
+                                                                           case):
     make, reason = BAD_INPUTS[case]
     src = make(toy_checkpoints, tmp_path)
     assert load_tool().main([str(src), str(tmp_path / 'never.pth')]) == 2
@@ -139,7 +139,7 @@ def test_cli_process_bad_input_exits_2_with_one_line_naming_file_and_reason(bad_
 
 
 def test_cli_explain_prints_the_detection_reasoning_and_writes_nothing(toy_checkpoints, tmp_path, capsys,
-                                                                      monkeypatch):
+                                                                       monkeypatch):
     import shutil
     monkeypatch.setenv('COLUMNS', '400')  # one line per table row
     src = shutil.copy(toy_checkpoint_path(toy_checkpoints, 'mocov1'), tmp_path / 'checkpoint.pth.tar')

@@ -5,7 +5,7 @@ import shutil
 import pytest
 import torch
 
-from mmssl_transfer.checkpoints import (CheckpointError, convert, explain, load_checkpoint, save_converted)
+from mmssl_transfer.checkpoints import CheckpointError, convert, explain, load_checkpoint, save_converted
 from mmssl_transfer.toy.checkpoints import toy_checkpoint_path, toy_reference_state_dict
 
 
@@ -57,7 +57,7 @@ def test_the_same_layout_under_the_simclr_converters_file_name_is_simclr_with_a_
 @pytest.mark.parametrize('method, normalization', [('simclrv1', 'unit'), ('simclrv2', 'unit'), ('pclv1', 'imagenet'),
                                                    ('byol', 'imagenet')])
 def test_converted_files_record_method_and_normalisation_whatever_their_name(toy_checkpoints, tmp_path, fmt, method,
-                                                                            normalization):
+                                                                             normalization):
     conversion = convert(toy_checkpoint_path(toy_checkpoints, method))
     dst = save_converted(conversion, tmp_path / f'supervised.{fmt}')  # a misleading name does not override it
     loaded = load_checkpoint(dst)

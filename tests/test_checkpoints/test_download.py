@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from mmssl_transfer.checkpoints import ZOO, CheckpointError, DownloadError, convert, default_cache_dir, download
-from mmssl_transfer.checkpoints import resolve_checkpoint
+from mmssl_transfer.checkpoints import (ZOO, CheckpointError, DownloadError, convert, default_cache_dir, download,
+                                        resolve_checkpoint)
 from mmssl_transfer.toy.checkpoints import toy_checkpoint_path
 
 

@@ -72,7 +72,7 @@ def test_byol_pickle_becomes_plain_containers(toy_checkpoints, monkeypatch):
     assert set(obj) == {'experiment_state', 'step', 'rng'}
     state = obj['experiment_state']
     assert type(state) is dict and set(state) == {'online_params', 'target_params', 'online_state',
-                                                   'target_state', 'opt_state'}
+                                                  'target_state', 'opt_state'}
     conv = state['online_params']['res_net50/~/initial_conv']
     assert type(conv) is dict and isinstance(conv['w'], np.ndarray) and conv['w'].shape == (7, 7, 3, 8)
     weight_decay, lars, scale = state['opt_state']
@@ -83,7 +83,7 @@ def test_byol_state_pickled_as_a_plain_class_reference_also_loads():
     # Without dill, the namedtuple class is pickled by reference: byol.byol_experiment._ByolExperimentState.
     import types
     cls = collections.namedtuple('_ByolExperimentState', ('online_params', 'target_params', 'online_state',
-                                                           'target_state', 'opt_state'))
+                                                          'target_state', 'opt_state'))
     cls.__module__ = 'byol.byol_experiment'
     fake = types.ModuleType('byol.byol_experiment')
     fake._ByolExperimentState = cls

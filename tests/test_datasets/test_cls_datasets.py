@@ -34,7 +34,7 @@ def test_catalog_matches_the_paper_protocol():
     assert len(MANY_SHOT_DATASETS) == 11 and len(CLS_DATASETS) == 15
     assert set(FEWSHOT_DATASETS) == set(CLS_DATASETS) - {'voc2007'}
     assert {n for n, s in CLS_DATASETS.items() if 50 not in s.fewshot_shots} == {'caltech101', 'cars', 'flowers',
-                                                                               'voc2007'}
+                                                                                 'voc2007'}
     mean_per_class = {n for n, s in CLS_DATASETS.items() if s.metric == 'mean_per_class'}
     assert mean_per_class == {'aircraft', 'caltech101', 'flowers', 'pets'}
     assert CLS_DATASETS['voc2007'].metric == 'voc11_map'

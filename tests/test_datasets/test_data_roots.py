@@ -3,8 +3,7 @@ import ast
 from pathlib import Path
 
 from mmssl_transfer.datasets.classification import (CDFSL_DATASETS, CLS_DATASETS, DATA_ROOTS, DENSE_DATA_ROOTS,
-                                                    FEWSHOT_DATASETS, MANY_SHOT_DATASETS,
-                                                    MANY_SHOT_FEWSHOT_DATASETS)
+                                                    FEWSHOT_DATASETS, MANY_SHOT_DATASETS, MANY_SHOT_FEWSHOT_DATASETS)
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
 #: The registered dataset class of each dense-prediction entry of the table, as its configs name it.

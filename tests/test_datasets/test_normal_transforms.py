@@ -9,7 +9,6 @@ from mmssl_transfer.datasets.transforms import CheckSegMapSize, NormalRandomFlip
 from mmssl_transfer.errors import InputError
 
 
-
 @pytest.fixture(autouse=True)
 def mmseg_scope():
     with DefaultScope.overwrite_default_scope('mmseg'):

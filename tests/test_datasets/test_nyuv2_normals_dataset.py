@@ -4,8 +4,8 @@ import shutil
 import numpy as np
 import pytest
 
-from mmssl_transfer.datasets.normal_io import NormalMapError, load_normal_map, save_normal_map
 import mmssl_transfer.datasets.transforms  # noqa: F401  (registers the transforms)
+from mmssl_transfer.datasets.normal_io import NormalMapError, load_normal_map, save_normal_map
 from mmssl_transfer.datasets.nyuv2_normals import NYUv2NormalsDataset
 from mmssl_transfer.toy import make_toy
 

@@ -14,6 +14,7 @@ def voc_root(tmp_path_factory):
 
 def build(data_root, year='VOC2007', split='trainval'):
     from mmdet.registry import DATASETS
+
     import mmssl_transfer.datasets.voc_detection  # noqa: F401  registers CheckedVOCDataset
     return DATASETS.build(dict(
         type='CheckedVOCDataset', data_root=str(data_root), ann_file=f'{year}/ImageSets/Main/{split}.txt',

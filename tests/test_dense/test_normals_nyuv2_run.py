@@ -51,7 +51,7 @@ def test_checkpoint_carries_the_cluster_centres_of_the_data_folder(clusters_run,
 def test_test_writes_angular_error_metrics_to_result_json(clusters_run, toy_nyuv2, tmp_path):
     work_dir, config = clusters_run
     apis.test(load_config(str(config), work_dir=str(tmp_path), data_root=str(toy_nyuv2),
-                     load_from=str(work_dir / 'iter_2.pth')))
+                          load_from=str(work_dir / 'iter_2.pth')))
     result = read_result(tmp_path / 'result.json')
     assert (result.task, result.dataset, result.protocol, result.primary_metric) == (
         'normals', 'nyuv2', 'frozen', 'mean')
@@ -65,7 +65,7 @@ def test_regression_mode_is_one_knob(tmp_path, toy_nyuv2, byol_toy_checkpoint):
     state = torch.load(tmp_path / 'iter_2.pth', map_location='cpu', weights_only=False)['state_dict']
     assert state['decode_head.conv_seg.weight'].shape[0] == 3
     apis.test(load_config(str(config), work_dir=str(tmp_path / 'test'), data_root=str(toy_nyuv2),
-                     load_from=str(tmp_path / 'iter_2.pth')))
+                          load_from=str(tmp_path / 'iter_2.pth')))
     assert set(read_result(tmp_path / 'test' / 'result.json').metrics) == ANGULAR_METRICS
 
 

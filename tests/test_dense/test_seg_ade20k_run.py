@@ -22,7 +22,7 @@ def seg_run(tmp_path_factory, toy_ade20k, byol_toy_checkpoint):
     work_dir = tmp_path_factory.mktemp('seg')
     config = shrink_seg_config(REPO / 'configs' / 'seg' / 'byol_upernet_ade20k.py', work_dir / 'toy_seg.py')
     apis.train(load_config(str(config), work_dir=str(work_dir), data_root=str(toy_ade20k),
-                      checkpoint=str(byol_toy_checkpoint)))
+                           checkpoint=str(byol_toy_checkpoint)))
     return work_dir, config
 
 
@@ -39,7 +39,7 @@ def test_training_finetunes_the_whole_backbone(seg_run, byol_toy_checkpoint):
 def test_test_writes_miou_and_pixel_accuracy_to_result_json(seg_run, toy_ade20k, tmp_path):
     work_dir, config = seg_run
     apis.test(load_config(str(config), work_dir=str(tmp_path), data_root=str(toy_ade20k),
-                     load_from=str(work_dir / 'iter_2.pth')))
+                          load_from=str(work_dir / 'iter_2.pth')))
     result = read_result(tmp_path / 'result.json')
     assert (result.task, result.dataset, result.protocol, result.primary_metric) == (
         'seg', 'ade20k', 'finetune', 'mIoU')

@@ -137,7 +137,7 @@ def test_model_data_schedule_and_metric(det_cfg):
     assert cfg.model.data_preprocessor.bgr_to_rgb is True
     train_sets = cfg.train_dataloader.dataset.datasets
     assert [d.ann_file for d in train_sets] == ['VOC2007/ImageSets/Main/trainval.txt',
-                                                 'VOC2012/ImageSets/Main/trainval.txt']
+                                                'VOC2012/ImageSets/Main/trainval.txt']
     assert cfg.test_dataloader.dataset.ann_file == 'VOC2007/ImageSets/Main/test.txt'
     resize = train_sets[0].pipeline[2]
     assert resize.type == 'RandomChoiceResize'

@@ -10,6 +10,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from mmssl_transfer.checkpoints import ZOO, CheckpointError, convert
 from mmssl_transfer.models import SSLResNet
 from mmssl_transfer.toy.checkpoints import make_toy_checkpoints, toy_checkpoint_path
+
 from tests.conftest import TOY_WIDTH
 
 
@@ -202,7 +203,7 @@ def reference_forward(model: SSLResNet, x: torch.Tensor, convs: str, maxpool: st
                                                      ('maxpool', 'fixed', 'same'),  # google-research/simclr
                                                      ('all', 'same', 'same')])  # Haiku (BYOL)
 def test_tf_same_padding_per_layer_kind_equals_the_tf_rule_reference(toy_checkpoints, size, setting, convs,
-                                                                      maxpool):
+                                                                     maxpool):
     path = toy_checkpoint_path(toy_checkpoints, 'byol')
     model = SSLResNet(checkpoint=path, base_channels=TOY_WIDTH, tf_same_padding=setting)
     model.init_weights()

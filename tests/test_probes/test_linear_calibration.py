@@ -9,9 +9,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmssl_transfer.evaluation import calibration
-from mmssl_transfer.evaluation.calibration import (NETCAL_EPS, calibration_report, expected_calibration_error,
-                                                   fit_temperature, paper_folds)
+from mmssl_transfer.evaluation.functional import calibration
+from mmssl_transfer.evaluation.functional.calibration import (NETCAL_EPS, calibration_report,
+                                                              expected_calibration_error, fit_temperature, paper_folds)
 from mmssl_transfer.probes.features import FeatureSet
 from mmssl_transfer.probes.linear_probe import run_linear_probe
 

@@ -12,7 +12,7 @@ def fake_kind(monkeypatch):
 
     Only the suite-machinery tests use it; the shipped table targets the real tools.
     """
-    from mmssl_transfer.suite.kinds import KINDS, CellKind, Probe, _PROBE_ARGS
+    from mmssl_transfer.suite.kinds import _PROBE_ARGS, KINDS, CellKind, Probe
     kind = CellKind(task='fewshot', datasets=('dtd', 'eurosat', 'broken'), protocols=('prototypical',),
                     protocol_label='{ways}way-{shots}shot', variant_keys={'ways': [5], 'shots': [5]},
                     runner=Probe(tool=str(HERE / 'fake_probe.py'), args=_PROBE_ARGS,

@@ -38,6 +38,7 @@ def test_a_changed_option_seed_or_checkpoint_makes_a_new_cell(tmp_path, two_chec
 
 def test_the_config_hash_covers_the_mmdet_base_the_detector_inherits(tmp_path, two_checkpoints, monkeypatch):
     from mmssl_transfer.suite import matrix
+
     from tests.test_suite.suite_helpers import REPO
     chain = {label: text for _, label, text in matrix._config_chain(REPO / 'configs/det/byol_frozen_voc.py')}
     mmdet_base = chain['mmdet::_base_/models/faster-rcnn_r50_fpn.py']

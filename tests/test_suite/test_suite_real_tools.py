@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from mmssl_transfer.results import read_result
+
 from tests.test_suite.suite_helpers import REPO, write_suite
 
 PROBE_ARGS = ['--image-size', '32', '--workers', '0', '--batch-size', '32']

@@ -2,6 +2,7 @@
 import io
 import json
 
+import pytest
 from rich.console import Console
 
 from mmssl_transfer.results import read_result
@@ -11,8 +12,6 @@ from mmssl_transfer.suite.runner import SuiteRunner
 from mmssl_transfer.suite.store import DONE, FAILED, INTERRUPTED, ResultStore, StoreError
 
 from tests.test_suite.suite_helpers import fake_suite
-
-import pytest
 
 
 def _runner(suite_path, out, retry_failed=False):

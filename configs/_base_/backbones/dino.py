@@ -1,5 +1,6 @@
 # DINO (other); ImageNet linear top-1 75.3.
-# Official release: https://dl.fbaipublicfiles.com/dino/dino_resnet50_pretrain/dino_resnet50_pretrain.pth
+# Official release:
+#   https://dl.fbaipublicfiles.com/dino/dino_resnet50_pretrain/dino_resnet50_pretrain.pth
 # `checkpoint` is a zoo name (downloaded to the cache on first use) or the path of the original file;
 # override with --cfg-options model.backbone.checkpoint=PATH.
 # Input normalisation: ImageNet mean/std.

@@ -1,5 +1,6 @@
 # InsDis (contrastive); ImageNet linear top-1 59.5.
-# Official release: https://www.dropbox.com/sh/87d24jqsl6ra7t2/AACcsSIt1_Njv7GsmsuzZ6Sta/InsDis.pth
+# Official release:
+#   https://www.dropbox.com/sh/87d24jqsl6ra7t2/AACcsSIt1_Njv7GsmsuzZ6Sta/InsDis.pth
 # `checkpoint` is a zoo name (downloaded to the cache on first use) or the path of the original file;
 # override with --cfg-options model.backbone.checkpoint=PATH.
 # Input normalisation: ImageNet mean/std.

@@ -1,5 +1,6 @@
 # MoCo-v2 (contrastive); ImageNet linear top-1 71.1.
-# Official release: https://dl.fbaipublicfiles.com/moco/moco_checkpoints/moco_v2_800ep/moco_v2_800ep_pretrain.pth.tar
+# Official release:
+#   https://dl.fbaipublicfiles.com/moco/moco_checkpoints/moco_v2_800ep/moco_v2_800ep_pretrain.pth.tar
 # `checkpoint` is a zoo name (downloaded to the cache on first use) or the path of the original file;
 # override with --cfg-options model.backbone.checkpoint=PATH.
 # Input normalisation: ImageNet mean/std.

@@ -1,5 +1,6 @@
 # PIRL (contrastive); ImageNet linear top-1 61.7.
-# Official release: https://www.dropbox.com/sh/87d24jqsl6ra7t2/AADN4jKnvTI0U5oT6hTmQZz8a/PIRL.pth
+# Official release:
+#   https://www.dropbox.com/sh/87d24jqsl6ra7t2/AADN4jKnvTI0U5oT6hTmQZz8a/PIRL.pth
 # `checkpoint` is a zoo name (downloaded to the cache on first use) or the path of the original file;
 # override with --cfg-options model.backbone.checkpoint=PATH.
 # Input normalisation: ImageNet mean/std.

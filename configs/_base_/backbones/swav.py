@@ -1,5 +1,6 @@
 # SwAV (clustering); ImageNet linear top-1 75.3.
-# Official release: https://dl.fbaipublicfiles.com/deepcluster/swav_800ep_pretrain.pth.tar
+# Official release:
+#   https://dl.fbaipublicfiles.com/deepcluster/swav_800ep_pretrain.pth.tar
 # `checkpoint` is a zoo name (downloaded to the cache on first use) or the path of the original file;
 # override with --cfg-options model.backbone.checkpoint=PATH.
 # Input normalisation: ImageNet mean/std.

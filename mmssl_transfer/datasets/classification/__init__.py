@@ -3,14 +3,12 @@
 Importing this package registers the dataset classes in mmpretrain's DATASETS registry (configs reach it with
 ``custom_imports=dict(imports=['mmssl_transfer.datasets'])``, which registers every dataset of the project).
 """
-from .catalog import (CDFSL_DATASETS, CLS_DATASETS, DATA_ROOTS, DENSE_DATA_ROOTS, FEWSHOT_DATASETS,
-                      MANY_SHOT_DATASETS, MANY_SHOT_FEWSHOT_DATASETS, ClsDatasetSpec, build_cls_dataset,
-                      get_cls_dataset)
+from .catalog import (CDFSL_DATASETS, CLS_DATASETS, DATA_ROOTS, DENSE_DATA_ROOTS, FEWSHOT_DATASETS, MANY_SHOT_DATASETS,
+                      MANY_SHOT_FEWSHOT_DATASETS, ClsDatasetSpec, build_cls_dataset, get_cls_dataset)
+from .cdfsl import CHESTX_CLASSES, ISIC2018, ISIC2018_CLASSES, ChestXray14, CropDiseases, EuroSAT
 from .layout import DatasetLayoutError, holdout_indices, label_subset_indices
-from .cdfsl import CHESTX_CLASSES, ISIC2018_CLASSES, ChestXray14, CropDiseases, EuroSAT, ISIC2018
 from .many_shot import (TransferAircraft, TransferCaltech101, TransferCars, TransferCIFAR10, TransferCIFAR100,
-                        TransferDTD, TransferFlowers102, TransferFood101, TransferPets, TransferSUN397,
-                        TransferVOC2007)
+                        TransferDTD, TransferFlowers102, TransferFood101, TransferPets, TransferSUN397, TransferVOC2007)
 from .pipelines import EVAL_TRANSFORMS, FINETUNE_AUGMENTATIONS, EvalTransform, finetune_pipelines, get_eval_transform
 
 __all__ = [

@@ -29,7 +29,7 @@ class _CDFSLMixin(ProtocolSplitMixin):
                     if k in kwargs}
         self._init_protocol(data_root, split, **protocol)
         super(ProtocolSplitMixin, self).__init__(ann_file='', data_root=data_root, data_prefix=self.IMAGE_FOLDER,
-                                                **kwargs)
+                                                 **kwargs)
 
 
 @DATASETS.register_module()

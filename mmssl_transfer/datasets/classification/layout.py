@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
+
 from mmssl_transfer.errors import InputError
 
 PROTOCOL_SPLITS = ('train', 'val', 'trainval', 'test', 'all')

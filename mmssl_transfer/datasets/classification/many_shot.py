@@ -22,8 +22,8 @@ import numpy as np
 import scipy.io
 from mmengine.fileio import list_from_file
 from mmengine.logging import MMLogger
-from mmpretrain.datasets import (CIFAR10, CIFAR100, DTD, VOC, Caltech101, FGVCAircraft, Flowers102, Food101,
-                                 OxfordIIITPet, StanfordCars, SUN397)
+from mmpretrain.datasets import (CIFAR10, CIFAR100, DTD, SUN397, VOC, Caltech101, FGVCAircraft, Flowers102, Food101,
+                                 OxfordIIITPet, StanfordCars)
 from mmpretrain.registry import DATASETS
 
 from mmssl_transfer.fileio import NUMPY_ARRAYS, restricted_load, write_text_atomic
