@@ -2,6 +2,7 @@
 
     python tools/extract_features.py --checkpoint byol.pth --dataset dtd --splits train val test
     torchrun --nproc_per_node 8 tools/extract_features.py --launcher pytorch --checkpoint ... --dataset food
+    python tools/extract_features.py ... --transform paper_fewshot --splits trainval test   # the few-shot pool
 
 Features are cached under --cache-dir keyed by checkpoint sha256, dataset, split, transform and layer; the
 linear-probe and few-shot tools read the same cache, so a second run never runs the backbone.
@@ -10,13 +11,14 @@ import argparse
 import sys
 
 from mmssl_transfer.errors import run_tool
-from mmssl_transfer.probes.cli import add_feature_args, init_run, spec_from_args
+from mmssl_transfer.probes.cli import add_feature_args, add_transform_arg, init_run, spec_from_args
 from mmssl_transfer.probes.features import cached_features
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_feature_args(parser)
+    add_transform_arg(parser, 'linear_eval')
     parser.add_argument('--splits', nargs='+', default=['train', 'val', 'test'],
                         help='splits to extract (train val trainval test all)')
     args = parser.parse_args(argv)

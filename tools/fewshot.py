@@ -1,6 +1,11 @@
 """Few-shot evaluation (prototypical networks on cached features): N-way K-shot, 15 queries, 600 episodes.
 
     python tools/fewshot.py --checkpoint byol.pth --dataset eurosat --shots 5 20 50 --out-dir work_dirs/fewshot
+    python tools/fewshot.py ... --transform linear_eval     # variant: the linear probe's transform
+
+The default is the paper's protocol (few_shot.py): 5-way, 15 queries, 600 episodes, images resized to 257 x 257
+(aspect squashed, bilinear) and centre-cropped to 224, ChestX first resized to 256 x 256. Any other setting is a
+variant, recorded in the result (hparams.variant, paper_protocol false).
 
 Writes one TransferResult JSON per K (task 'fewshot', protocol '<N>way-<K>shot', accuracy with its 95% CI) as
 <out-dir>/fewshot_<dataset>_<protocol>_<method>.json, or to --out for a single K. A K that the protocol skips
@@ -11,7 +16,7 @@ import argparse
 import sys
 
 from mmssl_transfer.errors import run_tool
-from mmssl_transfer.probes.cli import add_feature_args, init_run, spec_from_args
+from mmssl_transfer.probes.cli import add_feature_args, add_transform_arg, init_run
 from mmssl_transfer.probes.errors import ProbeInputError
 from mmssl_transfer.probes.experiments import fewshot_results, write_results
 from mmssl_transfer.results import write_result
@@ -20,6 +25,7 @@ from mmssl_transfer.results import write_result
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_feature_args(parser)
+    add_transform_arg(parser, 'paper_fewshot')
     out = parser.add_mutually_exclusive_group(required=True)
     out.add_argument('--out-dir', help='folder for the result JSON files (one per K)')
     out.add_argument('--out', help='result JSON path (exactly one --shots value)')
@@ -37,7 +43,8 @@ def main(argv=None) -> int:
         results, skipped = fewshot_results(
             None if args.from_scratch else args.checkpoint, args.dataset, args.cache_dir, shots=args.shots,
             n_way=args.ways, n_query=args.queries, n_episodes=args.episodes, data_root=args.data_root,
-            method=args.method, base_channels=args.base_channels, spec=spec_from_args(args),
+            method=args.method, base_channels=args.base_channels, transform=args.transform,
+            image_size=args.image_size, stage=args.stage,
             batch_size=args.batch_size, num_workers=args.workers, device=args.device, seed=args.seed)
         for k, reason in skipped.items():
             print(f'{args.dataset} {k}-shot skipped: {reason}')
@@ -48,7 +55,8 @@ def main(argv=None) -> int:
         else:
             paths = write_results(results, args.out_dir)
         for result, path in zip(results, paths):
-            print(f'{result.dataset} {result.protocol}: {result.value:.2f} +- {result.ci["accuracy"]:.2f} -> {path}')
+            print(f'{result.dataset} {result.protocol}: {result.value:.2f} +- {result.ci["accuracy"]:.2f} '
+                  f'({result.hparams["variant"]} protocol) -> {path}')
         return 0
 
     return run_tool('fewshot.py', body)

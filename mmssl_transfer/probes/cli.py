@@ -14,6 +14,7 @@ from mmengine.dist import init_dist
 from mmengine.logging import MMLogger
 
 from mmssl_transfer.datasets.classification import CLS_DATASETS
+from mmssl_transfer.datasets.classification.pipelines import EVAL_TRANSFORMS, get_eval_transform
 
 from .features import ExtractionSpec
 
@@ -33,7 +34,8 @@ def add_feature_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--data-root', help="dataset folder (default: the table's data/... location)")
     parser.add_argument('--cache-dir', default='work_dirs/feature_cache', help='feature cache folder')
     parser.add_argument('--image-size', type=int, default=224,
-                        help='resize shorter side and centre crop to this (default 224; tests use 32)')
+                        help='side of the centre crop the backbone sees (default 224; tests use 32); the transform '
+                             'resizes to it (linear_eval: shorter side) or to int(1.15 x) square (paper_fewshot)')
     parser.add_argument('--stage', type=int, default=4, choices=[1, 2, 3, 4], help='pooled ResNet stage')
     parser.add_argument('--batch-size', type=int, default=64)
     parser.add_argument('--workers', type=int, default=2, help='data loading workers')
@@ -45,8 +47,16 @@ def add_feature_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--work-dir', help='folder for the run log (probe.log); the cache stays in --cache-dir')
 
 
+def add_transform_arg(parser: argparse.ArgumentParser, default: str) -> None:
+    """``--transform``: the named evaluation transform of the extraction (the tool's protocol default)."""
+    parser.add_argument('--transform', choices=sorted(EVAL_TRANSFORMS), default=default,
+                        help=f'evaluation transform of the features (default: {default})')
+
+
 def spec_from_args(args: argparse.Namespace) -> ExtractionSpec:
-    return ExtractionSpec(resize=args.image_size, crop=args.image_size, stage=args.stage)
+    """The extraction of ``--transform`` (``linear_eval`` for tools without the flag) at ``--image-size``."""
+    transform = get_eval_transform(getattr(args, 'transform', 'linear_eval'), args.image_size)
+    return ExtractionSpec.from_transform(transform, stage=args.stage)
 
 
 def init_run(launcher: str, work_dir: str | None = None, name: str = 'probe') -> None:

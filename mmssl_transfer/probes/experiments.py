@@ -14,14 +14,16 @@ import torch
 from mmengine.logging import MMLogger
 
 from mmssl_transfer.datasets.classification import get_cls_dataset
+from mmssl_transfer.datasets.classification.pipelines import get_eval_transform
 from mmssl_transfer.results import TransferResult, write_result
 
 from .errors import ProbeInputError
 from .features import ExtractionSpec, FeatureSet, cached_features
-from .fewshot import FewShotSkip, run_fewshot
+from .fewshot import PAPER_FEWSHOT_PROTOCOL, FewShotSkip, run_fewshot
 from .linear_probe import LINEAR_PROTOCOLS, run_linear_probe
 from .logistic import LINEAR_PROBE_WDS
 from .paper_c import paper_selected_c
+from .variants import PAPER_VARIANT, deviations, variant_name
 
 
 def checkpoint_identity(checkpoint: str | os.PathLike | None, method: str = 'auto') -> tuple[str, str]:
@@ -50,6 +52,17 @@ def _paper_c_for(checkpoint: str | None, method_name: str, candidates: tuple[str
         raise ProbeInputError(f'{where}--paper-c needs the method, but the checkpoint layout fits '
                               f'{", ".join(candidates)}; pass --method')
     return paper_selected_c(method_name, dataset)
+
+
+#: The paper's linear-probe settings, in the order a variant names them (``linear.py``: the sklearn 0.22.2 solver
+#: and its path, L69 and L129-176; the 45-point grid, L436; the transform, L274-279; the pooled last stage).
+PAPER_LINEAR_PROTOCOL: dict[str, object] = dict(
+    protocol='paper', C_mode='sweep', wd_grid='paper', max_iter=LINEAR_PROTOCOLS['paper'].max_iter,
+    tol=LINEAR_PROTOCOLS['paper'].tol, transform='linear_eval', image_size=224, stage=4)
+
+
+def _linear_eval_spec(size: int, stage: int) -> ExtractionSpec:
+    return ExtractionSpec.from_transform(get_eval_transform('linear_eval', size), stage=stage)
 
 
 def _features(split: str, **kw) -> FeatureSet:
@@ -98,8 +111,13 @@ def linear_probe_result(checkpoint: str | None, dataset: str, cache_dir: str, *,
     for note in outcome.warnings:
         MMLogger.get_current_instance().warning(f'linear probe {dataset}: {note}')
     defaults = LINEAR_PROTOCOLS[protocol]
-    paper = (protocol == 'paper' and c_mode == 'sweep' and tuple(wds) == LINEAR_PROBE_WDS
-             and outcome.solver['max_iter'] == defaults.max_iter and outcome.solver['tol'] == defaults.tol)
+    settings = dict(protocol=protocol, C_mode=c_mode,
+                    wd_grid='paper' if tuple(wds) == LINEAR_PROBE_WDS else f'{len(wds)}-point',
+                    max_iter=outcome.solver['max_iter'], tol=outcome.solver['tol'],
+                    transform='linear_eval' if spec == _linear_eval_spec(spec.crop, spec.stage) else 'custom',
+                    image_size=spec.crop, stage=spec.stage)
+    variant = variant_name(deviations(settings, PAPER_LINEAR_PROTOCOL))
+    paper = variant == PAPER_VARIANT
     return TransferResult(
         task='linear', dataset=dataset, protocol=protocol, method=method_name, checkpoint_sha256=sha,
         metrics={entry.metric: outcome.test_value,
@@ -107,7 +125,7 @@ def linear_probe_result(checkpoint: str | None, dataset: str, cache_dir: str, *,
         primary_metric=entry.metric, paper_protocol=paper,
         hparams={'C': outcome.best_c, 'wd': outcome.best_wd, 'C_mode': c_mode, 'grid_size': len(wds),
                  'grid_wd_range': [min(wds), max(wds)], 'max_iter': outcome.solver['max_iter'],
-                 'tol': outcome.solver['tol']},
+                 'tol': outcome.solver['tol'], 'variant': variant},
         extra={'val_curve': outcome.val_curve, 'best_val': outcome.best_val, 'warnings': outcome.warnings,
                'solver': outcome.solver, 'protocol_description': defaults.description,
                'calibration': outcome.calibration, 'transform': asdict(spec),
@@ -118,25 +136,34 @@ def linear_probe_result(checkpoint: str | None, dataset: str, cache_dir: str, *,
 
 def fewshot_results(checkpoint: str | None, dataset: str, cache_dir: str, *, shots: Sequence[int] | None = None,
                     n_way: int = 5, n_query: int = 15, n_episodes: int = 600, data_root: str | None = None,
-                    method: str = 'auto', base_channels: int = 64, spec: ExtractionSpec = ExtractionSpec(),
-                    batch_size: int = 64, num_workers: int = 2, device: str | None = None, seed: int = 0,
-                    ) -> tuple[list[TransferResult], dict[int, str]]:
+                    method: str = 'auto', base_channels: int = 64, transform: str = 'paper_fewshot',
+                    image_size: int = 224, stage: int = 4, batch_size: int = 64, num_workers: int = 2,
+                    device: str | None = None, seed: int = 0) -> tuple[list[TransferResult], dict[int, str]]:
     """N-way K-shot results of one checkpoint on one dataset, one per K; and the skipped K with reasons.
 
     Images are pooled from the dataset's few-shot pool (train + val + test, or everything for CD-FSL).
-    K values outside the table's ``fewshot_shots`` (50-shot on Caltech101, Cars, Flowers) are skipped.
+    K values outside the table's ``fewshot_shots`` (50-shot on Caltech101, Cars, Flowers) are skipped. Each
+    result records its ``variant`` (``hparams``): ``'paper'`` when every setting is the paper's
+    (:data:`~.fewshot.PAPER_FEWSHOT_PROTOCOL`) and every class of the pool has K + Q images, as the paper's loader
+    needs; otherwise the settings that differ (e.g. ``transform=linear_eval``), and ``paper_protocol`` False.
 
     Args:
-        checkpoint / dataset / cache_dir / data_root / method / base_channels / spec / batch_size /
-            num_workers / device: As in :func:`linear_probe_result`.
+        checkpoint / dataset / cache_dir / data_root / method / base_channels / batch_size / num_workers /
+            device: As in :func:`linear_probe_result`.
         shots: The K values. Defaults to the dataset's ``fewshot_shots``.
         n_way / n_query / n_episodes: Classes per episode, queries per class, episodes (the paper: 5, 15, 600).
+        transform: Named evaluation transform
+            (:data:`~mmssl_transfer.datasets.classification.pipelines.EVAL_TRANSFORMS`). Defaults to the paper's
+            ``'paper_fewshot'``; ``'linear_eval'`` (the linear probe's) is a variant.
+        image_size: Side of the images the backbone sees (the paper: 224; toy tests: 32).
+        stage: ResNet stage whose pooled output is the feature. Defaults to 4 (the paper's).
         seed: Seeds the episodes and, when ``checkpoint`` is None, the random initialisation (as the linear
             probe does: one seed, one random network). A checkpoint's features do not depend on it, so every
             seed of a checkpoint reads the same cached features.
     """
     entry = get_cls_dataset(dataset)
     shots = tuple(shots) if shots is not None else entry.fewshot_shots
+    spec = ExtractionSpec.from_transform(get_eval_transform(transform, image_size), stage=stage)
     method_name, sha = checkpoint_identity(checkpoint, method)
     common = dict(cache_dir=cache_dir, checkpoint=checkpoint, dataset_name=dataset, data_root=data_root,
                   method=method, base_channels=base_channels, spec=spec, batch_size=batch_size,
@@ -144,6 +171,9 @@ def fewshot_results(checkpoint: str | None, dataset: str, cache_dir: str, *, sho
     parts = [_features(s, **common) for s in entry.fewshot_pool]
     features = torch.cat([p.features for p in parts])
     labels = torch.cat([p.labels for p in parts])
+    pool_classes = int(len(torch.unique(labels)))
+    settings = dict(transform=transform, image_size=image_size, stage=stage, n_way=n_way, n_query=n_query,
+                    n_episodes=n_episodes)
     results, skipped = [], {}
     logger = MMLogger.get_current_instance()
     for k in shots:
@@ -157,15 +187,22 @@ def fewshot_results(checkpoint: str | None, dataset: str, cache_dir: str, *, sho
             skipped[k] = str(exc)
             logger.warning(f'few-shot {dataset}: skipped: {exc}')
             continue
+        found = deviations(settings, PAPER_FEWSHOT_PROTOCOL)
+        if out['eligible_classes'] < pool_classes:  # the paper's loader needs K + Q images in every class
+            found.append(f'eligible_classes={out["eligible_classes"]}/{pool_classes}')
+            logger.warning(f'few-shot {dataset} {k}-shot: only {out["eligible_classes"]} of {pool_classes} classes '
+                           f'have {k + n_query} images; episodes draw from those (the paper\'s code would fail)')
+        variant = variant_name(found)
         results.append(TransferResult(
             task='fewshot', dataset=dataset, protocol=f'{n_way}way-{k}shot', method=method_name,
             checkpoint_sha256=sha, metrics={'accuracy': out['accuracy']}, primary_metric='accuracy',
-            ci={'accuracy': out['ci95']},
+            ci={'accuracy': out['ci95']}, paper_protocol=variant == PAPER_VARIANT,
             hparams={'n_way': n_way, 'n_shot': k, 'n_query': n_query, 'episodes': n_episodes, 'seed': seed,
-                     'distance': 'squared_euclidean'},
-            extra={'pool': list(entry.fewshot_pool), 'pool_size': int(len(labels)),
+                     'distance': 'squared_euclidean', 'transform': transform, 'image_size': image_size,
+                     'stage': stage, 'variant': variant},
+            extra={'pool': list(entry.fewshot_pool), 'pool_size': int(len(labels)), 'pool_classes': pool_classes,
                    'eligible_classes': out['eligible_classes'], 'transform': asdict(spec),
-                   'checkpoint': str(checkpoint)},
+                   'paper_episode_seed': 0 if entry.many_shot else None, 'checkpoint': str(checkpoint)},
             config='tools/fewshot.py'))
     return results, skipped
 

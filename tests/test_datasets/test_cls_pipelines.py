@@ -5,7 +5,8 @@ import pytest
 from PIL import Image
 
 from mmssl_transfer.datasets.classification.pipelines import (EVAL_TRANSFORMS, LINEAR_EVAL, PAPER_FEWSHOT,
-                                                              eval_pipeline, finetune_pipelines, get_eval_transform)
+                                                              EvalTransform, eval_pipeline, finetune_pipelines,
+                                                              get_eval_transform)
 
 
 def run_pipeline(steps: list[dict], path) -> np.ndarray:
@@ -90,3 +91,13 @@ def test_finetune_pipelines_per_augmentation_and_in_memory():
     assert in_memory == train[1:]
     with pytest.raises(ValueError, match='rrc_flip'):
         finetune_pipelines('mixup')
+
+
+def test_named_transforms_at_another_size_scale_as_the_papers_image_size_flag():
+    # ssl-transfer datasets/few_shot_dataset.py L158-159: Scale -> Resize([int(image_size * 1.15)] * 2), then
+    # L156-157 CenterCrop(image_size); few_shot.py L220 (-i, default 224) sets image_size
+    assert get_eval_transform('paper_fewshot', 224) is PAPER_FEWSHOT and PAPER_FEWSHOT.resize == int(224 * 1.15)
+    small = get_eval_transform('paper_fewshot', 32)
+    assert (small.resize, small.crop, small.squash, small.interpolation) == (36, 32, True, 'bilinear')
+    assert small.dataset_resize == PAPER_FEWSHOT.dataset_resize  # ChestX's 256 x 256 comes first at any size
+    assert get_eval_transform('linear_eval', 32) == EvalTransform(resize=32, crop=32)

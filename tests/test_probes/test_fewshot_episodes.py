@@ -55,3 +55,19 @@ def test_run_fewshot_reports_mean_and_ci(toy):
     out = run_fewshot(features, labels, n_shot=5, n_episodes=100, seed=0)
     assert 20 < out['accuracy'] <= 100 and 0 < out['ci95'] < 10
     assert out['eligible_classes'] == 20
+
+
+def test_classes_too_small_for_k_plus_q_make_the_run_a_variant(toy, monkeypatch, tmp_path):
+    """The paper's loader takes K + Q images of every class of the pool (datasets/few_shot_dataset.py L99-108:
+    one batch of n_support + n_query per class, stacked by the episode loader), so a pool where some class has
+    fewer is outside its protocol: ours draws from the classes that have enough and says so."""
+    from mmssl_transfer.probes import experiments
+    from mmssl_transfer.probes.features import FeatureSet
+    features, labels = toy
+    monkeypatch.setattr(experiments, '_features', lambda split, **kw: FeatureSet(features, labels) if split == 'test'
+                        else FeatureSet(features[:0], labels[:0]))
+    results, skipped = experiments.fewshot_results(None, 'dtd', str(tmp_path), shots=(5, 20), device='cpu')
+    five, twenty = results
+    assert not skipped and (five.paper_protocol, five.hparams['variant']) == (True, 'paper')
+    assert twenty.paper_protocol is False and twenty.hparams['variant'] == 'eligible_classes=10/20'
+    assert (twenty.extra['eligible_classes'], twenty.extra['pool_classes']) == (10, 20)

@@ -35,7 +35,8 @@ def test_linear_probe_tool_writes_a_result(toy_cls, toy_ckpt, tmp_path, capsys):
     assert len(result.checkpoint_sha256) == 64
     assert result.hparams['C'] == pytest.approx(1 / result.hparams['wd'])
     assert (result.hparams['C_mode'], result.hparams['max_iter'], result.hparams['tol']) == ('sweep', 100, 1e-4)
-    assert result.paper_protocol is False  # a 9-point grid is not the paper's 45
+    assert result.paper_protocol is False  # a 9-point grid is not the paper's 45 (linear.py L129), 32 px not 224
+    assert result.hparams['variant'] == 'wd_grid=9-point+image_size=32'
     solver = result.extra['solver']
     assert solver['fits'] == 10 and solver['fits_converged'] + solver['fits_at_max_iter'] + solver['fits_stalled'] == 10
     assert {'ece', 'ece_temperature_scaled'} <= set(result.metrics)
@@ -52,10 +53,12 @@ def test_linear_probe_tool_protocols_and_fixed_c(toy_cls, toy_ckpt, tmp_path):
     assert converged.protocol == 'converged' and converged.paper_protocol is False
     assert (converged.hparams['max_iter'], converged.hparams['tol']) == (1000, 1e-6)
     assert converged.extra['solver']['fits'] == 6
+    assert converged.hparams['variant'] == 'protocol=converged+wd_grid=5-point+max_iter=1000+tol=1e-06+image_size=32'
     assert _tool('linear_probe')(common + ['--out', str(tmp_path / 'f.json'), '--C', '0.5']) == 0
     fixed = read_result(tmp_path / 'f.json')
     assert (fixed.hparams['C'], fixed.hparams['C_mode'], fixed.extra['val_curve']) == (0.5, 'fixed', [])
     assert fixed.extra['solver']['fits'] == 1  # no sweep: the train+val fit only
+    assert fixed.paper_protocol is False and fixed.hparams['variant'] == 'C_mode=fixed+image_size=32'
 
 
 def test_linear_probe_tool_paper_c_reads_the_papers_choice(toy_cls, toy_checkpoints, tmp_path):
@@ -112,6 +115,46 @@ def test_fewshot_tool_writes_one_result_per_shot_and_reports_skips(toy_cls, toy_
     assert result.protocol == '5way-5shot' and result.task == 'fewshot' and result.value > 20.0
     assert result.ci['accuracy'] > 0 and result.hparams['episodes'] == 50
     assert '20-shot skipped' in capsys.readouterr().out
+
+
+def test_fewshot_tool_defaults_to_the_papers_protocol_and_records_the_linear_transform_as_a_variant(
+        toy_cls, toy_ckpt, tmp_path):
+    """The paper's few-shot transform (ssl-transfer datasets/few_shot_dataset.py L173: ['Scale', 'CenterCrop'];
+    L158-159: Scale = Resize([int(224 * 1.15)] * 2) = 257 x 257, torchvision's default bilinear; L156-157:
+    CenterCrop(224)) and settings (few_shot.py L220-224: -i 224, --n-way 5, --n-query 15, --iter-num 600) are the
+    tool's defaults; --transform linear_eval (linear.py L274-279's transform) is a named variant."""
+    common = [a for a in _common(toy_cls, toy_ckpt, tmp_path / 'cache', 'eurosat') if a not in ('--image-size', '32')]
+    assert _tool('fewshot')(common + ['--out', str(tmp_path / 'paper.json'), '--shots', '5']) == 0
+    paper = read_result(tmp_path / 'paper.json')
+    assert paper.paper_protocol is True and paper.hparams['variant'] == 'paper'
+    assert (paper.hparams['transform'], paper.hparams['image_size'], paper.hparams['stage']) == ('paper_fewshot',
+                                                                                                 224, 4)
+    assert (paper.hparams['n_way'], paper.hparams['n_query'], paper.hparams['episodes']) == (5, 15, 600)
+    assert paper.extra['transform'] == dict(resize=257, crop=224, interpolation='bilinear', squash=True,
+                                            dataset_resize=[['chestx', 256, 256]], stage=4)
+    assert paper.extra['paper_episode_seed'] is None  # CD-FSL: the paper's eurosat.py seeds nothing
+    assert _tool('fewshot')(common + ['--out', str(tmp_path / 'linear.json'), '--shots', '5',
+                                      '--transform', 'linear_eval']) == 0
+    variant = read_result(tmp_path / 'linear.json')
+    assert variant.paper_protocol is False and variant.hparams['variant'] == 'transform=linear_eval'
+    assert variant.extra['transform'] == dict(resize=224, crop=224, interpolation='bicubic', squash=False,
+                                              dataset_resize=[], stage=4)
+    from safetensors.torch import load_file
+    paper_features, linear_features = (load_file(p)['features'] for p in sorted(
+        (tmp_path / 'cache').rglob('*.safetensors'), key=lambda p: json.loads(p.with_suffix('.json').read_text())[
+            'key']['transform']['resize'], reverse=True))  # two cache entries: 257 (paper), 224 (linear_eval)
+    assert paper_features.shape == linear_features.shape and not paper_features.allclose(linear_features)
+
+
+def test_fewshot_settings_other_than_the_papers_are_named_in_the_variant(toy_cls, toy_ckpt, tmp_path):
+    args = _common(toy_cls, toy_ckpt, tmp_path / 'cache', 'dtd') + ['--out', str(tmp_path / 'r.json'), '--shots',
+                                                                    '5', '--episodes', '50', '--queries', '10']
+    assert _tool('fewshot')(args) == 0
+    result = read_result(tmp_path / 'r.json')
+    assert result.paper_protocol is False
+    assert result.hparams['variant'] == 'image_size=32+n_query=10+n_episodes=50'
+    assert result.extra['paper_episode_seed'] == 0  # few_shot_dataset.py L199-200: seed 0 for many-shot datasets
+    assert result.extra['transform']['resize'] == 36  # int(32 * 1.15), the paper's rule at -i 32
 
 
 def test_fewshot_pools_splits_and_skips_50_shot_on_flowers(toy_cls, toy_ckpt, tmp_path, capsys):

@@ -4,22 +4,26 @@ Named evaluation transforms (:data:`EVAL_TRANSFORMS`), deterministic, applied to
 backbone or a finetuned model is scored:
 
 * ``linear_eval``: resize the shorter side to 224 (bicubic, PIL), centre crop 224. The paper's linear probe and
-  finetune test transform; the few-shot probe uses it too unless told otherwise.
+  finetune test transform; the few-shot probe's ``--transform linear_eval`` variant.
 * ``paper_fewshot``: what the paper's few-shot code (CD-FSL's ``TransformLoader``) does: resize to 257 x 257
   (bilinear, torchvision's default, aspect ratio squashed), centre crop 224; ChestX images are first resized to
   256 x 256 as CD-FSL's ChestX loader does (``Image.resize`` with PIL's default filter, bicubic since Pillow 7).
+  The few-shot probe's default.
 
 Finetune training augmentations (:data:`FINETUNE_AUGMENTATIONS`): ``rrc_flip`` (RandomResizedCrop 224,
-bicubic, + horizontal flip) or ``center_crop`` (the evaluation transform).
+bicubic, + horizontal flip; the paper's default) or ``center_crop`` (the evaluation transform; the paper's
+``--no-da``).
 
 Images are read with ``LoadImageFromFile``; datasets that decode into memory (CIFAR's python batches) pass
 ``in_memory=True`` to skip it. ``configs/_base_/cls/`` holds the same pipelines (a test asserts it).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Callable
 
-#: Finetune augmentations, in the order of the paper's sweep.
+#: Finetune training augmentations: the paper's default (ssl-transfer ``finetune.py`` L338-343), then its ``--no-da``
+#: (L352-353, the evaluation transform). A fixed flag there, never selected on val.
 FINETUNE_AUGMENTATIONS: tuple[str, ...] = ('rrc_flip', 'center_crop')
 
 
@@ -65,14 +69,24 @@ PAPER_FEWSHOT = EvalTransform(resize=257, crop=224, interpolation='bilinear', sq
                               dataset_resize=(('chestx', 256, 256),))
 #: name -> evaluation transform.
 EVAL_TRANSFORMS: dict[str, EvalTransform] = {'linear_eval': LINEAR_EVAL, 'paper_fewshot': PAPER_FEWSHOT}
+#: name -> the resize of the transform for images of side ``size`` (the crop). The paper's few-shot loader resizes to
+#: ``int(image_size * 1.15)`` square (ssl-transfer ``datasets/few_shot_dataset.py`` L158-159, its ``-i`` flag).
+RESIZE_AT_SIZE: dict[str, Callable[[int], int]] = {
+    'linear_eval': lambda size: size,
+    'paper_fewshot': lambda size: int(size * 1.15),
+}
 
 
-def get_eval_transform(name: str) -> EvalTransform:
-    """The named evaluation transform; unknown names list the known ones."""
+def get_eval_transform(name: str, size: int | None = None) -> EvalTransform:
+    """The named evaluation transform, at crop side ``size`` when given (default: 224, the protocols' size);
+    unknown names list the known ones."""
     try:
-        return EVAL_TRANSFORMS[name]
+        transform = EVAL_TRANSFORMS[name]
     except KeyError:
         raise KeyError(f'unknown evaluation transform {name!r}; known: {sorted(EVAL_TRANSFORMS)}') from None
+    if size is None or size == transform.crop:
+        return transform
+    return replace(transform, resize=RESIZE_AT_SIZE[name](size), crop=size)
 
 
 def eval_pipeline(size: int = 224, in_memory: bool = False) -> list[dict]:
