@@ -16,6 +16,7 @@ from pathlib import Path
 from mmssl_transfer.checkpoints import ZOO, MethodSpec
 from mmssl_transfer.datasets.classification.catalog import CLS_DATASETS, MANY_SHOT_DATASETS, ClsDatasetSpec
 from mmssl_transfer.datasets.classification.pipelines import finetune_pipelines
+from mmssl_transfer.probes.finetune import PAPER_TOTAL_BATCH_SIZE
 
 
 @dataclass(frozen=True)
@@ -65,17 +66,23 @@ FINETUNE_TEMPLATE = '''\
 _base_ = ['./finetune_common.py']
 
 data_root = '{data_root}'
-{model}{pipelines}train_dataloader = dict(dataset=dict(type='{type}', data_root=data_root{train_pipeline}))
+{model}{pipelines}# the total batch per optimizer step over all GPUs (the paper: 64 on one GPU); the launcher splits it
+train_dataloader = dict(batch_size={total_batch_size},
+                        dataset=dict(type='{type}', data_root=data_root{train_pipeline}))
 val_dataloader = dict(dataset=dict(type='{type}', data_root=data_root{test_pipeline}))
 test_dataloader = dict(dataset=dict(type='{type}', data_root=data_root{test_pipeline}))
 val_evaluator = dict(metric='{metric}')
 test_evaluator = dict(metric='{metric}', calibration={calibration})
-transfer_task = dict(task='finetune', dataset='{name}', protocol='finetune', primary_metric='{metric}')
+transfer_task = dict(task='finetune', dataset='{name}', protocol='finetune', primary_metric='{metric}',
+                     variant='paper', total_batch_size={total_batch_size})
 '''
 SINGLE_LABEL_HEAD = 'model = dict(head=dict(num_classes={num_classes}))\n'
 MULTI_LABEL_HEAD = """\
+# BCE averaged over images and classes as the paper's finetune.py L111 (mmpretrain's multi-label head divides the
+# summed loss by the batch only, hence loss_weight = 1 / {num_classes}); nn.Linear's own init as its L108
 model = dict(head=dict(_delete_=True, type='MultiLabelLinearClsHead', num_classes={num_classes}, in_channels=2048,
-                       loss=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0)))
+                       loss=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight={loss_weight!r}),
+                       init_cfg=None))
 """
 
 
@@ -117,9 +124,10 @@ def render_finetune_base(spec: ClsDatasetSpec) -> str:
     head = MULTI_LABEL_HEAD if spec.multilabel else SINGLE_LABEL_HEAD
     return FINETUNE_TEMPLATE.format(
         name=spec.name, num_classes=spec.num_classes, metric=spec.metric, type=spec.type, data_root=spec.data_root,
-        splits='official train/val/test' if spec.official_val else 'val = seeded 20% of the training data',
-        model=head.format(num_classes=spec.num_classes), pipelines=pipelines, train_pipeline=train,
-        test_pipeline=test, calibration=not spec.multilabel)
+        splits='official train/val/test' if spec.official_val else "val = the paper's seeded 20% of the training data",
+        model=head.format(num_classes=spec.num_classes, loss_weight=1 / spec.num_classes), pipelines=pipelines,
+        train_pipeline=train, test_pipeline=test, calibration=not spec.multilabel,
+        total_batch_size=PAPER_TOTAL_BATCH_SIZE)
 
 
 def expected_files(configs_dir: Path) -> dict[Path, str]:

@@ -1,14 +1,18 @@
-"""Many-shot finetune sweep over lr x wd x augmentation, each point an mmengine run; resumes finished points.
+"""Many-shot finetune sweep over the paper's lr x wd grid, each point an mmengine run; resumes finished points.
 
     python tools/finetune_sweep.py --dataset aircraft --checkpoint byol.pth --work-dir work_dirs/ft/byol_aircraft
     python tools/finetune_sweep.py CONFIG --work-dir WD --labels-per-class 10          # label-efficiency point
     python tools/finetune_sweep.py CONFIG --work-dir WD --from-scratch                  # random-init baseline
     python tools/finetune_sweep.py --dataset dtd --checkpoint byol.pth --method byol --work-dir WD --out R.json
+    python tools/finetune_sweep.py ... --search-augmentation       # variant: also select the augmentation on val
     torchrun --nproc_per_node 8 tools/finetune_sweep.py CONFIG --work-dir WD --launcher pytorch
 
-Grid (paper): lr 0.1 0.01 0.001 0.0001 x wd 0 1e-6 1e-5 1e-4 1e-3 (SGD weight_decay = wd / lr) x aug
-rrc_flip / center_crop; select on val, retrain on train+val, test. Writes <work-dir>/result.json (TransferResult,
-task 'finetune', with ECE before/after temperature scaling and the val grid).
+Default = the paper's finetune.py: lr 0.1 0.01 0.001 0.0001 x wd 0 1e-6 1e-5 1e-4 1e-3 (20 points, SGD
+weight_decay = wd / lr), training augmentation RandomResizedCrop(224, bicubic) + flip (--no-da: resize + centre
+crop), 5000 steps at a total batch of 64 on any number of GPUs, nn.Linear's default head init; select on val,
+retrain on train+val from the pretrained weights, test. Anything else is a variant, named in the result
+(hparams.variant, paper_protocol false). Writes <work-dir>/result.json (TransferResult, task 'finetune', with ECE
+before/after temperature scaling and the val grid).
 """
 import argparse
 import sys
@@ -17,7 +21,7 @@ from mmengine.config import DictAction
 
 from mmssl_transfer.datasets.classification.catalog import MANY_SHOT_DATASETS
 from mmssl_transfer.errors import run_tool
-from mmssl_transfer.probes.finetune import (AUGMENTATIONS, FINETUNE_WDS, LR_GRID, SweepOptions, finetune_config,
+from mmssl_transfer.probes.finetune import (FINETUNE_WDS, HEAD_INITS, LR_GRID, SweepOptions, finetune_config,
                                             finetune_sweep)
 from mmssl_transfer.results import write_result
 
@@ -30,11 +34,23 @@ def main(argv=None) -> int:
                         help='use configs/_base_/cls/finetune_<dataset>.py (with --checkpoint / --from-scratch)')
     parser.add_argument('--out', help='also write the result JSON here')
     parser.add_argument('--work-dir', required=True, help='sweep folder (one sub-folder per grid point)')
-    parser.add_argument('--lrs', type=float, nargs='+', default=list(LR_GRID))
-    parser.add_argument('--wds', type=float, nargs='+', default=list(FINETUNE_WDS))
-    parser.add_argument('--augs', nargs='+', default=list(AUGMENTATIONS), choices=AUGMENTATIONS)
+    parser.add_argument('--lrs', type=float, nargs='+', default=list(LR_GRID),
+                        help="learning rates (default: the paper's 4; another grid is a variant)")
+    parser.add_argument('--wds', type=float, nargs='+', default=list(FINETUNE_WDS),
+                        help="weight decays, SGD gets wd / lr (default: the paper's 5; another grid is a variant)")
+    aug = parser.add_mutually_exclusive_group()
+    aug.add_argument('--no-da', action='store_true',
+                     help="train without augmentation (resize + centre crop), the paper's --no-da flag")
+    aug.add_argument('--search-augmentation', action='store_true',
+                     help='variant: train every grid point with and without augmentation and select it on val '
+                          '(40 points; the paper keeps augmentation fixed)')
+    parser.add_argument('--head-init', choices=sorted(HEAD_INITS), default='paper',
+                        help="linear head init: 'paper' (nn.Linear's default, the paper's) or 'normal' "
+                             "(mmpretrain's Normal(std=0.01), a variant)")
     parser.add_argument('--max-iters', type=int, help='training steps (default: the config, 5000)')
-    parser.add_argument('--batch-size', type=int, help='batch per GPU (default: the config, 64)')
+    parser.add_argument('--batch-size', type=int,
+                        help='total batch per optimizer step over all GPUs (default: the config\'s '
+                             'transfer_task.total_batch_size, 64); the launcher splits it per GPU')
     parser.add_argument('--image-size', type=int, help='train crop / test resize+crop (default 224)')
     group = parser.add_mutually_exclusive_group()
     group.add_argument('--checkpoint', help='backbone checkpoint file (replaces the config\'s)')
@@ -58,8 +74,9 @@ def main(argv=None) -> int:
         parser.error('--dataset needs --checkpoint or --from-scratch')
     opts = SweepOptions(
         config=args.config or finetune_config(args.dataset), work_dir=args.work_dir, lrs=args.lrs, wds=args.wds,
-        augs=args.augs,
-        max_iters=args.max_iters, batch_size=args.batch_size, image_size=args.image_size,
+        augmentation='center_crop' if args.no_da else 'rrc_flip', search_augmentation=args.search_augmentation,
+        head_init=args.head_init, max_iters=args.max_iters, total_batch_size=args.batch_size,
+        image_size=args.image_size,
         checkpoint=args.checkpoint, method=args.method, from_scratch=args.from_scratch,
         base_channels=args.base_channels, data_root=args.data_root, labels_per_class=args.labels_per_class,
         label_fraction=args.label_fraction, subset_seed=args.subset_seed, num_workers=args.workers,
@@ -70,8 +87,8 @@ def main(argv=None) -> int:
         if args.out:
             write_result(args.out, result)
         print(f'{result.dataset} {result.protocol} {result.primary_metric} = {result.value:.2f} '
-              f'(lr={result.hparams["lr"]:g}, wd={result.hparams["wd"]:g}, aug={result.hparams["aug"]}) '
-              f'-> {args.work_dir}/result.json')
+              f'(lr={result.hparams["lr"]:g}, wd={result.hparams["wd"]:g}, aug={result.hparams["aug"]}; '
+              f'{result.hparams["variant"]} protocol) -> {args.work_dir}/result.json')
         return 0
 
     return run_tool('finetune_sweep.py', body)

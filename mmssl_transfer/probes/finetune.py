@@ -1,9 +1,19 @@
 """Many-shot finetune sweep: every grid point is an ordinary mmengine Runner run of a finetune config.
 
-Protocol (Ericsson et al. 2021): lr in {0.1, 0.01, 0.001, 0.0001} x wd in {0, 1e-6, 1e-5, 1e-4, 1e-3} with
-SGD ``weight_decay = wd / lr``, augmentation RandomResizedCrop + flip or resize + centre crop; each point trains
-on ``train`` and is scored on ``val`` with the dataset's metric; the best point is retrained on ``train+val``
-from the pretrained weights and scored on ``test`` (with ECE before/after temperature scaling).
+Protocol (Ericsson et al. 2021; the paper's ``finetune.py``, :data:`PAPER_FINETUNE_PROTOCOL`): lr in {0.1, 0.01,
+0.001, 0.0001} x wd in {0, 1e-6, 1e-5, 1e-4, 1e-3} (20 points, in that order) with SGD ``weight_decay = wd / lr``;
+training augmentation RandomResizedCrop(224, bicubic) + flip, a fixed flag (``augmentation='center_crop'`` is
+the paper's ``--no-da``), never selected on val; 5000 steps at a total batch of 64 images (whatever the number of
+processes: the config's ``transfer_task.total_batch_size``); a linear head with ``nn.Linear``'s default init on
+the pooled features; BCE averaged over images and classes for VOC2007. Each point trains on ``train`` and is
+scored on ``val`` (the paper's held-out 20%, or the official val) with the dataset's metric; the first best point
+(strict ``>``) is retrained on ``train+val`` from the pretrained weights and scored on ``test`` (with ECE
+before/after temperature scaling, our addition: the paper's finetune.py computes none).
+
+Variants, each named in the result's ``hparams['variant']`` (``paper_protocol`` False): searching the augmentation
+on val as well (``search_augmentation``, 40 points), mmpretrain's Normal(0.01) head init (``head_init='normal'``),
+and any other grid, schedule, batch or image size. Known remaining difference: the paper's data loader ends each
+epoch with a smaller batch (no ``drop_last``), mmengine's ``InfiniteSampler`` always gives full batches.
 
 Each finished point leaves ``<work_dir>/<point>/point.json``; a rerun skips those points (resume). The final
 result is a :class:`~mmssl_transfer.results.TransferResult` at ``<work_dir>/result.json``. Label-efficiency
@@ -29,11 +39,29 @@ from mmssl_transfer.project_files import configs_dir
 from mmssl_transfer.results import TransferResult, write_json_atomic, write_result
 
 from .errors import ProbeInputError
+from .variants import PAPER_VARIANT, deviations, variant_name
 
+#: The paper's learning rates, in its order (finetune.py L519: ``logspace(-4, -1, 4).flip``).
 LR_GRID: tuple[float, ...] = (0.1, 0.01, 0.001, 0.0001)
-#: The finetune weight decays (SGD receives wd / lr); the linear probe's grid is another one (logistic.py).
+#: The finetune weight decays (finetune.py L520: 0 and ``logspace(-6, -3, 4)``; SGD receives wd / lr, L521); the
+#: linear probe's grid is another one (logistic.py).
 FINETUNE_WDS: tuple[float, ...] = (0.0, 1e-6, 1e-5, 1e-4, 1e-3)
 AUGMENTATIONS: tuple[str, ...] = FINETUNE_AUGMENTATIONS
+#: Images per optimizer step over all processes (finetune.py L496, ``-b 64``, one process).
+PAPER_TOTAL_BATCH_SIZE = 64
+#: Head initialisations: the paper's ``nn.Linear`` default (finetune.py L108: kaiming-uniform weights, uniform
+#: bias; mmpretrain ``init_cfg=None`` keeps it) and mmpretrain's own ``Normal(std=0.01)`` (a variant).
+HEAD_INITS: dict[str, dict | None] = {
+    'paper': None,
+    'normal': dict(type='Normal', layer='Linear', std=0.01),
+}
+#: The paper's settings, in the order a variant names them: the grid (L519-521), the training augmentation (L501
+#: ``--no-da`` off by default, L338-343) not searched (L521: the grid is lr x wd only), the head init (L108),
+#: 5000 steps (L500), total batch 64 (L496), 224 px (L497), the config's own variant, no extra overrides.
+PAPER_FINETUNE_PROTOCOL: dict[str, Any] = dict(
+    lrs=LR_GRID, wds=FINETUNE_WDS, augmentation='rrc_flip', search_augmentation=False, head_init='paper',
+    steps=5000, total_batch_size=PAPER_TOTAL_BATCH_SIZE, image_size=224, config_variant=PAPER_VARIANT,
+    cfg_options=())
 POINT_FILE = 'point.json'
 
 
@@ -70,9 +98,11 @@ class SweepOptions:
     work_dir: str
     lrs: Sequence[float] = LR_GRID
     wds: Sequence[float] = FINETUNE_WDS
-    augs: Sequence[str] = AUGMENTATIONS
+    augmentation: str = 'rrc_flip'
+    search_augmentation: bool = False
+    head_init: str = 'paper'
     max_iters: int | None = None
-    batch_size: int | None = None
+    total_batch_size: int | None = None
     image_size: int | None = None
     checkpoint: str | None = None
     method: str | None = None
@@ -87,11 +117,20 @@ class SweepOptions:
     seed: int = 0
     cfg_options: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if self.augmentation not in AUGMENTATIONS:
+            raise ValueError(f'unknown augmentation {self.augmentation!r}; known: {AUGMENTATIONS}')
+        if self.head_init not in HEAD_INITS:
+            raise ValueError(f'unknown head init {self.head_init!r}; known: {sorted(HEAD_INITS)}')
+
+    @property
+    def augmentations(self) -> tuple[str, ...]:
+        """The augmentations trained: the fixed one, or all of them when the search variant selects on val."""
+        return AUGMENTATIONS if self.search_augmentation else (self.augmentation,)
+
     def grid(self) -> list[GridPoint]:
-        for aug in self.augs:
-            if aug not in AUGMENTATIONS:
-                raise ValueError(f'unknown augmentation {aug!r}; known: {AUGMENTATIONS}')
-        return [GridPoint(lr, wd, aug) for aug, lr, wd in itertools.product(self.augs, self.lrs, self.wds)]
+        """The points in the paper's order: lr (descending) outer, wd inner; augmentation outermost."""
+        return [GridPoint(lr, wd, aug) for aug, lr, wd in itertools.product(self.augmentations, self.lrs, self.wds)]
 
 
 def checkpoint_normalization(opts: SweepOptions) -> dict[str, list[float]] | None:
@@ -141,6 +180,7 @@ def point_config(base: Config, opts: SweepOptions, point: GridPoint, final: bool
     if opts.base_channels is not None:
         backbone.base_channels = opts.base_channels
         cfg.model.head.in_channels = opts.base_channels * 32
+    cfg.model.head.init_cfg = copy.deepcopy(HEAD_INITS[opts.head_init])
     in_memory = cfg.train_dataloader.dataset.pipeline[0]['type'] != 'LoadImageFromFile'
     size = opts.image_size or 224
     train_pipe, test_pipe = finetune_pipelines(point.aug, size, in_memory)
@@ -155,8 +195,12 @@ def point_config(base: Config, opts: SweepOptions, point: GridPoint, final: bool
     cfg.val_dataloader.dataset.pipeline = test_pipe
     cfg.test_dataloader.dataset.pipeline = test_pipe
     cfg.train_dataloader.dataset.split = 'trainval' if final else 'train'
-    if opts.batch_size is not None:
-        cfg.train_dataloader.batch_size = opts.batch_size
+    total = opts.total_batch_size or cfg.get('transfer_task', {}).get('total_batch_size') or \
+        cfg.train_dataloader.batch_size
+    # the shared convention: the config states the total; the launcher splits it over the processes
+    cfg.train_dataloader.batch_size = total
+    if 'transfer_task' in cfg:
+        cfg.transfer_task.total_batch_size = total
     subset = dict(labels_per_class=opts.labels_per_class, label_fraction=opts.label_fraction,
                   subset_seed=opts.subset_seed)
     cfg.train_dataloader.dataset.update({k: v for k, v in subset.items() if v is not None and
@@ -180,13 +224,24 @@ def _backbone_provenance(runner) -> dict[str, str]:
     return {'method': report.method, 'sha256': report.sha256 or ''}
 
 
+def _training_as_run(runner) -> dict[str, int]:
+    """Batch and steps as the Runner trained (after any per-process split): per process x processes x
+    accumulation = the total batch of one optimizer step; iterations / accumulation = optimizer steps."""
+    from mmengine.dist import get_world_size
+    per_process = int(runner.train_dataloader.batch_size)
+    accumulation = int(getattr(runner.optim_wrapper, '_accumulative_counts', 1))
+    iterations = int(runner.train_loop.max_iters)
+    return {'batch_per_process': per_process, 'world_size': get_world_size(), 'accumulative_counts': accumulation,
+            'total_batch_size': per_process * get_world_size() * accumulation, 'steps': iterations // accumulation}
+
+
 def run_point(cfg: Config, final: bool) -> dict[str, Any]:
     """Train one config with mmengine's Runner, then score val (search) or test (final); write point.json."""
     from mmengine.runner import Runner
     runner = Runner.from_cfg(cfg)
     runner.train()
     metrics = runner.test() if final else runner.val()
-    record = {'metrics': _plain(metrics), **_backbone_provenance(runner)}
+    record = {'metrics': _plain(metrics), **_backbone_provenance(runner), 'training': _training_as_run(runner)}
     if is_main_process():
         write_json_atomic(Path(cfg.work_dir) / POINT_FILE, record)
     return record
@@ -209,6 +264,12 @@ def protocol_name(opts: SweepOptions) -> str:
     return name + ('-scratch' if opts.from_scratch else '')
 
 
+def _as_run(records: list[dict[str, Any]], key: str) -> Any:
+    """One ``training`` value shared by every run (None when a run predates the record or they disagree)."""
+    values = {(r.get('training') or {}).get(key) for r in records}
+    return values.pop() if len(values) == 1 else None
+
+
 def finetune_sweep(opts: SweepOptions) -> TransferResult:
     """Run (or resume) the grid, retrain the best point on train+val, write and return the test result."""
     import mmssl_transfer.datasets  # noqa: F401
@@ -221,6 +282,7 @@ def finetune_sweep(opts: SweepOptions) -> TransferResult:
     grid = opts.grid()
     normalization = checkpoint_normalization(opts)
     scores: list[dict[str, Any]] = []
+    records = []
     for point in grid:
         folder = Path(opts.work_dir) / point.name
         record = _load_point(folder)
@@ -229,7 +291,9 @@ def finetune_sweep(opts: SweepOptions) -> TransferResult:
             record = run_point(point_config(base, opts, point, False, normalization), final=False)
         else:
             logger.info(f'finetune sweep: {point.name} already finished, skipped')
+        records.append(record)
         scores.append({**asdict(point), 'val': record['metrics'][metric]})
+    # finetune.py L223-240: the first point with a strictly better val score wins (ties keep the earlier point)
     best_i = max(range(len(grid)), key=lambda i: (scores[i]['val'], -i))
     best = grid[best_i]
     final_folder = Path(opts.work_dir) / f'final_{best.name}'
@@ -238,18 +302,30 @@ def finetune_sweep(opts: SweepOptions) -> TransferResult:
         logger.info(f'finetune sweep: best {best.name} (val {metric} {scores[best_i]["val"]:.2f}); '
                     'retraining on train+val')
         record = run_point(point_config(base, opts, best, True, normalization), final=True)
+    records.append(record)
     metrics = record['metrics']
     calibration = {k: metrics[k] for k in ('ece', 'ece_temperature_scaled', 'temperature') if k in metrics}
     if calibration:  # our addition: the paper's finetune.py computes no ECE; scaled as its linear probe's
         calibration.update(temperature_scheme='paper', in_paper_code=False)
+    settings = dict(lrs=tuple(opts.lrs), wds=tuple(opts.wds), augmentation=opts.augmentation,
+                    search_augmentation=opts.search_augmentation, head_init=opts.head_init,
+                    steps=_as_run(records, 'steps'), total_batch_size=_as_run(records, 'total_batch_size'),
+                    image_size=opts.image_size or 224, config_variant=task.get('variant', 'unknown'),
+                    cfg_options=tuple(sorted(opts.cfg_options)))
+    variant = variant_name(deviations(settings, PAPER_FINETUNE_PROTOCOL))
     result = TransferResult(
         task='finetune', dataset=task.get('dataset', Path(opts.config).stem), protocol=protocol_name(opts),
         method=record['method'], checkpoint_sha256=record['sha256'], metrics=metrics, primary_metric=metric,
+        paper_protocol=variant == PAPER_VARIANT,
         hparams={'lr': best.lr, 'wd': best.wd, 'sgd_weight_decay': best.sgd_weight_decay, 'aug': best.aug,
-                 'max_iters': opts.max_iters or base.train_cfg.max_iters,
-                 'batch_size': opts.batch_size or base.train_dataloader.batch_size,
+                 'augmentation_searched': opts.search_augmentation, 'head_init': opts.head_init,
+                 'grid_size': len(grid), 'max_iters': opts.max_iters or base.train_cfg.max_iters,
+                 'steps': settings['steps'], 'total_batch_size': settings['total_batch_size'],
+                 'batch_per_process': _as_run(records, 'batch_per_process'),
+                 'world_size': _as_run(records, 'world_size'),
+                 'accumulative_counts': _as_run(records, 'accumulative_counts'),
                  'image_size': opts.image_size or 224, 'labels_per_class': opts.labels_per_class,
-                 'label_fraction': opts.label_fraction},
+                 'label_fraction': opts.label_fraction, 'variant': variant},
         extra={'val_grid': scores, 'calibration': calibration, 'work_dir': str(opts.work_dir)},
         config=str(opts.config))
     if is_main_process():

@@ -201,16 +201,45 @@ def test_suite_style_invocation_with_out_and_work_dir(toy_cls, toy_ckpt, tmp_pat
 def test_finetune_sweep_tool_with_dataset_flag(toy_cls, toy_ckpt, tmp_path, capsys):
     args = ['--dataset', 'dtd', '--checkpoint', str(toy_ckpt), '--method', 'mocov2', '--base-channels', '8',
             '--data-root', str(toy_cls / 'dtd'), '--work-dir', str(tmp_path / 'wd'), '--out', str(tmp_path / 'r.json'),
-            '--lrs', '0.01', '--wds', '0', '--augs', 'rrc_flip', '--max-iters', '1', '--batch-size', '4',
-            '--image-size', '32', '--workers', '0']
+            '--lrs', '0.01', '--wds', '0', '--max-iters', '1', '--batch-size', '4', '--image-size', '32',
+            '--workers', '0']
     assert _tool('finetune_sweep')(args) == 0
     result = read_result(tmp_path / 'r.json')
     assert result.task == 'finetune' and result.hparams['aug'] == 'rrc_flip' and result.hparams['wd'] == 0
+    assert result.hparams['total_batch_size'] == 4 and result.paper_protocol is False
     assert read_result(tmp_path / 'wd' / 'result.json').metrics == result.metrics
     args[args.index('--data-root') + 1] = str(tmp_path / 'nowhere')
     args[args.index('--work-dir') + 1] = str(tmp_path / 'wd2')
     assert _tool('finetune_sweep')(args) == 2
     assert 'dataset folder not found' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('flags, variant, grid', [
+    ([], 'paper', 20),
+    (['--no-da'], 'augmentation=center_crop', 20),  # the paper's own flag, off by default (finetune.py L501)
+    (['--search-augmentation'], 'search_augmentation=True', 40),
+    (['--head-init', 'normal'], 'head_init=normal', 20),
+])
+def test_finetune_sweep_tool_flags_name_their_variant(flags, variant, grid, tmp_path, monkeypatch):
+    """Without flags the tool runs the paper's finetune.py protocol (grid L519-521, augmentation fixed on,
+    head init L108, 5000 steps L500, total batch 64 L496); each flag makes a record with paper_protocol false.
+    Training is replaced by a stand-in that reads the knobs off each point's config."""
+    from mmssl_transfer.probes import finetune
+    seen = []
+
+    def fake_run_point(cfg, final):
+        seen.append(cfg)
+        batch = cfg.train_dataloader.batch_size
+        return {'metrics': {'top1': 50.0 + cfg.optim_wrapper.optimizer.lr}, 'method': 'byol', 'sha256': '',
+                'training': {'batch_per_process': batch, 'world_size': 1, 'accumulative_counts': 1,
+                             'total_batch_size': batch, 'steps': cfg.train_cfg.max_iters}}
+    monkeypatch.setattr(finetune, 'run_point', fake_run_point)
+    args = ['--dataset', 'dtd', '--from-scratch', '--work-dir', str(tmp_path), '--out', str(tmp_path / 'r.json')]
+    assert _tool('finetune_sweep')(args + flags) == 0
+    result = read_result(tmp_path / 'r.json')
+    assert result.hparams['variant'] == variant and result.paper_protocol is (variant == 'paper')
+    assert len(seen) == grid + 1 and len(result.extra['val_grid']) == grid  # + the train+val retrain
+    assert {c.train_dataloader.batch_size for c in seen} == {64} and {c.train_cfg.max_iters for c in seen} == {5000}
 
 
 def test_fewshot_from_scratch_seed_seeds_the_random_network_as_the_linear_probe_does(toy_cls, tmp_path):

@@ -109,3 +109,24 @@ def test_dry_run_lists_cells_and_commands_and_runs_nothing(tmp_path):
     text = console.file.getvalue()
     assert 'suite quick: 36 cells (dry run)' in text and 'linear_probe.py' in text and 'dist_' not in text
     assert not (tmp_path / 'out' / 'results').exists()
+
+
+def test_paper_suite_fewshot_and_finetune_cells_leave_the_tools_on_the_papers_protocol(tmp_path):
+    """The suite passes no transform, episode, grid, augmentation or batch flag to the few-shot and finetune cells
+    of the paper suite, so each tool's default runs: the paper's few-shot transform (ssl-transfer
+    datasets/few_shot_dataset.py L158-159 + L173: Resize((257, 257)), CenterCrop(224)) and finetune.py's grid
+    (L519-521), fixed augmentation (L501) and total batch 64 (L496)."""
+    import argparse
+
+    from mmssl_transfer.probes.cli import add_transform_arg
+    cells = [c for c in expand(load_suite('paper'), resolve_zoo=False) if c.kind in ('fewshot', 'finetune')]
+    assert {c.kind for c in cells} == {'fewshot', 'finetune'}
+    protocol_flags = {'--transform', '--episodes', '--queries', '--image-size', '--lrs', '--wds', '--no-da',
+                      '--search-augmentation', '--head-init', '--batch-size', '--max-iters'}
+    for cell in cells:
+        argv = build_steps(RunContext(out_dir=tmp_path), cell)[0].resolve()
+        assert not protocol_flags & set(argv), cell.cell_id
+        assert '--ways' not in argv or argv[argv.index('--ways') + 1] == '5'
+    parser = argparse.ArgumentParser()
+    add_transform_arg(parser, 'paper_fewshot')
+    assert parser.parse_args([]).transform == 'paper_fewshot'

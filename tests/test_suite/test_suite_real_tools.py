@@ -71,6 +71,11 @@ def test_two_backbones_by_three_tasks_run_through_the_real_tools(uninterrupted):
         ('linear', 'dtd', 'paper'), ('fewshot', 'dtd', '5way-5shot'), ('fewshot', 'eurosat', '5way-5shot')}
     assert {r.extra['suite']['backbone'] for r in results} == {'byol', 'mocov2'}
     assert all(r.checkpoint_sha256 == r.extra['suite']['key']['checkpoint_sha256'] for r in results)
+    # the suite's few-shot cells extract with the paper's transform (ssl-transfer datasets/few_shot_dataset.py
+    # L158-159, L173: 257 x 257 squash, centre crop), here at 32 px: int(32 * 1.15) = 36, crop 32
+    fewshot = [r for r in results if r.task == 'fewshot']
+    assert {r.hparams['transform'] for r in fewshot} == {'paper_fewshot'}
+    assert {(r.extra['transform']['resize'], r.extra['transform']['squash']) for r in fewshot} == {(36, True)}
     assert (out / 'summary' / 'report.html').is_file() and 'report' in proc.stdout
     assert len(list((out / 'logs').glob('*.log'))) == 6
 

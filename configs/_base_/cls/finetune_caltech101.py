@@ -1,13 +1,16 @@
-# Many-shot finetune on caltech101: 102 classes, mean_per_class, val = seeded 20% of the training data.
+# Many-shot finetune on caltech101: 102 classes, mean_per_class, val = the paper's seeded 20% of the training data.
 # Generated from the dataset catalog (mmssl_transfer/datasets/classification/catalog.py) by
 # tools/generate_configs.py: edit the catalog, not this file.
 _base_ = ['./finetune_common.py']
 
 data_root = 'data/caltech101'
 model = dict(head=dict(num_classes=102))
-train_dataloader = dict(dataset=dict(type='TransferCaltech101', data_root=data_root))
+# the total batch per optimizer step over all GPUs (the paper: 64 on one GPU); the launcher splits it
+train_dataloader = dict(batch_size=64,
+                        dataset=dict(type='TransferCaltech101', data_root=data_root))
 val_dataloader = dict(dataset=dict(type='TransferCaltech101', data_root=data_root))
 test_dataloader = dict(dataset=dict(type='TransferCaltech101', data_root=data_root))
 val_evaluator = dict(metric='mean_per_class')
 test_evaluator = dict(metric='mean_per_class', calibration=True)
-transfer_task = dict(task='finetune', dataset='caltech101', protocol='finetune', primary_metric='mean_per_class')
+transfer_task = dict(task='finetune', dataset='caltech101', protocol='finetune', primary_metric='mean_per_class',
+                     variant='paper', total_batch_size=64)

@@ -1,4 +1,4 @@
-# Many-shot finetune on cifar10: 10 classes, top1, val = seeded 20% of the training data.
+# Many-shot finetune on cifar10: 10 classes, top1, val = the paper's seeded 20% of the training data.
 # Generated from the dataset catalog (mmssl_transfer/datasets/classification/catalog.py) by
 # tools/generate_configs.py: edit the catalog, not this file.
 _base_ = ['./finetune_common.py']
@@ -16,9 +16,12 @@ test_pipeline = [
     dict(type='CenterCrop', crop_size=224),
     dict(type='PackInputs'),
 ]
-train_dataloader = dict(dataset=dict(type='TransferCIFAR10', data_root=data_root, pipeline=train_pipeline))
+# the total batch per optimizer step over all GPUs (the paper: 64 on one GPU); the launcher splits it
+train_dataloader = dict(batch_size=64,
+                        dataset=dict(type='TransferCIFAR10', data_root=data_root, pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(type='TransferCIFAR10', data_root=data_root, pipeline=test_pipeline))
 test_dataloader = dict(dataset=dict(type='TransferCIFAR10', data_root=data_root, pipeline=test_pipeline))
 val_evaluator = dict(metric='top1')
 test_evaluator = dict(metric='top1', calibration=True)
-transfer_task = dict(task='finetune', dataset='cifar10', protocol='finetune', primary_metric='top1')
+transfer_task = dict(task='finetune', dataset='cifar10', protocol='finetune', primary_metric='top1',
+                     variant='paper', total_batch_size=64)

@@ -1,5 +1,7 @@
-# Dataloaders of the many-shot finetune protocol: train on `train` (RandomResizedCrop 224 bicubic + flip;
-# the sweep also tries resize 224 + centre crop), validate on `val`, test on `test` (resize 224 + centre crop).
+# Dataloaders of the many-shot finetune protocol: train on `train` (RandomResizedCrop 224 bicubic + flip, a fixed
+# choice as in the paper's finetune.py; the sweep's --no-da trains on resize 224 + centre crop instead), validate on
+# `val`, test on `test` (resize 224 + centre crop). The batch is the total over all GPUs (transfer_task of the
+# generated finetune_<dataset>.py: total_batch_size); the launcher splits it per GPU.
 # The pipelines are those of mmssl_transfer/datasets/classification/pipelines.py (a test asserts it).
 # finetune_<dataset>.py (generated from the dataset catalog) fills in the dataset type, root, classes and metric.
 _base_ = ['../models/resnet50_ssl_cls.py', '../schedules/cls_finetune_5000it.py', '../cls_runtime.py']

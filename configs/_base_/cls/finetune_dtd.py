@@ -5,9 +5,12 @@ _base_ = ['./finetune_common.py']
 
 data_root = 'data/dtd'
 model = dict(head=dict(num_classes=47))
-train_dataloader = dict(dataset=dict(type='TransferDTD', data_root=data_root))
+# the total batch per optimizer step over all GPUs (the paper: 64 on one GPU); the launcher splits it
+train_dataloader = dict(batch_size=64,
+                        dataset=dict(type='TransferDTD', data_root=data_root))
 val_dataloader = dict(dataset=dict(type='TransferDTD', data_root=data_root))
 test_dataloader = dict(dataset=dict(type='TransferDTD', data_root=data_root))
 val_evaluator = dict(metric='top1')
 test_evaluator = dict(metric='top1', calibration=True)
-transfer_task = dict(task='finetune', dataset='dtd', protocol='finetune', primary_metric='top1')
+transfer_task = dict(task='finetune', dataset='dtd', protocol='finetune', primary_metric='top1',
+                     variant='paper', total_batch_size=64)

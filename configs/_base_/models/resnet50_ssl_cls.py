@@ -23,4 +23,7 @@ model = dict(
         type='LinearClsHead',
         num_classes=1000,
         in_channels=2048,
-        loss=dict(type='CrossEntropyLoss', loss_weight=1.0)))
+        loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
+        # nn.Linear's own init, as the paper's finetune.py (L108) leaves it; mmpretrain's default, Normal(std=0.01),
+        # is the sweep's --head-init normal variant
+        init_cfg=None))

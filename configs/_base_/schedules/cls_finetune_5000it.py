@@ -1,4 +1,4 @@
-# The paper's finetune schedule: 5000 steps, batch 64 (one GPU; keep 64 in total on more GPUs), SGD Nesterov
+# The paper's finetune schedule: 5000 steps, total batch 64 on any number of GPUs, SGD Nesterov
 # momentum 0.9, cosine decay per step, no warm-up. The sweep (tools/finetune_sweep.py) sets lr in
 # {0.1, 0.01, 0.001, 0.0001} and SGD weight_decay = wd / lr for wd in {0, 1e-6, 1e-5, 1e-4, 1e-3}.
 max_iters = 5000
