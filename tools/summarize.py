@@ -4,6 +4,12 @@
     python tools/summarize.py paper --out work_dirs/paper_summary   # the published numbers themselves
 
 RESULTS is a run_suite.py output folder, any folder of result JSONs, one result JSON, or 'paper'.
+
+A result run with a variant of the paper's protocol gets its own row, labelled 'backbone [variant]'
+('[protocol unknown]' for records that do not say). --compare paper diffs only cells run with the paper's
+protocol (paper_protocol true); the others are listed, marked and not diffed, and the output says which and why,
+as it does for the columns whose published numbers are not comparable (ADE20K: the paper's encoder most likely
+never loaded the SSL weights; finetune ECE: not computed by the paper's released code).
 """
 import argparse
 import sys
@@ -17,7 +23,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('results', help="results folder/file, or 'paper'")
     parser.add_argument('--out', help='output folder (default <RESULTS>/summary, or work_dirs/summary_paper)')
-    parser.add_argument('--compare', choices=['paper'], help='put the published numbers beside ours')
+    parser.add_argument('--compare', choices=['paper'],
+                        help='put the published numbers beside ours; only paper-protocol cells are diffed')
     parser.add_argument('--bootstrap', type=int, default=2000, help='bootstrap resamples for correlation CIs')
     args = parser.parse_args(argv)
     results = Path(args.results)

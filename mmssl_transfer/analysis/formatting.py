@@ -6,6 +6,7 @@ import math
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .summary import Summary, TableResult
@@ -49,14 +50,38 @@ def markdown_table(frame: pd.DataFrame, index_name: str = 'backbone') -> str:
     return '\n'.join(lines)
 
 
+#: How a cell that is not diffed against the paper shows in the diff column (status -> mark).
+NOT_DIFFED_MARKS = {'variant': '(variant)', 'protocol unknown': '(unknown)', 'not comparable': '(n/c)'}
+
+
 def comparison_wide(comparison: pd.DataFrame) -> pd.DataFrame:
-    """Long ours/paper/diff records as one row per backbone, three columns per table column."""
-    wide = comparison.pivot(index='backbone', columns='column', values=['ours', 'paper', 'diff'])
+    """Long ours/paper/diff records as one row per backbone, three text columns per table column: ours, paper,
+    and ours - paper, or for a cell not diffed the mark of its status (:data:`NOT_DIFFED_MARKS`)."""
+    diff = [format_cell(d) if s == 'compared' else NOT_DIFFED_MARKS.get(s, f'({s})')
+            for d, s in zip(comparison['diff'], comparison['status'])]
+    shown = comparison.assign(ours=comparison['ours'].map(format_cell), paper=comparison['paper'].map(format_cell),
+                              diff=diff)
+    wide = shown.pivot(index='backbone', columns='column', values=['ours', 'paper', 'diff'])
     wide = wide.swaplevel(axis=1)
     order = list(dict.fromkeys(comparison['column']))
     wide = wide.reindex(columns=pd.MultiIndex.from_product([order, ['ours', 'paper', 'diff']]))
     wide.columns = [f'{c} {k}' for c, k in wide.columns]
-    return wide
+    return wide.fillna('-')
+
+
+def comparison_notes(comparison: pd.DataFrame) -> list[str]:
+    """What a comparison diffed (first line) and, one line per reason, which cells it did not and why."""
+    compared = comparison[comparison['status'] == 'compared']
+    if len(compared):
+        lines = [f'{len(compared)} cells of paper-protocol runs diffed, mean |ours - paper| = '
+                 f'{compared["diff"].abs().mean():.2f}']
+    else:
+        lines = ['no cell diffed: no paper-protocol run has a comparable published number']
+    rest = comparison[comparison['status'] != 'compared']
+    for (status, reason), group in rest.groupby(['status', 'reason'], sort=False):
+        which = group['column'] if status == 'not comparable' else group['backbone']
+        lines.append(f'not diffed ({status}): {", ".join(dict.fromkeys(which))} ({len(group)} cells): {reason}')
+    return lines
 
 
 def print_summary(summary: Summary, console: Console | None = None) -> None:
@@ -69,11 +94,13 @@ def print_summary(summary: Summary, console: Console | None = None) -> None:
         for col in shown.columns:
             rich_table.add_column(str(col), justify='right')
         for row, values in shown.iterrows():
-            rich_table.add_row(str(row), *values.tolist())
+            rich_table.add_row(escape(str(row)), *values.tolist())  # '[variant]' in a label is text, not markup
         console.print(rich_table)
         if table.comparison is not None and not table.comparison.empty:
-            diff = table.comparison['diff']
-            console.print(f'  vs paper: {len(diff)} cells, mean |ours - paper| = {diff.abs().mean():.2f}')
+            first, *rest = comparison_notes(table.comparison)
+            console.print(f'  vs paper: {escape(first)}', soft_wrap=True)
+            for line in rest:
+                console.print(f'    {escape(line)}', soft_wrap=True)
     if not summary.rankings.empty:
         console.print('average rank (1 = best): ' + ', '.join(
-            f'{b} {r:.2f}' for b, r in summary.rankings['average rank'].items()))
+            f'{escape(str(b))} {r:.2f}' for b, r in summary.rankings['average rank'].items()))

@@ -2,18 +2,21 @@
 
 The CSVs are transcriptions of Ericsson et al.'s tables, with the paper's model names ("MoCo-v2") as rows;
 :func:`load_reference` maps them to zoo names (``mocov2``) through ``MethodSpec.paper_name`` and splits
-"48.67 ± 0.93" into a value and a 95% CI half-width. :func:`compare` lines ours up against theirs.
+"48.67 ± 0.93" into a value and a 95% CI half-width. :func:`compare` lines ours up against theirs: only cells run
+with the paper's protocol are diffed; cells of a variant, of a record that does not say, and of columns whose
+published numbers cannot be reproduced (:data:`NOT_COMPARABLE`) are listed with the reason instead.
 """
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
 import numpy as np
 import pandas as pd
 
-from .tables import TABLES, TableSpec
+from .tables import TABLES, UNKNOWN_PROTOCOL, Column, TableSpec, column_spec
 
 _PLUS_MINUS = re.compile(r'^\s*([-+0-9.eE]+)\s*±\s*([-+0-9.eE]+)\s*$')
 NON_ROWS = ('Corr. to ImageNet',)
@@ -71,15 +74,69 @@ def reference_table(spec: TableSpec) -> pd.DataFrame | None:
     return values[[c for c in labels if c in values.columns]]
 
 
-def compare(spec: TableSpec, ours: pd.DataFrame, row_methods: dict[str, str]) -> pd.DataFrame | None:
-    """Ours, theirs and ours - theirs per cell, long format (one row per backbone x column).
+@dataclass(frozen=True)
+class NotComparable:
+    """Columns whose published numbers ours should not be diffed against, and why.
 
-    Rows of ``ours`` are matched to the paper through their zoo method (``row_methods``); backbones the paper
-    did not evaluate, and columns it does not print, are left out.
+    Attributes:
+        task / dataset: The columns' task and dataset (``dataset=None``: the columns averaging over datasets).
+        metrics: Only these metrics' columns; empty: every metric.
+    """
+
+    task: str
+    dataset: str | None
+    reason: str
+    metrics: tuple[str, ...] = ()
+
+    def covers(self, column: Column) -> bool:
+        return (column.task == self.task and column.dataset == self.dataset
+                and (not self.metrics or column.metric in self.metrics))
+
+
+ADE20K_REASON = ("the paper's ADE20K encoder (CSAIL's deep-stem ResNet-50, weights loaded with strict=False) most "
+                 'likely never received the SSL weights: its supervised model scores 0.256 mIoU against ~0.40 for an '
+                 'ImageNet UPerNet-R50 whose weights loaded; ours loads the backbone strictly')
+FINETUNE_ECE_REASON = ("the paper's released finetune.py computes no calibration: how its published finetune ECE "
+                       'was measured is unknown (ours, an addition, scales temperature as its linear probe does)')
+#: The columns never diffed against the paper, with the reason the comparison output states.
+NOT_COMPARABLE: tuple[NotComparable, ...] = (
+    NotComparable('seg', 'ade20k', ADE20K_REASON),
+    NotComparable('finetune', None, FINETUNE_ECE_REASON, metrics=('ece', 'ece_temperature_scaled')),
+)
+#: Comparison statuses: diffed, or why not.
+COMPARED, VARIANT, UNKNOWN, NOT_COMPARABLE_STATUS = 'compared', 'variant', UNKNOWN_PROTOCOL, 'not comparable'
+
+
+def not_comparable_reason(column: Column | None) -> str | None:
+    """Why a column is not diffed against the paper, or None when it is."""
+    return next((rule.reason for rule in NOT_COMPARABLE if column is not None and rule.covers(column)), None)
+
+
+def _status(variant: str | None, reason: str | None) -> tuple[str, str]:
+    if reason is not None:
+        return NOT_COMPARABLE_STATUS, reason
+    if variant is None:
+        return COMPARED, ''
+    if variant == UNKNOWN_PROTOCOL:
+        return UNKNOWN, "the record does not say whether it ran the paper's protocol (written before " \
+            'paper_protocol existed)'
+    return VARIANT, f'run with the variant {variant!r}, not the paper\'s protocol'
+
+
+def compare(spec: TableSpec, ours: pd.DataFrame, row_methods: dict[str, str],
+            row_variants: dict[str, str | None] | None = None) -> pd.DataFrame | None:
+    """Ours, theirs and ours - theirs per cell, long format (one row per backbone x column), with a ``status``.
+
+    Only cells whose row ran the paper's protocol (``row_variants[row]`` None) in a comparable column get a
+    ``diff``; the others keep ``diff`` NaN, ``status`` says which case (``'variant'``, ``'protocol unknown'``,
+    ``'not comparable'``) and ``reason`` why. Rows of ``ours`` are matched to the paper through their zoo method
+    (``row_methods``); backbones the paper did not evaluate, and columns it does not print, are left out.
+    ``row_variants`` defaults to every row being a paper-protocol run.
     """
     theirs = reference_table(spec)
     if theirs is None or ours.empty:
         return None
+    row_variants = row_variants or {}
     records = []
     for row in ours.index:
         method = row_methods.get(row, row)
@@ -88,10 +145,13 @@ def compare(spec: TableSpec, ours: pd.DataFrame, row_methods: dict[str, str]) ->
         for label in ours.columns:
             if label not in theirs.columns or np.isnan(ours.at[row, label]):
                 continue
+            status, reason = _status(row_variants.get(row), not_comparable_reason(column_spec(spec, label)))
             paper = theirs.at[method, label]
+            diff = ours.at[row, label] - paper if status == COMPARED else np.nan
             records.append({'backbone': row, 'method': method, 'column': label, 'ours': ours.at[row, label],
-                            'paper': paper, 'diff': ours.at[row, label] - paper})
-    return pd.DataFrame.from_records(records, columns=['backbone', 'method', 'column', 'ours', 'paper', 'diff'])
+                            'paper': paper, 'diff': diff, 'status': status, 'reason': reason})
+    return pd.DataFrame.from_records(records, columns=['backbone', 'method', 'column', 'ours', 'paper', 'diff',
+                                                       'status', 'reason'])
 
 
 def paper_results_tables() -> dict[str, pd.DataFrame]:

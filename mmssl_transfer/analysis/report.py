@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 from rich.console import Console
 
-from .formatting import TOY_NOTICE, comparison_wide, display_frame, format_cell, markdown_table, print_summary
+from .formatting import (TOY_NOTICE, comparison_notes, comparison_wide, display_frame, format_cell, markdown_table,
+                         print_summary)
 from .plots import scatter_grid, utility_plot
 from .summary import Summary, load_failures, load_results, load_suite_info, summarize
 
@@ -61,8 +62,8 @@ def write_summary(summary: Summary, out_dir: str | Path) -> dict[str, Path]:
                'Best per column in **bold**, second best in _italics_.\n']
         if table.comparison is not None and not table.comparison.empty:
             table.comparison.to_csv(out / 'tables' / f'{name}_vs_paper.csv', index=False)
-            md += ['### Ours vs paper\n', markdown_table(comparison_wide(table.comparison).map(
-                lambda v: format_cell(v)), ''), '']
+            md += ['### Ours vs paper (paper-protocol runs only)\n', markdown_table(comparison_wide(table.comparison)),
+                   '', *[f'- {line}' for line in comparison_notes(table.comparison)], '']
         if table.correlations is not None:
             table.correlations.to_csv(out / 'tables' / f'{name}_imagenet_correlation.csv', index_label='column')
             md += ['### Correlation with ImageNet top-1\n',
@@ -132,8 +133,10 @@ def render_html(summary: Summary) -> str:
         parts.append(_html_marked_table(table))
         parts.append('<p>Best per column: green, bold; second best: yellow.</p>')
         if table.comparison is not None and not table.comparison.empty:
-            parts.append('<h3>Ours vs paper (ours, paper, ours - paper)</h3>')
-            parts.append(_html_table(comparison_wide(table.comparison).map(lambda v: format_cell(v))))
+            parts.append('<h3>Ours vs paper (ours, paper, ours - paper; paper-protocol runs only)</h3>')
+            parts.append(_html_table(comparison_wide(table.comparison)))
+            notes = ''.join(f'<li>{html.escape(line)}</li>' for line in comparison_notes(table.comparison))
+            parts.append(f'<ul>{notes}</ul>')
         if table.correlations is not None:
             parts.append('<h3>Correlation with ImageNet top-1 (logit-transformed)</h3>')
             parts.append(_html_table(_corr_strings(table.correlations)))

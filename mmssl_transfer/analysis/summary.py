@@ -21,7 +21,8 @@ from . import correlation as corr
 from .label_efficiency import UtilityPoint, utility_curve
 from .paper_reference import compare as compare_with_paper
 from .paper_reference import load_reference
-from .tables import TABLES, TableSpec, best_marks, build_table, label_budget, ranks, row_label, row_methods
+from .tables import (TABLES, TableSpec, best_marks, build_table, label_budget, ranks, row_label, row_methods,
+                     row_variants)
 
 PAPER = 'paper'
 
@@ -126,7 +127,7 @@ def paper_results() -> list[TransferResult]:
                     task=column.task, dataset=column.dataset or 'mean', protocol=column.protocol or column.task,
                     method=method, checkpoint_sha256='', metrics={metric: value / column.factor},
                     primary_metric=metric, ci={} if np.isnan(ci) else {metric: ci / column.factor},
-                    extra={'source': f'paper:{spec.reference}'}, config='paper'))
+                    extra={'source': f'paper:{spec.reference}'}, config='paper', paper_protocol=True))
     features, _ = load_reference('feature_properties.csv')
     for method in features.index:
         for task, prefix in (('linear', 'Lin'), ('finetune', 'FT')):
@@ -134,15 +135,21 @@ def paper_results() -> list[TransferResult]:
                 task=task, dataset='mean', protocol=task, method=method, checkpoint_sha256='',
                 metrics={'ece': features.at[method, f'{prefix} unscaled'],
                          'ece_temperature_scaled': features.at[method, f'{prefix} scaled']},
-                primary_metric='ece', extra={'source': 'paper:feature_properties.csv'}, config='paper'))
+                primary_metric='ece', extra={'source': 'paper:feature_properties.csv'}, config='paper',
+                paper_protocol=True))
     return results
 
 
 # -- analysis -------------------------------------------------------------------------------------------------
 def summarize(results: list[TransferResult], source: str = '', compare: str | None = None,
               n_boot: int = 2000, failures: Iterable[dict] = ()) -> Summary:
-    """Every table, comparison, ranking, correlation and utility curve the results allow."""
+    """Every table, comparison, ranking, correlation and utility curve the results allow.
+
+    With ``compare='paper'`` each table gets its comparison with the published numbers, in which only the cells of
+    paper-protocol runs are diffed (see :func:`.paper_reference.compare`).
+    """
     methods = row_methods(results)
+    variants = row_variants(results)
     imagenet = corr.imagenet_top1(methods)
     tables = []
     for spec in TABLES:
@@ -153,7 +160,7 @@ def summarize(results: list[TransferResult], source: str = '', compare: str | No
         ci = ci.reindex(values.index)
         table = TableResult(spec, values, ci, best_marks(spec, values))
         if compare == PAPER:
-            table.comparison = compare_with_paper(spec, values, methods)
+            table.comparison = compare_with_paper(spec, values, methods, variants)
         table.correlations = _table_correlations(spec, values, imagenet, n_boot)
         tables.append(table)
     return Summary(source=source, tables=tables, rankings=_rankings(tables), imagenet=imagenet,

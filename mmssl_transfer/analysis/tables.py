@@ -3,7 +3,10 @@
 Each :class:`TableSpec` mirrors one table of Ericsson et al. (and one CSV of ``paper_reference/``, whose column
 labels it reuses so ours and theirs line up). A :class:`Column` selects results by task, dataset and protocol
 and reads one metric (the primary metric when ``metric`` is None). Several results for one cell (seeds) are
-averaged. Rows are backbones: ``extra['suite']['backbone']`` when a suite wrote the result, else the method.
+averaged. Rows are backbones: ``extra['suite']['backbone']`` when a suite wrote the result, else the method; a
+result that did not run the paper's protocol gets its own row, labelled with its variant (``byol [converged]``),
+or ``[protocol unknown]`` when its record does not say (``paper_protocol`` None: records written before the field
+existed), so a variant is never averaged with, or mistaken for, a paper-protocol run.
 """
 from __future__ import annotations
 
@@ -106,10 +109,36 @@ TABLES: tuple[TableSpec, ...] = (
 TABLES_BY_NAME = {t.name: t for t in TABLES}
 
 
+#: The variant label of a record that does not say whether it followed the paper's protocol.
+UNKNOWN_PROTOCOL = 'protocol unknown'
+
+
+def protocol_variant(result: TransferResult) -> str | None:
+    """None for a run of the paper's protocol; else its variant name (``hparams`` or ``extra`` ``'variant'``,
+    ``'variant'`` when the record names none), or :data:`UNKNOWN_PROTOCOL` when ``paper_protocol`` is None."""
+    if result.paper_protocol is True:
+        return None
+    if result.paper_protocol is None:
+        return UNKNOWN_PROTOCOL
+    for source in (result.hparams, result.extra):
+        name = source.get('variant') if isinstance(source, dict) else None
+        if isinstance(name, str) and name and name != 'paper':
+            return name
+    return 'variant'
+
+
 def row_label(result: TransferResult) -> str:
-    """The backbone a result belongs to (the suite's backbone name, else the method)."""
+    """The row of a result: its backbone (the suite's backbone name, else the method), with ``[variant]`` added
+    unless it ran the paper's protocol."""
     suite = result.extra.get('suite') if isinstance(result.extra, dict) else None
-    return str(suite.get('backbone')) if isinstance(suite, dict) and suite.get('backbone') else result.method
+    backbone = str(suite.get('backbone')) if isinstance(suite, dict) and suite.get('backbone') else result.method
+    variant = protocol_variant(result)
+    return backbone if variant is None else f'{backbone} [{variant}]'
+
+
+def row_variants(results: Iterable[TransferResult]) -> dict[str, str | None]:
+    """Row label -> its variant (None: the paper's protocol)."""
+    return {row_label(r): protocol_variant(r) for r in results}
 
 
 def row_methods(results: Iterable[TransferResult]) -> dict[str, str]:

@@ -18,10 +18,11 @@ LINEAR = {'supervised': {'dtd': 72.0, 'pets': 91.0}, 'byol': {'dtd': 77.0, 'pets
           'insdis': {'dtd': 68.0, 'pets': 69.0}}
 
 
-def _result(backbone, task, dataset, protocol, metrics, primary, ci=None):
+def _result(backbone, task, dataset, protocol, metrics, primary, ci=None, paper_protocol=True, variant=None):
+    """A hand-made record; by default of a paper-protocol run."""
     return TransferResult(task=task, dataset=dataset, protocol=protocol, method=backbone, checkpoint_sha256='ab',
-                          metrics=metrics, primary_metric=primary, ci=ci or {},
-                          extra={'suite': {'backbone': backbone}})
+                          metrics=metrics, primary_metric=primary, ci=ci or {}, paper_protocol=paper_protocol,
+                          hparams={'variant': variant} if variant else {}, extra={'suite': {'backbone': backbone}})
 
 
 @pytest.fixture
@@ -146,3 +147,84 @@ def test_label_budget_runs_give_utility_curves_and_stay_out_of_the_finetune_tabl
     paths = write_summary(summary, tmp_path / 'summary')
     assert (tmp_path / 'summary' / 'figures' / 'utility_dtd.png').is_file()
     assert 'undefined (above the best from-scratch accuracy)' in paths['report'].read_text()
+
+
+def _tool_main(name):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(f'tool_{name}', Path(__file__).resolve().parents[2] / 'tools' /
+                                                  f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main
+
+
+@pytest.fixture
+def mixed_store(tmp_path) -> Path:
+    """Paper-protocol runs, a variant, a record from before paper_protocol existed, and ADE20K."""
+    linear, _ = load_reference('linear_manyshot.csv')
+    dense, _ = load_reference('dense.csv')
+    results = [
+        _result('byol', 'linear', 'dtd', 'paper', {'top1': linear.at['byol', 'DTD'] + 1.0}, 'top1'),
+        _result('byol', 'linear', 'dtd', 'converged', {'top1': linear.at['byol', 'DTD'] + 5.0}, 'top1',
+                paper_protocol=False, variant='protocol=converged'),
+        _result('swav', 'linear', 'dtd', 'linear', {'top1': linear.at['swav', 'DTD'] - 2.0}, 'top1',
+                paper_protocol=None),
+        _result('supervised', 'seg', 'ade20k', 'finetune', {'mIoU': 40.0, 'aAcc': 80.0}, 'mIoU'),
+        _result('supervised', 'normals', 'nyuv2', 'frozen', {'mean': dense.at['supervised', 'SN Mean↓'] + 0.5,
+                                                             'median': 20.0}, 'mean'),
+    ]
+    for i, r in enumerate(results):
+        write_result(tmp_path / 'results' / f'{i}.json', r)
+    return tmp_path
+
+
+def test_variants_and_unknown_protocols_get_their_own_labelled_rows(mixed_store):
+    linear = _table(summarize(load_results(mixed_store), n_boot=50), 'linear_manyshot')
+    assert set(linear.values.index) == {'byol', 'byol [protocol=converged]', 'swav [protocol unknown]'}
+    reference, _ = load_reference('linear_manyshot.csv')
+    assert linear.values.at['byol', 'DTD'] == reference.at['byol', 'DTD'] + 1.0  # never averaged with the variant
+
+
+def test_compare_paper_diffs_only_paper_protocol_cells_and_marks_ade20k_not_comparable(mixed_store, tmp_path):
+    summary = summarize(load_results(mixed_store), compare=PAPER, n_boot=50)
+    linear = _table(summary, 'linear_manyshot').comparison.set_index('backbone')
+    assert linear.at['byol', 'status'] == 'compared' and linear.at['byol', 'diff'] == pytest.approx(1.0)
+    assert linear.at['byol [protocol=converged]', 'status'] == 'variant'
+    assert np.isnan(linear.at['byol [protocol=converged]', 'diff'])
+    assert "'protocol=converged'" in linear.at['byol [protocol=converged]', 'reason']
+    assert linear.at['swav [protocol unknown]', 'status'] == 'protocol unknown'
+    assert np.isnan(linear.at['swav [protocol unknown]', 'diff'])
+    dense = _table(summary, 'dense').comparison.set_index('column')
+    ade = dense.loc[['ADE mIoU↑', 'ADE pixel acc↑']]
+    assert (ade['status'] == 'not comparable').all() and ade['diff'].isna().all()
+    assert all('strict=False' in r and '0.256 mIoU' in r for r in ade['reason'])
+    assert dense.at['SN Mean↓', 'status'] == 'compared' and dense.at['SN Mean↓', 'diff'] == pytest.approx(0.5)
+    markdown = write_summary(summary, tmp_path / 'summary')['markdown'].read_text()
+    assert 'not diffed (not comparable): ADE mIoU↑, ADE pixel acc↑ (2 cells)' in markdown
+    assert '(n/c)' in markdown and '(variant)' in markdown and '(unknown)' in markdown
+    vs_paper = pd.read_csv(tmp_path / 'summary' / 'tables' / 'linear_manyshot_vs_paper.csv')
+    assert sorted(vs_paper['status']) == ['compared', 'protocol unknown', 'variant']
+
+
+def test_summarize_tool_says_what_compare_paper_diffed_and_what_not_and_why(
+        mixed_store, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv('COLUMNS', '300')
+    assert _tool_main('summarize')([str(mixed_store), '--compare', 'paper', '--out', str(tmp_path / 's'),
+                                    '--bootstrap', '50']) == 0
+    out = ' '.join(capsys.readouterr().out.split())
+    assert 'vs paper: 1 cells of paper-protocol runs diffed, mean |ours - paper| = 1.00' in out
+    assert "not diffed (variant): byol [protocol=converged] (1 cells): run with the variant 'protocol=converged'" in out
+    assert 'not diffed (protocol unknown): swav [protocol unknown] (1 cells)' in out
+    assert 'not diffed (not comparable): ADE mIoU↑, ADE pixel acc↑ (2 cells)' in out and 'strict=False' in out
+
+
+def test_the_papers_own_numbers_are_paper_protocol_and_compare_to_themselves():
+    results = paper_results()
+    assert {r.paper_protocol for r in results} == {True}
+    summary = summarize(results, compare=PAPER, n_boot=20)
+    linear = _table(summary, 'linear_manyshot').comparison
+    assert (linear['status'] == 'compared').all() and np.allclose(linear['diff'], 0.0, atol=0.01)  # Avg: rounding
+    calibration = _table(summary, 'calibration').comparison.set_index('column')
+    # finetune ECE: the paper's finetune.py computes none, so its published values are not diffed
+    assert set(calibration.loc[['FT unscaled', 'FT scaled'], 'status']) == {'not comparable'}
+    assert set(calibration.loc[['Lin unscaled', 'Lin scaled'], 'status']) == {'compared'}
