@@ -73,15 +73,19 @@ def comparison_notes(comparison: pd.DataFrame) -> list[str]:
     """What a comparison diffed (first line) and, one line per reason, which cells it did not and why."""
     compared = comparison[comparison['status'] == 'compared']
     if len(compared):
-        lines = [f'{len(compared)} cells of paper-protocol runs diffed, mean |ours - paper| = '
+        lines = [f'{_cells(len(compared))} of paper-protocol runs diffed, mean |ours - paper| = '
                  f'{compared["diff"].abs().mean():.2f}']
     else:
         lines = ['no cell diffed: no paper-protocol run has a comparable published number']
     rest = comparison[comparison['status'] != 'compared']
     for (status, reason), group in rest.groupby(['status', 'reason'], sort=False):
         which = group['column'] if status == 'not comparable' else group['backbone']
-        lines.append(f'not diffed ({status}): {", ".join(dict.fromkeys(which))} ({len(group)} cells): {reason}')
+        lines.append(f'not diffed ({status}): {", ".join(dict.fromkeys(which))} ({_cells(len(group))}): {reason}')
     return lines
+
+
+def _cells(n: int) -> str:
+    return f'{n} cell' if n == 1 else f'{n} cells'
 
 
 def print_summary(summary: Summary, console: Console | None = None) -> None:

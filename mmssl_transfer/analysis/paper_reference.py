@@ -118,8 +118,8 @@ def _status(variant: str | None, reason: str | None) -> tuple[str, str]:
     if variant is None:
         return COMPARED, ''
     if variant == UNKNOWN_PROTOCOL:
-        return UNKNOWN, "the record does not say whether it ran the paper's protocol (written before " \
-            'paper_protocol existed)'
+        return UNKNOWN, "the record does not say whether it ran the paper's protocol (no paper_protocol: written " \
+            'before the field existed, or by a tool that does not record it)'
     return VARIANT, f'run with the variant {variant!r}, not the paper\'s protocol'
 
 

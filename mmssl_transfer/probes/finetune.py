@@ -15,9 +15,11 @@ on val as well (``search_augmentation``, 40 points), mmpretrain's Normal(0.01) h
 and any other grid, schedule, batch or image size. Known remaining difference: the paper's data loader ends each
 epoch with a smaller batch (no ``drop_last``), mmengine's ``InfiniteSampler`` always gives full batches.
 
-Each finished point leaves ``<work_dir>/<point>/point.json``; a rerun skips those points (resume). The final
-result is a :class:`~mmssl_transfer.results.TransferResult` at ``<work_dir>/result.json``. Label-efficiency
-subsets (``labels_per_class`` / ``label_fraction``) and the from-scratch baseline (random init) are options.
+Each finished point leaves ``<work_dir>/<point>/point.json`` (with the batch and steps as the Runner ran them);
+a rerun skips those points (resume). The final result is a :class:`~mmssl_transfer.results.TransferResult` at
+``<work_dir>/result.json``. Label-efficiency subsets (``labels_per_class`` / ``label_fraction``) and the
+from-scratch baseline (random init) are options; they are experiments of their own (protocol names
+``finetune-10perclass``, ``finetune-scratch``), not variants of the finetune protocol.
 """
 from __future__ import annotations
 

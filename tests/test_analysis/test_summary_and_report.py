@@ -212,9 +212,9 @@ def test_summarize_tool_says_what_compare_paper_diffed_and_what_not_and_why(
     assert _tool_main('summarize')([str(mixed_store), '--compare', 'paper', '--out', str(tmp_path / 's'),
                                     '--bootstrap', '50']) == 0
     out = ' '.join(capsys.readouterr().out.split())
-    assert 'vs paper: 1 cells of paper-protocol runs diffed, mean |ours - paper| = 1.00' in out
-    assert "not diffed (variant): byol [protocol=converged] (1 cells): run with the variant 'protocol=converged'" in out
-    assert 'not diffed (protocol unknown): swav [protocol unknown] (1 cells)' in out
+    assert 'vs paper: 1 cell of paper-protocol runs diffed, mean |ours - paper| = 1.00' in out
+    assert "not diffed (variant): byol [protocol=converged] (1 cell): run with the variant 'protocol=converged'" in out
+    assert 'not diffed (protocol unknown): swav [protocol unknown] (1 cell)' in out
     assert 'not diffed (not comparable): ADE mIoU↑, ADE pixel acc↑ (2 cells)' in out and 'strict=False' in out
 
 
