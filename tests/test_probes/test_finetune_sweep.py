@@ -238,3 +238,15 @@ def test_a_total_batch_that_the_launcher_did_not_split_is_recorded_as_run(tmp_pa
     result = finetune_sweep(SweepOptions(config=finetune_config('dtd'), work_dir=str(tmp_path)))
     assert result.hparams['total_batch_size'] == 512 and result.hparams['world_size'] == 8
     assert result.paper_protocol is False and result.hparams['variant'] == 'total_batch_size=512'
+
+
+def test_ties_on_val_keep_the_first_point_of_the_papers_order(tmp_path, monkeypatch):
+    """finetune.py L223-240: best_score starts at 0 and only a strictly greater val score replaces the best, in
+    grid order (lr 0.1 first, wd 0 first): equal scores keep the earliest point."""
+    def run(cfg, final):
+        record = _fake_run_point()(cfg, final)
+        record['metrics']['top1'] = 42.0
+        return record
+    monkeypatch.setattr(finetune, 'run_point', run)
+    result = finetune_sweep(SweepOptions(config=finetune_config('dtd'), work_dir=str(tmp_path)))
+    assert (result.hparams['lr'], result.hparams['wd']) == (0.1, 0.0)
