@@ -146,6 +146,8 @@ def fewshot_results(checkpoint: str | None, dataset: str, cache_dir: str, *, sho
     result records its ``variant`` (``hparams``): ``'paper'`` when every setting is the paper's
     (:data:`~.fewshot.PAPER_FEWSHOT_PROTOCOL`) and every class of the pool has K + Q images, as the paper's loader
     needs; otherwise the settings that differ (e.g. ``transform=linear_eval``), and ``paper_protocol`` False.
+    ``extra['paper_episode_seed']`` is the seed the paper's code used on the dataset (0 for the many-shot datasets,
+    None for CD-FSL, which it left unseeded); its episodes cannot be redrawn, so ``seed`` is not a variant.
 
     Args:
         checkpoint / dataset / cache_dir / data_root / method / base_channels / batch_size / num_workers /
