@@ -75,7 +75,7 @@ def main(argv=None) -> int:
     opts = SweepOptions(
         config=args.config or finetune_config(args.dataset), work_dir=args.work_dir, lrs=args.lrs, wds=args.wds,
         augmentation='center_crop' if args.no_da else 'rrc_flip', search_augmentation=args.search_augmentation,
-        head_init=args.head_init, max_iters=args.max_iters, total_batch_size=args.batch_size,
+        head_init=args.head_init, max_iters=args.max_iters, batch_size=args.batch_size,
         image_size=args.image_size,
         checkpoint=args.checkpoint, method=args.method, from_scratch=args.from_scratch,
         base_channels=args.base_channels, data_root=args.data_root, labels_per_class=args.labels_per_class,

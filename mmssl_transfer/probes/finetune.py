@@ -104,7 +104,7 @@ class SweepOptions:
     search_augmentation: bool = False
     head_init: str = 'paper'
     max_iters: int | None = None
-    total_batch_size: int | None = None
+    batch_size: int | None = None  # total over all processes (the config: transfer_task.total_batch_size)
     image_size: int | None = None
     checkpoint: str | None = None
     method: str | None = None
@@ -197,7 +197,7 @@ def point_config(base: Config, opts: SweepOptions, point: GridPoint, final: bool
     cfg.val_dataloader.dataset.pipeline = test_pipe
     cfg.test_dataloader.dataset.pipeline = test_pipe
     cfg.train_dataloader.dataset.split = 'trainval' if final else 'train'
-    total = opts.total_batch_size or cfg.get('transfer_task', {}).get('total_batch_size') or \
+    total = opts.batch_size or cfg.get('transfer_task', {}).get('total_batch_size') or \
         cfg.train_dataloader.batch_size
     # the shared convention: the config states the total; the launcher splits it over the processes
     cfg.train_dataloader.batch_size = total

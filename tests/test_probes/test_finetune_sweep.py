@@ -15,7 +15,7 @@ CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
 
 def _opts(toy_cls, ckpt, work_dir, **kw):
     base = dict(config=str(CONFIGS / '_base_/cls/finetune_dtd.py'), work_dir=str(work_dir), lrs=(0.1, 0.01),
-                wds=(1e-4,), augmentation='center_crop', max_iters=2, total_batch_size=4, image_size=32,
+                wds=(1e-4,), augmentation='center_crop', max_iters=2, batch_size=4, image_size=32,
                 checkpoint=str(ckpt), method='mocov2', base_channels=8, data_root=str(toy_cls / 'dtd'),
                 num_workers=0)
     return SweepOptions(**{**base, **kw})
@@ -158,12 +158,12 @@ def test_voc_loss_is_bce_averaged_over_images_and_classes_as_the_paper():
 
 def test_batch_is_the_configs_total_and_the_sweep_keeps_it_in_every_point(toy_cls, toy_ckpt, tmp_path):
     from mmengine.config import Config
-    opts = _opts(toy_cls, toy_ckpt, tmp_path, total_batch_size=None)
+    opts = _opts(toy_cls, toy_ckpt, tmp_path, batch_size=None)
     base = Config.fromfile(opts.config)
     for final in (False, True):
         cfg = point_config(base, opts, GridPoint(0.1, 0.0, 'rrc_flip'), final=final)
         assert cfg.train_dataloader.batch_size == cfg.transfer_task.total_batch_size == 64
-    cfg = point_config(base, _opts(toy_cls, toy_ckpt, tmp_path, total_batch_size=8), GridPoint(0.1, 0.0, 'rrc_flip'),
+    cfg = point_config(base, _opts(toy_cls, toy_ckpt, tmp_path, batch_size=8), GridPoint(0.1, 0.0, 'rrc_flip'),
                        final=True)
     assert cfg.train_dataloader.batch_size == cfg.transfer_task.total_batch_size == 8
 
@@ -222,7 +222,7 @@ def test_only_the_papers_settings_make_a_paper_record_and_each_variant_is_named(
     variants = {'search': (dict(search_augmentation=True), 'search_augmentation=True'),
                 'no_da': (dict(augmentation='center_crop'), 'augmentation=center_crop'),
                 'normal': (dict(head_init='normal'), 'head_init=normal'),
-                'batch': (dict(total_batch_size=256), 'total_batch_size=256'),
+                'batch': (dict(batch_size=256), 'total_batch_size=256'),
                 'options': (dict(cfg_options={'model.neck': None}), 'cfg_options=model.neck')}
     for name, (options, variant) in variants.items():
         result = finetune_sweep(SweepOptions(config=finetune_config('dtd'), work_dir=str(tmp_path / name),
