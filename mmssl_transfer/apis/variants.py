@@ -39,7 +39,7 @@ def variant_file(task: str, name: str, config: str = '') -> Path:
 
 def load_with_variants(config: str | Path, variants: Sequence[str]) -> Config:
     """``config`` with each variant fragment applied in order; ``transfer_task.variant`` names them all."""
-    config = str(Path(config).resolve())
+    config = str(config)
     cfg = Config.fromfile(config)
     if not variants:
         return cfg
@@ -47,7 +47,7 @@ def load_with_variants(config: str | Path, variants: Sequence[str]) -> Config:
     if task is None:
         raise LaunchError(f'{config}: --variant needs a config with transfer_task=dict(task=...)')
     with tempfile.TemporaryDirectory(prefix='mmssl_variant_') as folder:
-        base = config
+        base = str(Path(config).resolve())
         for i, name in enumerate(variants):
             fragment = variant_file(task, name, config)
             text = fragment.read_text(encoding='utf-8')
