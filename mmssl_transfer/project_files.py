@@ -48,6 +48,16 @@ def configs_dir() -> Path:
     return project_root() / 'configs'
 
 
+def variant_configs(task: str, configs: Path | None = None) -> dict[str, Path]:
+    """Name -> file of the protocol variants of one task (``configs/variants/<task>/<name>.py``).
+
+    A variant is a config fragment applied on top of an experiment config (``tools/train.py CONFIG --variant
+    NAME``); see :mod:`mmssl_transfer.apis.variants`. ``configs`` defaults to :func:`configs_dir`.
+    """
+    folder = (configs or configs_dir()) / 'variants' / task
+    return {p.stem: p for p in sorted(folder.glob('*.py'))} if folder.is_dir() else {}
+
+
 def tools_dir() -> Path:
     """The ``tools/`` folder (see :func:`project_root`)."""
     return project_root() / 'tools'

@@ -2,10 +2,13 @@
 
     python tools/test.py configs/det/byol_frozen_voc.py work_dirs/byol_frozen_voc/iter_18000.pth
     python tools/test.py CONFIG CHECKPOINT --data-root /data/VOCdevkit --out preds.pkl
+    python tools/test.py configs/seg/byol_upernet_ade20k.py CHECKPOINT --variant single-scale
     tools/dist_test.sh CONFIG CHECKPOINT 8 [same options]
 
-The result record (TransferResult JSON: task, dataset, protocol, backbone method and checkpoint sha256,
-metrics) goes to <work_dir>/result.json, or to --result-file. --out also dumps the raw predictions (.pkl).
+The result record (TransferResult JSON: task, dataset, protocol, protocol variant, backbone method and
+checkpoint sha256, metrics) goes to <work_dir>/result.json, or to --result-file. --out also dumps the raw
+predictions (.pkl). Name the --variant the model was trained with (a variant-trained model tested without it
+is still recorded as that variant).
 Bad input (missing file, broken annotation, unusable option) exits 2.
 """
 import argparse
@@ -24,6 +27,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('checkpoint', help='trained model checkpoint (.pth of the whole model)')
     parser.add_argument('--work-dir', help='the dir to save logs and result.json')
     parser.add_argument('--data-root', help='dataset root; replaces every data_root of the data loaders')
+    parser.add_argument('--variant', action='append', default=[], metavar='NAME',
+                        help='protocol variant(s) the model was trained / is tested with '
+                        '(configs/variants/<task>/NAME.py, repeatable; recorded in the result)')
     parser.add_argument('--out', help='dump raw predictions to this .pkl file')
     parser.add_argument('--result-file', help='where to write the result JSON (default <work_dir>/result.json)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -41,7 +47,8 @@ def main(argv=None) -> int:
 
     def body() -> int:
         cfg = load_config(args.config, cfg_options=args.cfg_options, work_dir=args.work_dir,
-                          data_root=args.data_root, launcher=args.launcher, load_from=args.checkpoint)
+                          data_root=args.data_root, launcher=args.launcher, load_from=args.checkpoint,
+                          variants=args.variant)
         result = test(cfg, out=args.out, result_file=args.result_file)
         if result is not None:
             metrics = ', '.join(f'{k}={v:.2f}' for k, v in result.metrics.items())

@@ -1,12 +1,14 @@
 """Train a detection / segmentation / normals model from a config (mmdet's tools/train.py arguments).
 
-    python tools/train.py configs/det/byol_frozen_voc.py
+    python tools/train.py configs/det/byol_frozen_voc.py                   # the paper's protocol
+    python tools/train.py configs/det/byol_frozen_voc.py --variant bs16-linear-scaling
     python tools/train.py CONFIG --data-root /data/VOCdevkit --checkpoint /ckpt/byol.pth --work-dir WD
     tools/dist_train.sh CONFIG 8 [same options]          # torchrun, one process per GPU (CPU: gloo)
 
 The config's default_scope (mmdet, mmseg, mmpretrain) decides which package builds the run.
 --data-root replaces every data_root of the data loaders; --checkpoint sets model.backbone.checkpoint
-(a file or a zoo method name). Bad input (missing file, broken annotation, unusable option) exits 2.
+(a file or a zoo method name); --variant applies named protocol variants (configs/variants/<task>/), which
+the test run must name too. Bad input (missing file, broken annotation, unusable option) exits 2.
 """
 import argparse
 import os
@@ -25,6 +27,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--data-root', help='dataset root; replaces every data_root of the data loaders')
     parser.add_argument('--checkpoint', help='backbone checkpoint (file or zoo method name); '
                         'sets model.backbone.checkpoint')
+    parser.add_argument('--variant', action='append', default=[], metavar='NAME',
+                        help="a protocol variant instead of the paper's protocol (configs/variants/<task>/NAME.py; "
+                        'repeat to apply several in order; recorded in the result)')
     parser.add_argument('--amp', action='store_true', help='enable automatic-mixed-precision training')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr by total batch size / auto_scale_lr.base_batch_size')
@@ -47,7 +52,8 @@ def main(argv=None) -> int:
     def body() -> int:
         cfg = load_config(args.config, cfg_options=args.cfg_options, work_dir=args.work_dir,
                           data_root=args.data_root, checkpoint=args.checkpoint, launcher=args.launcher,
-                          amp=args.amp, auto_scale_lr=args.auto_scale_lr, resume=args.resume)
+                          amp=args.amp, auto_scale_lr=args.auto_scale_lr, resume=args.resume,
+                          variants=args.variant)
         train(cfg)
         return 0
 

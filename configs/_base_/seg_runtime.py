@@ -24,5 +24,6 @@ log_processor = dict(by_epoch=False)
 log_level = 'INFO'
 load_from = None
 resume = False
-# Test-time augmentation model used by tools/test.py --tta with the dataset config's tta_pipeline.
+# Test-time augmentation model: tools/test.py wraps the model in it and tests on the dataset config's
+# tta_pipeline when the config sets test_time_aug = True (SegTTAModel averages the softmaxes of the views).
 tta_model = dict(type='SegTTAModel')

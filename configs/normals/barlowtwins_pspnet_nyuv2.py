@@ -1,2 +1,2 @@
 _base_ = ['../_base_/normals/pspnet_r50_nyuv2.py', '../_base_/backbones/barlowtwins.py']
-model = dict(backbone={{_base_.ssl_backbone}}, data_preprocessor={{_base_.ssl_preprocessor}})
+model = dict(backbone={{_base_.ssl_backbone}})

@@ -1,2 +1,2 @@
 _base_ = ['../_base_/seg/upernet_r50_ade20k.py', '../_base_/backbones/simclrv1.py']
-model = dict(backbone={{_base_.ssl_backbone}}, data_preprocessor={{_base_.ssl_preprocessor}})
+model = dict(backbone={{_base_.ssl_backbone}})

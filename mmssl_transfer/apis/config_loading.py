@@ -6,25 +6,23 @@ config at their data and backbone checkpoint without editing it:
 
 - ``data_root``: every ``data_root`` key of the train/val/test data loaders (nested datasets included) and
   the top-level ``data_root`` variable;
-- ``checkpoint``: ``model.backbone.checkpoint`` (a path or a zoo method name) of the SSL backbone.
+- ``checkpoint``: ``model.backbone.checkpoint`` (a path or a zoo method name) of the SSL backbone;
+
+and ``variants``: named protocol variants applied on top of the config (:mod:`.variants`).
 """
 from __future__ import annotations
 
 import os.path as osp
-from typing import Any
+from typing import Any, Sequence
 
 from mmengine.config import Config, ConfigDict
 
-from mmssl_transfer.errors import InputError
-
 from ..engine.hooks import BackboneProvenanceHook
+from .errors import LaunchError
+from .variants import load_with_variants
 
 DATALOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 SSL_BACKBONE_TYPES = ('SSLResNet',)
-
-
-class LaunchError(InputError):
-    """A config or command-line argument of a train/test run cannot be used as given."""
 
 
 def load_config(config: str,
@@ -36,13 +34,14 @@ def load_config(config: str,
                 amp: bool = False,
                 auto_scale_lr: bool = False,
                 resume: str | None = None,
-                load_from: str | None = None) -> Config:
+                load_from: str | None = None,
+                variants: Sequence[str] = ()) -> Config:
     """Read ``config`` and apply the overrides in the order mmdet's tools do.
 
     Args:
         config: Path of a ``.py`` config.
         cfg_options: ``--cfg-options`` key/value pairs (dotted keys, list indices allowed).
-        work_dir: Output folder; defaults to the config's ``work_dir`` or ``./work_dirs/<config name>``.
+        work_dir: Output folder; defaults to the config's ``work_dir`` or ``./work_dirs/<config name>[_<variant>]``.
         data_root: Dataset root that replaces every ``data_root`` in the data loaders.
         checkpoint: Backbone checkpoint (path or zoo method name) for ``model.backbone.checkpoint``.
         launcher: ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
@@ -50,6 +49,7 @@ def load_config(config: str,
         auto_scale_lr: Scale the lr by (total batch size / ``auto_scale_lr.base_batch_size``).
         resume: ``'auto'`` (latest checkpoint of the work dir) or a checkpoint path to resume from.
         load_from: A whole-model checkpoint to load (what tools/test.py evaluates).
+        variants: Names of protocol variants (``configs/variants/<task>/<name>.py``) applied first, in order.
 
     Returns:
         The config, ready for :func:`mmssl_transfer.apis.build_runner`.
@@ -60,7 +60,7 @@ def load_config(config: str,
     """
     if not osp.isfile(config):
         raise FileNotFoundError(f'{config}: config file not found')
-    cfg = Config.fromfile(config)
+    cfg = load_with_variants(config, variants)
     cfg.launcher = launcher
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
@@ -72,7 +72,8 @@ def load_config(config: str,
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config))[0])
+        name = osp.splitext(osp.basename(config))[0]
+        cfg.work_dir = osp.join('./work_dirs', '_'.join([name, *variants]))
 
     if amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'

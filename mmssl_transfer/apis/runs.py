@@ -4,21 +4,28 @@ The config's ``default_scope`` decides which OpenMMLab package builds the model,
 same functions (and tools/train.py, tools/test.py) serve mmdet, mmseg and mmpretrain configs. A test run
 writes its metrics as a :class:`~mmssl_transfer.results.TransferResult` to ``<work_dir>/result.json``; the
 task, dataset, protocol and primary metric come from the config's ``transfer_task`` variable, the backbone's
-method and checkpoint sha256 from the provenance the training run saved in the model checkpoint.
+method and checkpoint sha256 from the provenance the training run saved in the model checkpoint. The protocol
+variant (``transfer_task.variant``, ``'paper'`` for the paper's own protocol; the training run's variant is saved
+in the checkpoint too) and the total batch go to ``hparams``, and ``paper_protocol`` is true only for the paper's.
+
+A config with ``test_time_aug = True`` is tested through its ``tta_model`` on its ``tta_pipeline`` (as mmseg's
+``tools/test.py --tta``): the ADE20K default, the paper's 5-scale softmax average.
 """
 from __future__ import annotations
 
+import copy
 import os.path as osp
 from typing import Any
 
-from mmengine.config import Config
+from mmengine.config import Config, ConfigDict
 from mmengine.dist import is_main_process
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from ..engine.hooks import PROVENANCE_KEY
+from ..engine.hooks import PROVENANCE_KEY, TRAIN_VARIANT_KEY
 from ..results import TransferResult, write_result
-from .config_loading import LaunchError
+from .errors import LaunchError
+from .variants import PAPER, result_variant
 
 RESULT_FILE = 'result.json'
 
@@ -60,6 +67,8 @@ def test(cfg: Config, out: str | None = None, result_file: str | None = None) ->
     task = transfer_task(cfg)
     if out is not None and not out.endswith(('.pkl', '.pickle')):
         raise LaunchError(f'{out}: --out must be a .pkl file')
+    if cfg.get('test_time_aug', False):
+        cfg = with_test_time_aug(cfg)
     runner = build_runner(cfg)
     if out is not None:
         runner.test_evaluator.metrics.append(_prediction_dumper(cfg.get('default_scope'), out))
@@ -67,28 +76,64 @@ def test(cfg: Config, out: str | None = None, result_file: str | None = None) ->
     if not is_main_process():
         return None
     provenance = runner.message_hub.get_info(PROVENANCE_KEY) or _provenance_from_config(cfg)
-    result = make_result(cfg, task, metrics, provenance)
+    train_variant = runner.message_hub.get_info(TRAIN_VARIANT_KEY)
+    result = make_result(cfg, task, metrics, provenance, train_variant=train_variant)
     if out is not None:
         result.extra['predictions'] = osp.abspath(out)
     write_result(result_file or osp.join(cfg.work_dir, RESULT_FILE), result)
     return result
 
 
-def transfer_task(cfg: Config) -> dict[str, str]:
-    """The config's ``transfer_task`` (task, dataset, protocol, primary_metric), checked."""
+def with_test_time_aug(cfg: Config) -> Config:
+    """``cfg`` whose model is its ``tta_model`` wrapping the model and whose test pipeline is ``tta_pipeline``."""
+    missing = [key for key in ('tta_model', 'tta_pipeline') if key not in cfg]
+    if missing:
+        raise LaunchError(f'{cfg.filename}: test_time_aug=True needs {" and ".join(missing)} in the config')
+    cfg = copy.deepcopy(cfg)
+    cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
+    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+    return cfg
+
+
+def transfer_task(cfg: Config) -> dict[str, Any]:
+    """The config's ``transfer_task`` (task, dataset, protocol, primary_metric; variant, total_batch_size), checked."""
     task = cfg.get('transfer_task')
     needed = ('task', 'dataset', 'protocol', 'primary_metric')
     if not isinstance(task, dict) or any(k not in task for k in needed):
         raise LaunchError(f'{cfg.filename}: the config needs transfer_task=dict(task=..., dataset=..., '
                           f'protocol=..., primary_metric=...) to write a result, found {task!r}')
-    return {k: str(task[k]) for k in needed}
+    checked: dict[str, Any] = {k: str(task[k]) for k in needed}
+    if task.get('variant') is not None:
+        checked['variant'] = str(task['variant'])
+    if task.get('total_batch_size') is not None:
+        total = task['total_batch_size']
+        if isinstance(total, bool) or not isinstance(total, int) or total < 1:
+            raise LaunchError(f'{cfg.filename}: transfer_task.total_batch_size must be a positive integer, '
+                              f'found {total!r}')
+        checked['total_batch_size'] = total
+    return checked
 
 
-def make_result(cfg: Config, task: dict[str, str], metrics: dict[str, Any],
-                provenance: dict[str, str]) -> TransferResult:
-    """Turn the Runner's test metrics into a :class:`TransferResult` (metric-name prefixes dropped)."""
+def make_result(cfg: Config, task: dict[str, Any], metrics: dict[str, Any],
+                provenance: dict[str, str], train_variant: str | None = None) -> TransferResult:
+    """Turn the Runner's test metrics into a :class:`TransferResult` (metric-name prefixes dropped).
+
+    ``hparams`` records the protocol variant (the test config's, joined with the training run's
+    ``train_variant`` when that differs) and the total batch; ``paper_protocol`` is ``variant == 'paper'``
+    (None when the config states no variant).
+    """
     plain = {name.rsplit('/', 1)[-1]: float(value) for name, value in metrics.items()
              if isinstance(value, (int, float)) or hasattr(value, 'item')}
+    hparams = _training_hparams(cfg)
+    variant = result_variant(task.get('variant'), train_variant)
+    if variant is not None:
+        hparams['variant'] = variant
+    if 'total_batch_size' in task:
+        hparams['total_batch_size'] = task['total_batch_size']
+    extra = {'model_checkpoint': str(cfg.load_from),
+             'provenance_source': provenance.get('source', 'checkpoint meta')}
+    if train_variant is not None:
+        extra['train_variant'] = train_variant
     return TransferResult(
         task=task['task'],
         dataset=task['dataset'],
@@ -97,10 +142,10 @@ def make_result(cfg: Config, task: dict[str, str], metrics: dict[str, Any],
         checkpoint_sha256=provenance.get('sha256', ''),
         metrics=plain,
         primary_metric=task['primary_metric'],
-        hparams=_training_hparams(cfg),
-        extra={'model_checkpoint': str(cfg.load_from),
-               'provenance_source': provenance.get('source', 'checkpoint meta')},
+        hparams=hparams,
+        extra=extra,
         config=str(cfg.filename or ''),
+        paper_protocol=None if variant is None else variant == PAPER,
     )
 
 

@@ -6,9 +6,10 @@ them with ``custom_imports=dict(imports=['mmssl_transfer.datasets'])``).
 """
 from .classification import CLS_DATASETS, DatasetLayoutError, build_cls_dataset, get_cls_dataset
 from .nyuv2_normals import NYUv2NormalsDataset
-from .transforms import CheckSegMapSize, LoadNormalAnnotation, NormalRandomFlip, NormalResize, PackNormalInputs
+from .transforms import (CheckSegMapSize, LoadNormalAnnotation, NormalRandomFlip, NormalResize, PackNormalInputs,
+                         ShortSideResizeToMultiple)
 from .voc_detection import CheckedVOCDataset, VOCDataError
 
 __all__ = ['CLS_DATASETS', 'DatasetLayoutError', 'build_cls_dataset', 'get_cls_dataset', 'NYUv2NormalsDataset',
            'CheckSegMapSize', 'LoadNormalAnnotation', 'NormalRandomFlip', 'NormalResize', 'PackNormalInputs',
-           'CheckedVOCDataset', 'VOCDataError']
+           'ShortSideResizeToMultiple', 'CheckedVOCDataset', 'VOCDataError']

@@ -3,7 +3,8 @@
 mmdet's :class:`VOCDataset` reads the layout below; on a missing folder, an annotation that does not parse or
 an image listed but absent it fails with a bare ``FileNotFoundError``/``ParseError`` (or, for a missing image,
 only when the data loader first reaches it, deep inside a worker). :class:`CheckedVOCDataset` is the same
-dataset with those three checks done up front, each one :class:`VOCDataError` naming the file::
+dataset with those three checks done up front, each one :class:`VOCDataError` naming the file. It can also train
+on the boxes VOC marks ``difficult`` (``train_on_difficult=True``), as detectron2, and so the transfer paper, does::
 
     data_root/                      e.g. data/VOCdevkit/
         VOC2007/
@@ -33,10 +34,26 @@ class VOCDataError(InputError):
 class CheckedVOCDataset(VOCDataset):
     """:class:`mmdet.datasets.VOCDataset` that validates the tree and every listed file.
 
-    Arguments are those of :class:`mmdet.datasets.VOCDataset`. Raises :class:`VOCDataError` when
-    ``data_root``, the image-set list, an annotation XML or a listed image is missing, or when an
-    annotation XML does not parse or lacks a field VOC requires.
+    Arguments are those of :class:`mmdet.datasets.VOCDataset`, plus:
+
+    Args:
+        train_on_difficult: Make ``difficult`` boxes ordinary training targets (``ignore_flag=0``) instead of
+            boxes the assigners ignore (mmdet's VOC default). detectron2's VOC loader keeps them as ordinary
+            instances (``detectron2/data/datasets/pascal_voc.py``: "We include 'difficult' samples in
+            training"), which is how the paper's detection models were trained. Boxes ignored for
+            ``filter_cfg.bbox_min_size`` stay ignored. Training sets only: the VOC07 test metric must ignore
+            difficult boxes. Defaults to False.
+
+    Raises :class:`VOCDataError` when ``data_root``, the image-set list, an annotation XML or a listed image is
+    missing, or when an annotation XML does not parse or lacks a field VOC requires.
     """
+
+    def __init__(self, *args, train_on_difficult: bool = False, **kwargs) -> None:
+        self.train_on_difficult = bool(train_on_difficult)
+        if self.train_on_difficult and kwargs.get('test_mode', False):
+            raise ValueError('CheckedVOCDataset: train_on_difficult=True is for training sets; a test set must '
+                             'keep difficult boxes ignored (the VOC07 metric ignores them)')
+        super().__init__(*args, **kwargs)
 
     def load_data_list(self) -> List[dict]:
         """Check the data root and image-set list exist, then load as VOCDataset does."""
@@ -63,3 +80,17 @@ class CheckedVOCDataset(VOCDataset):
         if not exists(data_info['img_path'], backend_args=self.backend_args):
             raise VOCDataError(f"{data_info['img_path']}: image listed in {self.ann_file} is missing")
         return data_info
+
+    def _parse_instance_info(self, raw_ann_info: ET.Element, minus_one: bool = True) -> List[dict]:
+        """mmdet's instances; with ``train_on_difficult`` a box ignored only for being difficult becomes a target."""
+        instances = super()._parse_instance_info(raw_ann_info, minus_one=minus_one)
+        if self.train_on_difficult:
+            for instance in instances:
+                if instance['ignore_flag'] and not self._below_min_size(instance['bbox']):
+                    instance['ignore_flag'] = 0
+        return instances
+
+    def _below_min_size(self, bbox: List[float]) -> bool:
+        """mmdet's other reason to ignore a box: a side shorter than ``filter_cfg.bbox_min_size``."""
+        min_size = self.bbox_min_size
+        return min_size is not None and (bbox[2] - bbox[0] < min_size or bbox[3] - bbox[1] < min_size)

@@ -111,7 +111,7 @@ def _train_test_steps(ctx: RunContext, cell: Cell, runner: TrainTest, resume: bo
     config = str(cell.config_path(ctx.repo_root))
     wd = work_dir(ctx, cell)
     common = ['--work-dir', str(wd), '--data-root', cell.data_root]
-    options = _cfg_options(cell, runner)
+    options = [arg for name in cell.config_variants for arg in ('--variant', name)] + _cfg_options(cell, runner)
     # test.py loads the whole trained model, so only training is told the backbone checkpoint
     train_extra = ['--checkpoint', cell.checkpoint] if cell.checkpoint is not None else []
     if resume and (wd / 'last_checkpoint').is_file():

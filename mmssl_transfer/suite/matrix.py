@@ -18,7 +18,7 @@ from typing import Any, Iterable
 
 from mmssl_transfer.datasets.classification.catalog import DATA_ROOTS
 from mmssl_transfer.fileio import file_sha256
-from mmssl_transfer.project_files import project_root
+from mmssl_transfer.project_files import project_root, variant_configs
 
 from .kinds import KINDS, CellKind, TrainTest
 from .spec import NO_CHECKPOINT, TOY_CHECKPOINT, BackboneSpec, SuiteError, SuiteSpec
@@ -40,6 +40,7 @@ class Cell:
     cfg_options: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     args: tuple[str, ...] = ()
     config_hash: str = ''
+    config_variants: tuple[str, ...] = ()  # protocol variants of a train/test cell (--variant)
 
     @property
     def spec(self) -> CellKind:
@@ -53,9 +54,12 @@ class Cell:
     @property
     def key(self) -> dict[str, Any]:
         """What identifies the cell's result."""
-        return {'checkpoint_sha256': self.checkpoint_sha256, 'task': self.kind, 'dataset': self.dataset,
-                'protocol': self.protocol_label, 'variant': dict(self.variant), 'seed': self.seed,
-                'config_hash': self.config_hash}
+        key = {'checkpoint_sha256': self.checkpoint_sha256, 'task': self.kind, 'dataset': self.dataset,
+               'protocol': self.protocol_label, 'variant': dict(self.variant), 'seed': self.seed,
+               'config_hash': self.config_hash}
+        if self.config_variants:
+            key['config_variants'] = list(self.config_variants)
+        return key
 
     @property
     def key_hash(self) -> str:
@@ -64,7 +68,7 @@ class Cell:
     @property
     def cell_id(self) -> str:
         """Readable, unique folder/file name: ``byol.fewshot.dtd.5way-5shot.s0.1a2b3c4d``."""
-        parts = (self.backbone.name, self.kind, self.dataset, self.protocol_label,
+        parts = (self.backbone.name, self.kind, self.dataset, self.protocol_label, *self.config_variants,
                  *(f'{k}{v}' for k, v in self.variant if f'{{{k}}}' not in self.spec.protocol_label),
                  f's{self.seed}', self.key_hash[:8])
         return re.sub(r'[^A-Za-z0-9_.+-]', '_', '.'.join(parts))
@@ -109,7 +113,8 @@ def expand(suite: SuiteSpec, toy_folders: dict[str, Path] | None = None, *,
                         checkpoint_sha256=_checkpoint_sha(checkpoint, sha_cache),
                         cfg_options={**suite.cfg_options, **backbone.cfg_options, **task.cfg_options}
                         if train_test else {},
-                        args=() if train_test else backbone.args + task.args)
+                        args=() if train_test else backbone.args + task.args,
+                        config_variants=task.config_variants)
             cells.append(_with_config_hash(cell, repo_root))
     return cells
 
@@ -201,6 +206,10 @@ def _with_config_hash(cell: Cell, repo_root: Path) -> Cell:
     if config is not None:
         parts['config'] = [(str(p.relative_to(repo_root)) if p.is_relative_to(repo_root) else label, text)
                            for p, label, text in _config_chain(config)]
+    if cell.config_variants:  # each variant fragment's text (they have no _base_ of their own)
+        known = variant_configs(cell.spec.task, repo_root / 'configs')
+        parts['config_variants'] = [(name, known[name].read_text(encoding='utf-8') if name in known else '')
+                                    for name in cell.config_variants]
     digest = _sha256_text(json.dumps(parts, sort_keys=True, default=str))[:16]
     return Cell(**{**cell.__dict__, 'config_hash': digest})
 

@@ -23,6 +23,8 @@ A suite file (shipped ones live in ``mmssl_transfer/suite/suites/``) looks like:
       - {kind: linear, datasets: [aircraft, dtd]}
       - {kind: fewshot, datasets: [dtd], shots: [5, 20]}
       - {kind: seg, backbones: [byol]}   # optional: only some backbones
+      - {kind: det, protocols: [frozen], variant: bs16-linear-scaling}   # train/test kinds: named protocol
+                               # variant(s) (configs/variants/<task>/<name>.py) instead of the paper's protocol
 
 Every mistake is one :class:`SuiteError` whose message starts with the file and the offending entry.
 Relative paths are taken as they are (relative to the working directory, like OpenMMLab's ``data/``).
@@ -36,8 +38,9 @@ from pathlib import Path
 from typing import Any
 
 from mmssl_transfer.errors import InputError
+from mmssl_transfer.project_files import variant_configs
 
-from .kinds import KINDS
+from .kinds import KINDS, TrainTest
 
 #: Reserved values of ``checkpoint``: random initialisation, and the toy checkpoint of the backbone's method.
 NO_CHECKPOINT = 'none'
@@ -80,6 +83,7 @@ class TaskSpec:
     cfg_options: dict[str, Any] = field(default_factory=dict)
     args: tuple[str, ...] = ()
     backbones: tuple[str, ...] = ()  # empty: every backbone of the suite
+    config_variants: tuple[str, ...] = ()  # train/test kinds: protocol variants applied in order; empty: the paper's
 
 
 @dataclass(frozen=True)
@@ -191,6 +195,8 @@ def _parse_task(entry: Any, where: '_Where') -> TaskSpec:
         where.fail('kind', f'unknown kind {kind_name!r}; known: {", ".join(KINDS)}')
     kind = KINDS[kind_name]
     allowed = {'kind', 'datasets', 'protocols', 'seeds', 'cfg_options', 'args', 'backbones'} | set(kind.variant_keys)
+    if isinstance(kind.runner, TrainTest):
+        allowed.add('variant')
     unknown = set(entry) - allowed
     if unknown:
         where.fail('', f'unknown keys {sorted(unknown)} for kind {kind_name!r} (allowed: {sorted(allowed)})')
@@ -213,10 +219,16 @@ def _parse_task(entry: Any, where: '_Where') -> TaskSpec:
         if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values):
             where.fail(key, f'{key} must be positive integers, found {values}')
         variants = [dict(v, **{key: x}) for v in variants for x in values] if values else variants
+    config_variants = tuple(str(v) for v in where.list_of(entry, 'variant'))
+    known = variant_configs(kind.task)
+    unknown = [v for v in config_variants if v not in known]
+    if unknown:
+        where.fail('variant', f'unknown {kind.task} variants {unknown} (known: {", ".join(known) or "none"})')
     return TaskSpec(kind=kind_name, datasets=datasets, protocols=protocols, variants=tuple(variants),
                     seeds=tuple(seeds), cfg_options=where.mapping(entry, 'cfg_options'),
                     args=tuple(str(a) for a in where.list_of(entry, 'args')),
-                    backbones=tuple(str(b) for b in where.list_of(entry, 'backbones')))
+                    backbones=tuple(str(b) for b in where.list_of(entry, 'backbones')),
+                    config_variants=config_variants)
 
 
 def _parse_toy(toy: dict[str, Any], where: '_Where') -> tuple[tuple[str, ...], dict[str, dict[str, Any]]]:

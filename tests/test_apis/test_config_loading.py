@@ -43,7 +43,7 @@ def test_resume_amp_and_auto_scale_lr_flags(tmp_path):
     cfg = load_config(FROZEN, resume=str(ckpt), amp=True, auto_scale_lr=True)
     assert (cfg.resume, cfg.load_from) == (True, str(ckpt))
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
-    assert cfg.auto_scale_lr == dict(enable=True, base_batch_size=16)
+    assert cfg.auto_scale_lr == dict(enable=True, base_batch_size=2)  # the paper's total batch
     auto = load_config(FROZEN, resume='auto', launcher='pytorch')
     assert (auto.resume, auto.load_from, auto.launcher) == (True, None, 'pytorch')
 
@@ -75,7 +75,9 @@ def test_result_record_from_metrics_strips_prefixes_and_falls_back_to_config_pro
                                                    'pascal_voc/AP75': 55.25}, provenance)
     assert result.metrics == {'AP': 51.5, 'AP50': 80.0, 'AP75': 55.25} and result.value == 51.5
     assert (result.task, result.dataset, result.protocol) == ('det', 'voc0712', 'frozen')
-    assert result.hparams['lr'] == 0.02 and result.hparams['frozen_stages'] == 3
+    assert result.hparams['lr'] == 0.0025 and result.hparams['frozen_stages'] == 3
+    assert result.hparams['variant'] == 'paper' and result.hparams['total_batch_size'] == 2
+    assert result.paper_protocol is True
     scratch = load_config(FROZEN, cfg_options={'model.backbone.checkpoint': None})
     assert _provenance_from_config(scratch)['method'] == 'random-init'
 

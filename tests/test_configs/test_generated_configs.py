@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config
 
-from mmssl_transfer.checkpoints import ZOO
+from mmssl_transfer.checkpoints import NORMALIZATIONS, ZOO
 from mmssl_transfer.config_generation import EXPERIMENT_FAMILIES, stale_configs
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
@@ -24,9 +24,18 @@ def test_every_method_config_loads_with_its_backbone_and_normalisation(family):
         backbone = cfg.model.backbone
         assert backbone.type == 'SSLResNet'
         assert backbone.method == method and backbone.checkpoint == method
-        assert cfg.model.data_preprocessor.mean == pytest.approx(list(spec.mean))
-        assert cfg.model.data_preprocessor.std == pytest.approx(list(spec.std))
+        # the paper's detectron2 configs give each method its own normalisation (SimCLR: PIXEL_MEAN 0, PIXEL_STD 255);
+        # its ADE20K and normals code ImageNet mean/std for all (mit_semseg/dataset.py, dataset_generic.py 'rgb')
+        mean, std = (spec.mean, spec.std) if EXPERIMENT_FAMILIES[family].method_input else NORMALIZATIONS['imagenet']
+        assert cfg.model.data_preprocessor.mean == pytest.approx(list(mean))
+        assert cfg.model.data_preprocessor.std == pytest.approx(list(std))
+        assert cfg.ssl_preprocessor == dict(mean=pytest.approx(list(spec.mean)), std=pytest.approx(list(spec.std)))
         assert 'mmssl_transfer.models' in cfg.custom_imports['imports']
+
+
+def test_only_detection_feeds_each_method_its_own_input_normalisation():
+    assert {name for name, family in EXPERIMENT_FAMILIES.items() if family.method_input} == {
+        'det_frozen', 'det_finetune'}
 
 
 def test_finetune_bases_are_generated_from_the_catalog_and_no_per_method_cls_configs_remain():

@@ -15,6 +15,10 @@ REPO = Path(__file__).parents[2]
 STAGE_WIDTHS = [4 * TOY_WIDTH * 2**i for i in range(4)]
 
 
+#: Short sides of the shrunken multi-scale test (the paper's five, scaled to the 48x64 toy images).
+TOY_TEST_SHORT_SIDES = (24, 32, 40, 48, 56)
+
+
 def _shrink_common(cfg: Config, max_iters: int, scales: list, test_scale=None) -> None:
     cfg.merge_from_dict({
         'model.backbone.base_channels': TOY_WIDTH,
@@ -35,6 +39,8 @@ def _shrink_common(cfg: Config, max_iters: int, scales: list, test_scale=None) -
                 step.scales = scales
             elif step.type == 'Resize' and test_scale is not None:
                 step.scale = test_scale
+            elif step.type == 'ShortSideResizeToMultiple':
+                step.short_side = 40
 
 
 def shrink_seg_config(config: Path, out: Path, max_iters: int = 2) -> Path:
@@ -42,7 +48,8 @@ def shrink_seg_config(config: Path, out: Path, max_iters: int = 2) -> Path:
     cfg = Config.fromfile(str(config))
     cfg.merge_from_dict({'model.decode_head.in_channels': STAGE_WIDTHS})
     _shrink_common(cfg, max_iters, scales=[(80, 40), (80, 48)], test_scale=(80, 48))
-    cfg.tta_pipeline[1].transforms[0] = [dict(type='Resize', scale=s, keep_ratio=True) for s in [(80, 40), (80, 56)]]
+    for step, short in zip(cfg.tta_pipeline[1].transforms[0], TOY_TEST_SHORT_SIDES, strict=True):
+        step.short_side, step.max_long_side = short, 100
     cfg.dump(str(out))
     return out
 

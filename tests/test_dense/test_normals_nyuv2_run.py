@@ -18,10 +18,10 @@ CONFIG = REPO / 'configs' / 'normals' / 'byol_pspnet_nyuv2.py'
 ANGULAR_METRICS = {'mean', 'median', 'rmse', 'within_11.25', 'within_22.5', 'within_30'}
 
 
-def run_mode(work_dir, toy_nyuv2, checkpoint, **overrides):
+def run_mode(work_dir, toy_nyuv2, checkpoint, variants=(), **overrides):
     config = shrink_normals_config(CONFIG, work_dir / 'toy_normals.py', **overrides)
     apis.train(load_config(str(config), work_dir=str(work_dir), data_root=str(toy_nyuv2),
-                           checkpoint=str(checkpoint)))
+                           checkpoint=str(checkpoint), variants=variants))
     return config
 
 
@@ -58,6 +58,23 @@ def test_test_writes_angular_error_metrics_to_result_json(clusters_run, toy_nyuv
     assert set(result.metrics) == ANGULAR_METRICS
     assert 0.0 <= result.metrics['median'] <= 180.0 and 0.0 <= result.metrics['within_30'] <= 100.0
     assert result.method == 'byol'
+    assert result.paper_protocol is True and result.hparams['variant'] == 'paper'
+    assert result.hparams['total_batch_size'] == 2
+
+
+def test_a_model_trained_with_a_variant_is_recorded_as_that_variant(tmp_path, toy_nyuv2, byol_toy_checkpoint):
+    config = run_mode(tmp_path, toy_nyuv2, byol_toy_checkpoint, variants=['flip-aug'])
+    checkpoint = torch.load(tmp_path / 'iter_2.pth', map_location='cpu', weights_only=False)
+    assert checkpoint['meta']['transfer_variant'] == 'flip-aug'
+    # tested without naming the variant: still not the paper's protocol
+    result = apis.test(load_config(str(config), work_dir=str(tmp_path / 'test'), data_root=str(toy_nyuv2),
+                                   load_from=str(tmp_path / 'iter_2.pth')))
+    assert result.hparams['variant'] == 'flip-aug' and result.paper_protocol is False
+    assert result.extra['train_variant'] == 'flip-aug'
+    # and with a test-time variant on top, both are named
+    result = apis.test(load_config(str(config), work_dir=str(tmp_path / 'test2'), data_root=str(toy_nyuv2),
+                                   load_from=str(tmp_path / 'iter_2.pth'), variants=['native-resolution-test']))
+    assert result.hparams['variant'] == 'flip-aug+native-resolution-test'
 
 
 def test_regression_mode_is_one_knob(tmp_path, toy_nyuv2, byol_toy_checkpoint):

@@ -1,10 +1,13 @@
 """ADE20K UPerNet end to end on CPU: train the (shrunken) byol config from the toy checkpoint, test to result.json.
 
 The config keeps SyncBN in the backbone and the UPerNet head: the run itself shows the automatic BN fallback
-off-GPU. The multi-scale + flip variant evaluates the same checkpoint through SegTTAModel.
+off-GPU. The default test is the paper's 5-scale softmax average (SegTTAModel); the single-scale and
+multi-scale + flip variants evaluate the same checkpoint and are recorded as variants.
 """
+import pickle
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -46,30 +49,105 @@ def test_test_writes_miou_and_pixel_accuracy_to_result_json(seg_run, toy_ade20k,
     assert {'mIoU', 'aAcc', 'mAcc'} <= set(result.metrics)
     assert all(0.0 <= result.metrics[k] <= 100.0 for k in ('mIoU', 'aAcc'))
     assert result.method == 'byol' and len(result.checkpoint_sha256) == 64
+    assert result.paper_protocol is True
+    assert result.hparams['variant'] == 'paper' and result.hparams['total_batch_size'] == 4
 
 
-def test_multi_scale_flip_variant_evaluates_the_same_checkpoint(seg_run, toy_ade20k, tmp_path):
+def paper_test_size(height: int, width: int, short: int, max_long: int, divisor: int) -> tuple[int, int]:
+    """ssl-transfer@416913f semantic-segmentation/mit_semseg/dataset.py L227-233 (ValDataset): scale the short
+    side to ``short`` (long side <= ``max_long``), truncate, round each side UP to a multiple of ``divisor``."""
+    scale = min(short / float(min(height, width)), max_long / float(max(height, width)))
+    th, tw = int(height * scale), int(width * scale)
+    return ((th - 1) // divisor + 1) * divisor, ((tw - 1) // divisor + 1) * divisor
+
+
+def test_default_test_is_the_softmax_average_over_five_scales_without_flip(seg_run, toy_ade20k, tmp_path):
+    """eval_multipro.py L56-67: for each of cfg.DATASET.imgSizes the image, resized by dataset.py's rule with PIL
+    bilinear (L236), goes through the model, whose logits are upsampled to the label size and softmaxed
+    (models.py L578-582); the softmaxes are averaged and the argmax is the prediction. Recomputed here by hand
+    on the toy model (the shrunken config keeps 5 scales: TOY_TEST_SHORT_SIDES) and compared with tools/test.py's
+    default run, prediction by prediction and in the metrics."""
+    import mmcv
+    from mmengine.runner import load_checkpoint
+    from mmseg.registry import MODELS
+    from mmseg.structures import SegDataSample
+    from PIL import Image
+
+    from .conftest import TOY_TEST_SHORT_SIDES
     work_dir, config = seg_run
-    variant = (REPO / 'configs' / 'seg' / 'byol_upernet_ade20k_ms_flip.py').read_text()
-    tta_config = Path(config).with_name('toy_seg_ms_flip.py')
-    tta_config.write_text(variant.replace('./byol_upernet_ade20k.py', f'./{Path(config).name}'))
-    cfg = load_config(str(tta_config), work_dir=str(tmp_path), data_root=str(toy_ade20k),
+    preds = tmp_path / 'preds.pkl'
+    cfg = load_config(str(config), work_dir=str(tmp_path), data_root=str(toy_ade20k),
                       load_from=str(work_dir / 'iter_2.pth'))
-    assert cfg.model.type == 'SegTTAModel' and cfg.test_dataloader.dataset.pipeline[1].type == 'TestTimeAug'
-    apis.test(cfg)
-    assert 0.0 <= read_result(tmp_path / 'result.json').metrics['mIoU'] <= 100.0
+    assert cfg.test_time_aug is True
+    apis.test(cfg, out=str(preds))
+    result = read_result(tmp_path / 'result.json')
+    dumped = {Path(p['img_path']).name: p['pred_sem_seg']['data'][0] for p in pickle.loads(preds.read_bytes())}
+
+    model = MODELS.build(cfg.model)
+    load_checkpoint(model, str(work_dir / 'iter_2.pth'), map_location='cpu')
+    model.eval()
+    mean = torch.tensor(cfg.model.data_preprocessor.mean).view(3, 1, 1)
+    std = torch.tensor(cfg.model.data_preprocessor.std).view(3, 1, 1)
+    intersect, union, correct, labelled = np.zeros(150), np.zeros(150), 0, 0
+    images = sorted((toy_ade20k / 'images' / 'validation').glob('*.jpg'))
+    assert len(images) == len(dumped) == 2
+    for image_path in images:
+        bgr = mmcv.imread(str(image_path))
+        height, width = bgr.shape[:2]
+        probs = 0
+        for short in TOY_TEST_SHORT_SIDES:
+            th, tw = paper_test_size(height, width, short, 100, 32)
+            resized = np.asarray(Image.fromarray(bgr).resize((tw, th), Image.BILINEAR))
+            x = (torch.from_numpy(resized[..., ::-1].copy()).permute(2, 0, 1).float() - mean) / std
+            meta = dict(img_shape=(th, tw), ori_shape=(height, width), pad_shape=(th, tw), padding_size=[0] * 4)
+            with torch.no_grad():
+                logits = model.predict(x[None], [SegDataSample(metainfo=meta)])[0].seg_logits.data
+            probs = probs + logits.softmax(dim=0)
+        pred = (probs / len(TOY_TEST_SHORT_SIDES)).argmax(dim=0)
+        assert torch.equal(pred, dumped[image_path.name])
+        label = np.asarray(Image.open(toy_ade20k / 'annotations' / 'validation' / image_path.with_suffix('.png').name))
+        label = label.astype(np.int64) - 1  # reduce_zero_label: 0 ('other') ignored
+        valid = label >= 0
+        pred = pred.numpy()
+        intersect += np.bincount(label[valid & (pred == label)], minlength=150)[:150]
+        union += (np.bincount(label[valid], minlength=150) + np.bincount(pred[valid], minlength=150))[:150]
+        correct, labelled = correct + int((pred[valid] == label[valid]).sum()), labelled + int(valid.sum())
+    union -= intersect
+    with np.errstate(invalid='ignore'):
+        miou = np.nanmean(intersect / union) * 100
+    # IoUMetric reports percentages rounded to 2 decimals
+    assert result.metrics['mIoU'] == pytest.approx(round(miou, 2), abs=1e-5)
+    assert result.metrics['aAcc'] == pytest.approx(round(100 * correct / labelled, 2), abs=1e-5)
 
 
-def test_512x512_160k_variant_builds_with_crop_padding_and_auxiliary_head():
-    from mmengine.config import Config
-    cfg = Config.fromfile(str(REPO / 'configs' / '_base_' / 'seg' / 'upernet_r50_ade20k_512x512_160k.py'))
+@pytest.mark.parametrize('variant, views', [('single-scale', 1), ('ms-flip', 10)])
+def test_test_time_variants_evaluate_the_same_checkpoint_and_are_recorded(seg_run, toy_ade20k, tmp_path, variant,
+                                                                          views):
+    work_dir, config = seg_run
+    cfg = load_config(str(config), work_dir=str(tmp_path), data_root=str(toy_ade20k),
+                      load_from=str(work_dir / 'iter_2.pth'), variants=[variant])
+    tested = apis.runs.with_test_time_aug(cfg) if cfg.test_time_aug else cfg
+    pipeline = tested.test_dataloader.dataset.pipeline
+    if views == 1:
+        assert tested.model.type == 'EncoderDecoder' and 'TestTimeAug' not in [t.type for t in pipeline]
+    else:
+        assert tested.model.type == 'SegTTAModel'
+        assert np.prod([len(t) for t in pipeline[1].transforms]) == views  # 5 scales x (no flip, flip)
+    result = apis.test(cfg)
+    assert 0.0 <= result.metrics['mIoU'] <= 100.0
+    assert result.hparams['variant'] == variant and result.paper_protocol is False
+
+
+def test_512x512_160k_variant_is_mmsegs_recipe_on_any_method_config():
+    from mmssl_transfer.apis.variants import load_with_variants
+    cfg = load_with_variants(REPO / 'configs' / 'seg' / 'byol_upernet_ade20k.py', ['mmseg-512x512-160k'])
     assert cfg.model.data_preprocessor.size == (512, 512) and cfg.model.data_preprocessor.size_divisor is None
-    assert cfg.train_cfg.max_iters == 160000 and cfg.train_dataloader.batch_size == 4
-    assert cfg.model.auxiliary_head.loss_decode.loss_weight == 0.4
-    paper = Config.fromfile(str(REPO / 'configs' / '_base_' / 'seg' / 'upernet_r50_ade20k.py'))
-    assert paper.train_cfg.max_iters == 150000 and paper.train_dataloader.batch_size == 2
-    assert paper.optim_wrapper.optimizer.lr == 0.02 and paper.param_scheduler[0].power == 0.9
-    assert paper.model.backbone.type == 'SSLResNet' and paper.model.pretrained is None
+    assert cfg.train_cfg.max_iters == 160000 and cfg.train_dataloader.batch_size == 16
+    assert cfg.transfer_task.total_batch_size == 16 and cfg.transfer_task.variant == 'mmseg-512x512-160k'
+    assert cfg.model.auxiliary_head.loss_decode.loss_weight == 0.4 and cfg.test_time_aug is False
+    assert cfg.model.decode_head.label_downsample == 1 and cfg.model.decode_head.dropout_ratio == 0.1
+    assert 'paramwise_cfg' not in cfg.optim_wrapper and cfg.optim_wrapper.optimizer.weight_decay == 5e-4
+    assert cfg.model.backbone.method == 'byol'
 
 
 def test_label_map_of_another_size_than_its_image_fails_naming_the_file(toy_ade20k, tmp_path):

@@ -1,4 +1,9 @@
-"""The detection configs state the transfer paper's protocol (DESIGN.md section 3) where a reader sees it."""
+"""The detection configs state the transfer paper's protocol (DESIGN.md section 3) where a reader sees it.
+
+Each pinned number cites the paper's code, github.com/linusericsson/ssl-transfer at commit 416913f
+("ssl-transfer@416913f"), and detectron2's defaults (github.com/facebookresearch/detectron2,
+detectron2/config/defaults.py; the same values in the 2020 releases the paper used).
+"""
 from pathlib import Path
 
 import pytest
@@ -124,10 +129,15 @@ def test_backbone_protocol_frozen_vs_finetune_with_bn_frozen_everywhere(det_cfg)
     protocol, cfg = det_cfg
     backbone = cfg.model.backbone
     assert backbone.type == 'SSLResNet'
+    # ssl-transfer@416913f detectron2-configs/frozen/byol.yaml L8 FREEZE_AT 4 (stem + res2..res4 = mmdet stages
+    # 1-3); detectron2-configs/finetune/byol.yaml L8 FREEZE_AT 0
     assert backbone.frozen_stages == {'frozen': 3, 'finetune': -1}[protocol]
     assert backbone.norm_cfg == dict(type='BN', requires_grad=False) and backbone.norm_eval is True
     assert (backbone.method, backbone.checkpoint) == ('byol', 'byol')
-    assert cfg.transfer_task == dict(task='det', dataset='voc0712', protocol=protocol, primary_metric='AP')
+    # IMS_PER_BATCH 2 (byol.yaml L23) is the total batch; the single-process batch equals it
+    assert cfg.transfer_task == dict(task='det', dataset='voc0712', protocol=protocol, primary_metric='AP',
+                                     variant='paper', total_batch_size=2)
+    assert cfg.train_dataloader.batch_size == 2
 
 
 def test_model_data_schedule_and_metric(det_cfg):
@@ -143,13 +153,67 @@ def test_model_data_schedule_and_metric(det_cfg):
     assert resize.type == 'RandomChoiceResize'
     assert resize.scales == [(1333, s) for s in range(480, 801, 32)]
     assert cfg.test_dataloader.dataset.pipeline[1].scale == (1333, 800)
-    assert cfg.train_dataloader.batch_size == 2 and cfg.auto_scale_lr.base_batch_size == 16
-    assert cfg.optim_wrapper.optimizer.lr == pytest.approx(0.0025 * 8)
-    assert cfg.train_cfg.max_iters == 144000 // 8
-    warmup, steps = cfg.param_scheduler
-    assert (warmup.type, warmup.end) == ('LinearLR', 100)
-    assert steps.milestones == [96000 // 8, 128000 // 8]
     assert cfg.test_evaluator.type == 'VOCMultiIoUMetric' and cfg.test_evaluator.eval_mode == '11points'
+
+
+def test_schedule_is_the_papers_detectron2_solver(det_cfg):
+    _, cfg = det_cfg
+    optimizer = cfg.optim_wrapper.optimizer
+    assert optimizer.type == 'SGD'
+    assert optimizer.lr == 0.0025  # ssl-transfer@416913f detectron2-configs/frozen/byol.yaml L22 BASE_LR
+    assert cfg.train_dataloader.batch_size == 2 and cfg.auto_scale_lr.base_batch_size == 2  # byol.yaml L23
+    assert cfg.train_cfg.max_iters == 144000  # byol.yaml L25 MAX_ITER
+    # detectron2/config/defaults.py: SOLVER.MOMENTUM 0.9, WEIGHT_DECAY 1e-4, WEIGHT_DECAY_BIAS None (= WEIGHT_DECAY)
+    # and BIAS_LR_FACTOR 1.0: one SGD group, decay on every parameter
+    assert optimizer.momentum == 0.9 and optimizer.weight_decay == 1e-4
+    assert 'paramwise_cfg' not in cfg.optim_wrapper
+    warmup, steps = cfg.param_scheduler
+    # byol.yaml L26 WARMUP_ITERS 100; defaults.py WARMUP_FACTOR 1/1000, WARMUP_METHOD 'linear'
+    assert (warmup.type, warmup.start_factor, warmup.begin, warmup.end, warmup.by_epoch) == (
+        'LinearLR', 0.001, 0, 100, False)
+    # byol.yaml L24 STEPS (96000, 128000); defaults.py GAMMA 0.1
+    assert (steps.type, steps.milestones, steps.gamma, steps.end, steps.by_epoch) == (
+        'MultiStepLR', [96000, 128000], 0.1, 144000, False)
+
+
+def test_training_sets_train_on_difficult_boxes_and_the_test_set_does_not(det_cfg):
+    _, cfg = det_cfg
+    # detectron2/data/datasets/pascal_voc.py: "We include 'difficult' samples in training" (the check is
+    # commented out); ssl-transfer@416913f detectron2-configs/frozen/byol.yaml L19 voc_2007/2012_trainval
+    assert [d.train_on_difficult for d in cfg.train_dataloader.dataset.datasets] == [True, True]
+    assert not cfg.test_dataloader.dataset.get('train_on_difficult', False)
+
+
+@pytest.mark.parametrize('method, mean, std', [
+    # ssl-transfer@416913f detectron2-configs/frozen/simclr-v1.yaml L4-5 (and simclr-v2.yaml): [0, 1] input
+    ('simclrv1', [0.0] * 3, [255.0] * 3), ('simclrv2', [0.0] * 3, [255.0] * 3),
+    # detectron2-configs/frozen/byol.yaml L4-5: ImageNet mean/std
+    ('byol', [123.675, 116.28, 103.53], [58.395, 57.12, 57.375])])
+def test_input_normalisation_is_the_papers_detectron2_pixel_mean_and_std(method, mean, std):
+    for protocol in ('frozen', 'finetune'):
+        cfg = Config.fromfile(str(CONFIGS / 'det' / f'{method}_{protocol}_voc.py'))
+        assert cfg.model.data_preprocessor.mean == pytest.approx(mean)
+        assert cfg.model.data_preprocessor.std == pytest.approx(std)
+
+
+def test_named_variants_change_only_what_they_name():
+    from mmssl_transfer.apis.variants import load_with_variants
+    paper = load_with_variants(CONFIGS / 'det' / 'simclrv1_frozen_voc.py', [])
+    scaled = load_with_variants(CONFIGS / 'det' / 'simclrv1_frozen_voc.py', ['bs16-linear-scaling'])
+    # the paper's schedule linearly rescaled to 8 GPUs x 2 images: lr x8, iterations and steps / 8
+    assert scaled.transfer_task.variant == 'bs16-linear-scaling' and scaled.transfer_task.total_batch_size == 16
+    assert scaled.train_dataloader.batch_size == 16 and scaled.auto_scale_lr.base_batch_size == 16
+    assert scaled.optim_wrapper.optimizer.lr == pytest.approx(paper.optim_wrapper.optimizer.lr * 8)
+    assert scaled.train_cfg.max_iters == paper.train_cfg.max_iters // 8
+    assert scaled.param_scheduler[1].milestones == [m // 8 for m in paper.param_scheduler[1].milestones]
+    assert scaled.param_scheduler[0] == paper.param_scheduler[0]
+    assert scaled.model == paper.model and scaled.train_dataloader.dataset == paper.train_dataloader.dataset
+    ignored = load_with_variants(CONFIGS / 'det' / 'simclrv1_frozen_voc.py', ['mmdet-ignore-difficult'])
+    assert [d.train_on_difficult for d in ignored.train_dataloader.dataset.datasets] == [False, False]
+    assert ignored.optim_wrapper == paper.optim_wrapper
+    imagenet = load_with_variants(CONFIGS / 'det' / 'simclrv1_frozen_voc.py', ['imagenet-input'])
+    assert imagenet.model.data_preprocessor.std == pytest.approx([58.395, 57.12, 57.375])
+    assert imagenet.model.backbone == paper.model.backbone
 
 
 def test_faster_rcnn_base_is_mmdets_own_with_the_ssl_backbone_and_20_classes():

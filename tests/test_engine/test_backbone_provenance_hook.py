@@ -1,10 +1,11 @@
-"""BackboneProvenanceHook writes the backbone's method/sha256 into checkpoints and publishes it on load."""
+"""BackboneProvenanceHook writes the backbone's method/sha256 and the training run's protocol variant into
+checkpoints and publishes them on load."""
 from types import SimpleNamespace
 
 import torch.nn as nn
 from mmengine.logging import MessageHub
 
-from mmssl_transfer.engine.hooks import PROVENANCE_KEY, BackboneProvenanceHook, backbone_provenance
+from mmssl_transfer.engine.hooks import PROVENANCE_KEY, TRAIN_VARIANT_KEY, BackboneProvenanceHook, backbone_provenance
 
 
 class Detector(nn.Module):
@@ -14,8 +15,9 @@ class Detector(nn.Module):
         self.backbone.conversion_report = report
 
 
-def runner_with(model, name):
-    return SimpleNamespace(model=model, message_hub=MessageHub.get_instance(name))
+def runner_with(model, name, variant=None):
+    cfg = {} if variant is None else {'transfer_task': dict(task='det', variant=variant)}
+    return SimpleNamespace(model=model, message_hub=MessageHub.get_instance(name), cfg=cfg)
 
 
 def test_provenance_is_read_from_report_objects_and_dicts():
@@ -28,16 +30,19 @@ def test_provenance_is_read_from_report_objects_and_dicts():
 
 def test_saved_checkpoint_carries_provenance_and_loading_publishes_it():
     hook = BackboneProvenanceHook()
-    trainer = runner_with(Detector(SimpleNamespace(method='byol', sha256='12' * 32)), 'provenance-train')
+    trainer = runner_with(Detector(SimpleNamespace(method='byol', sha256='12' * 32)), 'provenance-train',
+                          variant='bs16-linear-scaling')
     hook.before_train(trainer)
     assert trainer.message_hub.get_info(PROVENANCE_KEY) == {'method': 'byol', 'sha256': '12' * 32}
     checkpoint = {'meta': {'iter': 4}}
     hook.before_save_checkpoint(trainer, checkpoint)
-    assert checkpoint['meta'] == {'iter': 4, PROVENANCE_KEY: {'method': 'byol', 'sha256': '12' * 32}}
+    assert checkpoint['meta'] == {'iter': 4, PROVENANCE_KEY: {'method': 'byol', 'sha256': '12' * 32},
+                                  TRAIN_VARIANT_KEY: 'bs16-linear-scaling'}
 
     tester = runner_with(Detector(None), 'provenance-test')  # a test run never calls init_weights
     hook.after_load_checkpoint(tester, checkpoint)
     assert tester.message_hub.get_info(PROVENANCE_KEY) == {'method': 'byol', 'sha256': '12' * 32}
+    assert tester.message_hub.get_info(TRAIN_VARIANT_KEY) == 'bs16-linear-scaling'
 
 
 def test_random_init_backbone_adds_nothing():
@@ -47,3 +52,4 @@ def test_random_init_backbone_adds_nothing():
     hook.before_save_checkpoint(runner, checkpoint)
     hook.after_load_checkpoint(runner, checkpoint)
     assert checkpoint == {'meta': {}} and runner.message_hub.get_info(PROVENANCE_KEY) is None
+    assert runner.message_hub.get_info(TRAIN_VARIANT_KEY) is None

@@ -135,6 +135,63 @@ def test_dilated_output_stride_8():
     assert [o.shape[-1] for o in outs] == [16, 8, 8, 8]
 
 
+def nostride_dilate(resnet: nn.Module) -> nn.Module:
+    """The paper's normals encoder (ssl-transfer@416913f surface-normal-estimation/models/models.py L298-302 and
+    L339-352, ``ResnetDilated(dilate_scale=8)._nostride_dilate``) applied to a torchvision ResNet: in layer3
+    (dilate 2) and layer4 (dilate 4) a conv with stride 2 gets stride 1 and, if 3x3, dilation and padding
+    dilate // 2; every other 3x3 conv gets dilation and padding dilate."""
+    for layer, dilate in ((resnet.layer3, 2), (resnet.layer4, 4)):
+        for module in layer.modules():
+            if isinstance(module, nn.Conv2d):
+                if module.stride == (2, 2):
+                    module.stride = (1, 1)
+                    if module.kernel_size == (3, 3):
+                        module.dilation = module.padding = (dilate // 2, dilate // 2)
+                elif module.kernel_size == (3, 3):
+                    module.dilation = module.padding = (dilate, dilate)
+    return resnet
+
+
+def test_contract_dilation_is_the_papers_nostride_dilate(toy_checkpoints):
+    kwargs = dict(base_channels=TOY_WIDTH, strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4))
+    backbone = SSLResNet(checkpoint=toy_checkpoint_path(toy_checkpoints, 'byol'), contract_dilation=True, **kwargs)
+    # first block of layer3 / layer4 at dilation 1 / 2 (the conv that had stride 2), the others at 2 / 4
+    for name, first, rest in (('layer3', 1, 2), ('layer4', 2, 4)):
+        convs = [block.conv2 for block in getattr(backbone, name)]
+        assert [(c.dilation, c.padding, c.stride) for c in convs] == (
+            [((first, first), (first, first), (1, 1))] + [((rest, rest), (rest, rest), (1, 1))] * (len(convs) - 1))
+        assert getattr(backbone, name)[0].downsample[0].stride == (1, 1)
+    for name in ('layer1', 'layer2'):
+        assert {block.conv2.dilation for block in getattr(backbone, name)} == {(1, 1)}
+    backbone.init_weights()
+    reference = nostride_dilate(torchvision_resnet50(TOY_WIDTH))
+    reference.load_state_dict(convert(toy_checkpoint_path(toy_checkpoints, 'byol')).state_dict, strict=False)  # no fc
+    backbone.eval(), reference.eval()
+    x = torch.randn(1, 3, 64, 80, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        ours = backbone(x)[-1]
+        theirs = reference.layer4(reference.layer3(reference.layer2(reference.layer1(
+            reference.maxpool(reference.relu(reference.bn1(reference.conv1(x))))))))
+    assert ours.shape == theirs.shape == (1, 32 * TOY_WIDTH, 8, 10)  # output stride 8
+    assert (ours - theirs).abs().max().item() < 1e-5
+    # without contraction every block of the stage is dilated: different features
+    uncontracted = SSLResNet(checkpoint=toy_checkpoint_path(toy_checkpoints, 'byol'), **kwargs)
+    uncontracted.init_weights()
+    assert uncontracted.layer3[0].conv2.dilation == (2, 2)
+    with torch.no_grad():
+        assert (uncontracted.eval()(x)[-1] - ours).abs().max().item() > 1e-3
+
+
+def test_contract_dilation_matches_mmsegs_resnet_argument():
+    from mmseg.models.backbones import ResNet as MMSegResNet
+    kwargs = dict(strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4), contract_dilation=True)
+    ours = SSLResNet(base_channels=TOY_WIDTH, **kwargs)
+    theirs = MMSegResNet(depth=50, base_channels=TOY_WIDTH, stem_channels=TOY_WIDTH, **kwargs)
+    for name in ('layer1', 'layer2', 'layer3', 'layer4'):
+        assert ([(b.conv2.dilation, b.conv2.padding, b.conv2.stride) for b in getattr(ours, name)]
+                == [(b.conv2.dilation, b.conv2.padding, b.conv2.stride) for b in getattr(theirs, name)]), name
+
+
 def test_simclr_expects_unit_range_input(toy_checkpoints):
     simclr = SSLResNet(checkpoint=toy_checkpoint_path(toy_checkpoints, 'simclrv2'), base_channels=TOY_WIDTH)
     assert simclr.input_normalization == dict(mean=[0.0, 0.0, 0.0], std=[255.0, 255.0, 255.0])

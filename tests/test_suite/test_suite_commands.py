@@ -130,3 +130,26 @@ def test_paper_suite_fewshot_and_finetune_cells_leave_the_tools_on_the_papers_pr
     parser = argparse.ArgumentParser()
     add_transform_arg(parser, 'paper_fewshot')
     assert parser.parse_args([]).transform == 'paper_fewshot'
+
+
+def test_a_named_variant_reaches_train_and_test_and_makes_its_own_cell(tmp_path, two_checkpoints, monkeypatch):
+    paper, = _cells(tmp_path, two_checkpoints['byol'], kind='det', protocols=['frozen'])
+    scaled, = _cells(tmp_path, two_checkpoints['byol'], kind='det', protocols=['frozen'],
+                     variant='bs16-linear-scaling')
+    assert scaled.config_variants == ('bs16-linear-scaling',) and paper.config_variants == ()
+    assert 'config_variants' not in paper.key and scaled.key['config_variants'] == ['bs16-linear-scaling']
+    assert scaled.cell_id.startswith('b.det.voc0712.frozen.bs16-linear-scaling.s0.')
+    assert scaled.config_hash != paper.config_hash
+    for step in build_steps(RunContext(out_dir=tmp_path / 'out'), scaled):
+        argv = step.resolve() if step.name == 'train' else step.argv
+        assert argv[argv.index('--variant') + 1] == 'bs16-linear-scaling', step.name
+    assert '--variant' not in build_steps(RunContext(out_dir=tmp_path / 'out'), paper)[0].argv
+    # the hash covers the variant file's text (it has no _base_ chain of its own)
+    from mmssl_transfer.suite import matrix
+    original = matrix.variant_configs
+    edited = tmp_path / 'edited.py'
+    edited.write_text(original('det')['bs16-linear-scaling'].read_text() + '\n# edited\n')
+    monkeypatch.setattr(matrix, 'variant_configs', lambda task, configs=None: {'bs16-linear-scaling': edited})
+    again, = _cells(tmp_path, two_checkpoints['byol'], kind='det', protocols=['frozen'],
+                    variant='bs16-linear-scaling')
+    assert again.config_hash != scaled.config_hash

@@ -39,6 +39,8 @@ def test_paper_suite_expands_to_every_cell_of_the_paper_in_a_stable_order():
     ({'backbones': ['byol', 'byol']}, 'backbone names must be unique'),
     ({'colour': 'red'}, "unknown top-level keys ['colour']"),
     ({'backbones': []}, 'backbones: a non-empty list is required'),
+    ({'tasks': [{'kind': 'det', 'variant': 'bs8'}]}, "tasks[0].variant: unknown det variants ['bs8'] (known: "),
+    ({'tasks': [{'kind': 'linear', 'datasets': ['dtd'], 'variant': 'x'}]}, "unknown keys ['variant']"),
 ])
 def test_mistakes_are_one_error_naming_the_file_and_the_entry(tmp_path, mutation, message):
     data = {'name': 'x', 'backbones': ['byol'], 'tasks': [{'kind': 'linear', 'datasets': ['dtd']}]}
@@ -77,6 +79,7 @@ def test_demo_suite_runs_every_task_family_on_toy_checkpoints_of_three_methods(t
                                                      ('finetune', 'finetune'), ('fewshot', 'prototypical')}
     assert cells[0].data_root == str(tmp_path / 'voc')
     assert any(c.checkpoint is None and dict(c.variant).get('labels_per_class') for c in cells)  # scratch curve
+    assert {c.config_variants for c in cells} == {(), ('flip-aug',)}  # one cell runs a named variant
 
 
 def test_quick_suite_loads():

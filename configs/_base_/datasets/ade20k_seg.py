@@ -1,18 +1,30 @@
-# ADE20K (SceneParsing, 150 classes) as the paper trained it (semantic-segmentation-pytorch, ssl-transfer's
-# config/ade20k-resnet50-upernet.yaml): random short side in 300..600 (long side <= 1000), horizontal flip,
-# whole images (no crop; the data preprocessor pads each batch to a multiple of 32). Label 0 ("other") is ignored.
+# ADE20K (SceneParsing, 150 classes) as the paper trained and tested it (CSAIL's semantic-segmentation-pytorch in
+# linusericsson/ssl-transfer/semantic-segmentation; config/ade20k-resnet50-upernet.yaml, mit_semseg/dataset.py,
+# eval_multipro.py). Label 0 ("other") is ignored.
+#   train: short side random in (300, 375, 450, 525, 600), long side <= 1000, PIL bilinear resize (labels PIL
+#          nearest), horizontal flip, whole images (no crop; the data preprocessor pads each batch to a multiple
+#          of 32);
+#   test:  the softmax averaged over the same 5 scales, no flip (eval_multipro.py): each image resized once with
+#          PIL bilinear to short side s (long side <= 1000), both sides rounded UP to a multiple of 32
+#          (ShortSideResizeToMultiple); the logits are resized to the original size, softmaxed and averaged, and
+#          compared with the original labels. tools/test.py does this by default (test_time_aug=True in the task
+#          base; tta_pipeline below); the single-scale test is the variant configs/variants/seg/single-scale.py.
+# Not reproduced: the toolkit draws one scale per GPU batch (here one per image) and groups each GPU batch by
+# orientation (h > w or not).
 dataset_type = 'ADE20KDataset'
 data_root = 'data/ade/ADEChallengeData2016'
-train_scales = [(1000, short) for short in (300, 375, 450, 525, 600)]
+paper_scales = (300, 375, 450, 525, 600)
+train_scales = [(1000, short) for short in paper_scales]
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', reduce_zero_label=True),
     dict(type='CheckSegMapSize'),
-    dict(type='RandomChoiceResize', scales=train_scales, keep_ratio=True),
+    dict(type='RandomChoiceResize', scales=train_scales, keep_ratio=True, backend='pillow'),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackSegInputs'),
 ]
-# Single-scale test at the middle training scale; annotations stay at the original size (loaded after Resize).
+# Single scale at the middle training scale: the validation during training, and the single-scale variant's test.
+# Annotations stay at the original size (loaded after Resize).
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(1000, 450), keep_ratio=True),
@@ -20,21 +32,21 @@ test_pipeline = [
     dict(type='CheckSegMapSize'),
     dict(type='PackSegInputs'),
 ]
-# Multi-scale + flip test (tools/test.py --tta): the five training scales, each with and without flip.
+# The paper's test (see above): tools/test.py runs it through tta_model (SegTTAModel averages the softmaxes).
 tta_pipeline = [
     dict(type='LoadImageFromFile', backend_args=None),
     dict(
         type='TestTimeAug',
         transforms=[
-            [dict(type='Resize', scale=scale, keep_ratio=True) for scale in train_scales],
-            [dict(type='RandomFlip', prob=0., direction='horizontal'),
-             dict(type='RandomFlip', prob=1., direction='horizontal')],
+            [dict(type='ShortSideResizeToMultiple', short_side=short, max_long_side=1000, size_divisor=32,
+                  backend='pillow') for short in paper_scales],
             [dict(type='LoadAnnotations', reduce_zero_label=True)],
+            [dict(type='CheckSegMapSize')],
             [dict(type='PackSegInputs')],
         ]),
 ]
 train_dataloader = dict(
-    batch_size=2,  # per GPU, as the paper
+    batch_size=4,  # = transfer_task.total_batch_size (the single-process value)
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),

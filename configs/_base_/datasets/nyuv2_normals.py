@@ -1,26 +1,32 @@
 # NYUv2 surface normals (795 train / 654 test, Ladicky et al. ground truth) in the NYUv2NormalsDataset layout
-# (tools/prepare_nyuv2_normals.py). Training as the paper's code: random short side in 300..600 (long side
-# <= 1000), whole images; the normal maps are resized with nearest neighbour and a horizontal flip negates x.
-# The paper's code did not flip (--random_flip 0); to reproduce it:
-#   --cfg-options train_dataloader.dataset.pipeline.3.prob=0.0
+# (tools/prepare_nyuv2_normals.py), trained and tested as the paper's code (surface-normal-estimation/
+# dataset_generic.py, eval_generic.py of linusericsson/ssl-transfer):
+#   train: random short side in (300, 375, 450, 525, 600), long side <= 1000, whole images, PIL bilinear resize
+#          (scipy.misc.imresize), normal maps by nearest neighbour; NO flip (train_finetune_models.sh passes
+#          --random_flip 0 and dataset_generic.py asserts it is off for nyuv2sn40; flip is the variant
+#          configs/variants/normals/flip-aug.py);
+#   test:  one scale: short side 450 (eval_generic.py --imgSize default [450]), long side <= 1000, both sides
+#          rounded up to a multiple of 8 (padding_constant), one cv2 bilinear resize; the logits are resized
+#          back to the original 480x640 and compared with the original ground truth (the native-resolution test
+#          is the variant configs/variants/normals/native-resolution-test.py).
 dataset_type = 'NYUv2NormalsDataset'
 data_root = 'data/nyuv2_normals'
 train_scales = [(1000, short) for short in (300, 375, 450, 525, 600)]
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadNormalAnnotation'),
-    dict(type='RandomChoiceResize', scales=train_scales, resize_type='NormalResize', keep_ratio=True),
-    dict(type='NormalRandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='RandomChoiceResize', scales=train_scales, resize_type='NormalResize', keep_ratio=True,
+         backend='pillow'),
     dict(type='PackNormalInputs'),
 ]
-# Test at the native 480x640 resolution: the metric compares with the original ground truth.
 test_pipeline = [
     dict(type='LoadImageFromFile'),
+    dict(type='ShortSideResizeToMultiple', short_side=450, max_long_side=1000, size_divisor=8, backend='cv2'),
     dict(type='LoadNormalAnnotation'),
     dict(type='PackNormalInputs'),
 ]
 train_dataloader = dict(
-    batch_size=4,
+    batch_size=2,  # = transfer_task.total_batch_size (the single-process value)
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),

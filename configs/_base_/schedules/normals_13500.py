@@ -1,8 +1,10 @@
-# The paper's NYUv2 normals schedule: SGD lr 0.02, momentum 0.9, weight decay 1e-4, poly decay (power 0.9) to 0
-# over 13,500 iterations (its code: 150 epochs x 90 iterations), batch 4 (set in the dataset config; the
-# code used 2).
+# The paper's NYUv2 normals schedule (surface-normal-estimation/scripts/train_finetune_models.sh and
+# train_generic.py of linusericsson/ssl-transfer): --epoch_iters 90 --num_epoch 150 = 13,500 iterations, SGD
+# lr 0.02, momentum 0.9, weight decay 1e-4 on conv and linear weights only (group_weight: no decay on biases nor
+# BN), poly decay (power 0.9) to 0, total batch 2 (see the task base).
 optimizer = dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=1e-4)
-optim_wrapper = dict(type='OptimWrapper', optimizer=optimizer, clip_grad=None)
+optim_wrapper = dict(type='OptimWrapper', optimizer=optimizer, clip_grad=None,
+                     paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))
 param_scheduler = [dict(type='PolyLR', eta_min=0.0, power=0.9, begin=0, end=13500, by_epoch=False)]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=13500, val_interval=13500)
 val_cfg = dict(type='ValLoop')
@@ -13,4 +15,5 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=13500),
     sampler_seed=dict(type='DistSamplerSeedHook'))
-auto_scale_lr = dict(enable=False, base_batch_size=4)
+# lr 0.02 is set for the total batch of 2.
+auto_scale_lr = dict(enable=False, base_batch_size=2)

@@ -13,14 +13,15 @@ class SegMapSizeError(InputError):
 
 @TRANSFORMS.register_module()
 class CheckSegMapSize(BaseTransform):
-    """Fail when a loaded label map (``gt_seg_map``) and its image differ in size.
+    """Fail when a loaded label map (``gt_seg_map``) and its image, as loaded, differ in size.
 
-    Place it right after ``LoadAnnotations`` (before any resize or crop): mmseg would otherwise resize or
-    crop the two independently and train on misaligned labels.
+    Place it right after ``LoadAnnotations``: in training before any resize or crop (mmseg would otherwise
+    resize or crop the two independently and train on misaligned labels); in a test pipeline that loads the
+    labels after resizing the image, it compares them with the image's original size (``ori_shape``).
     """
 
     def transform(self, results: dict) -> dict:
-        img_hw = tuple(results['img'].shape[:2])
+        img_hw = tuple(results.get('ori_shape') or results['img'].shape[:2])[:2]
         seg_hw = tuple(results['gt_seg_map'].shape[:2])
         if img_hw != seg_hw:
             raise SegMapSizeError(f'{results.get("seg_map_path")}: label map size {seg_hw} (HxW) differs from its '

@@ -82,9 +82,22 @@ class NormalResize(MMCVResize):
         results = super().transform(results)
         if normals is not None:
             height, width = results['img_shape'][:2]
-            results[NORMAL_KEY] = mmcv.imresize(normals, (width, height), interpolation='nearest',
-                                                backend=self.backend)
+            results[NORMAL_KEY] = resize_nearest(normals, (width, height), self.backend)
         return results
+
+
+def resize_nearest(normals: np.ndarray, size: tuple[int, int], backend: str) -> np.ndarray:
+    """(H, W, 3) float map resized to ``size`` (w, h) by nearest neighbour with ``backend``'s pixel choice.
+
+    mmcv's pillow backend takes uint8 images only, so each float channel is resized as a PIL 'F' image: the same
+    pixels PIL picks for the label maps (and the paper's code for its cluster-index labels).
+    """
+    if backend != 'pillow':
+        return mmcv.imresize(normals, size, interpolation='nearest', backend=backend)
+    from PIL import Image
+    channels = [np.asarray(Image.fromarray(np.ascontiguousarray(normals[..., c], dtype=np.float32))
+                           .resize(size, Image.NEAREST)) for c in range(normals.shape[-1])]
+    return np.stack(channels, axis=-1)
 
 
 @TRANSFORMS.register_module()

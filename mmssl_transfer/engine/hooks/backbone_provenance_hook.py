@@ -6,6 +6,10 @@ hook writes the provenance into every saved checkpoint's ``meta['ssl_backbone']`
 training start and on every checkpoint load, as the message-hub info ``'ssl_backbone'`` where the result
 writer (:mod:`mmssl_transfer.apis`) reads it. It works for any mmdet/mmseg/mmpretrain model with a
 ``backbone`` attribute and does nothing for backbones without a report.
+
+The protocol variant the model was trained with (the config's ``transfer_task.variant``) travels the same way,
+as ``meta['transfer_variant']`` and the message-hub info ``'transfer_variant'``, so a model trained with a
+variant is never reported as the paper's protocol by a test run that does not name the variant.
 """
 from __future__ import annotations
 
@@ -17,6 +21,8 @@ from mmengine.registry import HOOKS
 
 #: Key of the provenance in checkpoint ``meta`` and in the runner's message hub.
 PROVENANCE_KEY = 'ssl_backbone'
+#: Key of the training run's protocol variant in checkpoint ``meta`` and in the message hub.
+TRAIN_VARIANT_KEY = 'transfer_variant'
 
 
 def backbone_provenance(model: Any) -> dict[str, str] | None:
@@ -43,9 +49,15 @@ class BackboneProvenanceHook(Hook):
         provenance = backbone_provenance(runner.model) or runner.message_hub.get_info(PROVENANCE_KEY)
         if provenance:
             checkpoint.setdefault('meta', {})[PROVENANCE_KEY] = dict(provenance)
+        variant = (runner.cfg.get('transfer_task') or {}).get('variant')
+        if variant is not None:
+            checkpoint.setdefault('meta', {})[TRAIN_VARIANT_KEY] = str(variant)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        self._publish(runner, (checkpoint.get('meta') or {}).get(PROVENANCE_KEY))
+        meta = checkpoint.get('meta') or {}
+        self._publish(runner, meta.get(PROVENANCE_KEY))
+        if meta.get(TRAIN_VARIANT_KEY) is not None:
+            runner.message_hub.update_info(TRAIN_VARIANT_KEY, str(meta[TRAIN_VARIANT_KEY]))
 
     @staticmethod
     def _publish(runner, provenance: dict | None) -> None:

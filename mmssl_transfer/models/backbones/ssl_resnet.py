@@ -13,6 +13,7 @@ from typing import Any, Optional, Sequence
 
 from mmengine.logging import MMLogger
 from mmpretrain.models.backbones import ResNet
+from torch import nn
 
 from mmssl_transfer.checkpoints import (NORMALIZATIONS, Conversion, ConversionReport, convert, get_method,
                                         resolve_checkpoint)
@@ -45,6 +46,10 @@ class SSLResNet(ResNet):
         strides (Sequence[int]): Stride of each stage. Defaults to (1, 2, 2, 2).
         dilations (Sequence[int]): Dilation of each stage; ``strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4)``
             gives output stride 8. Defaults to (1, 1, 1, 1).
+        contract_dilation (bool): The first block of every stage with dilation ``d > 1`` uses ``d // 2`` in its
+            3x3 conv (padding likewise), as mmseg's ``ResNet(contract_dilation=True)`` and the ``_nostride_dilate``
+            of CSAIL's segmentation toolkit, which the transfer paper's NYUv2 normals code uses: that conv had the
+            stage's stride 2, and replacing the stride keeps half the dilation. Defaults to False.
         tf_same_padding (str): Which strided layers pad as TensorFlow's 'SAME' does (asymmetric on even inputs):
             ``'none'``, ``'maxpool'`` (the stem max-pool only, as google-research/simclr), ``'all'`` (every
             strided conv and the max-pool, as Haiku/BYOL), or ``'as_trained'``: the zoo row's setting of the
@@ -70,6 +75,7 @@ class SSLResNet(ResNet):
                  strides: Sequence[int] = (1, 2, 2, 2),
                  dilations: Sequence[int] = (1, 1, 1, 1),
                  tf_same_padding: str = 'none',
+                 contract_dilation: bool = False,
                  init_cfg: Any = None,
                  **kwargs: Any) -> None:
         fixed = {k: kwargs.pop(k) for k in list(kwargs) if k in (*self.FIXED_ARCH, 'stem_channels')}
@@ -92,6 +98,8 @@ class SSLResNet(ResNet):
         if tf_same_padding == 'as_trained' and method == 'auto' and checkpoint is None:
             raise ValueError("tf_same_padding='as_trained' needs a method: pass method= or a checkpoint")
         init_kwargs = {} if init_cfg is None else {'init_cfg': init_cfg}
+        # read by make_res_layer, which mmpretrain's ResNet.__init__ calls
+        self.contract_dilation = bool(contract_dilation)
         super().__init__(
             **self.FIXED_ARCH,
             stem_channels=base_channels,
@@ -112,6 +120,17 @@ class SSLResNet(ResNet):
         elif method != 'auto':
             use_tf_same_padding(self, get_method(method).tf_same_padding)
         self._conversion_report: Optional[ConversionReport] = None
+
+    def make_res_layer(self, **kwargs: Any) -> nn.Sequential:
+        """mmpretrain's stage, whose first block takes half the dilation when ``contract_dilation`` is set."""
+        layer = super().make_res_layer(**kwargs)
+        dilation = kwargs.get('dilation', 1)
+        if self.contract_dilation and dilation > 1:
+            rate = kwargs.get('drop_path_rate', 0.0)
+            first = super().make_res_layer(**{**kwargs, 'num_blocks': 1, 'dilation': dilation // 2,
+                                              'drop_path_rate': rate[:1] if isinstance(rate, (list, tuple)) else rate})
+            layer[0] = first[0]
+        return layer
 
     # ---------------------------------------------------------------- weights
     def convert_checkpoint(self) -> Conversion:

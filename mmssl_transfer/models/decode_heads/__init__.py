@@ -1,4 +1,5 @@
 """Decode heads (registered in mmseg's MODELS)."""
+from .label_downsampling import DownsampledLabelUPerHead, LabelDownsampleMixin, nearest_downsample
 from .normal_psp_head import NormalPSPHead
 
-__all__ = ['NormalPSPHead']
+__all__ = ['DownsampledLabelUPerHead', 'LabelDownsampleMixin', 'NormalPSPHead', 'nearest_downsample']

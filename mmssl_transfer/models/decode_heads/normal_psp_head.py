@@ -13,16 +13,18 @@ from mmseg.registry import MODELS
 from torch import Tensor
 
 from ...normal_cluster_file import load_normal_clusters
+from .label_downsampling import LabelDownsampleMixin, nearest_downsample
 
 #: target mode -> default loss of that mode.
 DEFAULT_LOSSES: dict[str, dict[str, Any]] = {
-    'clusters': dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
+    # the paper's NLLLoss(ignore_index=-1): the mean over valid pixels (avg_non_ignore)
+    'clusters': dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0, avg_non_ignore=True),
     'regression': dict(type='CosineNormalLoss', mode='cosine', loss_weight=1.0),
 }
 
 
 @MODELS.register_module()
-class NormalPSPHead(PSPHead):
+class NormalPSPHead(LabelDownsampleMixin, PSPHead):
     """mmseg's ``PSPHead`` predicting a unit surface normal per pixel.
 
     One knob, ``target``, picks the formulation:
@@ -41,6 +43,8 @@ class NormalPSPHead(PSPHead):
         num_clusters: K of the clusters mode. Defaults to 40.
         cluster_file: ``.npy`` file with the (K, 3) centres, or None to receive them later. Defaults to None.
         loss_decode: Loss config(s); None takes the mode's default (:data:`DEFAULT_LOSSES`). Defaults to None.
+        label_downsample: The loss sees the ground truth downsampled by this factor (nearest, as the paper's
+            ``segm_downsampling_rate``) instead of the logits upsampled to it; 1 = full resolution. Defaults to 1.
         **kwargs: Arguments of ``PSPHead`` (``in_channels``, ``channels``, ``pool_scales``, ``norm_cfg``...);
             ``num_classes`` is derived from ``target``.
     """
@@ -105,8 +109,10 @@ class NormalPSPHead(PSPHead):
 
     def loss_by_feat(self, seg_logits: Tensor, batch_data_samples: list) -> dict:
         """Cross-entropy on nearest-centre labels (clusters) or the cosine loss (regression), valid pixels."""
-        validity = self._stack_batch_gt(batch_data_samples).squeeze(1)
-        normals = self._stack_normals(batch_data_samples, tuple(validity.shape[-2:])).to(seg_logits)
+        validity = self._stack_batch_gt(batch_data_samples).squeeze(1)  # downsampled by label_downsample
+        padded_size = tuple(batch_data_samples[0].gt_sem_seg.data.shape[-2:])
+        normals = nearest_downsample(self._stack_normals(batch_data_samples, padded_size),
+                                     self.label_downsample).to(seg_logits)
         seg_logits = resize(seg_logits, size=validity.shape[-2:], mode='bilinear',
                             align_corners=self.align_corners)
         valid = validity != self.ignore_index
