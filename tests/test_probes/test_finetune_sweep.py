@@ -71,7 +71,7 @@ def test_dataset_configs_state_the_catalog_and_the_shared_pipelines(dataset):
     assert cfg.train_dataloader.dataset.data_root == spec.data_root
     assert cfg.val_evaluator.metric == cfg.transfer_task.primary_metric == spec.metric
     assert cfg.train_cfg.max_iters == 5000 and cfg.train_dataloader.batch_size == 64
-    train, test = finetune_pipelines('rrc_flip', 224, in_memory=images_in_memory(spec))
+    train, test = finetune_pipelines('rrc_flip', 224, in_memory=images_in_memory(spec), dataset=dataset)
     assert cfg.train_dataloader.dataset.pipeline == train
     assert cfg.val_dataloader.dataset.pipeline == cfg.test_dataloader.dataset.pipeline == test
     assert finetune_config(dataset).endswith(f'_base_/cls/finetune_{dataset}.py')
