@@ -125,8 +125,8 @@ def test_an_undecodable_file_is_one_error_naming_it_even_from_a_loader_worker(tm
     root = make_toy_classification(tmp_path, datasets=('sun397',), num_classes=2) / 'sun397'
     broken = sorted((root / 'SUN397').rglob('*.jpg'))[0]
     broken.write_bytes(b'\xff\xd8\xff\xe0 not really a JPEG')
-    dataset = build_cls_dataset('sun397', str(root), 'trainval', pipeline=[load_step('sun397'),
-                                                                        dict(type='PackInputs')])
+    steps = [load_step('sun397'), dict(type='PackInputs')]
+    dataset = build_cls_dataset('sun397', str(root), 'trainval', pipeline=steps)
     loader = torch.utils.data.DataLoader(dataset, batch_size=4, num_workers=1, collate_fn=lambda batch: batch)
     with pytest.raises(ImageDecodeError) as err:
         list(loader)

@@ -190,9 +190,12 @@ class ProtocolSplitMixin:
         self.dataset_name = type(self).__name__
         parent = self.parent_split(split)
         self.given_root = Path(data_root)
-        root = resolve_root(data_root, self.nested_roots(),
-                            lambda folder: all((folder / p).exists() for p in self.required_paths(folder, parent)))
-        required = self.required_paths(root, parent)
+        try:
+            root = resolve_root(data_root, self.nested_roots(), lambda folder: all(
+                (folder / p).exists() for p in self.required_paths(folder, parent)))
+            required = self.required_paths(root, parent)
+        except ValueError as exc:  # a folder the dataset refuses to guess about (Cars: two releases mixed)
+            raise self.layout_error(data_root, str(exc)) from None
         if not root.is_dir():
             raise self.layout_error(root, 'dataset folder not found')
         for rel in required:
@@ -200,10 +203,17 @@ class ProtocolSplitMixin:
                 raise self.layout_error(root / rel, 'missing')
         return parent, root
 
-    def required_paths(self, root: Path, parent_split: Any) -> list[str]:
+    @classmethod
+    def required_paths(cls, root: Path, parent_split: Any) -> list[str]:
         """Paths under ``root`` that must exist before loading ``parent_split`` (``REQUIRED`` by default; a
-        dataset with several accepted layouts decides from what ``root`` holds)."""
-        return [p.format(split=parent_split) for p in self.REQUIRED]
+        dataset with several accepted layouts decides from what ``root`` holds, and raises ValueError for a
+        folder it refuses)."""
+        return [p.format(split=parent_split) for p in cls.REQUIRED]
+
+    @classmethod
+    def layout_entries(cls) -> tuple[str, ...]:
+        """The top-level names of the layout (what an unpacked archive must hold to be this dataset)."""
+        return tuple(dict.fromkeys(p.split('/')[0] for p in cls.REQUIRED))
 
     @classmethod
     def catalog_name(cls) -> str | None:

@@ -158,27 +158,28 @@ stanford_cars
 
     @classmethod
     def layout_of(cls, root: Path) -> str:
-        """``'car_ims'`` or ``'devkit'`` (torchvision's included); a mix of the two releases is an error."""
+        """``'car_ims'`` or ``'devkit'`` (torchvision's included); a mix of the two releases is a ValueError."""
         if (root / 'cars_annos.mat').exists():
             mixed = [name for name in ('cars_train', 'cars_test') if (root / name).exists()]
             if mixed:
-                raise ValueError(f'{root}: cars_annos.mat (the car_ims/ release) next to {" and ".join(mixed)}/ '
-                                 '(the devkit release): the two number the images differently; keep one '
-                                 '(python tools/prepare_data.py cars --from-archive arranges a download)')
+                raise ValueError(f'cars_annos.mat (the car_ims/ release) next to {" and ".join(mixed)}/ (the devkit '
+                                 'release): the two number the images differently; keep one (python '
+                                 'tools/prepare_data.py cars --from-archive arranges a download)')
             return 'car_ims'
         return 'devkit'
 
-    def required_paths(self, root: Path, parent_split: Any) -> list[str]:
-        try:
-            layout = self.layout_of(root)
-        except ValueError as exc:
-            raise self.layout_error(root, str(exc).split(': ', 1)[1]) from None
-        if layout == 'car_ims':
+    @classmethod
+    def required_paths(cls, root: Path, parent_split: Any) -> list[str]:
+        if cls.layout_of(root) == 'car_ims':
             return ['cars_annos.mat', 'car_ims']
         if parent_split == 'train':
             return ['devkit/cars_train_annos.mat', 'cars_train']
-        test_ann = next((p for p in self.TEST_ANNOTATIONS if (root / p).exists()), self.TEST_ANNOTATIONS[0])
+        test_ann = next((p for p in cls.TEST_ANNOTATIONS if (root / p).exists()), cls.TEST_ANNOTATIONS[0])
         return [test_ann, 'cars_test']
+
+    @classmethod
+    def layout_entries(cls) -> tuple[str, ...]:
+        return ('cars_train', 'cars_test', 'devkit', 'cars_test_annos_withlabels.mat', 'car_ims', 'cars_annos.mat')
 
     def annotation_source(self, root: Path, parent_split: str) -> tuple[str, str]:
         """(annotation file, image folder) of ``parent_split``, relative to ``root``."""
