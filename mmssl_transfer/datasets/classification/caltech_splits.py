@@ -28,6 +28,7 @@ from typing import Sequence
 
 import numpy as np
 
+from mmssl_transfer.errors import InputError
 from mmssl_transfer.fileio import file_sha256, write_text_atomic
 
 from .catalog import CALTECH101_PAPER_SPLIT, CALTECH101_PAPER_SPLIT_COMMIT, dataset_cache_dir
@@ -37,7 +38,7 @@ SEEDED_TRAIN_PER_CLASS = 30
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png')
 
 
-class CaltechSplitError(ValueError):
+class CaltechSplitError(InputError):
     """A split file is missing or is not the one expected; ``path`` names it (the dataset turns this into a
     layout error that draws the layout)."""
 

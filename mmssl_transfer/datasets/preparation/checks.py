@@ -100,6 +100,8 @@ def check_dataset(name: str, root: str | Path | None = None, *, official: bool =
         return check
     if decode and image_paths:
         _decode_sample(check, image_paths, decode)
+    elif decode:
+        check.notes.append('the reader decodes every image into memory (nothing left to decode)')
     if check.state != BROKEN and check.differences:
         check.state = OTHER_COUNTS
     return check

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from mmssl_transfer.download import download
+from mmssl_transfer.download import DownloadError, download
 from mmssl_transfer.errors import InputError
 
 from ..classification.caltech_splits import paper_split_dir
@@ -75,7 +75,11 @@ def download_dataset(name: str, root: str | Path, progress: bool = True) -> list
             base, target = download_root(name, root)
             base.mkdir(parents=True, exist_ok=True)
             for class_name, kwargs in source.torchvision:
-                getattr(torchvision.datasets, class_name)(root=str(base), download=True, **dict(kwargs))
+                try:
+                    getattr(torchvision.datasets, class_name)(root=str(base), download=True, **dict(kwargs))
+                except (RuntimeError, OSError, ValueError) as exc:  # torchvision's md5 / download errors
+                    raise DownloadError(f"{name}: torchvision's {class_name} download into {base} failed ({exc}); "
+                                        'run the same command again to retry') from None
                 notes.append(f'torchvision {class_name}({", ".join(f"{k}={v!r}" for k, v in kwargs)}) -> {target}')
     for remote in source.files:
         path = fetch_file(name, remote, progress)
