@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from mmssl_transfer.errors import run_tool
-from mmssl_transfer.probes.cli import add_feature_args, init_run, spec_from_args
+from mmssl_transfer.probes.cli import add_feature_args, dataset_options_from_args, init_run, spec_from_args
 from mmssl_transfer.probes.errors import ProbeInputError
 from mmssl_transfer.probes.experiments import fewshot_results, write_results
 from mmssl_transfer.results import write_result
@@ -38,7 +38,8 @@ def main(argv=None) -> int:
             None if args.from_scratch else args.checkpoint, args.dataset, args.cache_dir, shots=args.shots,
             n_way=args.ways, n_query=args.queries, n_episodes=args.episodes, data_root=args.data_root,
             method=args.method, base_channels=args.base_channels, spec=spec_from_args(args),
-            batch_size=args.batch_size, num_workers=args.workers, device=args.device, seed=args.seed)
+            batch_size=args.batch_size, num_workers=args.workers, device=args.device, seed=args.seed,
+            dataset_options=dataset_options_from_args(args))
         for k, reason in skipped.items():
             print(f'{args.dataset} {k}-shot skipped: {reason}')
         if args.out:

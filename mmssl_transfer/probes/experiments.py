@@ -61,7 +61,7 @@ def linear_probe_result(checkpoint: str | None, dataset: str, cache_dir: str, *,
                         batch_size: int = 64, num_workers: int = 2, device: str | None = None,
                         wds: Sequence[float] = LINEAR_PROBE_WDS, max_iter: int | None = None,
                         tol: float | None = None, seed: int = 0, protocol: str = 'paper', c: float | None = None,
-                        paper_c: bool = False) -> TransferResult:
+                        paper_c: bool = False, dataset_options: dict | None = None) -> TransferResult:
     """Many-shot linear probe of one checkpoint on one dataset (features from the cache).
 
     Args:
@@ -79,6 +79,8 @@ def linear_probe_result(checkpoint: str | None, dataset: str, cache_dir: str, *,
         protocol: ``'paper'`` (the paper's sklearn solver and path, the default) or ``'converged'``.
         c: A fixed C instead of the sweep. Defaults to None.
         paper_c: Use the C the paper selected for the checkpoint's method on this dataset (no sweep).
+        dataset_options: Dataset arguments over the catalog's defaults (``{'caltech_split': 'seeded30'}``); a
+            result whose options differ from the defaults is not the paper's protocol.
     """
     entry = get_cls_dataset(dataset)
     if not entry.many_shot:
@@ -91,7 +93,7 @@ def linear_probe_result(checkpoint: str | None, dataset: str, cache_dir: str, *,
         c = _paper_c_for(checkpoint, method_name, candidates, dataset)
     common = dict(cache_dir=cache_dir, checkpoint=checkpoint, dataset_name=dataset, data_root=data_root,
                   method=method, base_channels=base_channels, spec=spec, batch_size=batch_size,
-                  num_workers=num_workers, device=device, seed=seed)
+                  num_workers=num_workers, device=device, seed=seed, dataset_kwargs=dataset_options)
     train, val, test = (_features(s, **common) for s in ('train', 'val', 'test'))
     outcome = run_linear_probe(train, val, test, entry.metric, entry.multilabel, protocol=protocol,
                                wds=tuple(wds), c=c, c_mode=c_mode, device=device, max_iter=max_iter, tol=tol)
@@ -99,7 +101,8 @@ def linear_probe_result(checkpoint: str | None, dataset: str, cache_dir: str, *,
         MMLogger.get_current_instance().warning(f'linear probe {dataset}: {note}')
     defaults = LINEAR_PROTOCOLS[protocol]
     paper = (protocol == 'paper' and c_mode == 'sweep' and tuple(wds) == LINEAR_PROBE_WDS
-             and outcome.solver['max_iter'] == defaults.max_iter and outcome.solver['tol'] == defaults.tol)
+             and outcome.solver['max_iter'] == defaults.max_iter and outcome.solver['tol'] == defaults.tol
+             and entry.dataset_kwargs(**(dataset_options or {})) == entry.dataset_kwargs())
     return TransferResult(
         task='linear', dataset=dataset, protocol=protocol, method=method_name, checkpoint_sha256=sha,
         metrics={entry.metric: outcome.test_value,
@@ -112,7 +115,8 @@ def linear_probe_result(checkpoint: str | None, dataset: str, cache_dir: str, *,
                'solver': outcome.solver, 'protocol_description': defaults.description,
                'calibration': outcome.calibration, 'transform': asdict(spec),
                'num_train': len(train), 'num_val': len(val), 'num_test': len(test),
-               'feature_dim': int(train.features.shape[1]), 'checkpoint': str(checkpoint)},
+               'feature_dim': int(train.features.shape[1]), 'checkpoint': str(checkpoint),
+               'dataset_options': entry.dataset_kwargs(**(dataset_options or {}))},
         config='tools/linear_probe.py')
 
 
@@ -120,7 +124,7 @@ def fewshot_results(checkpoint: str | None, dataset: str, cache_dir: str, *, sho
                     n_way: int = 5, n_query: int = 15, n_episodes: int = 600, data_root: str | None = None,
                     method: str = 'auto', base_channels: int = 64, spec: ExtractionSpec = ExtractionSpec(),
                     batch_size: int = 64, num_workers: int = 2, device: str | None = None, seed: int = 0,
-                    ) -> tuple[list[TransferResult], dict[int, str]]:
+                    dataset_options: dict | None = None) -> tuple[list[TransferResult], dict[int, str]]:
     """N-way K-shot results of one checkpoint on one dataset, one per K; and the skipped K with reasons.
 
     Images are pooled from the dataset's few-shot pool (train + val + test, or everything for CD-FSL).
@@ -134,13 +138,14 @@ def fewshot_results(checkpoint: str | None, dataset: str, cache_dir: str, *, sho
         seed: Seeds the episodes and, when ``checkpoint`` is None, the random initialisation (as the linear
             probe does: one seed, one random network). A checkpoint's features do not depend on it, so every
             seed of a checkpoint reads the same cached features.
+        dataset_options: Dataset arguments over the catalog's defaults (recorded in each result).
     """
     entry = get_cls_dataset(dataset)
     shots = tuple(shots) if shots is not None else entry.fewshot_shots
     method_name, sha = checkpoint_identity(checkpoint, method)
     common = dict(cache_dir=cache_dir, checkpoint=checkpoint, dataset_name=dataset, data_root=data_root,
                   method=method, base_channels=base_channels, spec=spec, batch_size=batch_size,
-                  num_workers=num_workers, device=device, seed=seed)
+                  num_workers=num_workers, device=device, seed=seed, dataset_kwargs=dataset_options)
     parts = [_features(s, **common) for s in entry.fewshot_pool]
     features = torch.cat([p.features for p in parts])
     labels = torch.cat([p.labels for p in parts])
@@ -165,7 +170,7 @@ def fewshot_results(checkpoint: str | None, dataset: str, cache_dir: str, *, sho
                      'distance': 'squared_euclidean'},
             extra={'pool': list(entry.fewshot_pool), 'pool_size': int(len(labels)),
                    'eligible_classes': out['eligible_classes'], 'transform': asdict(spec),
-                   'checkpoint': str(checkpoint)},
+                   'checkpoint': str(checkpoint), 'dataset_options': entry.dataset_kwargs(**(dataset_options or {}))},
             config='tools/fewshot.py'))
     return results, skipped
 

@@ -144,3 +144,34 @@ def test_seeded30_keeps_the_split_of_earlier_versions(full_caltech):
            for i in range(len(train))]
     assert sorted(got) == sorted(expected)
     assert sorted(CALTECH101_CATEGORIES) == list(CALTECH101_CATEGORIES)  # sorted folder order = label order
+
+
+def test_the_split_is_recorded_in_the_result_and_keys_the_feature_cache(toy_caltech, toy_checkpoints, tmp_path,
+                                                                         monkeypatch):
+    """The paper split (default) makes a paper-protocol result; another split is recorded and is not."""
+    from mmssl_transfer.probes.experiments import linear_probe_result
+    from mmssl_transfer.probes.features import ExtractionSpec
+    from mmssl_transfer.toy.checkpoints import toy_checkpoint_path
+    _install_paper_files(monkeypatch, toy_caltech / 'meta')
+    common = dict(data_root=str(toy_caltech), method='mocov2', base_channels=8, batch_size=64, num_workers=0,
+                  device='cpu', wds=(1e-2, 1.0), spec=ExtractionSpec(resize=32, crop=32))
+    ckpt = toy_checkpoint_path(toy_checkpoints, 'mocov2')
+    paper = linear_probe_result(ckpt, 'caltech101', str(tmp_path / 'cache'), **common)
+    assert paper.extra['dataset_options'] == {'caltech_split': 'paper'} and paper.extra['num_train'] == 120
+    files = dict(caltech_split='files', split_dir=str(toy_caltech / 'meta'))
+    other = linear_probe_result(ckpt, 'caltech101', str(tmp_path / 'cache'), dataset_options=files, **common)
+    assert other.extra['dataset_options'] == files and other.paper_protocol is False
+    keys = sorted(p.name for p in (tmp_path / 'cache' / 'caltech101' / 'train').glob('*.safetensors'))
+    assert len(keys) == 2  # one cache entry per split choice, though the files are the same here
+
+
+def test_the_probe_tools_take_the_variant_for_caltech101_only(tmp_path):
+    import argparse
+
+    from mmssl_transfer.probes.cli import dataset_options_from_args
+    from mmssl_transfer.probes.errors import ProbeInputError
+    assert dataset_options_from_args(argparse.Namespace(caltech_split='seeded30', dataset='caltech101')) == \
+        {'caltech_split': 'seeded30'}
+    assert dataset_options_from_args(argparse.Namespace(caltech_split=None, dataset='dtd')) == {}
+    with pytest.raises(ProbeInputError, match='--caltech-split applies to caltech101, not dtd'):
+        dataset_options_from_args(argparse.Namespace(caltech_split='paper', dataset='dtd'))
