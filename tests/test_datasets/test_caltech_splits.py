@@ -146,8 +146,8 @@ def test_seeded30_keeps_the_split_of_earlier_versions(full_caltech):
     assert sorted(CALTECH101_CATEGORIES) == list(CALTECH101_CATEGORIES)  # sorted folder order = label order
 
 
-def test_the_split_is_recorded_in_the_result_and_keys_the_feature_cache(toy_caltech, toy_checkpoints, tmp_path,
-                                                                         monkeypatch):
+def test_the_split_is_recorded_in_the_result_and_keys_the_feature_cache(
+        toy_caltech, toy_checkpoints, tmp_path, monkeypatch):
     """The paper split (default) makes a paper-protocol result; another split is recorded and is not."""
     from mmssl_transfer.probes.experiments import linear_probe_result
     from mmssl_transfer.probes.features import ExtractionSpec
