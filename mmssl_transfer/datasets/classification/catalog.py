@@ -221,7 +221,7 @@ _SOURCES: dict[str, DataSource] = {
         torchvision=(_VOC07_TV, _VOC07_TEST), nested_dir='VOCdevkit/VOC2007',
         archives=('VOCtrainval_06-Nov-2007.tar', 'VOCtest_06-Nov-2007.tar')),
     'cropdiseases': DataSource(
-        'https://www.kaggle.com/datasets/saroz014/plant-disease', size='1.4 GB',
+        'https://www.kaggle.com/datasets/saroz014/plant-disease', size='2 GB',
         manual=('CD-FSL uses the Kaggle copy of PlantVillage with 38 classes under dataset/train: '
                 'kaggle datasets download -d saroz014/plant-disease',
                 'python tools/prepare_data.py cropdiseases --from-archive plant-disease.zip'),
@@ -299,7 +299,7 @@ DENSE_DATASETS: dict[str, DenseDatasetSpec] = {s.name: s for s in (
                           checksum_source="GluonCV's ADE20K preparation script"),),
         archives=('ADEChallengeData2016.zip',))),
     DenseDatasetSpec('nyuv2', 'data/nyuv2_normals', DataSource(
-        'https://cs.nyu.edu/~silberman/datasets/nyu_depth_v2.html', size='0.6 GB',
+        'https://cs.nyu.edu/~silberman/datasets/nyu_depth_v2.html', size='3 GB',
         counts=(('train', 795), ('test', 654)),
         manual=('Download the surface-normal release the paper used: '
                 'https://dl.fbaipublicfiles.com/fair_self_supervision_benchmark/nyuv2_surfacenormal_metadata.zip '
