@@ -29,6 +29,8 @@ import numpy as np
 
 from mmssl_transfer.errors import InputError
 
+from .catalog import spec_of_type
+
 PROTOCOL_SPLITS = ('train', 'val', 'trainval', 'test', 'all')
 
 
@@ -218,14 +220,12 @@ class ProtocolSplitMixin:
     @classmethod
     def catalog_name(cls) -> str | None:
         """The dataset's name in the catalog (None for a class outside it)."""
-        from .catalog import spec_of_type
         spec = spec_of_type(cls.__name__)
         return spec.name if spec else None
 
     @classmethod
     def nested_roots(cls) -> tuple[str, ...]:
         """Sub-folders of a root that may hold the layout (where the official download puts it)."""
-        from .catalog import spec_of_type
         spec = spec_of_type(cls.__name__)
         return spec.source.nested_roots if spec else ()
 

@@ -13,6 +13,8 @@ from typing import Sequence
 from rich.console import Console
 from rich.table import Table
 
+from mmssl_transfer.errors import InputError
+
 from ..classification.catalog import DATA_ROOTS, DATA_SOURCES
 from .archives import unpack_archives
 from .checks import DatasetCheck, check_datasets
@@ -55,7 +57,7 @@ def prepare_data(dataset: str, root: str | Path | None = None, *, download: bool
     official = not any_counts
     if dataset == 'all':
         if from_archive:
-            raise ValueError('--from-archive needs one dataset, not all')
+            raise InputError('--from-archive unpacks the archives of one dataset: name it instead of all')
         roots = roots_under(root if root is not None else 'data')
     else:
         roots = {dataset: Path(root if root is not None else DATA_ROOTS[dataset])}
