@@ -158,3 +158,13 @@ def test_every_catalog_download_is_pinned_and_checked():
     assert all('/5fbb1eb06f5bb69ef40426410f9e83602a04f04e/caltech101-splits/' in f.url for f in split.values())
     assert split['train'].sha256 == '11ebeedd88c494ebecbecb05770f5f379cbfc1c8c2cbf8796c86bcb9a192bf11'
     assert isinstance(split['test'], RemoteFile) and split['test'].into == 'cache'
+
+
+def test_showing_a_dataset_gives_its_download_command_sources_and_checksums(tmp_path):
+    console = Console(file=io.StringIO(), width=250)
+    assert prepare_data('sun397', tmp_path / 'SUN397', console=console) == 1  # not there yet
+    text = console.file.getvalue()
+    assert f'download: python tools/prepare_data.py sun397 --download --root {tmp_path / "SUN397"}   ' \
+           '(torchvision (with its md5 checks))' in text
+    assert 'Partitions.zip (e3311ea5f812d4cc6faef194688343d1111f6cd6f70f2c62f393c2b8d6ba1ec9' in text
+    assert 'official copy: trainval 19850, test 19850' in text and 'Training_01.txt' in text

@@ -80,7 +80,7 @@ def source_text(name: str, root: str | Path) -> str:
     lines = [f'{name}: {source.homepage}  (about {source.size} on disk)', f'folder: {root}']
     if source.downloadable:
         how = 'torchvision (with its md5 checks)' if source.torchvision else "the project's checked downloader"
-        lines.append(f'download: {TOOL} {name} --download --root {root}   [{how}]')
+        lines.append(f'download: {TOOL} {name} --download --root {root}   ({how})')
         for remote in source.files:
             checksum = remote.sha256 or ', '.join(f'{a} {h}' for a, h in remote.digests)
             lines.append(f'  + {remote.url} ({checksum}; {remote.checksum_source})')

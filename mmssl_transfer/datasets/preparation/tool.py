@@ -65,13 +65,13 @@ def prepare_data(dataset: str, root: str | Path | None = None, *, download: bool
         if dataset == 'all':
             console.print(overview_table(roots))
             return 0
-        console.print(source_text(dataset, roots[dataset]))
+        console.print(source_text(dataset, roots[dataset]), markup=False, highlight=False)
     for name, folder in roots.items():
         notes: list[str] = []
         if from_archive:
             notes = unpack_archives(name, folder, from_archive, progress)
         elif download:
-            if not DATA_SOURCES[name].downloadable:
+            if dataset == 'all' and not DATA_SOURCES[name].downloadable:  # one dataset: NotDownloadable says how
                 console.print(f'[yellow]{name}[/]: no script can download it; {fix_command(name, folder)}')
                 continue
             notes = download_dataset(name, folder, progress)
