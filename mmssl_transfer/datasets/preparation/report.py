@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.table import Table
+from rich.text import Text
 
 from ..classification.catalog import DATA_SOURCES
 from .checks import BROKEN, COMPLETE, MISSING, OTHER_COUNTS, DatasetCheck
@@ -53,7 +54,7 @@ def check_table(checks: list[DatasetCheck], official: bool = True, title: str = 
             detail = '; '.join(check.notes)
         classes = f'{check.classes[0]}/{check.classes[1]}' if check.classes else ''
         folder = str(check.found_at or check.root)
-        table.add_row(check.name, _state(check, official), folder, _counts(check), classes, detail)
+        table.add_row(check.name, _state(check, official), Text(folder), Text(_counts(check)), classes, Text(detail))
     return table
 
 
