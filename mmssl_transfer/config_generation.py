@@ -129,10 +129,12 @@ def images_in_memory(spec: ClsDatasetSpec) -> bool:
 def render_finetune_base(spec: ClsDatasetSpec) -> str:
     """The ``_base_/cls/finetune_<dataset>.py`` text of one many-shot catalog dataset."""
     pipelines = train = test = ''
-    if images_in_memory(spec):
-        train_steps, test_steps = finetune_pipelines('rrc_flip', in_memory=True)
-        pipelines = '\n'.join(['# images are decoded in memory: no LoadImageFromFile',
-                               render_pipeline('train_pipeline', train_steps),
+    comment = {True: '# images are decoded in memory: no LoadImageFromFile',
+               False: f'# images are decoded with {spec.image_decoder} (cv2 cannot read every file of {spec.name})'}
+    in_memory = images_in_memory(spec)
+    if in_memory or spec.image_decoder != 'cv2':
+        train_steps, test_steps = finetune_pipelines('rrc_flip', in_memory=in_memory, dataset=spec.name)
+        pipelines = '\n'.join([comment[in_memory], render_pipeline('train_pipeline', train_steps),
                                render_pipeline('test_pipeline', test_steps), ''])
         train, test = ', pipeline=train_pipeline', ', pipeline=test_pipeline'
     head = MULTI_LABEL_HEAD if spec.multilabel else SINGLE_LABEL_HEAD

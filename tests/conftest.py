@@ -30,3 +30,9 @@ def toy_checkpoints(tmp_path_factory) -> Path:
     """Folder with one toy checkpoint per zoo method in its original on-disk layout (width TOY_WIDTH)."""
     from mmssl_transfer.toy import make_toy
     return make_toy('checkpoints', tmp_path_factory.mktemp('toy'), seed=0, base_channels=TOY_WIDTH)
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path_factory, monkeypatch):
+    """$MMSSL_CACHE (downloads, split files) in a fresh folder per test: no test reads or writes the user's cache."""
+    monkeypatch.setenv('MMSSL_CACHE', str(tmp_path_factory.mktemp('mmssl-cache')))

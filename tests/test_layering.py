@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / 'mmssl_transfer'
 LAYERS: tuple[tuple[str, ...], ...] = (
     ('errors', 'compat'),
     ('fileio',),  # safe file I/O: restricted unpickling, hashing, atomic writes
-    ('__init__', 'results', 'normal_cluster_file', 'project_files'),  # the package root, records, file formats
+    ('__init__', 'results', 'normal_cluster_file', 'project_files', 'download'),  # package root, records, formats
     ('checkpoints',),
     ('models',),
     ('datasets',),

@@ -11,7 +11,8 @@ import argparse
 import sys
 
 from mmssl_transfer.errors import run_tool
-from mmssl_transfer.probes.cli import add_feature_args, add_transform_arg, init_run, spec_from_args
+from mmssl_transfer.probes.cli import (add_feature_args, add_transform_arg, dataset_options_from_args, init_run,
+                                       spec_from_args)
 from mmssl_transfer.probes.features import cached_features
 
 
@@ -30,7 +31,7 @@ def main(argv=None) -> int:
                                  split, data_root=args.data_root, method=args.method,
                                  base_channels=args.base_channels, spec=spec_from_args(args),
                                  batch_size=args.batch_size, num_workers=args.workers, device=args.device,
-                                 seed=args.seed)
+                                 seed=args.seed, dataset_kwargs=dataset_options_from_args(args))
             print(f'{args.dataset} {split}: {tuple(fs.features.shape)} features')
         return 0
 

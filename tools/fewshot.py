@@ -16,7 +16,7 @@ import argparse
 import sys
 
 from mmssl_transfer.errors import run_tool
-from mmssl_transfer.probes.cli import add_feature_args, add_transform_arg, init_run
+from mmssl_transfer.probes.cli import add_feature_args, add_transform_arg, dataset_options_from_args, init_run
 from mmssl_transfer.probes.errors import ProbeInputError
 from mmssl_transfer.probes.experiments import fewshot_results, write_results
 from mmssl_transfer.results import write_result
@@ -45,7 +45,8 @@ def main(argv=None) -> int:
             n_way=args.ways, n_query=args.queries, n_episodes=args.episodes, data_root=args.data_root,
             method=args.method, base_channels=args.base_channels, transform=args.transform,
             image_size=args.image_size, stage=args.stage,
-            batch_size=args.batch_size, num_workers=args.workers, device=args.device, seed=args.seed)
+            batch_size=args.batch_size, num_workers=args.workers, device=args.device, seed=args.seed,
+            dataset_options=dataset_options_from_args(args))
         for k, reason in skipped.items():
             print(f'{args.dataset} {k}-shot skipped: {reason}')
         if args.out:

@@ -14,7 +14,7 @@ import argparse
 import sys
 
 from mmssl_transfer.errors import run_tool
-from mmssl_transfer.probes.cli import add_feature_args, init_run, spec_from_args
+from mmssl_transfer.probes.cli import add_feature_args, dataset_options_from_args, init_run, spec_from_args
 from mmssl_transfer.probes.experiments import linear_probe_result
 from mmssl_transfer.probes.linear_probe import LINEAR_PROTOCOLS
 from mmssl_transfer.results import write_result
@@ -42,7 +42,8 @@ def main(argv=None) -> int:
             None if args.from_scratch else args.checkpoint, args.dataset, args.cache_dir, data_root=args.data_root,
             method=args.method, base_channels=args.base_channels, spec=spec_from_args(args),
             batch_size=args.batch_size, num_workers=args.workers, device=args.device, wds=wds,
-            max_iter=args.max_iter, seed=args.seed, protocol=args.protocol, c=args.C, paper_c=args.paper_c)
+            max_iter=args.max_iter, seed=args.seed, protocol=args.protocol, c=args.C, paper_c=args.paper_c,
+            dataset_options=dataset_options_from_args(args))
         write_result(args.out, result)
         print(f'{result.dataset} linear {result.primary_metric} = {result.value:.2f} ({result.protocol} protocol, '
               f'C={result.hparams["C"]:.3g} by {result.hparams["C_mode"]}) -> {args.out}')

@@ -4,9 +4,12 @@
     python tools/run_suite.py paper --gpus 8             # the paper's benchmark (dist_train.sh per cell)
     python tools/run_suite.py paper --launcher slurm --partition gpu --gpus 8
     python tools/run_suite.py my_suite.yaml --out work_dirs/mine --retry-failed
-    python tools/run_suite.py quick --dry-run            # list cells, their state and commands
+    python tools/run_suite.py quick --dry-run            # check the data, list cells, their state and commands
+    python tools/run_suite.py paper --skip-missing       # run the cells whose datasets are there
 
 SUITE is a shipped suite (paper, quick, demo) or a path to a suite YAML file. Re-running skips finished cells.
+Before anything starts, every dataset the cells read is checked (as tools/prepare_data.py DATASET --check does):
+a missing or unreadable one stops the run with the command that fixes it, unless --skip-missing.
 """
 import argparse
 import sys
@@ -25,11 +28,14 @@ def main(argv=None) -> int:
     parser.add_argument('--retry-failed', action='store_true', help='rerun cells that failed before')
     parser.add_argument('--dry-run', action='store_true', help='list the cells and commands, run nothing')
     parser.add_argument('--no-summary', action='store_true', help='do not summarise after running')
+    parser.add_argument('--skip-missing', action='store_true',
+                        help='leave out the cells of missing or unreadable datasets instead of stopping')
     args = parser.parse_args(argv)
 
     def body() -> int:
         return run_suite(args.suite, args.out, gpus=args.gpus, launcher=args.launcher, partition=args.partition,
-                         retry_failed=args.retry_failed, dry_run=args.dry_run, summary=not args.no_summary)
+                         retry_failed=args.retry_failed, dry_run=args.dry_run, summary=not args.no_summary,
+                         skip_missing=args.skip_missing)
 
     return run_tool('run_suite.py', body, interrupted_hint='run the same command again to resume')
 

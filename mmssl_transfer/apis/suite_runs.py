@@ -14,6 +14,8 @@ from mmssl_transfer.suite.commands import LAUNCHERS, RunContext
 from mmssl_transfer.suite.runner import SuiteRunner
 from mmssl_transfer.suite.spec import SuiteError, load_suite
 
+from .suite_data import check_suite_data
+
 
 def default_out_dir(suite_name: str) -> Path:
     """``work_dirs/suite_<name>``: where a suite writes unless told otherwise."""
@@ -22,8 +24,13 @@ def default_out_dir(suite_name: str) -> Path:
 
 def run_suite(suite: str | Path, out: str | Path | None = None, *, gpus: int = 1, launcher: str = 'none',
               partition: str = '', retry_failed: bool = False, dry_run: bool = False,
-              summary: bool = True, console: Console | None = None) -> int:
-    """Run (or with ``dry_run`` list) a suite, then summarise it; return 0 when every cell finished, else 1."""
+              summary: bool = True, skip_missing: bool = False, console: Console | None = None) -> int:
+    """Run (or with ``dry_run`` list) a suite, then summarise it; return 0 when every cell finished, else 1.
+
+    Before anything starts (and in a dry run), every dataset the cells read is checked
+    (:func:`~.suite_data.check_suite_data`): a missing one stops the run, or with ``skip_missing`` its cells are
+    left out.
+    """
     console = console or Console(highlight=False)
     if launcher not in LAUNCHERS:
         raise SuiteError(f'unknown launcher {launcher!r}; use one of {LAUNCHERS}')
@@ -34,6 +41,8 @@ def run_suite(suite: str | Path, out: str | Path | None = None, *, gpus: int = 1
     spec = load_suite(suite)
     out_dir = Path(out) if out is not None else default_out_dir(spec.name)
     ctx = RunContext(out_dir=out_dir.resolve(), gpus=gpus, launcher=launcher, partition=partition)
+    planned = SuiteRunner(spec, ctx, console=console).plan(dry_run=True)  # no download, no toy world written
+    spec, _ = check_suite_data(spec, planned, skip_missing=skip_missing, console=console)
     runner = SuiteRunner(spec, ctx, retry_failed=retry_failed, console=console)
     if dry_run:
         runner.dry_run()

@@ -16,6 +16,7 @@ from mmengine.logging import MMLogger
 from mmssl_transfer.datasets.classification import CLS_DATASETS
 from mmssl_transfer.datasets.classification.pipelines import EVAL_TRANSFORMS, get_eval_transform
 
+from .errors import ProbeInputError
 from .features import ExtractionSpec
 
 
@@ -45,6 +46,18 @@ def add_feature_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
                         help='distributed launcher for extraction (mmengine init_dist)')
     parser.add_argument('--work-dir', help='folder for the run log (probe.log); the cache stays in --cache-dir')
+    parser.add_argument('--caltech-split', choices=['paper', 'seeded30'],
+                        help="caltech101 only: the paper's split files (default) or 30 unique training images per "
+                             'class drawn with seed 0 (a variant, recorded in the result)')
+
+
+def dataset_options_from_args(args: argparse.Namespace) -> dict:
+    """Dataset arguments chosen on the command line (recorded in the result; the catalog's defaults otherwise)."""
+    if args.caltech_split is None:
+        return {}
+    if args.dataset != 'caltech101':
+        raise ProbeInputError(f'--caltech-split applies to caltech101, not {args.dataset}')
+    return {'caltech_split': args.caltech_split}
 
 
 def add_transform_arg(parser: argparse.ArgumentParser, default: str) -> None:

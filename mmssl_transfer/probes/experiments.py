@@ -13,7 +13,7 @@ from typing import Sequence
 import torch
 from mmengine.logging import MMLogger
 
-from mmssl_transfer.datasets.classification import get_cls_dataset
+from mmssl_transfer.datasets.classification import ClsDatasetSpec, get_cls_dataset
 from mmssl_transfer.datasets.classification.pipelines import get_eval_transform
 from mmssl_transfer.results import TransferResult, write_result
 
@@ -61,6 +61,12 @@ PAPER_LINEAR_PROTOCOL: dict[str, object] = dict(
     tol=LINEAR_PROTOCOLS['paper'].tol, transform='linear_eval', image_size=224, stage=4)
 
 
+def dataset_deviations(entry: ClsDatasetSpec, dataset_options: dict | None) -> list[str]:
+    """``key=value`` for each dataset option that differs from the catalog's default (the paper's: e.g.
+    ``caltech_split=seeded30``), to join a probe's variant."""
+    return deviations(entry.dataset_kwargs(**(dataset_options or {})), entry.dataset_kwargs())
+
+
 def _linear_eval_spec(size: int, stage: int) -> ExtractionSpec:
     return ExtractionSpec.from_transform(get_eval_transform('linear_eval', size), stage=stage)
 
@@ -74,7 +80,7 @@ def linear_probe_result(checkpoint: str | None, dataset: str, cache_dir: str, *,
                         batch_size: int = 64, num_workers: int = 2, device: str | None = None,
                         wds: Sequence[float] = LINEAR_PROBE_WDS, max_iter: int | None = None,
                         tol: float | None = None, seed: int = 0, protocol: str = 'paper', c: float | None = None,
-                        paper_c: bool = False) -> TransferResult:
+                        paper_c: bool = False, dataset_options: dict | None = None) -> TransferResult:
     """Many-shot linear probe of one checkpoint on one dataset (features from the cache).
 
     Args:
@@ -92,6 +98,8 @@ def linear_probe_result(checkpoint: str | None, dataset: str, cache_dir: str, *,
         protocol: ``'paper'`` (the paper's sklearn solver and path, the default) or ``'converged'``.
         c: A fixed C instead of the sweep. Defaults to None.
         paper_c: Use the C the paper selected for the checkpoint's method on this dataset (no sweep).
+        dataset_options: Dataset arguments over the catalog's defaults (``{'caltech_split': 'seeded30'}``); a
+            result whose options differ from the defaults is not the paper's protocol.
     """
     entry = get_cls_dataset(dataset)
     if not entry.many_shot:
@@ -104,7 +112,7 @@ def linear_probe_result(checkpoint: str | None, dataset: str, cache_dir: str, *,
         c = _paper_c_for(checkpoint, method_name, candidates, dataset)
     common = dict(cache_dir=cache_dir, checkpoint=checkpoint, dataset_name=dataset, data_root=data_root,
                   method=method, base_channels=base_channels, spec=spec, batch_size=batch_size,
-                  num_workers=num_workers, device=device, seed=seed)
+                  num_workers=num_workers, device=device, seed=seed, dataset_kwargs=dataset_options)
     train, val, test = (_features(s, **common) for s in ('train', 'val', 'test'))
     outcome = run_linear_probe(train, val, test, entry.metric, entry.multilabel, protocol=protocol,
                                wds=tuple(wds), c=c, c_mode=c_mode, device=device, max_iter=max_iter, tol=tol)
@@ -116,7 +124,7 @@ def linear_probe_result(checkpoint: str | None, dataset: str, cache_dir: str, *,
                     max_iter=outcome.solver['max_iter'], tol=outcome.solver['tol'],
                     transform='linear_eval' if spec == _linear_eval_spec(spec.crop, spec.stage) else 'custom',
                     image_size=spec.crop, stage=spec.stage)
-    variant = variant_name(deviations(settings, PAPER_LINEAR_PROTOCOL))
+    variant = variant_name(deviations(settings, PAPER_LINEAR_PROTOCOL) + dataset_deviations(entry, dataset_options))
     paper = variant == PAPER_VARIANT
     return TransferResult(
         task='linear', dataset=dataset, protocol=protocol, method=method_name, checkpoint_sha256=sha,
@@ -130,7 +138,8 @@ def linear_probe_result(checkpoint: str | None, dataset: str, cache_dir: str, *,
                'solver': outcome.solver, 'protocol_description': defaults.description,
                'calibration': outcome.calibration, 'transform': asdict(spec),
                'num_train': len(train), 'num_val': len(val), 'num_test': len(test),
-               'feature_dim': int(train.features.shape[1]), 'checkpoint': str(checkpoint)},
+               'feature_dim': int(train.features.shape[1]), 'checkpoint': str(checkpoint),
+               'dataset_options': entry.dataset_kwargs(**(dataset_options or {}))},
         config='tools/linear_probe.py')
 
 
@@ -138,7 +147,8 @@ def fewshot_results(checkpoint: str | None, dataset: str, cache_dir: str, *, sho
                     n_way: int = 5, n_query: int = 15, n_episodes: int = 600, data_root: str | None = None,
                     method: str = 'auto', base_channels: int = 64, transform: str = 'paper_fewshot',
                     image_size: int = 224, stage: int = 4, batch_size: int = 64, num_workers: int = 2,
-                    device: str | None = None, seed: int = 0) -> tuple[list[TransferResult], dict[int, str]]:
+                    device: str | None = None, seed: int = 0,
+                    dataset_options: dict | None = None) -> tuple[list[TransferResult], dict[int, str]]:
     """N-way K-shot results of one checkpoint on one dataset, one per K; and the skipped K with reasons.
 
     Images are pooled from the dataset's few-shot pool (train + val + test, or everything for CD-FSL).
@@ -162,6 +172,7 @@ def fewshot_results(checkpoint: str | None, dataset: str, cache_dir: str, *, sho
         seed: Seeds the episodes and, when ``checkpoint`` is None, the random initialisation (as the linear
             probe does: one seed, one random network). A checkpoint's features do not depend on it, so every
             seed of a checkpoint reads the same cached features.
+        dataset_options: Dataset arguments over the catalog's defaults (recorded in each result).
     """
     entry = get_cls_dataset(dataset)
     shots = tuple(shots) if shots is not None else entry.fewshot_shots
@@ -169,7 +180,7 @@ def fewshot_results(checkpoint: str | None, dataset: str, cache_dir: str, *, sho
     method_name, sha = checkpoint_identity(checkpoint, method)
     common = dict(cache_dir=cache_dir, checkpoint=checkpoint, dataset_name=dataset, data_root=data_root,
                   method=method, base_channels=base_channels, spec=spec, batch_size=batch_size,
-                  num_workers=num_workers, device=device, seed=seed)
+                  num_workers=num_workers, device=device, seed=seed, dataset_kwargs=dataset_options)
     parts = [_features(s, **common) for s in entry.fewshot_pool]
     features = torch.cat([p.features for p in parts])
     labels = torch.cat([p.labels for p in parts])
@@ -189,7 +200,7 @@ def fewshot_results(checkpoint: str | None, dataset: str, cache_dir: str, *, sho
             skipped[k] = str(exc)
             logger.warning(f'few-shot {dataset}: skipped: {exc}')
             continue
-        found = deviations(settings, PAPER_FEWSHOT_PROTOCOL)
+        found = deviations(settings, PAPER_FEWSHOT_PROTOCOL) + dataset_deviations(entry, dataset_options)
         if out['eligible_classes'] < pool_classes:  # the paper's loader needs K + Q images in every class
             found.append(f'eligible_classes={out["eligible_classes"]}/{pool_classes}')
             logger.warning(f'few-shot {dataset} {k}-shot: only {out["eligible_classes"]} of {pool_classes} classes '
@@ -204,7 +215,8 @@ def fewshot_results(checkpoint: str | None, dataset: str, cache_dir: str, *, sho
                      'stage': stage, 'variant': variant},
             extra={'pool': list(entry.fewshot_pool), 'pool_size': int(len(labels)), 'pool_classes': pool_classes,
                    'eligible_classes': out['eligible_classes'], 'transform': asdict(spec),
-                   'paper_episode_seed': 0 if entry.many_shot else None, 'checkpoint': str(checkpoint)},
+                   'paper_episode_seed': 0 if entry.many_shot else None, 'checkpoint': str(checkpoint),
+                   'dataset_options': entry.dataset_kwargs(**(dataset_options or {}))},
             config='tools/fewshot.py'))
     return results, skipped
 

@@ -208,14 +208,15 @@ def cached_features(cache_dir: str | os.PathLike, checkpoint: str | os.PathLike 
         method: Zoo method of the checkpoint or ``'auto'``. Defaults to 'auto'.
         base_channels: Backbone width (64 for ResNet-50). Defaults to 64.
         spec: Transform and layer. Defaults to the paper's (224 / 224 bicubic, stage 4).
-        dataset_kwargs: Extra dataset arguments (e.g. ``split_seed``), part of the key.
+        dataset_kwargs: Extra dataset arguments (e.g. ``split_seed``) over the catalog's defaults (e.g.
+            Caltech101's ``caltech_split='paper'``); all part of the key.
         progress: Show a progress bar. Defaults to None (when stdout is a terminal).
     """
     from mmengine.dataset import Compose
     from mmpretrain.registry import TRANSFORMS
 
     from mmssl_transfer.datasets.classification import build_cls_dataset, get_cls_dataset
-    dataset_kwargs = dict(dataset_kwargs or {})
+    dataset_kwargs = get_cls_dataset(dataset_name).dataset_kwargs(**(dataset_kwargs or {}))  # + the catalog's
     root = str(Path(data_root or get_cls_dataset(dataset_name).data_root).resolve())
     sha = file_sha256(checkpoint) if checkpoint is not None else ''
     fields = dict(checkpoint_sha256=sha or f'random-init-seed{seed}', method=method, base_channels=base_channels,

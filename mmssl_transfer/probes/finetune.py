@@ -36,7 +36,8 @@ from mmengine.dist import is_main_process
 from mmengine.logging import MMLogger
 
 from mmssl_transfer.datasets.classification.catalog import MANY_SHOT_DATASETS
-from mmssl_transfer.datasets.classification.pipelines import FINETUNE_AUGMENTATIONS, finetune_pipelines
+from mmssl_transfer.datasets.classification.pipelines import (FINETUNE_AUGMENTATIONS, finetune_pipelines,
+                                                              reads_image_files)
 from mmssl_transfer.project_files import configs_dir
 from mmssl_transfer.results import TransferResult, write_json_atomic, write_result
 
@@ -183,9 +184,10 @@ def point_config(base: Config, opts: SweepOptions, point: GridPoint, final: bool
         backbone.base_channels = opts.base_channels
         cfg.model.head.in_channels = opts.base_channels * 32
     cfg.model.head.init_cfg = copy.deepcopy(HEAD_INITS[opts.head_init])
-    in_memory = cfg.train_dataloader.dataset.pipeline[0]['type'] != 'LoadImageFromFile'
+    in_memory = not reads_image_files(cfg.train_dataloader.dataset.pipeline)
     size = opts.image_size or 224
-    train_pipe, test_pipe = finetune_pipelines(point.aug, size, in_memory)
+    train_pipe, test_pipe = finetune_pipelines(point.aug, size, in_memory,
+                                               dataset=cfg.get('transfer_task', {}).get('dataset'))
     loaders = (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader)
     for loader in loaders:
         if opts.data_root is not None:

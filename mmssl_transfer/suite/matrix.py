@@ -135,10 +135,10 @@ def backbone_checkpoint(backbone: BackboneSpec, toy_folders: dict[str, Path], *,
     if backbone.checkpoint in ZOO:
         if not resolve_zoo:
             return backbone.checkpoint
-        from mmssl_transfer.checkpoints import CheckpointError, resolve_checkpoint
+        from mmssl_transfer.checkpoints import CheckpointError, DownloadError, resolve_checkpoint
         try:  # downloads the official file into the checkpoint cache on first use
             return str(resolve_checkpoint(backbone.checkpoint))
-        except CheckpointError as exc:
+        except (CheckpointError, DownloadError) as exc:
             raise SuiteError(f'{where}: {exc}') from None
     path = Path(_fill(backbone.checkpoint, toy_folders))
     if not path.is_file():

@@ -3,7 +3,8 @@
 Images are small (32x32 by default) and carry a class-dependent colour and stripe pattern plus noise, so a
 linear probe on toy features learns something. Class names are the first ``num_classes`` of each official
 list, so label ids match the real datasets. Every class has at least 20 images (5-shot + 15 queries) in
-the CD-FSL datasets, Caltech101 (34: 30 train + 4 test), DTD and Flowers102.
+the CD-FSL datasets, Caltech101 (34), DTD and Flowers102. Caltech101 comes with split files in the paper's
+format under ``meta/`` (read with ``caltech_split='files'``): the paper's own files list the official images.
 
     make_toy_classification(out_dir)  ->  out_dir/classification/<name>/...   (<name> as in CLS_DATASETS)
 """
@@ -98,9 +99,21 @@ def _aircraft(root: Path, p: _Painter, classes, counts) -> None:
 
 
 def _caltech101(root: Path, p: _Painter, classes, counts) -> None:
+    """34 images per class, and ``meta/{train,test}.txt`` drawn as the paper's code drew its split files
+    (ssl-transfer ``datasets/caltech101.py``): ``np.random.seed(0)``, 30 indices per class with replacement."""
+    image_ids = []
     for label, name in enumerate(classes):
         for i in range(34):
             p.save(root / '101_ObjectCategories' / name / f'image_{i + 1:04d}.jpg', label)
+            image_ids.append((f'{name}/image_{i + 1:04d}.jpg', label))
+    draw = np.random.RandomState(0)  # the stream of np.random.seed(0); np.random.choice, without the global state
+    train = []
+    for label in range(len(classes)):
+        members = [i for i, (_, c) in enumerate(image_ids) if c == label]
+        train.extend(np.sort(draw.choice(members, 30)).tolist())
+    test = sorted(set(range(len(image_ids))) - set(train))
+    for part, rows in (('train', train), ('test', test)):
+        _lines(root / 'meta' / f'{part}.txt', [f'{image_ids[i][0]} {image_ids[i][1]}' for i in rows])
 
 
 def _struct_array(records: list[dict]) -> np.ndarray:

@@ -57,3 +57,16 @@ def test_the_suite_reads_the_table():
     cells = expand(load_suite('paper'), resolve_zoo=False)
     assert {cell.dataset: cell.data_root for cell in cells} == {d: DATA_ROOTS[d] for d in {c.dataset for c in cells}}
     assert {'voc0712', 'ade20k', 'nyuv2'} <= {cell.dataset for cell in cells}
+
+
+def test_the_readme_lists_every_dataset_with_its_default_folder_and_prepare_action():
+    """One row per dataset in the README's Datasets table: the catalog's folder and how prepare_data.py gets it."""
+    from mmssl_transfer.datasets.classification.catalog import DATA_SOURCES
+    text = (Path(__file__).resolve().parents[2] / 'README.md').read_text()
+    rows = {line.split('|')[1].strip(' `'): [c.strip() for c in line.split('|')[2:-1]]
+            for line in text.split('## Datasets', 1)[1].split('\n## ', 1)[0].splitlines()
+            if line.startswith('| `')}
+    assert set(rows) == set(DATA_ROOTS)
+    for name, (folder, _source, prepare, _size) in rows.items():
+        assert folder == f'`{DATA_ROOTS[name]}`', name
+        assert prepare.startswith('`--download`' if DATA_SOURCES[name].downloadable else '`--from-archive'), name

@@ -80,7 +80,7 @@ def test_dataset_configs_state_the_catalog_and_the_shared_pipelines(dataset):
     assert cfg.transfer_task.total_batch_size == 64 and cfg.transfer_task.variant == 'paper'
     assert cfg.model.head.init_cfg is None  # finetune.py L108: nn.Linear's own init
     assert 'paramwise_cfg' not in cfg.optim_wrapper  # L115: weight decay on every parameter, BN and biases too
-    train, test = finetune_pipelines('rrc_flip', 224, in_memory=images_in_memory(spec))
+    train, test = finetune_pipelines('rrc_flip', 224, in_memory=images_in_memory(spec), dataset=dataset)
     assert cfg.train_dataloader.dataset.pipeline == train
     assert cfg.val_dataloader.dataset.pipeline == cfg.test_dataloader.dataset.pipeline == test
     assert finetune_config(dataset).endswith(f'_base_/cls/finetune_{dataset}.py')

@@ -180,6 +180,8 @@ def test_bad_input_exits_2_naming_the_file_then_the_expected_layout(toy_cls, toy
     first, *detail = err.strip().splitlines()
     assert first == f'linear_probe.py: error: TransferDTD: {tmp_path / "missing"}: dataset folder not found'
     assert detail[0] == 'expected layout:' and TransferDTD.LAYOUT.strip() in err  # the whole text, not its head
+    assert detail[-1] == ('check the folder (what is wrong, how to fix it): python tools/prepare_data.py dtd --check '
+                          f'--root {tmp_path / "missing"}')
     args = _common(toy_cls, tmp_path / 'no.pth', tmp_path / 'cache', 'dtd') + ['--out', str(tmp_path / 'x')]
     assert _tool('linear_probe')(args) == 2
     assert capsys.readouterr().err.strip() == f'linear_probe.py: error: {tmp_path / "no.pth"}: no such file'

@@ -98,16 +98,27 @@ def test_linear_cells_run_the_papers_protocol_unless_the_suite_names_the_converg
     assert argv[argv.index('--protocol') + 1] == 'converged' and '.linear.dtd.converged.' in cell.cell_id
 
 
-def test_dry_run_lists_cells_and_commands_and_runs_nothing(tmp_path):
+def test_dry_run_checks_the_data_then_lists_cells_and_commands_and_runs_nothing(tmp_path, monkeypatch):
     import io
+    import shutil
 
+    import pytest
     from rich.console import Console
 
+    from mmssl_transfer.apis.suite_data import SuiteDataError
     from mmssl_transfer.apis.suite_runs import run_suite
+    from mmssl_transfer.toy.classification import make_toy_classification
+    monkeypatch.chdir(tmp_path)  # the quick suite reads the catalog's data/... roots
     console = Console(file=io.StringIO(), width=300)
-    assert run_suite('quick', tmp_path / 'out', dry_run=True, console=console) == 0
+    with pytest.raises(SuiteDataError, match='6 of the 6 datasets this suite needs are missing'):
+        run_suite('quick', tmp_path / 'out', dry_run=True, console=console)
+    assert 'data of suite quick' in console.file.getvalue()
+    shutil.copytree(make_toy_classification(tmp_path / 'toy', datasets=('dtd',)) / 'dtd', tmp_path / 'data' / 'dtd')
+    console = Console(file=io.StringIO(), width=300)
+    assert run_suite('quick', tmp_path / 'out', dry_run=True, skip_missing=True, console=console) == 0
     text = console.file.getvalue()
-    assert 'suite quick: 36 cells (dry run)' in text and 'linear_probe.py' in text and 'dist_' not in text
+    # linear and 5/20-shot on DTD for 4 backbones: the cells whose data are there
+    assert 'suite quick: 12 cells (dry run)' in text and 'linear_probe.py' in text and 'dist_' not in text
     assert not (tmp_path / 'out' / 'results').exists()
 
 

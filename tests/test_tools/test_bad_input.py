@@ -38,6 +38,7 @@ def bad_path_arguments(bad: Path, tmp: Path) -> dict[str, list[str]]:
         'finetune_sweep.py': [f'{bad}/config.py', '--work-dir', f'{tmp}/sweep'],
         'make_toy_data.py': [f'{tmp}/afile'],
         'prepare_nyuv2_normals.py': [f'{bad}/metadata', f'{bad}/images', f'{tmp}/nyuv2'],
+        'prepare_data.py': ['dtd', '--from-archive', f'{bad}/dtd-r1.0.1.tar.gz', '--root', f'{tmp}/dtd'],
         'compute_normal_clusters.py': [f'{bad}/nyuv2_normals'],
         'run_suite.py': [f'{bad}/suite.yaml', '--out', f'{tmp}/suite'],
         'summarize.py': [f'{bad}/results', '--out', f'{tmp}/summary'],

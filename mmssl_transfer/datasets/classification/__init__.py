@@ -6,7 +6,8 @@ Importing this package registers the dataset classes in mmpretrain's DATASETS re
 from .catalog import (CDFSL_DATASETS, CLS_DATASETS, DATA_ROOTS, DENSE_DATA_ROOTS, FEWSHOT_DATASETS, MANY_SHOT_DATASETS,
                       MANY_SHOT_FEWSHOT_DATASETS, ClsDatasetSpec, build_cls_dataset, get_cls_dataset)
 from .cdfsl import CHESTX_CLASSES, ISIC2018, ISIC2018_CLASSES, ChestXray14, CropDiseases, EuroSAT
-from .layout import DatasetLayoutError, holdout_indices, label_subset_indices
+from .layout import DatasetLayoutError, check_command, holdout_indices, label_subset_indices
+from .loading import CheckedLoadImageFromFile, ImageDecodeError
 from .many_shot import (TransferAircraft, TransferCaltech101, TransferCars, TransferCIFAR10, TransferCIFAR100,
                         TransferDTD, TransferFlowers102, TransferFood101, TransferPets, TransferSUN397, TransferVOC2007)
 from .pipelines import EVAL_TRANSFORMS, FINETUNE_AUGMENTATIONS, EvalTransform, finetune_pipelines, get_eval_transform
@@ -14,7 +15,8 @@ from .pipelines import EVAL_TRANSFORMS, FINETUNE_AUGMENTATIONS, EvalTransform, f
 __all__ = [
     'CDFSL_DATASETS', 'CLS_DATASETS', 'DATA_ROOTS', 'DENSE_DATA_ROOTS', 'FEWSHOT_DATASETS', 'MANY_SHOT_DATASETS',
     'MANY_SHOT_FEWSHOT_DATASETS', 'ClsDatasetSpec', 'build_cls_dataset', 'get_cls_dataset', 'DatasetLayoutError',
-    'holdout_indices', 'label_subset_indices', 'CHESTX_CLASSES', 'ISIC2018_CLASSES', 'ChestXray14', 'CropDiseases',
+    'holdout_indices', 'label_subset_indices', 'check_command', 'CheckedLoadImageFromFile', 'ImageDecodeError',
+    'CHESTX_CLASSES', 'ISIC2018_CLASSES', 'ChestXray14', 'CropDiseases',
     'EuroSAT', 'ISIC2018', 'TransferAircraft', 'TransferCaltech101', 'TransferCars', 'TransferCIFAR10',
     'TransferCIFAR100', 'TransferDTD', 'TransferFlowers102', 'TransferFood101', 'TransferPets', 'TransferSUN397',
     'TransferVOC2007', 'EVAL_TRANSFORMS', 'FINETUNE_AUGMENTATIONS', 'EvalTransform', 'finetune_pipelines',

@@ -11,41 +11,63 @@ Every dataset class here extends an mmpretrain dataset (or mmpretrain's ``BaseDa
 * ``all``: everything the dataset holds (few-shot pools and the CD-FSL datasets, which have no splits).
 
 It also draws label-efficiency subsets (``labels_per_class`` / ``label_fraction``) and turns a missing or
-malformed dataset into one :class:`DatasetLayoutError` that names the path and draws the expected layout.
+malformed dataset into one :class:`DatasetLayoutError` that names the path, draws the expected layout and gives
+the command that checks (and says how to fix) the folder: ``tools/prepare_data.py DATASET --check``.
+
+A root may be the folder of the layout or the folder an official download (torchvision's, or the archive's)
+unpacked it in: ``data/dtd`` holding ``dtd/dtd/images`` works as well as ``data/dtd/dtd`` (the catalog's
+``DataSource.nested_dir`` lists the sub-folders tried).
 """
 from __future__ import annotations
 
 import os
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from mmssl_transfer.errors import InputError
 
+from .catalog import spec_of_type
+
 PROTOCOL_SPLITS = ('train', 'val', 'trainval', 'test', 'all')
 
 
 class DatasetLayoutError(InputError):
-    """A dataset folder is missing, incomplete or has a malformed annotation file."""
+    """A dataset folder is missing, incomplete or has a malformed annotation file.
 
-    def __init__(self, dataset: str, path: str | os.PathLike, problem: str, layout: str = '') -> None:
+    The message: ``<dataset>: <path>: <problem>``, then the expected layout, then the ``prepare_data.py``
+    command that checks the folder (when the dataset is one of the catalog's).
+    """
+
+    def __init__(self, dataset: str, path: str | os.PathLike, problem: str, layout: str = '',
+                 check_command: str = '') -> None:
         self.path = Path(path)
+        self.problem = problem
         message = f'{dataset}: {path}: {problem}'
         if layout:
             message += f'\nexpected layout:\n{layout.rstrip()}'
+        if check_command:
+            message += f'\ncheck the folder (what is wrong, how to fix it): {check_command}'
         super().__init__(message)
 
 
-def require_paths(dataset: str, data_root: str | os.PathLike, relative: Iterable[str], layout: str) -> None:
-    """Raise :class:`DatasetLayoutError` for the first of ``relative`` (paths under ``data_root``) missing."""
+def check_command(name: str, data_root: str | os.PathLike | None = None) -> str:
+    """``python tools/prepare_data.py NAME --check [--root ROOT]``: the command that checks one dataset folder."""
+    root = f' --root {data_root}' if data_root is not None else ''
+    return f'python tools/prepare_data.py {name} --check{root}'
+
+
+def resolve_root(data_root: str | os.PathLike, nested: Sequence[str],
+                 complete: Callable[[Path], bool]) -> Path:
+    """``data_root`` or the first of its sub-folders ``nested`` for which ``complete(folder)`` holds; the root
+    itself when none does (its missing paths are then reported against it)."""
     root = Path(data_root)
-    if not root.is_dir():
-        raise DatasetLayoutError(dataset, root, 'dataset folder not found', layout)
-    for rel in relative:
-        if not (root / rel).exists():
-            raise DatasetLayoutError(dataset, root / rel, 'missing', layout)
+    for candidate in (root, *(root / n for n in nested)):
+        if candidate.is_dir() and complete(candidate):
+            return candidate
+    return root
 
 
 def paper_holdout_indices(labels: Sequence[int], fraction: float = 0.2, seed: int = 0) -> np.ndarray:
@@ -122,6 +144,9 @@ class ProtocolSplitMixin:
     * ``IMAGES_IN_MEMORY``: True when the reader decodes the images itself (each sample holds ``img``), so
       pipelines start without ``LoadImageFromFile``.
 
+    ``data_root`` may also be a folder holding the layout in one of the catalog's nested sub-folders
+    (:func:`resolve_root`); the dataset then reads (and reports as ``data_root``) that sub-folder.
+
     Args (consumed here, the rest goes to the parent dataset):
         split: One of ``train``, ``val``, ``trainval``, ``test``, ``all``.
         val_fraction: Fraction of the training data held out as val when there is no official val.
@@ -143,14 +168,15 @@ class ProtocolSplitMixin:
     def __init__(self, data_root: str, split: str = 'train', val_fraction: float = 0.2, split_seed: int = 0,
                  labels_per_class: int | None = None, label_fraction: float | None = None,
                  subset_seed: int = 0, val_split: str = 'paper', **kwargs: Any) -> None:
-        parent = self._init_protocol(data_root, split, val_fraction, split_seed, labels_per_class,
-                                     label_fraction, subset_seed, val_split)
-        super().__init__(data_root=data_root, split=parent, **{**self.PARENT_KWARGS, **kwargs})
+        parent, root = self._init_protocol(data_root, split, val_fraction, split_seed, labels_per_class,
+                                           label_fraction, subset_seed, val_split)
+        super().__init__(data_root=str(root), split=parent, **{**self.PARENT_KWARGS, **kwargs})
 
     def _init_protocol(self, data_root: str, split: str, val_fraction: float = 0.2, split_seed: int = 0,
                        labels_per_class: int | None = None, label_fraction: float | None = None,
-                       subset_seed: int = 0, val_split: str = 'paper') -> str:
-        """Record the protocol arguments, check the layout, and return the parent's split name."""
+                       subset_seed: int = 0, val_split: str = 'paper') -> tuple[str, Path]:
+        """Record the protocol arguments, find and check the layout; return the parent's split name and the
+        folder that holds the layout."""
         if split not in PROTOCOL_SPLITS:
             raise ValueError(f'{type(self).__name__}: split must be one of {PROTOCOL_SPLITS}, got {split!r}')
         if val_split not in VAL_SPLITS:
@@ -165,9 +191,43 @@ class ProtocolSplitMixin:
         self.subset_seed = subset_seed
         self.dataset_name = type(self).__name__
         parent = self.parent_split(split)
-        required = [p.format(split=parent) for p in self.REQUIRED]
-        require_paths(self.dataset_name, data_root, required, self.LAYOUT)
-        return parent
+        self.given_root = Path(data_root)
+        try:
+            root = resolve_root(data_root, self.nested_roots(), lambda folder: all(
+                (folder / p).exists() for p in self.required_paths(folder, parent)))
+            required = self.required_paths(root, parent)
+        except ValueError as exc:  # a folder the dataset refuses to guess about (Cars: two releases mixed)
+            raise self.layout_error(data_root, str(exc)) from None
+        if not root.is_dir():
+            raise self.layout_error(root, 'dataset folder not found')
+        for rel in required:
+            if not (root / rel).exists():
+                raise self.layout_error(root / rel, 'missing')
+        return parent, root
+
+    @classmethod
+    def required_paths(cls, root: Path, parent_split: Any) -> list[str]:
+        """Paths under ``root`` that must exist before loading ``parent_split`` (``REQUIRED`` by default; a
+        dataset with several accepted layouts decides from what ``root`` holds, and raises ValueError for a
+        folder it refuses)."""
+        return [p.format(split=parent_split) for p in cls.REQUIRED]
+
+    @classmethod
+    def layout_entries(cls) -> tuple[str, ...]:
+        """The top-level names of the layout (what an unpacked archive must hold to be this dataset)."""
+        return tuple(dict.fromkeys(p.split('/')[0] for p in cls.REQUIRED))
+
+    @classmethod
+    def catalog_name(cls) -> str | None:
+        """The dataset's name in the catalog (None for a class outside it)."""
+        spec = spec_of_type(cls.__name__)
+        return spec.name if spec else None
+
+    @classmethod
+    def nested_roots(cls) -> tuple[str, ...]:
+        """Sub-folders of a root that may hold the layout (where the official download puts it)."""
+        spec = spec_of_type(cls.__name__)
+        return spec.source.nested_roots if spec else ()
 
     @classmethod
     def has_official_val(cls) -> bool:
@@ -184,7 +244,11 @@ class ProtocolSplitMixin:
                          f'{sorted(set(cls.OFFICIAL_SPLITS) | {"train", "val"})}')
 
     def layout_error(self, path: str | os.PathLike, problem: str) -> DatasetLayoutError:
-        return DatasetLayoutError(type(self).__name__, path, problem, self.LAYOUT)
+        """One :class:`DatasetLayoutError`: the path, the problem, the layout and the ``--check`` command."""
+        name = self.catalog_name()
+        root = getattr(self, 'given_root', None)
+        command = check_command(name, root) if name else ''
+        return DatasetLayoutError(type(self).__name__, path, problem, self.LAYOUT, command)
 
     def load_data_list(self) -> list[dict]:
         """Load through :meth:`read_annotations`, turning parse failures into one layout error."""

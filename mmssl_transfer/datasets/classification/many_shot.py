@@ -6,10 +6,11 @@ of :class:`ProtocolSplitMixin`. Readers are replaced only where the parent's doe
 * DTD reads the official ``labels/{train,val,test}1.txt`` (split 1) instead of ``imdb.mat``;
 * Flowers102 and StanfordCars read their ``.mat`` files with ``scipy.io`` (robust to 1-element arrays);
 * CIFAR reads the python pickle batches with a restricted unpickler (numpy arrays and plain containers only)
-  and without download;
-* Caltech101 has no official split: 30 training images per class are drawn with a fixed seed and written to
-  ``meta/ssl_transfer_seed{seed}_{train,test}.txt`` (mmpretrain's format) on first use, so every later run and
-  every tool reads the same split.
+  and without download (``tools/prepare_data.py`` downloads and checks the md5s torchvision and mmpretrain list);
+* Caltech101 has no official split: the paper's split files are the default, our seeded split a variant, both
+  kept in the dataset cache, never in the dataset folder (:mod:`.caltech_splits`);
+* Stanford Cars accepts the devkit layout, torchvision's (``cars_test_annos_withlabels.mat`` at the root) and
+  mmpretrain's ``car_ims/`` + ``cars_annos.mat``, and refuses a folder that mixes them.
 """
 from __future__ import annotations
 
@@ -21,13 +22,13 @@ from typing import Any
 import numpy as np
 import scipy.io
 from mmengine.fileio import list_from_file
-from mmengine.logging import MMLogger
 from mmpretrain.datasets import (CIFAR10, CIFAR100, DTD, SUN397, VOC, Caltech101, FGVCAircraft, Flowers102, Food101,
                                  OxfordIIITPet, StanfordCars)
 from mmpretrain.registry import DATASETS
 
-from mmssl_transfer.fileio import NUMPY_ARRAYS, restricted_load, write_text_atomic
+from mmssl_transfer.fileio import NUMPY_ARRAYS, restricted_load
 
+from .caltech_splits import CALTECH_SPLITS, CaltechSplitError, paper_split_file, seeded_split_files
 from .layout import ProtocolSplitMixin
 
 #: What the CIFAR python batches may hold: plain containers and numpy arrays (see :mod:`mmssl_transfer.fileio`).
@@ -58,12 +59,18 @@ fgvc-aircraft-2013b
 
 @DATASETS.register_module()
 class TransferCaltech101(ProtocolSplitMixin, Caltech101):
-    """Caltech-101 with 102 classes (BACKGROUND_Google included), 30 training images per class.
+    """Caltech-101 with 102 classes (BACKGROUND_Google included), split as the paper's code splits it.
+
+    Every row of the split file is a sample: the paper's ``train.txt`` repeats some images (drawn with
+    replacement), and they are used as often as listed, as the paper's loader does (see :mod:`.caltech_splits`).
 
     Args:
-        train_per_class: Training images per class. Defaults to 30.
-        caltech_split_seed: Seed of the train/test draw. Defaults to 0.
-        split_dir: Where the drawn split files live. Defaults to ``<data_root>/meta``.
+        caltech_split: ``'paper'`` (the paper's split files from the cache, sha256-checked; the default),
+            ``'seeded30'`` (30 unique training images per class drawn with ``caltech_split_seed``; a variant) or
+            ``'files'`` (``train.txt`` / ``test.txt`` from ``split_dir`` as they are).
+        split_dir: Folder of the split files: required for ``'files'``; for ``'paper'`` a folder holding the
+            paper's files (checked) instead of the cache.
+        caltech_split_seed: Seed of the ``seeded30`` draw. Defaults to 0.
     """
 
     LAYOUT = """\
@@ -73,74 +80,123 @@ caltech101
     │   ├── image_0001.jpg
     │   └── ...
     ├── Faces
-    └── ...   (102 class folders; the split is written to meta/ on first use)
+    └── ...   (102 class folders; the split files live in the cache: prepare_data.py caltech101 --download)
 """
     REQUIRED = ('101_ObjectCategories',)
     OFFICIAL_SPLITS = {'trainval': 'train', 'test': 'test'}
 
-    def __init__(self, data_root: str, split: str = 'train', train_per_class: int = 30,
-                 caltech_split_seed: int = 0, split_dir: str | None = None, **kwargs: Any) -> None:
-        self.train_per_class = train_per_class
+    def __init__(self, data_root: str, split: str = 'train', caltech_split: str = 'paper',
+                 split_dir: str | None = None, caltech_split_seed: int = 0, **kwargs: Any) -> None:
+        if caltech_split not in CALTECH_SPLITS:
+            raise ValueError(f'TransferCaltech101: caltech_split must be one of {CALTECH_SPLITS}, '
+                             f'got {caltech_split!r}')
+        if caltech_split == 'files' and split_dir is None:
+            raise ValueError("TransferCaltech101: caltech_split='files' needs split_dir (the folder of train.txt "
+                             'and test.txt)')
+        self.caltech_split = caltech_split
+        self.split_dir = split_dir
         self.caltech_split_seed = caltech_split_seed
-        self.split_dir = Path(split_dir) if split_dir else Path(data_root) / 'meta'
         super().__init__(data_root=data_root, split=split, **kwargs)
 
     def split_file(self, part: str) -> Path:
-        return self.split_dir / f'ssl_transfer_seed{self.caltech_split_seed}_{part}.txt'
+        """The ``train`` or ``test`` split file this dataset reads."""
+        if self.caltech_split == 'paper':
+            return paper_split_file(part, self.split_dir)
+        if self.caltech_split == 'seeded30':
+            return seeded_split_files(Path(self.data_root) / '101_ObjectCategories', self.METAINFO['classes'],
+                                      self.caltech_split_seed)[part]
+        path = Path(self.split_dir) / f'{part}.txt'
+        if not path.is_file():
+            raise CaltechSplitError(path, 'split file missing')
+        return path
 
     def read_annotations(self) -> list[dict]:
-        self.write_split()
-        self.ann_file = str(self.split_file(self.split))
-        return super().read_annotations()
-
-    def write_split(self) -> None:
-        """Draw ``train_per_class`` images per class (seeded) for train, the rest for test; write both once."""
-        if self.split_file('train').exists() and self.split_file('test').exists():
-            return
-        root = Path(self.data_root) / '101_ObjectCategories'
-        rng = np.random.default_rng(self.caltech_split_seed)
-        lines: dict[str, list[str]] = {'train': [], 'test': []}
-        present = sorted(p.name for p in root.iterdir() if p.is_dir())
-        unknown = [name for name in present if name not in self.class_to_idx]
-        if unknown:
-            raise self.layout_error(root, f'unknown class folders {unknown[:5]}')
-        if len(present) != len(self.METAINFO['classes']):
-            MMLogger.get_current_instance().warning(
-                f'{root}: {len(present)} of the {len(self.METAINFO["classes"])} Caltech-101 class folders')
-        for name in present:
-            folder = root / name
-            images = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in ('.jpg', '.jpeg', '.png'))
-            if len(images) <= self.train_per_class:
-                raise self.layout_error(folder, f'{len(images)} images, need more than {self.train_per_class}')
-            order = rng.permutation(len(images))
-            label = self.class_to_idx[name]
-            for rank, i in enumerate(order):
-                part = 'train' if rank < self.train_per_class else 'test'
-                lines[part].append(f'{name}/{images[i]} {label}')
-        self.split_dir.mkdir(parents=True, exist_ok=True)
-        for part, rows in lines.items():
-            write_text_atomic(self.split_file(part), '\n'.join(sorted(rows)) + '\n')
+        try:
+            self.ann_file = str(self.split_file(self.split))
+        except CaltechSplitError as exc:
+            raise self.layout_error(exc.path, exc.problem) from None
+        data_list = super().read_annotations()
+        for info in data_list:  # labels are the sorted class-folder order, as in the paper's files
+            folder = Path(info['img_path']).parent.name
+            if self.class_to_idx.get(folder) != info['gt_label']:
+                raise self.layout_error(self.ann_file, f'{folder}: label {info["gt_label"]} is not the class '
+                                                       f'index {self.class_to_idx.get(folder)}')
+        return data_list
 
 
 @DATASETS.register_module()
 class TransferCars(ProtocolSplitMixin, StanfordCars):
-    """Stanford Cars, 196 classes, official train / test (devkit layout), val held out of train."""
+    """Stanford Cars, 196 classes, official train / test, val held out of train.
+
+    Three layouts are read: the devkit release (below); torchvision's, the same with
+    ``cars_test_annos_withlabels.mat`` at the root; and mmpretrain's ``car_ims/`` + ``cars_annos.mat`` (every
+    image in one folder, the split in the annotations' ``test`` field). The two releases number the images
+    differently, so a folder holding ``cars_annos.mat`` next to ``cars_train/`` or ``cars_test/`` is refused.
+    """
 
     LAYOUT = """\
-Stanford_Cars
+stanford_cars
 ├── cars_train/00001.jpg ...
 ├── cars_test/00001.jpg ...
-└── devkit
-    ├── cars_meta.mat
-    ├── cars_train_annos.mat
-    └── cars_test_annos_withlabels.mat
+├── devkit
+│   ├── cars_meta.mat
+│   ├── cars_train_annos.mat
+│   └── cars_test_annos_withlabels.mat   (or at the root: torchvision's layout)
+└── (or instead: car_ims/000001.jpg ... + cars_annos.mat: mmpretrain's layout)
 """
-    REQUIRED = ('devkit/cars_train_annos.mat', 'devkit/cars_test_annos_withlabels.mat', 'cars_train',
-                'cars_test')
     OFFICIAL_SPLITS = {'trainval': 'train', 'test': 'test'}
+    TEST_ANNOTATIONS = ('devkit/cars_test_annos_withlabels.mat', 'cars_test_annos_withlabels.mat')
+
+    def __init__(self, data_root: str, split: str = 'train', **kwargs: Any) -> None:
+        parent, root = self._init_protocol(data_root, split, **{
+            k: kwargs.pop(k) for k in ('val_fraction', 'split_seed', 'labels_per_class', 'label_fraction',
+                                       'subset_seed', 'val_split') if k in kwargs})
+        self.split = parent
+        ann_file, prefix = self.annotation_source(root, parent)
+        super(StanfordCars, self).__init__(ann_file=ann_file, data_root=str(root), data_prefix=prefix,
+                                           test_mode=parent == 'test', **kwargs)
+
+    @classmethod
+    def layout_of(cls, root: Path) -> str:
+        """``'car_ims'`` or ``'devkit'`` (torchvision's included); a mix of the two releases is a ValueError."""
+        if (root / 'cars_annos.mat').exists():
+            mixed = [name for name in ('cars_train', 'cars_test') if (root / name).exists()]
+            if mixed:
+                raise ValueError(f'cars_annos.mat (the car_ims/ release) next to {" and ".join(mixed)}/ (the devkit '
+                                 'release): the two number the images differently; keep one (python '
+                                 'tools/prepare_data.py cars --from-archive arranges a download)')
+            return 'car_ims'
+        return 'devkit'
+
+    @classmethod
+    def required_paths(cls, root: Path, parent_split: Any) -> list[str]:
+        if cls.layout_of(root) == 'car_ims':
+            return ['cars_annos.mat', 'car_ims']
+        if parent_split == 'train':
+            return ['devkit/cars_train_annos.mat', 'cars_train']
+        test_ann = next((p for p in cls.TEST_ANNOTATIONS if (root / p).exists()), cls.TEST_ANNOTATIONS[0])
+        return [test_ann, 'cars_test']
+
+    @classmethod
+    def layout_entries(cls) -> tuple[str, ...]:
+        return ('cars_train', 'cars_test', 'devkit', 'cars_test_annos_withlabels.mat', 'car_ims', 'cars_annos.mat')
+
+    def annotation_source(self, root: Path, parent_split: str) -> tuple[str, str]:
+        """(annotation file, image folder) of ``parent_split``, relative to ``root``."""
+        if self.layout_of(root) == 'car_ims':
+            return 'cars_annos.mat', ''
+        ann, folder = self.required_paths(root, parent_split)
+        return ann, folder
 
     def read_annotations(self) -> list[dict]:
         (annotations,) = _load_mat(self.ann_file, 'annotations')
+        if 'relative_im_path' in annotations.dtype.names:  # car_ims/ release: one file, a test flag
+            test = np.atleast_1d(annotations['test']).astype(int) == 1
+            keep = test if self.split == 'test' else ~test
+            paths = np.atleast_1d(annotations['relative_im_path'])[keep]
+            labels = np.atleast_1d(annotations['class'])[keep]
+            return [dict(img_path=os.path.join(self.data_root, str(f)), gt_label=int(c) - 1)
+                    for f, c in zip(paths, labels)]
         fnames, labels = np.atleast_1d(annotations['fname']), np.atleast_1d(annotations['class'])
         return [dict(img_path=os.path.join(self.img_prefix, str(f)), gt_label=int(c) - 1)
                 for f, c in zip(fnames, labels)]

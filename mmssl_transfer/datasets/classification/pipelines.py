@@ -14,21 +14,42 @@ Finetune training augmentations (:data:`FINETUNE_AUGMENTATIONS`): ``rrc_flip`` (
 bicubic, + horizontal flip; the paper's default) or ``center_crop`` (the evaluation transform; the paper's
 ``--no-da``).
 
-Images are read with ``LoadImageFromFile``; datasets that decode into memory (CIFAR's python batches) pass
-``in_memory=True`` to skip it. ``configs/_base_/cls/`` holds the same pipelines (a test asserts it).
+Images are read with ``CheckedLoadImageFromFile`` (mmcv's ``LoadImageFromFile`` that names a file it cannot
+decode, :mod:`.loading`), decoded with cv2, except SUN397's, decoded with Pillow: SUN397 holds files that are not
+JPEGs under ``.jpg`` names, which cv2 cannot read (mmpretrain's SUN397 docs give the same advice; the paper's
+code decodes every image with PIL). Datasets that decode into memory (CIFAR's python batches) pass
+``in_memory=True`` to skip loading. ``configs/_base_/cls/`` holds the same pipelines (a test asserts it).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from typing import Callable
 
+from .catalog import CLS_DATASETS
+
 #: Finetune training augmentations: the paper's default (ssl-transfer ``finetune.py`` L338-343), then its ``--no-da``
 #: (L352-353, the evaluation transform). A fixed flag there, never selected on val.
 FINETUNE_AUGMENTATIONS: tuple[str, ...] = ('rrc_flip', 'center_crop')
+#: The loading step of every file-based pipeline.
+LOAD_STEP = 'CheckedLoadImageFromFile'
+#: Datasets whose images are decoded with Pillow instead of cv2 (the catalog's ``image_decoder``).
+PILLOW_DECODED_DATASETS: tuple[str, ...] = tuple(n for n, s in CLS_DATASETS.items() if s.image_decoder == 'pillow')
 
 
-def _load(in_memory: bool) -> list[dict]:
-    return [] if in_memory else [dict(type='LoadImageFromFile')]
+def load_step(dataset: str | None = None) -> dict:
+    """The loading step of ``dataset``'s pipelines (Pillow decoding for :data:`PILLOW_DECODED_DATASETS`)."""
+    if dataset in PILLOW_DECODED_DATASETS:
+        return dict(type=LOAD_STEP, imdecode_backend='pillow')
+    return dict(type=LOAD_STEP)
+
+
+def reads_image_files(pipeline: list[dict]) -> bool:
+    """The pipeline starts by loading image files (False: the dataset holds decoded images)."""
+    return bool(pipeline) and pipeline[0]['type'] in (LOAD_STEP, 'LoadImageFromFile')
+
+
+def _load(in_memory: bool, dataset: str | None = None) -> list[dict]:
+    return [] if in_memory else [load_step(dataset)]
 
 
 @dataclass(frozen=True)
@@ -52,7 +73,7 @@ class EvalTransform:
 
     def pipeline(self, in_memory: bool = False, dataset: str | None = None) -> list[dict]:
         """The mmpretrain pipeline, from loading (unless ``in_memory``) to ``PackInputs``."""
-        steps = _load(in_memory)
+        steps = _load(in_memory, dataset)
         steps += [dict(type='Resize', scale=(width, height), keep_ratio=False, backend='pillow',
                        interpolation='bicubic') for name, width, height in self.dataset_resize if name == dataset]
         if self.squash:
@@ -89,23 +110,25 @@ def get_eval_transform(name: str, size: int | None = None) -> EvalTransform:
     return replace(transform, resize=RESIZE_AT_SIZE[name](size), crop=size)
 
 
-def eval_pipeline(size: int = 224, in_memory: bool = False) -> list[dict]:
+def eval_pipeline(size: int = 224, in_memory: bool = False, dataset: str | None = None) -> list[dict]:
     """The ``linear_eval`` pipeline at another size: shorter side to ``size`` (bicubic), centre crop ``size``."""
-    return EvalTransform(resize=size, crop=size).pipeline(in_memory)
+    return EvalTransform(resize=size, crop=size).pipeline(in_memory, dataset)
 
 
-def finetune_train_pipeline(aug: str = 'rrc_flip', size: int = 224, in_memory: bool = False) -> list[dict]:
+def finetune_train_pipeline(aug: str = 'rrc_flip', size: int = 224, in_memory: bool = False,
+                            dataset: str | None = None) -> list[dict]:
     """The training pipeline of one finetune augmentation (:data:`FINETUNE_AUGMENTATIONS`)."""
     if aug == 'center_crop':
-        return eval_pipeline(size, in_memory)
+        return eval_pipeline(size, in_memory, dataset)
     if aug != 'rrc_flip':
         raise ValueError(f'unknown augmentation {aug!r}; known: {FINETUNE_AUGMENTATIONS}')
-    return _load(in_memory) + [
+    return _load(in_memory, dataset) + [
         dict(type='RandomResizedCrop', scale=size, backend='pillow', interpolation='bicubic'),
         dict(type='RandomFlip', prob=0.5, direction='horizontal'),
         dict(type='PackInputs')]
 
 
-def finetune_pipelines(aug: str, size: int = 224, in_memory: bool = False) -> tuple[list[dict], list[dict]]:
+def finetune_pipelines(aug: str, size: int = 224, in_memory: bool = False,
+                       dataset: str | None = None) -> tuple[list[dict], list[dict]]:
     """(train, val/test) pipelines of a finetune run with augmentation ``aug`` at image size ``size``."""
-    return finetune_train_pipeline(aug, size, in_memory), eval_pipeline(size, in_memory)
+    return finetune_train_pipeline(aug, size, in_memory, dataset), eval_pipeline(size, in_memory, dataset)
