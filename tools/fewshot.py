@@ -10,6 +10,7 @@ and its one K skipped, the tool exits 2).
 import argparse
 import sys
 
+from mmssl_transfer.distributed import run_on_main
 from mmssl_transfer.errors import run_tool
 from mmssl_transfer.probes.cli import add_feature_args, init_run, spec_from_args
 from mmssl_transfer.probes.errors import ProbeInputError
@@ -39,16 +40,17 @@ def main(argv=None) -> int:
             n_way=args.ways, n_query=args.queries, n_episodes=args.episodes, data_root=args.data_root,
             method=args.method, base_channels=args.base_channels, spec=spec_from_args(args),
             batch_size=args.batch_size, num_workers=args.workers, device=args.device, seed=args.seed)
-        for k, reason in skipped.items():
-            print(f'{args.dataset} {k}-shot skipped: {reason}')
-        if args.out:
-            if not results:  # the one requested K cannot be evaluated on this dataset
-                raise ProbeInputError(f'{args.dataset} {args.shots[0]}-shot skipped: {skipped[args.shots[0]]}')
-            paths = [write_result(args.out, results[0])]
-        else:
-            paths = write_results(results, args.out_dir)
-        for result, path in zip(results, paths):
-            print(f'{result.dataset} {result.protocol}: {result.value:.2f} +- {result.ci["accuracy"]:.2f} -> {path}')
+        if args.out and not results:  # the one requested K cannot be evaluated on this dataset
+            raise ProbeInputError(f'{args.dataset} {args.shots[0]}-shot skipped: {skipped[args.shots[0]]}')
+
+        def write() -> None:  # rank 0 of a distributed run (all ranks drew the same episodes)
+            for k, reason in skipped.items():
+                print(f'{args.dataset} {k}-shot skipped: {reason}')
+            paths = [write_result(args.out, results[0])] if args.out else write_results(results, args.out_dir)
+            for result, path in zip(results, paths):
+                print(f'{result.dataset} {result.protocol}: {result.value:.2f} +- {result.ci["accuracy"]:.2f} '
+                      f'-> {path}')
+        run_on_main(write)
         return 0
 
     return run_tool('fewshot.py', body)

@@ -13,6 +13,7 @@ the iteration cap, and a warning when the chosen C is an endpoint of the grid.
 import argparse
 import sys
 
+from mmssl_transfer.distributed import run_on_main
 from mmssl_transfer.errors import run_tool
 from mmssl_transfer.probes.cli import add_feature_args, init_run, spec_from_args
 from mmssl_transfer.probes.experiments import linear_probe_result
@@ -43,9 +44,12 @@ def main(argv=None) -> int:
             method=args.method, base_channels=args.base_channels, spec=spec_from_args(args),
             batch_size=args.batch_size, num_workers=args.workers, device=args.device, wds=wds,
             max_iter=args.max_iter, seed=args.seed, protocol=args.protocol, c=args.C, paper_c=args.paper_c)
-        write_result(args.out, result)
-        print(f'{result.dataset} linear {result.primary_metric} = {result.value:.2f} ({result.protocol} protocol, '
-              f'C={result.hparams["C"]:.3g} by {result.hparams["C_mode"]}) -> {args.out}')
+
+        def write() -> None:  # rank 0 of a distributed run (all ranks computed the same result)
+            write_result(args.out, result)
+            print(f'{result.dataset} linear {result.primary_metric} = {result.value:.2f} ({result.protocol} '
+                  f'protocol, C={result.hparams["C"]:.3g} by {result.hparams["C_mode"]}) -> {args.out}')
+        run_on_main(write)
         return 0
 
     return run_tool('linear_probe.py', body)

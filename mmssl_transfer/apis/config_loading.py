@@ -17,7 +17,7 @@ from mmengine.config import Config, ConfigDict
 
 from mmssl_transfer.errors import InputError
 
-from ..engine.hooks import BackboneProvenanceHook
+from ..engine.hooks import BackboneProvenanceHook, BatchSplitHook
 
 DATALOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 SSL_BACKBONE_TYPES = ('SSLResNet',)
@@ -97,6 +97,7 @@ def load_config(config: str,
         cfg.load_from = load_from
 
     add_provenance_hook(cfg)
+    add_batch_split_hook(cfg)
     return cfg
 
 
@@ -140,4 +141,13 @@ def add_provenance_hook(cfg: Config) -> None:
     hooks = list(cfg.get('custom_hooks') or [])
     if not any(h.get('type') in ('BackboneProvenanceHook', BackboneProvenanceHook) for h in hooks):
         hooks.append(ConfigDict(type='BackboneProvenanceHook'))
+    cfg.custom_hooks = hooks
+
+
+def add_batch_split_hook(cfg: Config) -> None:
+    """Make a test run read the training run's batch split from the model checkpoint (see
+    :class:`~mmssl_transfer.engine.hooks.BatchSplitHook`); :func:`~mmssl_transfer.apis.train` fills it in."""
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(h.get('type') in ('BatchSplitHook', BatchSplitHook) for h in hooks):
+        hooks.append(ConfigDict(type='BatchSplitHook'))
     cfg.custom_hooks = hooks
