@@ -150,12 +150,12 @@ def patch_mmengine_cpu_distributed() -> None:
 def gloo_sync_batchnorm_class() -> type:
     """``torch.nn.SyncBatchNorm`` for CPU processes: batch statistics summed over the process group with gloo.
 
-    torch's SyncBatchNorm runs on GPUs only (and DDP refuses it on CPU). This BatchNorm computes, in training, each channel's sum, sum of
-    squares and count on every process, adds them up with the autograd-aware ``torch.distributed.nn.all_reduce``
-    (the backward pass sums the statistics' gradients over processes, as SyncBN's does) and normalises with the
-    global mean and (biased) variance; running statistics take the unbiased global variance. Outside training,
-    or in a single process, it is plain BatchNorm. It differs from BatchNorm over the whole batch only by float
-    rounding (variance as E[x^2] - E[x]^2).
+    torch's SyncBatchNorm runs on GPUs only (and DDP refuses it on CPU). This BatchNorm computes, in training,
+    each channel's sum, sum of squares and count on every process, adds them up with the autograd-aware
+    ``torch.distributed.nn.all_reduce`` (the backward pass sums the statistics' gradients over processes, as
+    SyncBN's does) and normalises with the global mean and (biased) variance; running statistics take the
+    unbiased global variance. Outside training, or in a single process, it is plain BatchNorm. It differs from
+    BatchNorm over the whole batch only by float rounding (variance as E[x^2] - E[x]^2).
     """
     import torch
     import torch.distributed as torch_dist

@@ -3,8 +3,8 @@
     python train_test_driver.py PLAN.json --launcher none|pytorch      (under torchrun: one call per process)
 
 PLAN.json: a list of {"name", "config", "work_dir", "args": [train.py/test.py options such as --data-root],
-"train_args": [options of train.py only, such as --checkpoint], "cfg_options": ["key=value", ...]}. The tools' own ``main`` functions run one
-after the other in the same processes, so a 2-process test pays torchrun's start-up once for every config.
+"train_args": [train.py only, such as --checkpoint], "cfg_options": ["key=value", ...]}. The tools' own ``main``
+functions run one after the other in the same processes, so a 2-process test pays torchrun's start-up once.
 """
 import json
 import sys

@@ -35,8 +35,8 @@ class BatchSplitHook(Hook):
         if self.split is None:
             return
         loader = runner.train_dataloader
-        batch = getattr(loader, 'batch_size', None) or getattr(getattr(loader, 'batch_sampler', None), 'batch_size',
-                                                              None)  # mmdet's AspectRatioBatchSampler holds it
+        sampler = getattr(loader, 'batch_sampler', None)  # mmdet's AspectRatioBatchSampler holds the batch size
+        batch = getattr(loader, 'batch_size', None) or getattr(sampler, 'batch_size', None)
         found = {'world_size': runner.world_size, 'batch_per_process': batch,
                  'accumulative_counts': getattr(runner.optim_wrapper, '_accumulative_counts', 1)}
         wrong = {k: v for k, v in found.items() if v != self.split[k]}
