@@ -199,6 +199,7 @@ def gloo_sync_batchnorm_class() -> type:
             self.running_var.mul_(1 - factor).add_(var * (count / (count - 1)), alpha=factor)
 
     GlooSyncBatchNorm.__qualname__ = GlooSyncBatchNorm.__name__ = 'GlooSyncBatchNorm'
+    globals()['GlooSyncBatchNorm'] = GlooSyncBatchNorm  # pickle finds it as mmssl_transfer.compat.GlooSyncBatchNorm
     return GlooSyncBatchNorm
 
 
