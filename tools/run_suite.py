@@ -35,7 +35,8 @@ def main(argv=None) -> int:
 
     def body() -> int:
         return run_suite(args.suite, args.out, gpus=args.gpus, launcher=args.launcher, partition=args.partition,
-                         max_batch_per_gpu=args.max_batch_per_gpu, retry_failed=args.retry_failed, dry_run=args.dry_run, summary=not args.no_summary)
+                         max_batch_per_gpu=args.max_batch_per_gpu, retry_failed=args.retry_failed,
+                         dry_run=args.dry_run, summary=not args.no_summary)
 
     return run_tool('run_suite.py', body, interrupted_hint='run the same command again to resume')
 

@@ -96,8 +96,8 @@ def _plan(out: Path, configs: dict[str, Path], world: dict) -> list[dict]:
     steps += [
         {'tool': 'extract_features.py', 'argv': [*probe, *dtd, '--splits', 'train', 'test',
                                                  '--cache-dir', str(out / 'cache_extract')]},
-        {'tool': 'linear_probe.py', 'argv': [*probe, *dtd, '--cache-dir', str(out / 'cache_linear'),
-                                            '--grid-size', '5', '--out', str(out / 'linear.json')]},
+        {'tool': 'linear_probe.py', 'argv': [*probe, *dtd, '--cache-dir', str(out / 'cache_linear'), '--grid-size',
+                                             '5', '--out', str(out / 'linear.json')]},
         {'tool': 'fewshot.py', 'argv': [*probe, '--dataset', 'eurosat', '--data-root', str(world['cls'] / 'eurosat'),
                                         '--cache-dir', str(out / 'cache_fewshot'), '--shots', '5', '--episodes', '50',
                                         '--out', str(out / 'fewshot.json')]},
