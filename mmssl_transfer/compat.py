@@ -151,11 +151,12 @@ def gloo_sync_batchnorm_class() -> type:
     """``torch.nn.SyncBatchNorm`` for CPU processes: batch statistics summed over the process group with gloo.
 
     torch's SyncBatchNorm runs on GPUs only (and DDP refuses it on CPU). This BatchNorm computes, in training,
-    each channel's sum, sum of squares and count on every process, adds them up with the autograd-aware
+    each channel's mean over all processes in two passes (sums and counts, then squared deviations from that
+    mean: no E[x^2] - E[x]^2 cancellation), adding them up with the autograd-aware
     ``torch.distributed.nn.all_reduce`` (the backward pass sums the statistics' gradients over processes, as
-    SyncBN's does) and normalises with the global mean and (biased) variance; running statistics take the
+    SyncBN's does), and normalises with the global mean and (biased) variance; running statistics take the
     unbiased global variance. Outside training, or in a single process, it is plain BatchNorm. It differs from
-    BatchNorm over the whole batch only by float rounding (variance as E[x^2] - E[x]^2).
+    BatchNorm over the whole batch only by float rounding.
     """
     import torch
     import torch.distributed as torch_dist
@@ -175,18 +176,19 @@ def gloo_sync_batchnorm_class() -> type:
                 return torch.nn.modules.batchnorm._BatchNorm.forward(self, input)  # plain BatchNorm
             channels = input.shape[1]
             dims = [0] + list(range(2, input.dim()))
+            shape = [1, channels] + [1] * (input.dim() - 2)
             count = input.new_full((1,), input.numel() // channels)
-            stats = all_reduce(torch.cat([input.sum(dims), (input * input).sum(dims), count]), group=group)
-            total = float(stats[-1])
+            sums = all_reduce(torch.cat([input.sum(dims), count]), group=group)  # pass 1: the global mean
+            total = float(sums[-1])
             if total <= 1:
                 raise ValueError(f'Expected more than 1 value per channel when training, got {int(total)} over '
                                  'all processes')
-            mean = stats[:channels] / total
-            var = (stats[channels:2 * channels] / total - mean * mean).clamp(min=0)
+            mean = sums[:channels] / total
+            centered = input - mean.view(shape)
+            var = all_reduce((centered * centered).sum(dims), group=group) / total  # pass 2: around that mean
             if self.training and self.track_running_stats:
                 self._update_running_stats(mean.detach(), var.detach(), total)
-            shape = [1, channels] + [1] * (input.dim() - 2)
-            out = (input - mean.view(shape)) * torch.rsqrt(var.view(shape) + self.eps)
+            out = centered * torch.rsqrt(var.view(shape) + self.eps)
             if self.affine:
                 out = out * self.weight.view(shape) + self.bias.view(shape)
             return out

@@ -158,7 +158,7 @@ def gather_in_order(rows: Any, indices: Sequence[int], num_samples: int) -> Any:
     if order.numel() != num_samples or not torch.equal(order.sort().values, torch.arange(num_samples)):
         raise RuntimeError(f'gather_in_order: the {world} ranks hold {order.numel()} rows for {num_samples} '
                            'samples (each sample must be computed by exactly one rank)')
-    stacked = torch.cat([part_rows for _, part_rows in parts])
+    stacked = torch.cat([part_rows for part_indices, part_rows in parts if part_indices])  # a rank may get none
     out = torch.empty_like(stacked)
     out[order] = stacked
     return out

@@ -267,7 +267,7 @@ def finetune_sweep(opts: SweepOptions) -> TransferResult:
         method=record['method'], checkpoint_sha256=record['sha256'], metrics=metrics, primary_metric=metric,
         hparams={'lr': best.lr, 'wd': best.wd, 'sgd_weight_decay': best.sgd_weight_decay, 'aug': best.aug,
                  'max_iters': opts.max_iters or base.train_cfg.max_iters,
-                 'batch_size': splits[-1].total_batch_size, 'world_size': splits[-1].world_size,
+                 'total_batch_size': splits[-1].total_batch_size, 'world_size': splits[-1].world_size,
                  'batch_size_per_gpu': splits[-1].batch_per_process,
                  'accumulative_counts': splits[-1].accumulative_counts,
                  'image_size': opts.image_size or 224, 'labels_per_class': opts.labels_per_class,

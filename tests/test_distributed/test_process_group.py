@@ -45,6 +45,23 @@ def test_batch_shards_are_whole_batches_of_the_single_process_run(monkeypatch):
     assert shards == [[0, 1, 2, 3, 12, 13, 14, 15], [4, 5, 6, 7, 16, 17, 18, 19], [8, 9, 10, 11, 20, 21, 22]]
 
 
+def test_rows_of_every_rank_come_back_in_dataset_order_even_from_a_rank_without_any(monkeypatch):
+    import mmengine.dist
+
+    from mmssl_transfer import distributed
+    features = torch.arange(10 * 3, dtype=torch.float32).view(10, 3)  # what one process computes
+    parts = []
+    for rank in range(4):  # 10 samples in batches of 4 on 4 processes: rank 3 gets no batch
+        monkeypatch.setattr(distributed, 'rank_and_world', lambda rank=rank: (rank, 4))
+        indices = batch_shard(10, 4)
+        parts.append((indices, features[indices]))
+    assert parts[3][0] == []
+    monkeypatch.setattr(mmengine.dist, 'all_gather_object', lambda data: parts)
+    assert torch.equal(distributed.gather_in_order(parts[0][1], parts[0][0], 10), features)
+    with pytest.raises(RuntimeError, match='the 4 ranks hold 10 rows for 11 samples'):
+        distributed.gather_in_order(parts[0][1], parts[0][0], 11)
+
+
 def test_gloo_sync_batchnorm_keeps_the_module_and_is_batchnorm_in_one_process():
     from torch import nn
     model = nn.Sequential(nn.Conv2d(3, 4, 1), nn.SyncBatchNorm(4))

@@ -194,8 +194,8 @@ def test_finetune_sweep_on_two_processes_matches_one_process(runs):
     launch = ('world_size', 'batch_size_per_gpu')
     assert {k: v for k, v in one['hparams'].items() if k not in launch} == \
         {k: v for k, v in two['hparams'].items() if k not in launch}
-    assert (one['hparams']['batch_size'], one['hparams']['world_size'], one['hparams']['batch_size_per_gpu']) == \
-        (4, 1, 4)
+    assert (one['hparams']['total_batch_size'], one['hparams']['world_size'],
+            one['hparams']['batch_size_per_gpu']) == (4, 1, 4)
     assert (two['hparams']['world_size'], two['hparams']['batch_size_per_gpu']) == (2, 2)
     assert [p['val'] for p in one['extra']['val_grid']] == pytest.approx(
         [p['val'] for p in two['extra']['val_grid']], abs=METRIC_ATOL)

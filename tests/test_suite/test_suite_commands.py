@@ -109,3 +109,23 @@ def test_dry_run_lists_cells_and_commands_and_runs_nothing(tmp_path):
     text = console.file.getvalue()
     assert 'suite quick: 36 cells (dry run)' in text and 'linear_probe.py' in text and 'dist_' not in text
     assert not (tmp_path / 'out' / 'results').exists()
+
+
+def test_gpus_and_the_per_gpu_cap_reach_the_tools_that_train_and_no_batch_is_scaled(tmp_path, two_checkpoints):
+    det, = _cells(tmp_path, two_checkpoints['byol'], kind='det', protocols=['frozen'])
+    finetune, = _cells(tmp_path, two_checkpoints['byol'], kind='finetune', datasets=['dtd'])
+    linear, = _cells(tmp_path, two_checkpoints['byol'], kind='linear', datasets=['dtd'])
+    ctx = RunContext(out_dir=tmp_path, gpus=8, max_batch_per_gpu=4)
+    train, test = build_steps(ctx, det)
+    assert train.argv[train.argv.index('--max-batch-per-gpu') + 1] == '4' and '--max-batch-per-gpu' not in test.argv
+    step, = build_steps(ctx, finetune)
+    assert step.argv[3:5] == ['--nproc_per_node=8', '--standalone']  # a free port per cell
+    assert step.argv[step.argv.index('--max-batch-per-gpu') + 1] == '4'
+    step, = build_steps(ctx, linear)
+    assert '--max-batch-per-gpu' not in step.argv  # probes do not train
+    for steps in (build_steps(ctx, det), build_steps(RunContext(out_dir=tmp_path), det)):
+        assert not any('batch_size' in str(a) for s in steps for a in s.argv)  # the tools split the total
+    slurm_train, _ = build_steps(RunContext(out_dir=tmp_path, gpus=16, launcher='slurm', partition='p',
+                                            max_batch_per_gpu=2), det)
+    assert slurm_train.env == {'GPUS': '16', 'GPUS_PER_NODE': '8'}
+    assert slurm_train.argv[slurm_train.argv.index('--max-batch-per-gpu') + 1] == '2'
