@@ -106,13 +106,13 @@ def patch_mmengine_cpu_distributed() -> None:
 
     mmengine 0.10.7's ``_init_dist_pytorch`` calls ``torch.cuda.set_device`` unconditionally and configs default
     to ``backend='nccl'``; ``Runner.wrap_model`` passes ``device_ids=[LOCAL_RANK]`` to DDP (GPU-only) and keeps
-    SyncBN (CUDA-only). Without CUDA we init gloo, wrap with ``device_ids=None`` and revert SyncBN to BN.
-    Nothing changes when CUDA is available.
+    SyncBN, whose torch implementation refuses CPU tensors. Without CUDA we init gloo, wrap with
+    ``device_ids=None`` and turn every SyncBN into :func:`gloo_sync_batchnorm_class` (the same statistics over all
+    processes, computed with gloo), so N CPU processes normalise as N GPUs do. Nothing changes with CUDA.
     """
     import torch
     import torch.distributed as torch_dist
     from mmengine.dist import utils as dist_utils
-    from mmengine.model import revert_sync_batchnorm
     from mmengine.model.wrappers import MMDistributedDataParallel
     from mmengine.runner import Runner
 
@@ -131,7 +131,7 @@ def patch_mmengine_cpu_distributed() -> None:
         if not torch.cuda.is_available():
             kwargs['device_ids'] = None
             kwargs.pop('output_device', None)
-            module = revert_sync_batchnorm(module)
+            module = convert_sync_batchnorm_for_cpu(module)
         original_ddp_init(self, module, detect_anomalous_params=detect_anomalous_params, **kwargs)
 
     MMDistributedDataParallel.__init__ = ddp_init
@@ -144,6 +144,76 @@ def patch_mmengine_cpu_distributed() -> None:
         original_setup_env(self, env_cfg)
 
     Runner.setup_env = setup_env
+
+
+@functools.lru_cache(maxsize=None)
+def gloo_sync_batchnorm_class() -> type:
+    """``torch.nn.SyncBatchNorm`` for CPU processes: batch statistics summed over the process group with gloo.
+
+    torch's SyncBatchNorm runs on GPUs only (and DDP refuses it on CPU). This BatchNorm computes, in training,
+    each channel's mean over all processes in two passes (sums and counts, then squared deviations from that
+    mean: no E[x^2] - E[x]^2 cancellation), adding them up with the autograd-aware
+    ``torch.distributed.nn.all_reduce`` (the backward pass sums the statistics' gradients over processes, as
+    SyncBN's does), and normalises with the global mean and (biased) variance; running statistics take the
+    unbiased global variance. Outside training, or in a single process, it is plain BatchNorm. It differs from
+    BatchNorm over the whole batch only by float rounding.
+    """
+    import torch
+    import torch.distributed as torch_dist
+    from torch.distributed.nn.functional import all_reduce
+
+    class GlooSyncBatchNorm(torch.nn.modules.batchnorm._BatchNorm):  # not a SyncBatchNorm: DDP refuses those on CPU
+        process_group: Any = None
+
+        def _check_input_dim(self, input: Any) -> None:
+            if input.dim() < 2:
+                raise ValueError(f'expected at least 2D input (got {input.dim()}D input)')
+
+        def forward(self, input: Any) -> Any:
+            batch_stats = self.training or not self.track_running_stats
+            group = self.process_group or torch_dist.group.WORLD
+            if not (batch_stats and torch_dist.is_initialized() and torch_dist.get_world_size(group) > 1):
+                return torch.nn.modules.batchnorm._BatchNorm.forward(self, input)  # plain BatchNorm
+            channels = input.shape[1]
+            dims = [0] + list(range(2, input.dim()))
+            shape = [1, channels] + [1] * (input.dim() - 2)
+            count = input.new_full((1,), input.numel() // channels)
+            sums = all_reduce(torch.cat([input.sum(dims), count]), group=group)  # pass 1: the global mean
+            total = float(sums[-1])
+            if total <= 1:
+                raise ValueError(f'Expected more than 1 value per channel when training, got {int(total)} over '
+                                 'all processes')
+            mean = sums[:channels] / total
+            centered = input - mean.view(shape)
+            var = all_reduce((centered * centered).sum(dims), group=group) / total  # pass 2: around that mean
+            if self.training and self.track_running_stats:
+                self._update_running_stats(mean.detach(), var.detach(), total)
+            out = centered * torch.rsqrt(var.view(shape) + self.eps)
+            if self.affine:
+                out = out * self.weight.view(shape) + self.bias.view(shape)
+            return out
+
+        @torch.no_grad()
+        def _update_running_stats(self, mean: Any, var: Any, count: float) -> None:
+            self.num_batches_tracked.add_(1)
+            factor = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
+            self.running_mean.mul_(1 - factor).add_(mean, alpha=factor)
+            self.running_var.mul_(1 - factor).add_(var * (count / (count - 1)), alpha=factor)
+
+    GlooSyncBatchNorm.__qualname__ = GlooSyncBatchNorm.__name__ = 'GlooSyncBatchNorm'
+    globals()['GlooSyncBatchNorm'] = GlooSyncBatchNorm  # pickle finds it as mmssl_transfer.compat.GlooSyncBatchNorm
+    return GlooSyncBatchNorm
+
+
+def convert_sync_batchnorm_for_cpu(module: Any) -> Any:
+    """Make every ``torch.nn.SyncBatchNorm`` of ``module`` a :func:`gloo_sync_batchnorm_class`, in place (same
+    parameters, buffers and process group; the state-dict keys do not change); returns ``module``."""
+    import torch
+    gloo_class = gloo_sync_batchnorm_class()
+    for child in module.modules():
+        if isinstance(child, torch.nn.SyncBatchNorm):
+            child.__class__ = gloo_class
+    return module
 
 
 PATCHES: tuple[Callable[[], None], ...] = (

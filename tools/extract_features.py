@@ -4,12 +4,16 @@
     torchrun --nproc_per_node 8 tools/extract_features.py --launcher pytorch --checkpoint ... --dataset food
     python tools/extract_features.py ... --transform paper_fewshot --splits trainval test   # the few-shot pool
 
+With N processes each extracts a share of whole batches; rank 0 writes the same cache entries, bit for bit, as
+one process does.
+
 Features are cached under --cache-dir keyed by checkpoint sha256, dataset, split, transform and layer; the
 linear-probe and few-shot tools read the same cache, so a second run never runs the backbone.
 """
 import argparse
 import sys
 
+from mmssl_transfer.distributed import is_main
 from mmssl_transfer.errors import run_tool
 from mmssl_transfer.probes.cli import (add_feature_args, add_transform_arg, dataset_options_from_args, init_run,
                                        spec_from_args)
@@ -32,7 +36,8 @@ def main(argv=None) -> int:
                                  base_channels=args.base_channels, spec=spec_from_args(args),
                                  batch_size=args.batch_size, num_workers=args.workers, device=args.device,
                                  seed=args.seed, dataset_kwargs=dataset_options_from_args(args))
-            print(f'{args.dataset} {split}: {tuple(fs.features.shape)} features')
+            if is_main():
+                print(f'{args.dataset} {split}: {tuple(fs.features.shape)} features')
         return 0
 
     return run_tool('extract_features.py', body)

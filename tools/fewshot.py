@@ -15,6 +15,7 @@ and its one K skipped, the tool exits 2).
 import argparse
 import sys
 
+from mmssl_transfer.distributed import run_on_main
 from mmssl_transfer.errors import run_tool
 from mmssl_transfer.probes.cli import add_feature_args, add_transform_arg, dataset_options_from_args, init_run
 from mmssl_transfer.probes.errors import ProbeInputError
@@ -47,17 +48,17 @@ def main(argv=None) -> int:
             image_size=args.image_size, stage=args.stage,
             batch_size=args.batch_size, num_workers=args.workers, device=args.device, seed=args.seed,
             dataset_options=dataset_options_from_args(args))
-        for k, reason in skipped.items():
-            print(f'{args.dataset} {k}-shot skipped: {reason}')
-        if args.out:
-            if not results:  # the one requested K cannot be evaluated on this dataset
-                raise ProbeInputError(f'{args.dataset} {args.shots[0]}-shot skipped: {skipped[args.shots[0]]}')
-            paths = [write_result(args.out, results[0])]
-        else:
-            paths = write_results(results, args.out_dir)
-        for result, path in zip(results, paths):
-            print(f'{result.dataset} {result.protocol}: {result.value:.2f} +- {result.ci["accuracy"]:.2f} '
-                  f'({result.hparams["variant"]} protocol) -> {path}')
+        if args.out and not results:  # the one requested K cannot be evaluated on this dataset
+            raise ProbeInputError(f'{args.dataset} {args.shots[0]}-shot skipped: {skipped[args.shots[0]]}')
+
+        def write() -> None:  # rank 0 of a distributed run (all ranks drew the same episodes)
+            for k, reason in skipped.items():
+                print(f'{args.dataset} {k}-shot skipped: {reason}')
+            paths = [write_result(args.out, results[0])] if args.out else write_results(results, args.out_dir)
+            for result, path in zip(results, paths):
+                print(f'{result.dataset} {result.protocol}: {result.value:.2f} +- {result.ci["accuracy"]:.2f} '
+                      f'({result.hparams["variant"]} protocol) -> {path}')
+        run_on_main(write)
         return 0
 
     return run_tool('fewshot.py', body)

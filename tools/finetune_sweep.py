@@ -13,6 +13,10 @@ crop), 5000 steps at a total batch of 64 on any number of GPUs, nn.Linear's defa
 retrain on train+val from the pretrained weights, test. Anything else is a variant, named in the result
 (hparams.variant, paper_protocol false). Writes <work-dir>/result.json (TransferResult, task 'finetune', with ECE
 before/after temperature scaling and the val grid).
+
+The batch is the protocol's total (images per optimizer step over all GPUs): N processes train on total / N
+images each, so 1 or N GPUs run the same protocol (a total N does not divide is refused); --max-batch-per-gpu
+accumulates gradients on GPUs that hold fewer images. The result records the split.
 """
 import argparse
 import sys
@@ -20,6 +24,7 @@ import sys
 from mmengine.config import DictAction
 
 from mmssl_transfer.datasets.classification.catalog import MANY_SHOT_DATASETS
+from mmssl_transfer.distributed import LAUNCHERS, run_on_main
 from mmssl_transfer.errors import run_tool
 from mmssl_transfer.probes.finetune import (FINETUNE_WDS, HEAD_INITS, LR_GRID, SweepOptions, finetune_config,
                                             finetune_sweep)
@@ -51,6 +56,8 @@ def main(argv=None) -> int:
     parser.add_argument('--batch-size', type=int,
                         help='total batch per optimizer step over all GPUs (default: the config\'s '
                              'transfer_task.total_batch_size, 64); the launcher splits it per GPU')
+    parser.add_argument('--max-batch-per-gpu', type=int,
+                        help='most images one GPU holds at once; the total is reached by gradient accumulation')
     parser.add_argument('--image-size', type=int, help='train crop / test resize+crop (default 224)')
     group = parser.add_mutually_exclusive_group()
     group.add_argument('--checkpoint', help='backbone checkpoint file (replaces the config\'s)')
@@ -64,7 +71,8 @@ def main(argv=None) -> int:
     parser.add_argument('--subset-seed', type=int, default=0)
     parser.add_argument('--workers', type=int, help='data loading workers per loader')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
+    parser.add_argument('--launcher', choices=LAUNCHERS, default='none',
+                        help='distributed launcher (torchrun: pytorch); the result equals a one-process run\'s')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='extra config overrides, key=value')
     args = parser.parse_args(argv)
@@ -76,6 +84,7 @@ def main(argv=None) -> int:
         config=args.config or finetune_config(args.dataset), work_dir=args.work_dir, lrs=args.lrs, wds=args.wds,
         augmentation='center_crop' if args.no_da else 'rrc_flip', search_augmentation=args.search_augmentation,
         head_init=args.head_init, max_iters=args.max_iters, batch_size=args.batch_size,
+        max_batch_per_gpu=args.max_batch_per_gpu,
         image_size=args.image_size,
         checkpoint=args.checkpoint, method=args.method, from_scratch=args.from_scratch,
         base_channels=args.base_channels, data_root=args.data_root, labels_per_class=args.labels_per_class,
@@ -84,11 +93,14 @@ def main(argv=None) -> int:
 
     def body() -> int:
         result = finetune_sweep(opts)
-        if args.out:
-            write_result(args.out, result)
-        print(f'{result.dataset} {result.protocol} {result.primary_metric} = {result.value:.2f} '
-              f'(lr={result.hparams["lr"]:g}, wd={result.hparams["wd"]:g}, aug={result.hparams["aug"]}; '
-              f'{result.hparams["variant"]} protocol) -> {args.work_dir}/result.json')
+
+        def write() -> None:  # rank 0 of a distributed run
+            if args.out:
+                write_result(args.out, result)
+            print(f'{result.dataset} {result.protocol} {result.primary_metric} = {result.value:.2f} '
+                  f'(lr={result.hparams["lr"]:g}, wd={result.hparams["wd"]:g}, aug={result.hparams["aug"]}; '
+                  f'{result.hparams["variant"]} protocol) -> {args.work_dir}/result.json')
+        run_on_main(write)
         return 0
 
     return run_tool('finetune_sweep.py', body)

@@ -13,6 +13,7 @@ the iteration cap, and a warning when the chosen C is an endpoint of the grid.
 import argparse
 import sys
 
+from mmssl_transfer.distributed import run_on_main
 from mmssl_transfer.errors import run_tool
 from mmssl_transfer.probes.cli import add_feature_args, dataset_options_from_args, init_run, spec_from_args
 from mmssl_transfer.probes.experiments import linear_probe_result
@@ -44,9 +45,12 @@ def main(argv=None) -> int:
             batch_size=args.batch_size, num_workers=args.workers, device=args.device, wds=wds,
             max_iter=args.max_iter, seed=args.seed, protocol=args.protocol, c=args.C, paper_c=args.paper_c,
             dataset_options=dataset_options_from_args(args))
-        write_result(args.out, result)
-        print(f'{result.dataset} linear {result.primary_metric} = {result.value:.2f} ({result.protocol} protocol, '
-              f'C={result.hparams["C"]:.3g} by {result.hparams["C_mode"]}) -> {args.out}')
+
+        def write() -> None:  # rank 0 of a distributed run (all ranks computed the same result)
+            write_result(args.out, result)
+            print(f'{result.dataset} linear {result.primary_metric} = {result.value:.2f} ({result.protocol} '
+                  f'protocol, C={result.hparams["C"]:.3g} by {result.hparams["C_mode"]}) -> {args.out}')
+        run_on_main(write)
         return 0
 
     return run_tool('linear_probe.py', body)

@@ -2,6 +2,7 @@
 
     python tools/run_suite.py demo                       # the toy world on CPU, in minutes
     python tools/run_suite.py paper --gpus 8             # the paper's benchmark (dist_train.sh per cell)
+    python tools/run_suite.py paper --gpus 8 --max-batch-per-gpu 8   # GPUs that hold 8 images: accumulate
     python tools/run_suite.py paper --launcher slurm --partition gpu --gpus 8
     python tools/run_suite.py my_suite.yaml --out work_dirs/mine --retry-failed
     python tools/run_suite.py quick --dry-run            # check the data, list cells, their state and commands
@@ -10,6 +11,8 @@
 SUITE is a shipped suite (paper, quick, demo) or a path to a suite YAML file. Re-running skips finished cells.
 Before anything starts, every dataset the cells read is checked (as tools/prepare_data.py DATASET --check does):
 a missing or unreadable one stops the run with the command that fixes it, unless --skip-missing.
+--gpus N runs every cell on N processes; each protocol's total batch is split over them (a total N does not divide
+is refused by the cell), so the numbers are those of one GPU.
 """
 import argparse
 import sys
@@ -22,7 +25,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('suite', help='shipped suite name or suite YAML path')
     parser.add_argument('--out', help='output folder (default work_dirs/suite_<name>)')
-    parser.add_argument('--gpus', type=int, default=1, help='GPUs per cell (>1: dist_train.sh / torchrun)')
+    parser.add_argument('--gpus', type=int, default=1,
+                        help='GPUs (processes) per cell (>1: dist_train.sh / torchrun); the total batch is split')
+    parser.add_argument('--max-batch-per-gpu', type=int,
+                        help='most images one GPU holds at once (training cells accumulate gradients)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none')
     parser.add_argument('--partition', default='', help='Slurm partition (with --launcher slurm)')
     parser.add_argument('--retry-failed', action='store_true', help='rerun cells that failed before')
@@ -34,8 +40,8 @@ def main(argv=None) -> int:
 
     def body() -> int:
         return run_suite(args.suite, args.out, gpus=args.gpus, launcher=args.launcher, partition=args.partition,
-                         retry_failed=args.retry_failed, dry_run=args.dry_run, summary=not args.no_summary,
-                         skip_missing=args.skip_missing)
+                         max_batch_per_gpu=args.max_batch_per_gpu, retry_failed=args.retry_failed,
+                         dry_run=args.dry_run, summary=not args.no_summary, skip_missing=args.skip_missing)
 
     return run_tool('run_suite.py', body, interrupted_hint='run the same command again to resume')
 

@@ -4,8 +4,13 @@
     python tools/train.py configs/det/byol_frozen_voc.py --variant bs16-linear-scaling
     python tools/train.py CONFIG --data-root /data/VOCdevkit --checkpoint /ckpt/byol.pth --work-dir WD
     tools/dist_train.sh CONFIG 8 [same options]          # torchrun, one process per GPU (CPU: gloo)
+    tools/dist_train.sh CONFIG 8 --max-batch-per-gpu 4   # GPUs that hold 4 images: accumulate gradients
 
 The config's default_scope (mmdet, mmseg, mmpretrain) decides which package builds the run.
+The config states the protocol's total batch (transfer_task.total_batch_size, images per optimizer step over
+all GPUs): each of N processes trains on total / N images per step, so 1 or N GPUs train the same protocol;
+a total that N does not divide is refused. --max-batch-per-gpu caps the images one GPU holds at once, the rest
+is gradient accumulation (same updates, same lr schedule). The test result records the split.
 --data-root replaces every data_root of the data loaders; --checkpoint sets model.backbone.checkpoint
 (a file or a zoo method name); --variant applies named protocol variants (configs/variants/<task>/), which
 the test run must name too. Bad input (missing file, broken annotation, unusable option) exits 2.
@@ -32,7 +37,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'repeat to apply several in order; recorded in the result)')
     parser.add_argument('--amp', action='store_true', help='enable automatic-mixed-precision training')
     parser.add_argument('--auto-scale-lr', action='store_true',
-                        help='scale the lr by total batch size / auto_scale_lr.base_batch_size')
+                        help='scale the lr by the total batch size / auto_scale_lr.base_batch_size')
+    parser.add_argument('--max-batch-per-gpu', type=int,
+                        help='most images one GPU holds at once; the total batch is reached by gradient accumulation')
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
                         help='resume from this checkpoint, or (no value) from the latest one in the work dir')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -54,7 +61,7 @@ def main(argv=None) -> int:
                           data_root=args.data_root, checkpoint=args.checkpoint, launcher=args.launcher,
                           amp=args.amp, auto_scale_lr=args.auto_scale_lr, resume=args.resume,
                           variants=args.variant)
-        train(cfg)
+        train(cfg, max_batch_per_gpu=args.max_batch_per_gpu)
         return 0
 
     return run_tool('train.py', body)

@@ -17,7 +17,7 @@ env_cfg = dict(
     dist_cfg=dict(backend='nccl'),
 )
 # norm_cfg SyncBN needs no edit off-GPU: torch's SyncBatchNorm computes plain BN statistics without a process
-# group, and mmssl_transfer.compat reverts SyncBN to BN when DDP wraps a CPU model (gloo).
+# group, and mmssl_transfer.compat synchronises it over gloo when DDP wraps a CPU model (GlooSyncBatchNorm).
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer')
 log_processor = dict(by_epoch=False)

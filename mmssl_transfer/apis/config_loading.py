@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 from mmengine.config import Config, ConfigDict
 
-from ..engine.hooks import BackboneProvenanceHook
+from ..engine.hooks import BackboneProvenanceHook, BatchSplitHook
 from .errors import LaunchError
 from .variants import load_with_variants
 
@@ -98,6 +98,7 @@ def load_config(config: str,
         cfg.load_from = load_from
 
     add_provenance_hook(cfg)
+    add_batch_split_hook(cfg)
     return cfg
 
 
@@ -141,4 +142,13 @@ def add_provenance_hook(cfg: Config) -> None:
     hooks = list(cfg.get('custom_hooks') or [])
     if not any(h.get('type') in ('BackboneProvenanceHook', BackboneProvenanceHook) for h in hooks):
         hooks.append(ConfigDict(type='BackboneProvenanceHook'))
+    cfg.custom_hooks = hooks
+
+
+def add_batch_split_hook(cfg: Config) -> None:
+    """Make a test run read the training run's batch split from the model checkpoint (see
+    :class:`~mmssl_transfer.engine.hooks.BatchSplitHook`); :func:`~mmssl_transfer.apis.train` fills it in."""
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(h.get('type') in ('BatchSplitHook', BatchSplitHook) for h in hooks):
+        hooks.append(ConfigDict(type='BatchSplitHook'))
     cfg.custom_hooks = hooks

@@ -10,6 +10,11 @@ in the checkpoint too) and the total batch go to ``hparams``, and ``paper_protoc
 
 A config with ``test_time_aug = True`` is tested through its ``tta_model`` on its ``tta_pipeline`` (as mmseg's
 ``tools/test.py --tta``): the ADE20K default, the paper's 5-scale softmax average.
+
+Every run starts its process group through :func:`mmssl_transfer.distributed.init_distributed` (CPU/gloo fix,
+timeouts). Training splits the protocol's total batch over the processes
+(:func:`~mmssl_transfer.engine.batch_split.apply_total_batch`), so 1 or N GPUs train the same protocol; the
+split is saved in the model checkpoint and written into the test result's hparams.
 """
 from __future__ import annotations
 
@@ -18,10 +23,11 @@ import os.path as osp
 from typing import Any
 
 from mmengine.config import Config, ConfigDict
-from mmengine.dist import is_main_process
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from ..distributed import init_distributed, run_on_main
+from ..engine.batch_split import BATCH_SPLIT_KEY, apply_total_batch
 from ..engine.hooks import PROVENANCE_KEY, TRAIN_VARIANT_KEY
 from ..results import TransferResult, write_result
 from .errors import LaunchError
@@ -37,17 +43,36 @@ DEFAULT_PREDICTION_DUMPER = 'mmengine.evaluator:DumpResults'
 
 
 def build_runner(cfg: Config) -> Runner:
-    """Build the Runner a config asks for (``runner_type`` or mmengine's default) in its default scope."""
+    """Build the Runner a config asks for (``runner_type`` or mmengine's default) in its default scope.
+
+    The process group of ``cfg.launcher`` is started first (:func:`~mmssl_transfer.distributed.init_distributed`;
+    backend and timeout from ``env_cfg.dist_cfg``), so the Runner finds it running.
+    """
+    init_launcher(cfg)
     if 'runner_type' not in cfg:
         return Runner.from_cfg(cfg)
     with RUNNERS.switch_scope_and_registry(cfg.get('default_scope')) as registry:
         return registry.build(cfg)
 
 
-def train(cfg: Config) -> Runner:
-    """Train as the config says (resuming if ``cfg.resume``); return the finished Runner."""
+def init_launcher(cfg: Config) -> None:
+    """Start the process group of ``cfg.launcher`` (nothing for 'none' or when it runs already)."""
+    dist_cfg = cfg.get('env_cfg', {}).get('dist_cfg', {})
+    init_distributed(cfg.get('launcher', 'none'), backend=dist_cfg.get('backend'), timeout=dist_cfg.get('timeout'))
+
+
+def train(cfg: Config, max_batch_per_gpu: int | None = None) -> Runner:
+    """Train as the config says (resuming if ``cfg.resume``); return the finished Runner.
+
+    The config's total batch is split over the processes of the run (per-process batch = total / processes,
+    gradient accumulation when ``max_batch_per_gpu`` is below that), or refused when no exact split exists.
+    """
+    from mmengine.dist import get_world_size
+    init_launcher(cfg)
+    apply_total_batch(cfg, get_world_size(), max_batch_per_gpu)
     runner = build_runner(cfg)
     runner.train()
+    run_on_main(lambda: None)  # rank 0 saved the checkpoints: every rank returns once they are complete
     return runner
 
 
@@ -73,15 +98,17 @@ def test(cfg: Config, out: str | None = None, result_file: str | None = None) ->
     if out is not None:
         runner.test_evaluator.metrics.append(_prediction_dumper(cfg.get('default_scope'), out))
     metrics = runner.test()
-    if not is_main_process():
-        return None
-    provenance = runner.message_hub.get_info(PROVENANCE_KEY) or _provenance_from_config(cfg)
-    train_variant = runner.message_hub.get_info(TRAIN_VARIANT_KEY)
-    result = make_result(cfg, task, metrics, provenance, train_variant=train_variant)
-    if out is not None:
-        result.extra['predictions'] = osp.abspath(out)
-    write_result(result_file or osp.join(cfg.work_dir, RESULT_FILE), result)
-    return result
+
+    def write() -> TransferResult:  # rank 0 (the metrics are the same on every rank); the others wait
+        provenance = runner.message_hub.get_info(PROVENANCE_KEY) or _provenance_from_config(cfg)
+        result = make_result(cfg, task, metrics, provenance,
+                             train_variant=runner.message_hub.get_info(TRAIN_VARIANT_KEY),
+                             batch_split=runner.message_hub.get_info(BATCH_SPLIT_KEY))
+        if out is not None:
+            result.extra['predictions'] = osp.abspath(out)
+        write_result(result_file or osp.join(cfg.work_dir, RESULT_FILE), result)
+        return result
+    return run_on_main(write)
 
 
 def with_test_time_aug(cfg: Config) -> Config:
@@ -114,21 +141,22 @@ def transfer_task(cfg: Config) -> dict[str, Any]:
     return checked
 
 
-def make_result(cfg: Config, task: dict[str, Any], metrics: dict[str, Any],
-                provenance: dict[str, str], train_variant: str | None = None) -> TransferResult:
+def make_result(cfg: Config, task: dict[str, Any], metrics: dict[str, Any], provenance: dict[str, str],
+                train_variant: str | None = None, batch_split: dict[str, Any] | None = None) -> TransferResult:
     """Turn the Runner's test metrics into a :class:`TransferResult` (metric-name prefixes dropped).
 
     ``hparams`` records the protocol variant (the test config's, joined with the training run's
-    ``train_variant`` when that differs) and the total batch; ``paper_protocol`` is ``variant == 'paper'``
-    (None when the config states no variant).
+    ``train_variant`` when that differs) and the batch: ``batch_split`` is the training run's (from the model
+    checkpoint: total batch, processes, per-process batch and accumulation), else the config's total batch;
+    ``paper_protocol`` is ``variant == 'paper'`` (None when the config states no variant).
     """
     plain = {name.rsplit('/', 1)[-1]: float(value) for name, value in metrics.items()
              if isinstance(value, (int, float)) or hasattr(value, 'item')}
-    hparams = _training_hparams(cfg)
+    hparams = _training_hparams(cfg, batch_split)
     variant = result_variant(task.get('variant'), train_variant)
     if variant is not None:
         hparams['variant'] = variant
-    if 'total_batch_size' in task:
+    if 'total_batch_size' in task and not batch_split:
         hparams['total_batch_size'] = task['total_batch_size']
     extra = {'model_checkpoint': str(cfg.load_from),
              'provenance_source': provenance.get('source', 'checkpoint meta')}
@@ -149,8 +177,8 @@ def make_result(cfg: Config, task: dict[str, Any], metrics: dict[str, Any],
     )
 
 
-def _training_hparams(cfg: Config) -> dict[str, Any]:
-    """The schedule numbers a reader needs to compare runs."""
+def _training_hparams(cfg: Config, batch_split: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The schedule numbers a reader needs to compare runs (the batch as the training run split it)."""
     hparams: dict[str, Any] = {}
     optimizer = cfg.get('optim_wrapper', {}).get('optimizer', {})
     for key in ('lr', 'weight_decay', 'momentum'):
@@ -159,9 +187,17 @@ def _training_hparams(cfg: Config) -> dict[str, Any]:
     for key in ('max_iters', 'max_epochs'):
         if key in cfg.get('train_cfg', {}):
             hparams[key] = cfg.train_cfg[key]
-    batch = cfg.get('train_dataloader', {}).get('batch_size')
-    if batch is not None:
-        hparams['batch_size_per_gpu'] = batch
+    if batch_split:
+        hparams.update(total_batch_size=batch_split['total_batch_size'], world_size=batch_split['world_size'],
+                       batch_size_per_gpu=batch_split['batch_per_process'],
+                       accumulative_counts=batch_split['accumulative_counts'])
+    else:  # a model trained elsewhere: what the config states
+        stated = (cfg.get('transfer_task') or {}).get('total_batch_size')
+        batch = cfg.get('train_dataloader', {}).get('batch_size')
+        if stated is not None:
+            hparams['total_batch_size'] = stated
+        elif batch is not None:
+            hparams['batch_size_per_gpu'] = batch
     frozen = cfg.get('model', {}).get('backbone', {}).get('frozen_stages')
     if frozen is not None:
         hparams['frozen_stages'] = frozen

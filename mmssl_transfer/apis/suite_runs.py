@@ -23,10 +23,13 @@ def default_out_dir(suite_name: str) -> Path:
 
 
 def run_suite(suite: str | Path, out: str | Path | None = None, *, gpus: int = 1, launcher: str = 'none',
-              partition: str = '', retry_failed: bool = False, dry_run: bool = False,
-              summary: bool = True, skip_missing: bool = False, console: Console | None = None) -> int:
+              partition: str = '', max_batch_per_gpu: int | None = None, retry_failed: bool = False,
+              dry_run: bool = False, summary: bool = True, skip_missing: bool = False,
+              console: Console | None = None) -> int:
     """Run (or with ``dry_run`` list) a suite, then summarise it; return 0 when every cell finished, else 1.
 
+    ``gpus`` is the number of processes per cell; each tool splits its protocol's total batch over them, so the
+    numbers do not depend on it. ``max_batch_per_gpu`` caps the images a GPU holds (gradient accumulation).
     Before anything starts (and in a dry run), every dataset the cells read is checked
     (:func:`~.suite_data.check_suite_data`): a missing one stops the run, or with ``skip_missing`` its cells are
     left out.
@@ -36,11 +39,14 @@ def run_suite(suite: str | Path, out: str | Path | None = None, *, gpus: int = 1
         raise SuiteError(f'unknown launcher {launcher!r}; use one of {LAUNCHERS}')
     if gpus < 1:
         raise SuiteError(f'--gpus must be at least 1, got {gpus}')
+    if max_batch_per_gpu is not None and max_batch_per_gpu < 1:
+        raise SuiteError(f'--max-batch-per-gpu must be at least 1, got {max_batch_per_gpu}')
     if launcher == 'slurm' and not partition:
         raise SuiteError('--launcher slurm needs --partition')
     spec = load_suite(suite)
     out_dir = Path(out) if out is not None else default_out_dir(spec.name)
-    ctx = RunContext(out_dir=out_dir.resolve(), gpus=gpus, launcher=launcher, partition=partition)
+    ctx = RunContext(out_dir=out_dir.resolve(), gpus=gpus, launcher=launcher, partition=partition,
+                     max_batch_per_gpu=max_batch_per_gpu)
     planned = SuiteRunner(spec, ctx, console=console).plan(dry_run=True)  # no download, no toy world written
     spec, _ = check_suite_data(spec, planned, skip_missing=skip_missing, console=console)
     runner = SuiteRunner(spec, ctx, retry_failed=retry_failed, console=console)

@@ -10,11 +10,11 @@ import argparse
 import time
 from pathlib import Path
 
-from mmengine.dist import init_dist
 from mmengine.logging import MMLogger
 
 from mmssl_transfer.datasets.classification import CLS_DATASETS
 from mmssl_transfer.datasets.classification.pipelines import EVAL_TRANSFORMS, get_eval_transform
+from mmssl_transfer.distributed import LAUNCHERS, init_distributed
 
 from .errors import ProbeInputError
 from .features import ExtractionSpec
@@ -43,8 +43,9 @@ def add_feature_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--device', help='cuda / cpu (default: cuda when available)')
     parser.add_argument('--seed', type=int, default=0,
                         help='seeds the random initialisation of --from-scratch and the few-shot episodes')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
-                        help='distributed launcher for extraction (mmengine init_dist)')
+    parser.add_argument('--launcher', choices=LAUNCHERS, default='none',
+                        help='distributed launcher: each process extracts a share of the images; the result is '
+                        'the same as with one process, written by rank 0')
     parser.add_argument('--work-dir', help='folder for the run log (probe.log); the cache stays in --cache-dir')
     parser.add_argument('--caltech-split', choices=['paper', 'seeded30'],
                         help="caltech101 only: the paper's split files (default) or 30 unique training images per "
@@ -74,8 +75,7 @@ def spec_from_args(args: argparse.Namespace) -> ExtractionSpec:
 
 def init_run(launcher: str, work_dir: str | None = None, name: str = 'probe') -> None:
     """Start the distributed launcher (if any) and the mmengine logger (to ``<work_dir>/probe.log``)."""
-    if launcher != 'none':
-        init_dist(launcher)
+    init_distributed(launcher)
     log_file = None
     if work_dir is not None:
         Path(work_dir).mkdir(parents=True, exist_ok=True)

@@ -4,8 +4,10 @@ Extraction follows the paper's linear protocol: backbone in eval mode, a named e
 (:mod:`mmssl_transfer.datasets.classification.pipelines`; by default resize the shorter side to 224 (bicubic,
 PIL), centre crop 224), the method's own input normalisation (SimCLR: [0, 1] input), global average pooling of
 the last stage (2048-d for a ResNet-50), no scaling. Batched under
-``torch.inference_mode`` with mmengine's progress bar; when launched distributed (mmengine ``init_dist``),
-each rank extracts every ``world_size``-th image and rank 0 gathers them in dataset order.
+``torch.inference_mode`` with mmengine's progress bar. When launched distributed
+(:func:`mmssl_transfer.distributed.init_distributed`), rank r extracts the whole batches r, r + W, ... of the
+single-process run (same batch compositions, so the same numbers bit for bit) and every rank receives all
+features in dataset order; rank 0 alone writes the cache entry while the others wait.
 
 The cache is keyed by everything that changes the numbers: checkpoint sha256, dataset and its root, split and
 its options, transform and layer. Each entry is a ``.safetensors`` file (features, labels) plus a JSON marker
@@ -25,12 +27,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from mmengine.dist import barrier, collect_results, get_dist_info
 from mmengine.logging import MMLogger
 from mmengine.registry import DefaultScope
 from safetensors.torch import load_file, save_file
 
 from mmssl_transfer.datasets.classification.pipelines import EvalTransform, get_eval_transform
+from mmssl_transfer.distributed import all_true, batch_shard, gather_in_order, rank_and_world, run_on_main
 from mmssl_transfer.fileio import atomic_path, file_sha256
 from mmssl_transfer.results import write_json_atomic
 
@@ -164,31 +166,29 @@ def build_extractor(checkpoint: str | os.PathLike | None, method: str = 'auto', 
 @torch.inference_mode()
 def extract_features(extractor: torch.nn.Module, dataset, batch_size: int = 64, num_workers: int = 2,
                      device: str | torch.device | None = None, progress: bool = True) -> torch.Tensor:
-    """Features of every sample of an mmengine dataset (pipeline set), in dataset order, on all ranks' behalf.
+    """Features of every sample of an mmengine dataset (pipeline set), in dataset order.
 
-    Distributed: rank r extracts samples r, r + W, ...; rank 0 returns them all (other ranks return None).
+    Distributed: each rank extracts its share of whole batches (:func:`~mmssl_transfer.distributed.batch_shard`)
+    and every rank returns all features in dataset order, equal bit for bit to a single-process run's.
     """
     from mmengine.dataset import pseudo_collate
     from mmengine.utils import ProgressBar
-    rank, world = get_dist_info()
+    rank, world = rank_and_world()
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     extractor = extractor.to(device).eval()
-    indices = list(range(rank, len(dataset), world))
+    indices = batch_shard(len(dataset), batch_size)
     loader = torch.utils.data.DataLoader(torch.utils.data.Subset(dataset, indices), batch_size=batch_size,
                                          num_workers=num_workers, collate_fn=pseudo_collate, shuffle=False,
                                          pin_memory=device.type == 'cuda')
-    bar = ProgressBar(len(indices) * world) if progress and rank == 0 else None
+    bar = ProgressBar(len(dataset)) if progress and rank == 0 else None
     chunks = []
     for batch in loader:
         chunks.append(extractor(batch).cpu())
         if bar is not None:
-            for _ in range(len(batch['inputs']) * world):
+            for _ in range(min(len(batch['inputs']) * world, len(dataset) - bar.completed)):
                 bar.update()
     features = torch.cat(chunks) if chunks else torch.zeros(0)
-    if world == 1:
-        return features
-    gathered = collect_results(list(features.unbind(0)), len(dataset), device='cpu')
-    return torch.stack(gathered) if rank == 0 else None
+    return gather_in_order(features, indices, len(dataset))
 
 
 def cached_features(cache_dir: str | os.PathLike, checkpoint: str | os.PathLike | None, dataset_name: str,
@@ -228,9 +228,8 @@ def cached_features(cache_dir: str | os.PathLike, checkpoint: str | os.PathLike 
     key = FeatureCache.key(fields)
     tag = Path(checkpoint).name.split('.')[0] if checkpoint is not None else 'random'
     path = cache.path(dataset_name, split, tag, key)
-    rank, _ = get_dist_info()
     hit = cache.load(path)
-    if hit is not None:
+    if all_true(hit is not None):  # every rank reads a complete entry, or all extract (one decision)
         return hit
     dataset = build_cls_dataset(dataset_name, root, split, **dataset_kwargs)
     labels = dataset_labels(dataset)
@@ -241,8 +240,6 @@ def cached_features(cache_dir: str | os.PathLike, checkpoint: str | os.PathLike 
     if progress is None:
         progress = sys.stdout.isatty()
     features = extract_features(extractor, dataset, batch_size, num_workers, device, progress)
-    if rank == 0:
-        result = FeatureSet(features.clone(), labels)  # a normal tensor (autograd-usable), not an inference one
-        cache.save(path, result, fields)
-    barrier()
-    return cache.load(path) if rank != 0 else result
+    result = FeatureSet(features.clone(), labels)  # a normal tensor (autograd-usable), not an inference one
+    run_on_main(lambda: cache.save(path, result, fields))  # one writer; the others wait until it is complete
+    return result

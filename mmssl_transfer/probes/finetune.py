@@ -20,6 +20,11 @@ a rerun skips those points (resume). The final result is a :class:`~mmssl_transf
 ``<work_dir>/result.json``. Label-efficiency subsets (``labels_per_class`` / ``label_fraction``) and the
 from-scratch baseline (random init) are options; they are experiments of their own (protocol names
 ``finetune-10perclass``, ``finetune-scratch``), not variants of the finetune protocol.
+
+The batch is the protocol's total (images per optimizer step over all processes): launched on N processes each
+point trains on total / N images per process (:func:`~mmssl_transfer.engine.batch_split.apply_total_batch`), so
+the sweep runs the same protocol on 1 or N GPUs; every rank takes rank 0's decisions (which points are
+finished) and rank 0 alone writes ``point.json`` and the result.
 """
 from __future__ import annotations
 
@@ -32,12 +37,13 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from mmengine.config import Config
-from mmengine.dist import is_main_process
 from mmengine.logging import MMLogger
 
 from mmssl_transfer.datasets.classification.catalog import MANY_SHOT_DATASETS
 from mmssl_transfer.datasets.classification.pipelines import (FINETUNE_AUGMENTATIONS, finetune_pipelines,
                                                               reads_image_files)
+from mmssl_transfer.distributed import agree, init_distributed, rank_and_world, run_on_main
+from mmssl_transfer.engine.batch_split import apply_total_batch
 from mmssl_transfer.project_files import configs_dir
 from mmssl_transfer.results import TransferResult, write_json_atomic, write_result
 
@@ -105,7 +111,8 @@ class SweepOptions:
     search_augmentation: bool = False
     head_init: str = 'paper'
     max_iters: int | None = None
-    batch_size: int | None = None  # total over all processes (the config: transfer_task.total_batch_size)
+    batch_size: int | None = None  # total over all processes
+    max_batch_per_gpu: int | None = None
     image_size: int | None = None
     checkpoint: str | None = None
     method: str | None = None
@@ -240,14 +247,16 @@ def _training_as_run(runner) -> dict[str, int]:
 
 
 def run_point(cfg: Config, final: bool) -> dict[str, Any]:
-    """Train one config with mmengine's Runner, then score val (search) or test (final); write point.json."""
+    """Train one config with mmengine's Runner, then score val (search) or test (final); write point.json.
+
+    Every rank returns the record (the evaluator gives every rank the metrics); rank 0 writes it.
+    """
     from mmengine.runner import Runner
     runner = Runner.from_cfg(cfg)
     runner.train()
     metrics = runner.test() if final else runner.val()
     record = {'metrics': _plain(metrics), **_backbone_provenance(runner), 'training': _training_as_run(runner)}
-    if is_main_process():
-        write_json_atomic(Path(cfg.work_dir) / POINT_FILE, record)
+    run_on_main(lambda: write_json_atomic(Path(cfg.work_dir) / POINT_FILE, record))
     return record
 
 
@@ -279,20 +288,29 @@ def finetune_sweep(opts: SweepOptions) -> TransferResult:
     import mmssl_transfer.datasets  # noqa: F401
     import mmssl_transfer.evaluation  # noqa: F401
     import mmssl_transfer.models  # noqa: F401
+    init_distributed(opts.launcher)
     logger = MMLogger.get_current_instance()
     base = Config.fromfile(opts.config)
     task = base.get('transfer_task', {})
     metric = task.get('primary_metric') or base.val_evaluator.metric
     grid = opts.grid()
     normalization = checkpoint_normalization(opts)
+    world_size = rank_and_world()[1]
+
+    def configure(point: GridPoint, final: bool) -> Config:
+        cfg = point_config(base, opts, point, final, normalization)
+        apply_total_batch(cfg, world_size, opts.max_batch_per_gpu)  # the record keeps the split as run
+        return cfg
+
+    configure(grid[0], False)  # refuses a total batch that cannot be split before anything runs
     scores: list[dict[str, Any]] = []
     records = []
     for point in grid:
         folder = Path(opts.work_dir) / point.name
-        record = _load_point(folder)
+        record = agree(_load_point(folder))  # rank 0 decides what is finished
         if record is None:
             logger.info(f'finetune sweep: running {point.name}')
-            record = run_point(point_config(base, opts, point, False, normalization), final=False)
+            record = run_point(configure(point, False), final=False)
         else:
             logger.info(f'finetune sweep: {point.name} already finished, skipped')
         records.append(record)
@@ -301,11 +319,11 @@ def finetune_sweep(opts: SweepOptions) -> TransferResult:
     best_i = max(range(len(grid)), key=lambda i: (scores[i]['val'], -i))
     best = grid[best_i]
     final_folder = Path(opts.work_dir) / f'final_{best.name}'
-    record = _load_point(final_folder)
+    record = agree(_load_point(final_folder))
     if record is None:
         logger.info(f'finetune sweep: best {best.name} (val {metric} {scores[best_i]["val"]:.2f}); '
                     'retraining on train+val')
-        record = run_point(point_config(base, opts, best, True, normalization), final=True)
+        record = run_point(configure(best, True), final=True)
     records.append(record)
     metrics = record['metrics']
     calibration = {k: metrics[k] for k in ('ece', 'ece_temperature_scaled', 'temperature') if k in metrics}
@@ -325,13 +343,12 @@ def finetune_sweep(opts: SweepOptions) -> TransferResult:
                  'augmentation_searched': opts.search_augmentation, 'head_init': opts.head_init,
                  'grid_size': len(grid), 'max_iters': opts.max_iters or base.train_cfg.max_iters,
                  'steps': settings['steps'], 'total_batch_size': settings['total_batch_size'],
-                 'batch_per_process': _as_run(records, 'batch_per_process'),
+                 'batch_size_per_gpu': _as_run(records, 'batch_per_process'),
                  'world_size': _as_run(records, 'world_size'),
                  'accumulative_counts': _as_run(records, 'accumulative_counts'),
                  'image_size': opts.image_size or 224, 'labels_per_class': opts.labels_per_class,
                  'label_fraction': opts.label_fraction, 'variant': variant},
         extra={'val_grid': scores, 'calibration': calibration, 'work_dir': str(opts.work_dir)},
         config=str(opts.config))
-    if is_main_process():
-        write_result(Path(opts.work_dir) / 'result.json', result)
+    run_on_main(lambda: write_result(Path(opts.work_dir) / 'result.json', result))
     return result

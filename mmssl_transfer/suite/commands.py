@@ -2,8 +2,13 @@
 
 ``--launcher none`` with one GPU (or CPU) runs ``python tools/<tool>``; ``--gpus N`` (N > 1) or
 ``--launcher pytorch`` runs ``tools/dist_train.sh`` / ``dist_test.sh`` (torchrun) for train/test kinds and
-``torchrun --nproc_per_node N tools/<tool> --launcher pytorch`` for probes; ``--launcher slurm`` goes through
-``tools/slurm_train.sh`` / ``slurm_test.sh`` (``GPUS=N``, partition from ``--partition``).
+``torchrun --nproc_per_node N --standalone tools/<tool> --launcher pytorch`` for probes (a free port each);
+``--launcher slurm`` goes through ``tools/slurm_train.sh`` / ``slurm_test.sh`` (``GPUS=N``, partition from
+``--partition``).
+
+N is only the number of processes: every tool splits its protocol's total batch over them (same numbers on 1 or
+N GPUs), so nothing here scales a batch. ``max_batch_per_gpu`` reaches the tools that train
+(``--max-batch-per-gpu``: gradient accumulation on GPUs that hold fewer images).
 """
 from __future__ import annotations
 
@@ -30,6 +35,7 @@ class RunContext:
     gpus: int = 1
     launcher: str = 'none'
     partition: str = ''
+    max_batch_per_gpu: int | None = None
     repo_root: Path = field(default_factory=project_root)  # holds configs/ and tools/
     python: str = sys.executable
 
@@ -81,6 +87,10 @@ def build_steps(ctx: RunContext, cell: Cell, resume: bool = False) -> list[Step]
     return builder(ctx, cell, runner, resume)
 
 
+def _batch_cap(ctx: RunContext) -> list[str]:
+    return ['--max-batch-per-gpu', str(ctx.max_batch_per_gpu)] if ctx.max_batch_per_gpu else []
+
+
 def _template_values(ctx: RunContext, cell: Cell) -> dict[str, Any]:
     return {'python': ctx.python, 'tools': str(ctx.tools), 'method': cell.backbone.method,
             'checkpoint': cell.checkpoint if cell.checkpoint is not None else 'none', 'dataset': cell.dataset,
@@ -114,6 +124,7 @@ def _train_test_steps(ctx: RunContext, cell: Cell, runner: TrainTest, resume: bo
     options = [arg for name in cell.config_variants for arg in ('--variant', name)] + _cfg_options(cell, runner)
     # test.py loads the whole trained model, so only training is told the backbone checkpoint
     train_extra = ['--checkpoint', cell.checkpoint] if cell.checkpoint is not None else []
+    train_extra += _batch_cap(ctx)
     if resume and (wd / 'last_checkpoint').is_file():
         train_extra.append('--resume')
 
@@ -148,6 +159,8 @@ def _probe_steps(ctx: RunContext, cell: Cell, runner: Probe, resume: bool) -> li
         if key in values:
             args += [a.format(**values) for a in extra]
     args += list(cell.args)
+    if runner.trains:
+        args += _batch_cap(ctx)
     tool = str(ctx.tools / runner.tool)
     if ctx.launcher == 'slurm':
         env = {'GPUS': str(ctx.gpus)}
@@ -157,7 +170,7 @@ def _probe_steps(ctx: RunContext, cell: Cell, runner: Probe, resume: bool) -> li
                      + args + ['--launcher', 'slurm'], env)]
     if ctx.distributed and runner.distributed:
         return [Step(runner.tool, [ctx.python, '-m', 'torch.distributed.run', f'--nproc_per_node={ctx.gpus}',
-                                   tool] + args + ['--launcher', 'pytorch'])]
+                                   '--standalone', tool] + args + ['--launcher', 'pytorch'])]
     return [Step(runner.tool, [ctx.python, tool] + args)]
 
 

@@ -49,6 +49,7 @@ class Probe:
         checkpoint_args / scratch_args: How the tool is told the backbone checkpoint, or random initialisation.
         variant_args: Arguments added only when the cell's variant has the key (e.g. ``--labels-per-class``).
         distributed: The tool takes ``--launcher``; with ``--gpus N`` it runs under torchrun.
+        trains: The tool trains (takes ``--max-batch-per-gpu``).
     """
 
     tool: str
@@ -57,6 +58,7 @@ class Probe:
     scratch_args: tuple[str, ...] = ('--from-scratch',)
     variant_args: dict[str, tuple[str, ...]] = field(default_factory=dict)
     distributed: bool = True
+    trains: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ KINDS: dict[str, CellKind] = {
     'finetune': CellKind(
         task='finetune', datasets=MANY_SHOT_DATASETS, default_datasets=MANY_SHOT_DATASETS, protocols=('finetune',),
         variant_keys={'labels_per_class': []},
-        runner=Probe(tool='finetune_sweep.py', args=_PROBE_ARGS,
+        runner=Probe(tool='finetune_sweep.py', args=_PROBE_ARGS, trains=True,
                      variant_args={'labels_per_class': ('--labels-per-class', '{labels_per_class}')})),
     'fewshot': CellKind(
         task='fewshot', datasets=FEWSHOT_DATASETS, default_datasets=FEWSHOT_DATASETS, protocols=('prototypical',),

@@ -114,7 +114,8 @@ class SuiteRunner:
             cells = self.plan()
             write_json_atomic(self.ctx.out_dir / SUITE_INFO, {
                 'name': self.suite.name, 'file': str(self.suite.path), 'toy': self.suite.is_toy,
-                'cells': len(cells), 'gpus': self.ctx.gpus, 'launcher': self.ctx.launcher})
+                'cells': len(cells), 'gpus': self.ctx.gpus, 'launcher': self.ctx.launcher,
+                'max_batch_per_gpu': self.ctx.max_batch_per_gpu})
             report = RunReport(cells=cells)
             todo = [c for c in cells if self._should_run(self.store.state(c))]
             skipped = len(cells) - len(todo)

@@ -164,3 +164,23 @@ def test_a_named_variant_reaches_train_and_test_and_makes_its_own_cell(tmp_path,
     again, = _cells(tmp_path, two_checkpoints['byol'], kind='det', protocols=['frozen'],
                     variant='bs16-linear-scaling')
     assert again.config_hash != scaled.config_hash
+
+
+def test_gpus_and_the_per_gpu_cap_reach_the_tools_that_train_and_no_batch_is_scaled(tmp_path, two_checkpoints):
+    det, = _cells(tmp_path, two_checkpoints['byol'], kind='det', protocols=['frozen'])
+    finetune, = _cells(tmp_path, two_checkpoints['byol'], kind='finetune', datasets=['dtd'])
+    linear, = _cells(tmp_path, two_checkpoints['byol'], kind='linear', datasets=['dtd'])
+    ctx = RunContext(out_dir=tmp_path, gpus=8, max_batch_per_gpu=4)
+    train, test = build_steps(ctx, det)
+    assert train.argv[train.argv.index('--max-batch-per-gpu') + 1] == '4' and '--max-batch-per-gpu' not in test.argv
+    step, = build_steps(ctx, finetune)
+    assert step.argv[3:5] == ['--nproc_per_node=8', '--standalone']  # a free port per cell
+    assert step.argv[step.argv.index('--max-batch-per-gpu') + 1] == '4'
+    step, = build_steps(ctx, linear)
+    assert '--max-batch-per-gpu' not in step.argv  # probes do not train
+    for steps in (build_steps(ctx, det), build_steps(RunContext(out_dir=tmp_path), det)):
+        assert not any('batch_size' in str(a) for s in steps for a in s.argv)  # the tools split the total
+    slurm_train, _ = build_steps(RunContext(out_dir=tmp_path, gpus=16, launcher='slurm', partition='p',
+                                            max_batch_per_gpu=2), det)
+    assert slurm_train.env == {'GPUS': '16', 'GPUS_PER_NODE': '8'}
+    assert slurm_train.argv[slurm_train.argv.index('--max-batch-per-gpu') + 1] == '2'
