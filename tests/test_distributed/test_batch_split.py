@@ -71,12 +71,21 @@ def test_a_per_gpu_cap_accumulates_and_counts_iterations_in_micro_batches():
     assert cfg.param_scheduler == plain.param_scheduler  # written in optimizer updates, stepped per update
 
 
+def _without_a_stated_total(batch_size: int) -> Config:
+    """The det config as an older config: ``batch_size`` per process, no ``transfer_task.total_batch_size``."""
+    cfg = _det(None, **{'train_dataloader.batch_size': batch_size})
+    cfg.transfer_task.pop('total_batch_size')
+    assert 'total_batch_size' not in cfg.transfer_task
+    return cfg
+
+
 def test_configs_without_a_stated_total_keep_a_per_process_batch():
-    cfg = _det(None)
+    cfg = _without_a_stated_total(2)
     split = apply_total_batch(cfg, world_size=8)
     assert split == BatchSplit(16, 8, 2, 1, total_stated=False) and cfg.train_dataloader.batch_size == 2
-    capped = _det(None)
+    capped = _without_a_stated_total(2)
     assert apply_total_batch(capped, world_size=8, max_batch_per_gpu=1) == BatchSplit(16, 8, 1, 2, False)
+    assert capped.train_dataloader.batch_size == 1 and capped.optim_wrapper.accumulative_counts == 2
 
 
 def test_contradicting_settings_are_refused():
@@ -89,13 +98,17 @@ def test_contradicting_settings_are_refused():
 
 
 def test_auto_scale_lr_scales_by_the_total_once_and_mmengine_does_not_rescale():
+    paper = Config.fromfile(str(DET))
+    lr, base = paper.optim_wrapper.optimizer.lr, paper.auto_scale_lr.base_batch_size
+    assert (lr, base) == (0.0025, 2)  # the paper's detection schedule: lr 0.0025 for a total batch of 2
     cfg = _det(8, **{'auto_scale_lr.enable': True})
     apply_total_batch(cfg, world_size=2, max_batch_per_gpu=2)  # 2 processes x 2 images x 2 micro-batches
-    assert cfg.optim_wrapper.optimizer.lr == pytest.approx(0.02 * 8 / 16)  # total / base_batch_size, not 4 / 16
-    assert cfg.auto_scale_lr.enable is False and cfg.auto_scale_lr.applied_ratio == 0.5
+    assert cfg.optim_wrapper.optimizer.lr == pytest.approx(lr * 8 / base)  # total / base_batch_size, not 4 / base
+    assert cfg.auto_scale_lr.enable is False and cfg.auto_scale_lr.applied_ratio == 4.0
+    assert cfg.auto_scale_lr.lr_before_scaling == lr
     untouched = _det(8)
     apply_total_batch(untouched, world_size=2)
-    assert untouched.optim_wrapper.optimizer.lr == 0.02 and not untouched.auto_scale_lr.enable
+    assert untouched.optim_wrapper.optimizer.lr == lr and not untouched.auto_scale_lr.enable
 
 
 def _cls_config(out: Path, toy_cls_root: Path, max_iters: int = 3) -> Path:

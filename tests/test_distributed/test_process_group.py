@@ -103,8 +103,8 @@ def test_a_rank_that_hangs_makes_the_others_fail_after_the_timeout(tmp_path):
 
 
 def test_a_rank_that_fails_fails_the_run_naming_the_rank_and_the_cause(tmp_path, toy_dist_world):
-    """One image that only rank 1 extracts is broken: rank 1 fails, rank 0 stops, torchrun names rank 1 and the file;
-    no cache entry is written."""
+    """One image that only rank 1 extracts is broken: rank 1 reports it as bad input, rank 0 stops, torchrun names
+    rank 1, the file and why; no cache entry is written."""
     import shutil
     data = tmp_path / 'dtd'
     shutil.copytree(toy_dist_world['cls'] / 'dtd', data)
@@ -117,8 +117,12 @@ def test_a_rank_that_fails_fails_the_run_naming_the_rank_and_the_cause(tmp_path,
                         '--dataset', 'dtd', '--data-root', str(data), '--splits', 'test', '--image-size', '32',
                         '--workers', '0', '--batch-size', '8', '--cache-dir', str(cache), timeout=240)
     assert proc.returncode != 0 and timer.seconds < 120
-    assert f'extract_features.py: rank 1 of 2 failed: AssertionError: failed to load image: {broken}' in proc.stderr
-    assert 'extract_features.py: rank 0 of 2 stopped: lost contact with another process' in proc.stderr
+    # the broken file is bad input (ImageDecodeError): one error line naming the rank, the file and the cause
+    cause = f'{broken}: cannot be decoded as an image with cv2 ('
+    assert f'extract_features.py: error: rank 1 of 2: {cause}' in proc.stderr
+    assert 'extract_features.py: rank 0 of 2 stopped: lost contact with another process, which failed (its error ' \
+        'is reported above)' in proc.stderr
     root_cause = proc.stderr.split('Root Cause (first observed failure):')[1]
-    assert 'rank      : 1' in root_cause and f'failed to load image: {broken}' in root_cause
+    assert 'rank      : 1' in root_cause and 'exitcode  : 2' in root_cause  # 2: the bad-input exit status
+    assert f'traceback : extract_features.py: rank 1 of 2: {cause}' in root_cause
     assert not list(cache.rglob('*.json')) and not list(cache.rglob('*.safetensors'))
