@@ -14,12 +14,13 @@ from .conftest import REPO, tool_env
 from .test_tools_on_two_processes import METRIC_ATOL
 from tests.test_suite.suite_helpers import write_suite
 
-NORMALS_OPTIONS = {  # width-8 PSPNet, 80x48 inputs, 2 steps of 2 images; one scale, no flip, no dropout
+NORMALS_OPTIONS = {  # width-8 PSPNet, 80x48 inputs, 2 steps of 2 images; one scale (the paper: no flip), no dropout
     'model.backbone.base_channels': 8, 'model.decode_head.in_channels': 256, 'model.decode_head.channels': 16,
     'model.decode_head.dropout_ratio': 0.0, 'transfer_task.total_batch_size': 2, 'train_dataloader.batch_size': 2,
     'train_cfg.max_iters': 2, 'train_cfg.val_interval': 1000, 'train_cfg.val_begin': 1000,
     'default_hooks.checkpoint.interval': 2, 'param_scheduler.0.end': 2,
-    'train_dataloader.dataset.pipeline.2.scales': '[(80, 48)]', 'train_dataloader.dataset.pipeline.3.prob': 0.0,
+    'train_dataloader.dataset.pipeline.2.scales': '[(80, 48)]',
+    'val_dataloader.dataset.pipeline.1.short_side': 40, 'test_dataloader.dataset.pipeline.1.short_side': 40,
     'train_dataloader.num_workers': 0, 'train_dataloader.persistent_workers': False,
     'test_dataloader.num_workers': 0, 'test_dataloader.persistent_workers': False,
     'val_dataloader.num_workers': 0, 'val_dataloader.persistent_workers': False}
