@@ -131,6 +131,21 @@ def run_on_main(write: Callable[[], T]) -> T | None:
     return value
 
 
+def mean_over_processes(value: Any) -> Any:
+    """A tensor averaged over the processes of the run, detached (``value`` itself in one process).
+
+    A loss that is a mean over a per-process count (labelled pixels) divides its sum by this mean count
+    instead of its own: after DDP's mean of the gradients it is then the sum over every process's share
+    divided by the total count, the mean that one process computes over the whole batch.
+    """
+    if rank_and_world()[1] == 1:
+        return value
+    from mmengine.dist import all_reduce
+    averaged = value.detach().clone()
+    all_reduce(averaged, op='mean')
+    return averaged
+
+
 def batch_shard(num_samples: int, batch_size: int) -> list[int]:
     """The sample indices this rank processes: whole batches ``r, r + W, r + 2W, ...`` of the dataset order.
 

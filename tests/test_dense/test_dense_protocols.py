@@ -54,8 +54,9 @@ def test_ade20k_model_and_loss(seg):
     # models.py L499-541 UPerNet(fpn_dim=512) (built with fpn_dim 512 at L143-148): PPM (1, 2, 3, 6), and no
     # dropout before the classifier (conv_last = conv3x3_bn_relu + 1x1 conv)
     assert head.channels == 512 and head.pool_scales == (1, 2, 3, 6) and head.dropout_ratio == 0.0
-    # train.py L154 NLLLoss(ignore_index=-1): the mean over labelled pixels
-    assert head.loss_decode.avg_non_ignore is True
+    # train.py L154 NLLLoss(ignore_index=-1): the mean over labelled pixels (of the whole batch on any number of
+    # GPUs: tests/test_distributed/test_loss_over_processes.py)
+    assert head.loss_decode.avg_non_ignore is True and head.loss_decode.type == 'GlobalMeanCrossEntropyLoss'
     # config L8 padding_constant 32
     assert seg.model.data_preprocessor.size_divisor == 32 and seg.model.data_preprocessor.pad_val == 0
     assert seg.model.backbone.frozen_stages == -1 and seg.model.backbone.norm_eval is False  # fix_bn False
@@ -119,6 +120,7 @@ def test_normals_head_schedule_and_batch(normals):
     assert head.label_downsample == 8 and head.target == 'clusters' and head.num_clusters == 40
     from mmssl_transfer.models.decode_heads.normal_psp_head import DEFAULT_LOSSES
     assert DEFAULT_LOSSES['clusters']['avg_non_ignore'] is True
+    assert DEFAULT_LOSSES['clusters']['type'] == 'GlobalMeanCrossEntropyLoss'
     # train_finetune_models.sh L18 --gpus "0" (one GPU) with train_generic.py L261 batch_size_per_gpu default 2;
     # scripts/test_models.sh L10 checkpoint folder "...-ngpus1-batchSize2-..."
     assert normals.transfer_task.total_batch_size == 2 and normals.train_dataloader.batch_size == 2

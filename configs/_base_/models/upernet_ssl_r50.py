@@ -43,7 +43,9 @@ model = dict(
         num_classes=150,
         norm_cfg=norm_cfg,
         align_corners=False,
-        # NLLLoss(ignore_index=-1): the mean over labelled pixels (avg_non_ignore)
-        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0, avg_non_ignore=True)),
+        # NLLLoss(ignore_index=-1): the mean over labelled pixels (avg_non_ignore), here over those of the whole
+        # batch on any number of GPUs (GlobalMeanCrossEntropyLoss). Not reproduced: the paper's toolkit averaged
+        # the means of its 2 GPUs (2 images each), which weighs the two halves of a batch equally.
+        loss_decode=dict(type='GlobalMeanCrossEntropyLoss', loss_weight=1.0, avg_non_ignore=True)),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))

@@ -13,12 +13,14 @@ from mmseg.registry import MODELS
 from torch import Tensor
 
 from ...normal_cluster_file import load_normal_clusters
+from ..losses import GlobalMeanCrossEntropyLoss
 from .label_downsampling import LabelDownsampleMixin, nearest_downsample
 
 #: target mode -> default loss of that mode.
 DEFAULT_LOSSES: dict[str, dict[str, Any]] = {
-    # the paper's NLLLoss(ignore_index=-1): the mean over valid pixels (avg_non_ignore)
-    'clusters': dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0, avg_non_ignore=True),
+    # the paper's NLLLoss(ignore_index=-1): the mean over valid pixels (avg_non_ignore) of the whole batch, on
+    # any number of processes
+    'clusters': dict(type=GlobalMeanCrossEntropyLoss.__name__, loss_weight=1.0, avg_non_ignore=True),
     'regression': dict(type='CosineNormalLoss', mode='cosine', loss_weight=1.0),
 }
 

@@ -6,12 +6,15 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.registry import MODELS
 
+from mmssl_transfer.distributed import mean_over_processes
+
 LOSS_MODES = ('cosine', 'angular')
 
 
 @MODELS.register_module()
 class CosineNormalLoss(nn.Module):
-    """Mean of ``1 - cos`` (or of the angle, radians) between predicted and target normals over valid pixels.
+    """Mean of ``1 - cos`` (or of the angle, radians) between predicted and target normals over valid pixels (of
+    every process of a distributed run: the number of processes does not change it).
 
     The prediction is normalised to unit length inside the loss (the target already is).
 
@@ -39,7 +42,9 @@ class CosineNormalLoss(nn.Module):
         else:
             per_pixel = torch.acos(cosine.clamp(-1 + 1e-6, 1 - 1e-6))
         valid = valid.to(per_pixel.dtype)
-        return self.loss_weight * (per_pixel * valid).sum() / valid.sum().clamp(min=1.0)
+        # the mean over the valid pixels of every process (see GlobalMeanCrossEntropyLoss); 0 when there are none
+        count = mean_over_processes(valid.sum())
+        return self.loss_weight * (per_pixel * valid).sum() / count.clamp(min=torch.finfo(count.dtype).tiny)
 
     @property
     def loss_name(self) -> str:
