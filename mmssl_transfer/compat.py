@@ -10,6 +10,9 @@ Two kinds of fix live here, each naming the upstream problem it works around:
   every config and every probe that builds a backbone loads) and ``mmssl_transfer.apis`` (behind
   ``tools/train.py`` and ``tools/test.py``) call it.
 
+- :func:`silence_known_warnings`: warnings the 2023 packages raise on every run that say nothing about the
+  user's run; also applied by ``import mmssl_transfer``.
+
 Patches are narrow: they touch the OpenMMLab code paths that break, and never the loading of third-party
 checkpoints, which goes through :mod:`mmssl_transfer.checkpoints` only.
 """
@@ -24,6 +27,7 @@ import pickle
 import struct
 import sys
 import types
+import warnings
 from typing import Any, Callable, Sequence
 
 _APPLIED: set[str] = set()
@@ -229,6 +233,24 @@ def apply() -> None:
             patch()
         except ImportError:
             continue
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Warning filters
+# ---------------------------------------------------------------------------------------------------------------
+#: (message regex, category, upstream): each filter silences one warning of an upstream package, nothing wider.
+KNOWN_WARNINGS: tuple[tuple[str, type[Warning], str], ...] = (
+    # mmengine 0.10.7 utils/package_utils.py imports (and reloads) pkg_resources in is_installed, which every
+    # Runner and pkg:: config base calls; setuptools 81 warns on each import. Fixed upstream after 0.10.7:
+    # open-mmlab/mmengine#1676 (importlib.metadata instead of pkg_resources).
+    (r'pkg_resources is deprecated as an API', UserWarning, 'open-mmlab/mmengine#1676'),
+)
+
+
+def silence_known_warnings() -> None:
+    """Ignore the :data:`KNOWN_WARNINGS` (idempotent; ``warnings.filterwarnings`` drops duplicates)."""
+    for message, category, _upstream in KNOWN_WARNINGS:
+        warnings.filterwarnings('ignore', message=message, category=category)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -73,3 +73,29 @@ def test_getattr_in_runner_checkpoints_only_reaches_history_buffer_statistics(tm
     torch.save({'meta': ReachesThroughGetattr()}, path)
     with pytest.raises(pickle.UnpicklingError, match='refusing getattr'):
         _load_checkpoint(str(path), map_location='cpu')
+
+
+WARNINGS_PROBE = '''
+import sys, warnings
+import mmssl_transfer  # noqa: F401  (in the install's environment a .pth file imports it at start anyway)
+if sys.argv[1] == 'filters-reset':
+    warnings.resetwarnings()
+from mmengine.utils import is_installed
+with warnings.catch_warnings(record=True) as caught:
+    is_installed('mmengine')  # imports and reloads pkg_resources (mmengine 0.10.7)
+print(sum('pkg_resources' in str(w.message) for w in caught))
+'''
+
+
+def test_importing_the_package_silences_mmengines_pkg_resources_warning_and_only_that():
+    """mmengine 0.10.7 warns on every is_installed call (open-mmlab/mmengine#1676); the filter is that narrow."""
+    import subprocess
+    import sys
+    counts = {how: subprocess.run([sys.executable, '-W', 'default', '-c', WARNINGS_PROBE, how], check=True,
+                                  capture_output=True, text=True).stdout.split()[-1]
+              for how in ('filters-reset', 'package-filters')}
+    assert int(counts['filters-reset']) >= 1 and counts['package-filters'] == '0'  # import and reload: 2
+    compat.silence_known_warnings()
+    with pytest.warns(UserWarning, match='other'):
+        import warnings
+        warnings.warn('other deprecation', UserWarning)

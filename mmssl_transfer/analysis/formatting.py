@@ -7,6 +7,7 @@ import math
 import pandas as pd
 from rich.console import Console
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.table import Table
 
 from .summary import Summary, TableResult
@@ -88,6 +89,22 @@ def _cells(n: int) -> str:
     return f'{n} cell' if n == 1 else f'{n} cells'
 
 
+def _print_whole(console: Console, table: Table) -> None:
+    """Print ``table`` at its natural width even where that is wider than the console.
+
+    rich fits a table to the console by squeezing columns, down to nothing: with long variant labels an 80-column
+    console (or a log file) showed the calibration table without a single number. A line too long for a terminal
+    wraps there instead, and a log keeps every value.
+    """
+    natural = Measurement.get(console, console.options.update_width(10_000), table).maximum
+    width = console.width
+    console.width = max(width, natural)
+    try:
+        console.print(table)
+    finally:
+        console.width = width
+
+
 def print_summary(summary: Summary, console: Console | None = None) -> None:
     """The tables in the terminal (rich): best in bold green, second in yellow."""
     console = console or Console()
@@ -99,7 +116,7 @@ def print_summary(summary: Summary, console: Console | None = None) -> None:
             rich_table.add_column(str(col), justify='right')
         for row, values in shown.iterrows():
             rich_table.add_row(escape(str(row)), *values.tolist())  # '[variant]' in a label is text, not markup
-        console.print(rich_table)
+        _print_whole(console, rich_table)
         if table.comparison is not None and not table.comparison.empty:
             first, *rest = comparison_notes(table.comparison)
             console.print(f'  vs paper: {escape(first)}', soft_wrap=True)

@@ -31,7 +31,8 @@ def scatter_grid(title: str, frame: pd.DataFrame, imagenet: pd.Series, correlati
     columns = list(frame.columns)
     ncols = min(4, max(1, len(columns)))
     nrows = math.ceil(len(columns) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 2.8 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 2.8 * nrows), squeeze=False,
+                             layout='constrained')  # tight_layout gave up on long titles
     x_all = imagenet.reindex(frame.index)
     for ax, label in zip(axes.flat, columns):
         y = frame[label]
@@ -53,13 +54,12 @@ def scatter_grid(title: str, frame: pd.DataFrame, imagenet: pd.Series, correlati
     for ax in list(axes.flat)[len(columns):]:
         ax.axis('off')
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
     return save_figure(fig, stem)
 
 
 def utility_plot(curves: dict[str, list[UtilityPoint]], title: str, stem: Path) -> list[Path]:
     """U(n) against the label budget (log scale), one line per backbone; undefined points marked on the axis."""
-    fig, ax = plt.subplots(figsize=(5, 3.4))
+    fig, ax = plt.subplots(figsize=(5, 3.4), layout='constrained')
     for name, points in curves.items():
         n = np.array([p.n for p in points])
         u = np.array([p.utility for p in points])
@@ -74,5 +74,4 @@ def utility_plot(curves: dict[str, list[UtilityPoint]], title: str, stem: Path) 
     ax.set_ylabel('utility U(n) = n_hat / n - 1')
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=6)
-    fig.tight_layout()
     return save_figure(fig, stem)

@@ -228,3 +228,26 @@ def test_the_papers_own_numbers_are_paper_protocol_and_compare_to_themselves():
     # finetune ECE: the paper's finetune.py computes none, so its published values are not diffed
     assert set(calibration.loc[['FT unscaled', 'FT scaled'], 'status']) == {'not comparable'}
     assert set(calibration.loc[['Lin unscaled', 'Lin scaled'], 'status']) == {'compared'}
+
+
+def test_a_narrow_console_still_shows_every_value_beside_long_variant_labels(tmp_path):
+    """rich squeezed the value columns of a table with long variant labels to nothing in an 80-column log."""
+    import io
+
+    from rich.console import Console
+
+    from mmssl_transfer.analysis.formatting import print_summary
+    variant = 'lrs=0.01+wds=0+steps=4+total_batch_size=8+image_size=32'
+    results = [_result(b, 'linear', d, 'converged', {'top1': v}, 'top1', paper_protocol=False, variant=variant)
+               for b, values in LINEAR.items() for d, v in values.items()]
+    for i, r in enumerate(results):
+        write_result(tmp_path / 'results' / f'{i}.json', r)
+    summary = summarize(load_results(tmp_path), n_boot=50)
+    out = io.StringIO()
+    print_summary(summary, Console(file=out, width=60))
+    printed = out.getvalue()
+    linear = display_frame(_table(summary, 'linear_manyshot'))
+    assert linear.shape == (3, 3) and all(variant in label for label in linear.index)  # DTD, Pets, average
+    for label, values in linear.iterrows():
+        row = next(line for line in printed.splitlines() if label in line)
+        assert [cell.strip() for cell in row.split('│')[2:-1]] == [cell.strip('*_') for cell in values]
