@@ -20,9 +20,14 @@ What still differs from one process (bounded by tests/test_distributed): gradien
 another floating-point order; BatchNorm statistics are those of the whole step's batch only for SyncBN layers
 (``sync_bn='torch'`` is set for N > 1 processes unless the config chooses; on CPU processes
 :mod:`mmssl_transfer.compat` runs SyncBN over gloo), under accumulation they are those of a micro-batch; random
-augmentations and random sampling inside models (e.g. proposal sampling in detection) draw from each process's
-own random stream. The samples of each optimizer step are the same: mmengine's samplers give rank r the
-positions r, r + N, ... of one seeded order.
+sampling inside models (e.g. proposal sampling in detection) draws from each process's own random stream. The
+samples of each optimizer step are the same: mmengine's samplers give rank r the positions r, r + N, ... of one
+seeded order; and so are their random augmentations where the loader's ``InfiniteSampler`` reads a dataset with a
+pipeline of its own (recognition finetune, ADE20K, normals): :func:`apply_total_batch` swaps in
+``NumberedDrawSampler`` and puts ``SeedByDraw`` first in the pipeline (:mod:`mmssl_transfer.datasets.samplers`),
+so each image's crop and flip follow from its position in the run's stream of samples. Detection keeps its
+processes' own streams (the inner index of its VOC07+12 ``ConcatDataset`` drops the draw, and mmdet's
+``AspectRatioBatchSampler``, which groups each process's images by orientation, already makes its batches differ).
 """
 from __future__ import annotations
 
@@ -150,10 +155,31 @@ def apply_total_batch(cfg: Config, world_size: int, max_batch_per_gpu: int | Non
     _scale_lr_by_total(cfg, total, label)
     if world_size > 1 and cfg.get('sync_bn') is None:
         cfg.sync_bn = 'torch'  # BN statistics over every process's share (GPUs; CPU/gloo keeps BN per process)
+    seed_augmentation_by_draw(loader)
     hooks = [h for h in (cfg.get('custom_hooks') or []) if h.get('type') != 'BatchSplitHook']
     cfg.custom_hooks = hooks + [ConfigDict(type='BatchSplitHook', split=split.as_hparams())]
     cfg[BATCH_SPLIT_KEY] = split.as_hparams()
     return split
+
+
+#: The samplers whose draws :func:`seed_augmentation_by_draw` numbers, and what each becomes.
+DRAW_NUMBERED_SAMPLERS = {'InfiniteSampler': 'NumberedDrawSampler', 'NumberedDrawSampler': 'NumberedDrawSampler'}
+
+
+def seed_augmentation_by_draw(loader: ConfigDict) -> bool:
+    """Make a train loader's random augmentation a function of each sample's draw; return whether it applies.
+
+    Applies to an ``InfiniteSampler`` over a dataset with its own ``pipeline``: the sampler becomes
+    ``NumberedDrawSampler`` (the same indices) and ``SeedByDraw`` is put first in the pipeline (once).
+    """
+    sampler, dataset = loader.get('sampler') or {}, loader.get('dataset') or {}
+    if sampler.get('type') not in DRAW_NUMBERED_SAMPLERS or dataset.get('pipeline') is None:
+        return False
+    sampler['type'] = DRAW_NUMBERED_SAMPLERS[sampler['type']]
+    pipeline = list(dataset['pipeline'])
+    if not pipeline or pipeline[0].get('type') != 'SeedByDraw':
+        dataset['pipeline'] = [ConfigDict(type='SeedByDraw'), *pipeline]
+    return True
 
 
 def _accumulate(cfg: Config, accumulate: int, label: str) -> None:
