@@ -10,13 +10,13 @@ What may differ, and the bound each test states:
   run, features come back in dataset order, solver and episodes run on the same numbers: records are identical
   and the cache entries are the same bytes.
 - test.py on a given model checkpoint: nothing (every image evaluated once, metrics over all of them).
-- Training with the total batch split in two (seg, normals, cls, finetune sweep; random crops and flips on, one
-  scale for the dense tasks, whose batches are padded per process): each image gets the crop and flip of its
-  draw on both (NumberedDrawSampler + SeedByDraw, put in by apply_total_batch); gradients are averaged over
-  processes in another float order and SyncBN statistics are summed over gloo (two passes: the global mean, then the squared deviations): after the steps trained here every parameter and
-  buffer stays within ``WEIGHT_RTOL x max|tensor| + WEIGHT_ATOL`` of the one-process run and the metrics within
-  ``METRIC_ATOL``. The dense losses average over the labelled pixels of the whole batch on both (the shares hold
-  different numbers of them: tests/test_distributed/test_loss_over_processes.py).
+- Training with the total batch split in two (seg, normals, cls, finetune sweep; random crops and flips on, one scale
+  for the dense tasks, whose batches are padded per process): each image gets the crop and flip of its draw on both
+  (NumberedDrawSampler + SeedByDraw, put in by apply_total_batch); gradients are averaged over processes in another
+  float order and SyncBN statistics are summed over gloo (two passes: the global mean, then the squared deviations):
+  after the steps trained here every parameter and buffer stays within ``WEIGHT_RTOL x max|tensor| + WEIGHT_ATOL`` of
+  the one-process run and the metrics within ``METRIC_ATOL``. The dense losses average over the labelled pixels of the
+  whole batch on both (the shares hold different numbers of them: tests/test_distributed/test_loss_over_processes.py).
 - Detection training also samples anchors and proposals at random in each process (mmdet's samplers draw from
   each process's own stream), which no number of processes reproduces: its trained weights are not compared,
   only that it trains on the split batch and that its checkpoint tests identically.
