@@ -38,6 +38,9 @@ from .conftest import HERE, REPO, ok, one_process, torchrun
 WEIGHT_RTOL = 1e-3
 WEIGHT_ATOL = 1e-6
 METRIC_ATOL = 1e-3
+#: ECE after temperature scaling (percentage points): the temperature is fitted per fold by an optimiser, which
+#: turns the float-level logit differences into up to 2e-3 points (measured with augmentation on).
+CALIBRATED_ECE_ATOL = 1e-2
 #: Training families whose weights are compared (detection is not: see the module docstring).
 COMPARED = ('seg', 'normals', 'cls')
 #: Images per optimizer step in every training run (1 or 2 per process on two processes).
@@ -209,4 +212,5 @@ def test_finetune_sweep_on_two_processes_matches_one_process(runs):
         [p['val'] for p in two['extra']['val_grid']], abs=METRIC_ATOL)
     assert one['metrics'].keys() == two['metrics'].keys()
     for name, value in one['metrics'].items():
-        assert value == pytest.approx(two['metrics'][name], abs=METRIC_ATOL), name
+        bound = CALIBRATED_ECE_ATOL if name == 'ece_temperature_scaled' else METRIC_ATOL
+        assert value == pytest.approx(two['metrics'][name], abs=bound), name
