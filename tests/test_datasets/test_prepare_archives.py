@@ -12,17 +12,8 @@ import scipy.io
 from mmssl_transfer.datasets.classification.catalog import build_cls_dataset
 from mmssl_transfer.datasets.classification.layout import DatasetLayoutError
 from mmssl_transfer.datasets.preparation import ArchiveError, check_dataset, unpack_archives
-from mmssl_transfer.toy import make_toy
 
 from tests.test_datasets.prepare_helpers import official_archives, tar_bytes, zip_bytes
-
-
-@pytest.fixture(scope='module')
-def toy_world(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp('toy')
-    for kind in ('classification', 'voc', 'ade20k'):
-        make_toy(kind, out)
-    return out
 
 
 def _write(folder: Path, files: dict[str, bytes]) -> list[Path]:

@@ -13,16 +13,6 @@ from mmssl_transfer.datasets.preparation import (BROKEN, COMPLETE, MISSING, OTHE
                                                  layout_drawing)
 from mmssl_transfer.datasets.preparation.layouts import download_root, locate
 from mmssl_transfer.datasets.preparation.tool import prepare_data, roots_under
-from mmssl_transfer.toy import make_toy
-
-
-@pytest.fixture(scope='module')
-def toy_world(tmp_path_factory) -> Path:
-    """What tools/make_toy_data.py writes for the datasets (no checkpoints)."""
-    out = tmp_path_factory.mktemp('toy')
-    for kind in ('classification', 'voc', 'ade20k', 'nyuv2'):
-        make_toy(kind, out)
-    return out
 
 
 def _copy(toy_world, name, tmp_path) -> Path:

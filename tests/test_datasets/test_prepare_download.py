@@ -18,20 +18,11 @@ from mmssl_transfer.datasets.classification.catalog import DATA_ROOTS, DATA_SOUR
 from mmssl_transfer.datasets.preparation import NotDownloadable, check_dataset, download_dataset
 from mmssl_transfer.datasets.preparation.tool import prepare_data
 from mmssl_transfer.download import DownloadError
-from mmssl_transfer.toy import make_toy
 
 from tests.test_datasets.prepare_helpers import FileServer, md5, official_archives, redirect_torchvision
 
 TORCHVISION_DOWNLOADS = ('aircraft', 'caltech101', 'cifar10', 'cifar100', 'dtd', 'eurosat', 'flowers', 'food',
                          'pets', 'sun397', 'voc2007', 'voc0712')
-
-
-@pytest.fixture(scope='module')
-def toy_world(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp('toy')
-    for kind in ('classification', 'voc', 'ade20k'):
-        make_toy(kind, out)
-    return out
 
 
 def _point_checksums_at(monkeypatch, name, files, server):
