@@ -1,8 +1,11 @@
 """Few-shot evaluation speed: 600 vectorised episodes vs a per-episode loop (sampling + prototypes + scoring).
 
 The loop is the usual implementation (as in CD-FSL): per episode, draw classes and images with numpy, compute
-prototypes and distances with torch. Both give the same accuracies for the same episodes; the ratio is printed
-(goal >= 50x).
+prototypes and distances with torch. Both give the same accuracies for the same episodes (tests/test_probes); the
+ratio is printed. Goal: >= 3x on CPU, where both are bound by reading the gathered feature rows from memory (600
+episodes x 100 rows x 2048 floats = 490 MB) and the loop's Python and per-op overhead is what the batches save;
+round 1's ">= 50x" was never measured and is not reachable there. On a GPU the loop is bound by kernel launches
+instead (about 20 per episode), so the ratio should be far larger; not measured (no GPU lent so far).
 
     python benchmarks/fewshot.py                 # 50 classes x 100 images, 2048-d, 5-way 5-shot (default)
     python benchmarks/fewshot.py --shots 20
@@ -66,7 +69,8 @@ def main() -> None:
             torch.cuda.synchronize()
         times[name] = time.perf_counter() - start
         print(f'{name:10s}: {times[name]:7.3f} s for {args.episodes} episodes (mean accuracy {acc:.2f})')
-    print(f'speed-up {times["loop"] / times["vectorised"]:.1f}x (goal >= 50x)')
+    goal = 3 if not features.is_cuda else 50
+    print(f'speed-up {times["loop"] / times["vectorised"]:.1f}x (goal >= {goal}x on {features.device.type})')
 
 
 if __name__ == '__main__':

