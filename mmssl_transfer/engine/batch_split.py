@@ -175,6 +175,7 @@ def seed_augmentation_by_draw(loader: ConfigDict) -> bool:
     sampler, dataset = loader.get('sampler') or {}, loader.get('dataset') or {}
     if sampler.get('type') not in DRAW_NUMBERED_SAMPLERS or dataset.get('pipeline') is None:
         return False
+    import mmssl_transfer.datasets.samplers  # noqa: F401  (registers both, whatever the config's custom_imports)
     sampler['type'] = DRAW_NUMBERED_SAMPLERS[sampler['type']]
     pipeline = list(dataset['pipeline'])
     if not pipeline or pipeline[0].get('type') != 'SeedByDraw':
