@@ -93,7 +93,8 @@ class NotComparable:
                 and (not self.metrics or column.metric in self.metrics))
 
 
-ADE20K_REASON = ("the paper's ADE20K encoder (CSAIL's deep-stem ResNet-50, weights loaded with strict=False) most "
+ADE20K_REASON = ("the paper's ADE20K encoder (CSAIL's deep-stem ResNet-50, weights loaded "
+                 'with strict=False) most '  # strict-ok: describes the paper's load, not one of ours
                  'likely never received the SSL weights: its supervised model scores 0.256 mIoU against ~0.40 for an '
                  'ImageNet UPerNet-R50 whose weights loaded; ours loads the backbone strictly')
 FINETUNE_ECE_REASON = ("the paper's released finetune.py computes no calibration: how its published finetune ECE "
