@@ -18,6 +18,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ('models',),
     ('datasets',),
     ('evaluation',),
+    ('tasks',),  # the table of tasks: imports the dataset catalog only
     ('engine',),
     ('probes', 'toy'),
     ('suite',),
@@ -26,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 )
 LAYER_OF = {name: i for i, names in enumerate(LAYERS) for name in names}
 #: Analysis depends on result records and the catalogs only, never on how the results were produced.
-ANALYSIS_MAY_IMPORT = ('mmssl_transfer.results', 'mmssl_transfer.errors',
+ANALYSIS_MAY_IMPORT = ('mmssl_transfer.results', 'mmssl_transfer.errors', 'mmssl_transfer.tasks',
                        'mmssl_transfer.datasets.classification.catalog', 'mmssl_transfer.checkpoints')
 
 

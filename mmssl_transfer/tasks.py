@@ -1,0 +1,362 @@
+"""The table of tasks: one row per transfer task, everything the project knows about it in one place.
+
+A row (:class:`TaskSpec`) states the task's name and family (an OpenMMLab config trained and tested, or a probe
+tool), its datasets and protocols, its Kotar et al. (2021) category, the paper's settings as literals each citing
+the line of the paper's code (github.com/linusericsson/ssl-transfer) it comes from, the per-method config pattern,
+how the suite runs a cell of it (argv derived from one option list, so the suite and the tool cannot disagree on
+flags), how many GPUs a cell may use, its primary metric and the analysis tables that show it.
+
+Everything else reads this table: ``results.py`` (task names, the paper settings a run is compared with to name
+its variant), ``config_generation.py`` (the per-method configs), ``suite/`` (cells and their command lines),
+``probes/`` (the paper's grids and protocols as defaults) and ``analysis/``. This module imports only the dataset
+catalog, so it sits below all of them.
+
+A new task is one row here, its runner (a config family or a probe tool) and its tests.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from mmssl_transfer.datasets.classification.catalog import FEWSHOT_DATASETS, MANY_SHOT_DATASETS
+
+#: The variant of a run that follows the paper's protocol in every setting (``TransferResult.hparams['variant']``).
+PAPER_VARIANT = 'paper'
+
+# -- the paper's settings, as literals with their source -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaperSetting:
+    """One setting of the paper's protocol.
+
+    Attributes:
+        name: The setting's key in a run's settings (and in a variant name ``name=value``).
+        value: The paper's value.
+        source: Where the paper's code sets it: ``file Lnn`` in linusericsson/ssl-transfer.
+    """
+
+    name: str
+    value: Any
+    source: str
+
+
+#: The linear probe's weight-decay grid (C = 1 / wd): ``torch.logspace(-6, 5, 45)`` (``linear.py`` L129, L436),
+#: float32 values as the paper used them, in the paper's (increasing wd) order.
+LINEAR_PROBE_WDS: tuple[float, ...] = tuple(torch.logspace(-6, 5, 45).tolist())
+#: scikit-learn 0.22.2's ``LogisticRegression`` defaults used by the paper (``linear.py`` L69): ``max_iter=100``,
+#: ``tol=1e-4``.
+PAPER_MAX_ITER = 100
+PAPER_TOL = 1e-4
+
+#: The finetune learning rates, in the paper's order (``finetune.py`` L519: ``logspace(-4, -1, 4).flip``).
+LR_GRID: tuple[float, ...] = (0.1, 0.01, 0.001, 0.0001)
+#: The finetune weight decays (``finetune.py`` L520: 0 and ``logspace(-6, -3, 4)``; SGD receives wd / lr, L521);
+#: the linear probe's grid is another one (:data:`LINEAR_PROBE_WDS`).
+FINETUNE_WDS: tuple[float, ...] = (0.0, 1e-6, 1e-5, 1e-4, 1e-3)
+#: Images per optimizer step of the finetune over all processes (``finetune.py`` L496, ``-b 64``, one process).
+PAPER_TOTAL_BATCH_SIZE = 64
+#: Finetune head initialisations: the paper's ``nn.Linear`` default (``finetune.py`` L108: kaiming-uniform
+#: weights, uniform bias; mmpretrain ``init_cfg=None`` keeps it) and mmpretrain's own ``Normal(std=0.01)``
+#: (a variant).
+HEAD_INITS: dict[str, dict | None] = {
+    'paper': None,
+    'normal': dict(type='Normal', layer='Linear', std=0.01),
+}
+
+_LINEAR_SETTINGS = (
+    PaperSetting('protocol', 'paper', 'linear.py L69 (sklearn 0.22.2 lbfgs, warm_start), L129-176 (its path)'),
+    PaperSetting('C_mode', 'sweep', 'linear.py L129-176 (C swept on val, best refit on train+val)'),
+    PaperSetting('wd_grid', 'paper', 'linear.py L436 (torch.logspace(-6, 5, 45))'),
+    PaperSetting('max_iter', PAPER_MAX_ITER, 'linear.py L69 (sklearn 0.22.2 default)'),
+    PaperSetting('tol', PAPER_TOL, 'linear.py L69 (sklearn 0.22.2 default)'),
+    PaperSetting('transform', 'linear_eval', 'linear.py L274-279 (Resize 224 bicubic, CenterCrop 224)'),
+    PaperSetting('image_size', 224, 'linear.py L274-279'),
+    PaperSetting('stage', 4, 'linear.py L207-221 (ResNetBackbone.forward: the pooled last stage)'),
+)
+_FINETUNE_SETTINGS = (
+    PaperSetting('lrs', LR_GRID, 'finetune.py L519'),
+    PaperSetting('wds', FINETUNE_WDS, 'finetune.py L520-521'),
+    PaperSetting('augmentation', 'rrc_flip', 'finetune.py L501 (--no-da off), L338-343'),
+    PaperSetting('search_augmentation', False, 'finetune.py L521 (the grid is lr x wd only)'),
+    PaperSetting('head_init', 'paper', 'finetune.py L108'),
+    PaperSetting('steps', 5000, 'finetune.py L500'),
+    PaperSetting('total_batch_size', PAPER_TOTAL_BATCH_SIZE, 'finetune.py L496'),
+    PaperSetting('image_size', 224, 'finetune.py L497'),
+    PaperSetting('config_variant', PAPER_VARIANT, "the finetune config's own transfer_task.variant"),
+    PaperSetting('cfg_options', (), 'no overrides of the config'),
+)
+_FEWSHOT_SETTINGS = (
+    PaperSetting('transform', 'paper_fewshot',
+                 'datasets/few_shot_dataset.py L157-159, L173 (Resize((257, 257)) then CenterCrop(224))'),
+    PaperSetting('image_size', 224, 'few_shot.py L220 (-i 224)'),
+    PaperSetting('stage', 4, 'few_shot.py L175-189 (ResNetBackbone.forward: the pooled last stage)'),
+    PaperSetting('n_way', 5, 'few_shot.py L221 (--n-way 5)'),
+    PaperSetting('n_query', 15, 'few_shot.py L223 (--n-query 15)'),
+    PaperSetting('n_episodes', 600, 'few_shot.py L224 (--iter-num 600)'),
+)
+_DET_SETTINGS = (  # the same SOLVER block in detectron2-configs/{frozen,finetune}/<method>.yaml
+    PaperSetting('total_batch_size', 2, 'detectron2-configs/frozen/byol.yaml L23 (IMS_PER_BATCH: 2)'),
+    PaperSetting('lr', 0.0025, 'detectron2-configs/frozen/byol.yaml L22 (BASE_LR: 0.0025)'),
+    PaperSetting('max_iters', 144000, 'detectron2-configs/frozen/byol.yaml L25 (MAX_ITER: 144000)'),
+)
+_SEG_SETTINGS = (
+    PaperSetting('total_batch_size', 4, 'semantic-segmentation/config/ade20k-resnet50-upernet.yaml L18 '
+                 '(batch_size_per_gpu: 2) x the 2 GPUs of semantic-segmentation/run0-1.sh L5-6'),
+    PaperSetting('lr', 0.02, 'semantic-segmentation/config/ade20k-resnet50-upernet.yaml L23 (lr_encoder: 0.02)'),
+    PaperSetting('max_iters', 150000, 'semantic-segmentation/config/ade20k-resnet50-upernet.yaml L19, L21 '
+                 '(30 epochs x 5000 iterations)'),
+)
+_NORMALS_SETTINGS = (
+    PaperSetting('total_batch_size', 2, 'surface-normal-estimation/train_generic.py L261, L318 (2 per GPU) x the '
+                 'one GPU of scripts/train_finetune_models.sh L18 (--gpus "0")'),
+    PaperSetting('lr', 0.02, 'surface-normal-estimation/train_generic.py L270-271 (lr_encoder, lr_decoder 2e-2)'),
+    PaperSetting('max_iters', 13500, 'surface-normal-estimation/scripts/train_finetune_models.sh L25-26 '
+                 '(150 epochs x 90 iterations)'),
+)
+
+# -- how a cell runs -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainTest:
+    """Train an OpenMMLab config, then test its last checkpoint (the per-method configs are generated).
+
+    ``tools/train.py``/``test.py`` take ``--data-root`` (every data loader's ``data_root``) and ``--checkpoint``
+    (``model.backbone.checkpoint``: a path or a zoo name); a random-init backbone gets
+    ``--cfg-options model.backbone.checkpoint=None`` instead.
+
+    Attributes:
+        config: Config path template relative to the repository, with ``{method}`` (and ``{protocol}`` when the
+            task has several), e.g. ``configs/det/{method}_{protocol}_voc.py``.
+        bases: Protocol -> the task ``_base_`` file (relative to configs/) every per-method config inherits.
+        method_input: The per-method config sets the data preprocessor to the backbone file's
+            ``ssl_preprocessor`` (each method's own input normalisation, as the paper's detectron2 configs do);
+            False keeps the task base's ImageNet mean/std for every method, as the paper's ADE20K and
+            NYUv2-normals code does.
+    """
+
+    config: str
+    bases: dict[str, str] = field(default_factory=dict)
+    method_input: bool = True
+    seed_option: str = 'randomness.seed'
+    no_checkpoint_option: str = 'model.backbone.checkpoint'
+
+    def cell_text(self) -> str:
+        """What the suite hashes into a cell's config hash (the text of round 2's table, so stores resume)."""
+        return (f'TrainTest(config={self.config!r}, seed_option={self.seed_option!r}, '
+                f'no_checkpoint_option={self.no_checkpoint_option!r})')
+
+
+#: Flags whose value placeholder is not the flag's own name (``--out`` takes the cell's result path).
+_PLACEHOLDERS = {'out': 'result'}
+
+
+def option_args(options: tuple[str, ...]) -> tuple[str, ...]:
+    """``('--name', '{name}', ...)`` for flag names (``data-root`` -> ``--data-root {data_root}``)."""
+    args: list[str] = []
+    for name in options:
+        args += [f'--{name}', '{' + _PLACEHOLDERS.get(name, name.replace('-', '_')) + '}']
+    return tuple(args)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Run one probe tool that writes the result JSON given by ``{result}``.
+
+    Attributes:
+        tool: File name in ``tools/`` (or a path).
+        options: The flags every cell passes, each with the cell's value of the same name (``data-root`` ->
+            ``--data-root {data_root}``; ``out`` -> the result path). The one list the suite's argv comes from.
+        grid_options: Flags added only when the cell's grid has the key (``labels_per_class`` ->
+            ``--labels-per-class {labels_per_class}``).
+        checkpoint_args / scratch_args: How the tool is told the backbone checkpoint, or random initialisation.
+        distributed: The tool takes ``--launcher``; with ``--gpus N`` it runs under torchrun.
+        trains: The tool trains (takes ``--max-batch-per-gpu``).
+    """
+
+    tool: str
+    options: tuple[str, ...]
+    grid_options: tuple[str, ...] = ()
+    checkpoint_args: tuple[str, ...] = ('--checkpoint', '{checkpoint}')
+    scratch_args: tuple[str, ...] = ('--from-scratch',)
+    distributed: bool = True
+    trains: bool = False
+
+    @property
+    def args(self) -> tuple[str, ...]:
+        """Argument templates given to every cell."""
+        return option_args(self.options)
+
+    @property
+    def variant_args(self) -> dict[str, tuple[str, ...]]:
+        """Grid key -> the arguments added when a cell has it."""
+        return {key: option_args((key.replace('_', '-'),)) for key in self.grid_options}
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """Every flag the suite may pass the tool (the tool's parser must accept each)."""
+        every = self.args + self.checkpoint_args + self.scratch_args + sum(self.variant_args.values(), ())
+        return tuple(dict.fromkeys(a for a in every if a.startswith('--')))
+
+    def cell_text(self) -> str:
+        """What the suite hashes into a cell's config hash (the text of round 2's table, so stores resume)."""
+        return (f'Probe(tool={self.tool!r}, args={self.args!r}, checkpoint_args={self.checkpoint_args!r}, '
+                f'scratch_args={self.scratch_args!r}, variant_args={self.variant_args!r}, '
+                f'distributed={self.distributed!r}, trains={self.trains!r})')
+
+
+#: The flags every probe cell passes; feature-based probes add the suite's shared feature cache.
+PROBE_OPTIONS = ('method', 'dataset', 'data-root', 'seed', 'work-dir', 'out')
+FEATURE_PROBE_OPTIONS = PROBE_OPTIONS + ('cache-dir',)
+
+# -- the table -------------------------------------------------------------------------------------------------
+
+#: Kotar et al. 2021 (ViRB): image-level or pixelwise output, semantic or structural information.
+IMAGE_LEVEL, PIXELWISE = 'image-level', 'pixelwise'
+SEMANTIC, STRUCTURAL = 'semantic', 'structural'
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One transfer task.
+
+    Attributes:
+        name: ``TransferResult.task``.
+        family: ``'train_test'`` (an OpenMMLab config) or ``'probe'`` (a recognition tool).
+        runner: How the suite runs a cell (:class:`TrainTest` or :class:`Probe`).
+        datasets: Datasets the task accepts; ``default_datasets`` when a suite lists none (all of them).
+        protocols: Accepted protocols; the first is the default.
+        category: ``(output, information)`` of Kotar et al.: ``image-level``/``pixelwise`` x
+            ``semantic``/``structural``.
+        paper: The paper's settings, in the order a variant names them.
+        primary_metric: The metric tables show by default (None: the dataset's, from the catalog).
+        tables: The analysis tables (``analysis.tables.TABLES`` names) that show the task's results.
+        protocol_label: The cell's protocol string, from ``{protocol}`` and the grid keys.
+        grid: Extra list-valued keys of a suite entry (with defaults), crossed into cells.
+        default_datasets: The datasets of a suite entry that lists none (none: the entry must list them).
+    """
+
+    name: str
+    family: str
+    runner: TrainTest | Probe
+    datasets: tuple[str, ...]
+    protocols: tuple[str, ...]
+    category: tuple[str, str]
+    paper: tuple[PaperSetting, ...]
+    primary_metric: str | None
+    tables: tuple[str, ...]
+    protocol_label: str = '{protocol}'
+    grid: dict[str, list[Any]] = field(default_factory=dict)
+    default_datasets: tuple[str, ...] = ()
+
+    @property
+    def task(self) -> str:
+        """The result's task name (the row's name)."""
+        return self.name
+
+    @property
+    def variant_keys(self) -> dict[str, list[Any]]:
+        """The suite's crossed grid keys (the name the suite used first)."""
+        return self.grid
+
+    @property
+    def paper_settings(self) -> dict[str, Any]:
+        """``name -> value`` of the paper's settings, in order."""
+        return {s.name: s.value for s in self.paper}
+
+    @property
+    def total_batch_size(self) -> int | None:
+        """Images per optimizer step of the paper's protocol (None: the task does not train)."""
+        return self.paper_settings.get('total_batch_size')
+
+    def gpu_counts(self, max_gpus: int) -> tuple[int, ...]:
+        """GPU counts up to ``max_gpus`` a cell may use: those that split the total batch evenly (any count when
+        the task does not train, as its result does not depend on the process count)."""
+        total = self.total_batch_size
+        return tuple(n for n in range(1, max_gpus + 1) if total is None or total % n == 0)
+
+
+TASKS: dict[str, TaskSpec] = {
+    'det': TaskSpec(
+        name='det', family='train_test', datasets=('voc0712',), default_datasets=('voc0712',),
+        protocols=('frozen', 'finetune'),
+        category=(PIXELWISE, SEMANTIC), paper=_DET_SETTINGS, primary_metric='AP', tables=('detection_voc',),
+        runner=TrainTest(config='configs/det/{method}_{protocol}_voc.py', bases={
+            'frozen': '_base_/det/faster-rcnn_r50_fpn_voc0712_frozen.py',
+            'finetune': '_base_/det/faster-rcnn_r50_fpn_voc0712_finetune.py'})),
+    'seg': TaskSpec(
+        name='seg', family='train_test', datasets=('ade20k',), default_datasets=('ade20k',), protocols=('finetune',),
+        category=(PIXELWISE, SEMANTIC), paper=_SEG_SETTINGS, primary_metric='mIoU', tables=('dense',),
+        runner=TrainTest(config='configs/seg/{method}_upernet_ade20k.py',
+                         bases={'finetune': '_base_/seg/upernet_r50_ade20k.py'}, method_input=False)),
+    'normals': TaskSpec(
+        name='normals', family='train_test', datasets=('nyuv2',), default_datasets=('nyuv2',), protocols=('frozen',),
+        category=(PIXELWISE, STRUCTURAL), paper=_NORMALS_SETTINGS, primary_metric='mean', tables=('dense',),
+        runner=TrainTest(config='configs/normals/{method}_pspnet_nyuv2.py',
+                         bases={'frozen': '_base_/normals/pspnet_r50_nyuv2.py'}, method_input=False)),
+    'linear': TaskSpec(  # protocols: the paper's solver (default), or the same objective solved to convergence
+        name='linear', family='probe', datasets=MANY_SHOT_DATASETS, default_datasets=MANY_SHOT_DATASETS,
+        protocols=('paper', 'converged'),
+        category=(IMAGE_LEVEL, SEMANTIC), paper=_LINEAR_SETTINGS, primary_metric=None,
+        tables=('linear_manyshot', 'calibration'),
+        runner=Probe(tool='linear_probe.py', options=FEATURE_PROBE_OPTIONS + ('protocol',))),
+    'finetune': TaskSpec(
+        name='finetune', family='probe', datasets=MANY_SHOT_DATASETS, default_datasets=MANY_SHOT_DATASETS,
+        protocols=('finetune',),
+        category=(IMAGE_LEVEL, SEMANTIC), paper=_FINETUNE_SETTINGS, primary_metric=None,
+        tables=('finetune_manyshot', 'calibration'), grid={'labels_per_class': []},
+        runner=Probe(tool='finetune_sweep.py', options=PROBE_OPTIONS, grid_options=('labels_per_class',),
+                     trains=True)),
+    'fewshot': TaskSpec(
+        name='fewshot', family='probe', datasets=FEWSHOT_DATASETS, default_datasets=FEWSHOT_DATASETS,
+        protocols=('prototypical',),
+        category=(IMAGE_LEVEL, SEMANTIC), paper=_FEWSHOT_SETTINGS, primary_metric='accuracy',
+        tables=('fewshot_5way5shot', 'fewshot_5way20shot', 'fewshot_5way50shot', 'fewshot_cdfsl'),
+        protocol_label='{ways}way-{shots}shot', grid={'ways': [5], 'shots': [5, 20, 50]},
+        runner=Probe(tool='fewshot.py', options=FEATURE_PROBE_OPTIONS, grid_options=('ways', 'shots'))),
+}
+
+#: The paper's settings of the probe tasks, in the order a variant names them.
+PAPER_LINEAR_PROTOCOL: dict[str, Any] = TASKS['linear'].paper_settings
+PAPER_FEWSHOT_PROTOCOL: dict[str, Any] = TASKS['fewshot'].paper_settings
+PAPER_FINETUNE_PROTOCOL: dict[str, Any] = TASKS['finetune'].paper_settings
+
+
+# -- the per-method configs of the train/test tasks --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExperimentFamily:
+    """One task protocol whose per-method configs are generated (a view of a train/test row).
+
+    Attributes:
+        path: Relative to configs/, with ``{method}``.
+        base: The task _base_ file, relative to configs/.
+        method_input: As :attr:`TrainTest.method_input`.
+    """
+
+    path: str
+    base: str
+    method_input: bool = True
+
+
+def experiment_families() -> dict[str, ExperimentFamily]:
+    """``<task>`` (``<task>_<protocol>`` when the task has several protocols) -> its per-method config family."""
+    families = {}
+    for spec in TASKS.values():
+        if not isinstance(spec.runner, TrainTest):
+            continue
+        for protocol, base in spec.runner.bases.items():
+            name = spec.name if len(spec.runner.bases) == 1 else f'{spec.name}_{protocol}'
+            path = spec.runner.config.removeprefix('configs/').format(method='{method}', protocol=protocol)
+            families[name] = ExperimentFamily(path, base, spec.runner.method_input)
+    return families
+
+
+#: name -> experiment family, from the train/test rows of :data:`TASKS`.
+EXPERIMENT_FAMILIES: dict[str, ExperimentFamily] = experiment_families()
+#: The many-shot finetune bases, one per catalog dataset (the finetune sweep takes the backbone from its flags).
+FINETUNE_BASE = '_base_/cls/finetune_{dataset}.py'
