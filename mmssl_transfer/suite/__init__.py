@@ -4,10 +4,11 @@ It runs cells and stores their result records; analysing them is :mod:`mmssl_tra
 ``tools/run_suite.py`` is a thin front end to :func:`mmssl_transfer.apis.suite_runs.run_suite`, which runs a
 suite and then summarises it.
 """
-from .kinds import KINDS, CellKind, Probe, TrainTest
+from mmssl_transfer.tasks import TASKS, Probe, TrainTest
+
 from .matrix import Cell, expand
-from .spec import BackboneSpec, SuiteError, SuiteSpec, TaskSpec, load_suite, shipped_suites
+from .spec import BackboneSpec, SuiteError, SuiteSpec, SuiteTask, load_suite, shipped_suites
 from .store import ResultStore, StoreError
 
-__all__ = ['KINDS', 'CellKind', 'Probe', 'TrainTest', 'Cell', 'expand', 'BackboneSpec', 'SuiteError', 'SuiteSpec',
-           'TaskSpec', 'load_suite', 'shipped_suites', 'ResultStore', 'StoreError']
+__all__ = ['TASKS', 'Probe', 'TrainTest', 'Cell', 'expand', 'BackboneSpec', 'SuiteError', 'SuiteSpec',
+           'SuiteTask', 'load_suite', 'shipped_suites', 'ResultStore', 'StoreError']

@@ -20,7 +20,8 @@ from typing import Any, Callable
 
 from mmssl_transfer.project_files import project_root
 
-from .kinds import Probe, TrainTest
+from mmssl_transfer.tasks import Probe, TrainTest
+
 from .matrix import Cell
 from .spec import SuiteError
 

@@ -19,8 +19,8 @@ from typing import Any, Iterable
 from mmssl_transfer.datasets.classification.catalog import DATA_ROOTS
 from mmssl_transfer.fileio import file_sha256
 from mmssl_transfer.project_files import project_root, variant_configs
+from mmssl_transfer.tasks import TASKS, TaskSpec, TrainTest
 
-from .kinds import KINDS, CellKind, TrainTest
 from .spec import NO_CHECKPOINT, TOY_CHECKPOINT, BackboneSpec, SuiteError, SuiteSpec
 
 
@@ -43,8 +43,8 @@ class Cell:
     config_variants: tuple[str, ...] = ()  # protocol variants of a train/test cell (--variant)
 
     @property
-    def spec(self) -> CellKind:
-        return KINDS[self.kind]
+    def spec(self) -> TaskSpec:
+        return TASKS[self.kind]
 
     @property
     def protocol_label(self) -> str:
@@ -101,7 +101,7 @@ def expand(suite: SuiteSpec, toy_folders: dict[str, Path] | None = None, *,
                 for b in suite.backbones}
     cells = []
     for task in suite.tasks:
-        kind = KINDS[task.kind]
+        kind = TASKS[task.kind]
         backbones = [b for b in suite.backbones if not task.backbones or b.name in task.backbones]
         train_test = isinstance(kind.runner, TrainTest)
         for dataset, protocol, variant, seed, backbone in itertools.product(
@@ -201,7 +201,7 @@ def _fill(template: str, toy_folders: dict[str, Path], where: str = '') -> str:
 def _with_config_hash(cell: Cell, repo_root: Path) -> Cell:
     runner = cell.spec.runner
     parts: dict[str, Any] = {'kind': cell.kind, 'variant': list(cell.variant), 'args': list(cell.args),
-                             'cfg_options': cell.cfg_options, 'runner': repr(runner)}
+                             'cfg_options': cell.cfg_options, 'runner': runner.cell_text()}
     config = cell.config_path(repo_root)
     if config is not None:
         parts['config'] = [(str(p.relative_to(repo_root)) if p.is_relative_to(repo_root) else label, text)

@@ -39,8 +39,8 @@ from typing import Any
 
 from mmssl_transfer.errors import InputError
 from mmssl_transfer.project_files import variant_configs
+from mmssl_transfer.tasks import TASKS, TrainTest
 
-from .kinds import KINDS, TrainTest
 
 #: Reserved values of ``checkpoint``: random initialisation, and the toy checkpoint of the backbone's method.
 NO_CHECKPOINT = 'none'
@@ -72,7 +72,7 @@ class BackboneSpec:
 
 
 @dataclass(frozen=True)
-class TaskSpec:
+class SuiteTask:
     """One task entry: a kind of cell over datasets x protocols x variants x seeds."""
 
     kind: str
@@ -94,7 +94,7 @@ class SuiteSpec:
     path: Path
     description: str
     backbones: tuple[BackboneSpec, ...]
-    tasks: tuple[TaskSpec, ...]
+    tasks: tuple[SuiteTask, ...]
     data_roots: dict[str, str]
     cfg_options: dict[str, Any]
     toy_kinds: tuple[str, ...] = ()
@@ -187,13 +187,13 @@ def _parse_backbone(entry: Any, where: '_Where') -> BackboneSpec:
                         args=tuple(str(a) for a in where.list_of(entry, 'args')))
 
 
-def _parse_task(entry: Any, where: '_Where') -> TaskSpec:
+def _parse_task(entry: Any, where: '_Where') -> SuiteTask:
     if not isinstance(entry, dict):
         where.fail('', f'expected a mapping, found {type(entry).__name__}')
     kind_name = entry.get('kind')
-    if kind_name not in KINDS:
-        where.fail('kind', f'unknown kind {kind_name!r}; known: {", ".join(KINDS)}')
-    kind = KINDS[kind_name]
+    if kind_name not in TASKS:
+        where.fail('kind', f'unknown kind {kind_name!r}; known: {", ".join(TASKS)}')
+    kind = TASKS[kind_name]
     allowed = {'kind', 'datasets', 'protocols', 'seeds', 'cfg_options', 'args', 'backbones'} | set(kind.variant_keys)
     if isinstance(kind.runner, TrainTest):
         allowed.add('variant')
@@ -224,7 +224,7 @@ def _parse_task(entry: Any, where: '_Where') -> TaskSpec:
     unknown = [v for v in config_variants if v not in known]
     if unknown:
         where.fail('variant', f'unknown {kind.task} variants {unknown} (known: {", ".join(known) or "none"})')
-    return TaskSpec(kind=kind_name, datasets=datasets, protocols=protocols, variants=tuple(variants),
+    return SuiteTask(kind=kind_name, datasets=datasets, protocols=protocols, variants=tuple(variants),
                     seeds=tuple(seeds), cfg_options=where.mapping(entry, 'cfg_options'),
                     args=tuple(str(a) for a in where.list_of(entry, 'args')),
                     backbones=tuple(str(b) for b in where.list_of(entry, 'backbones')),

@@ -50,10 +50,11 @@ def test_the_dataset_lists_partition_the_table():
 
 def test_the_suite_reads_the_table():
     """The paper suite sets no data_roots: every cell runs on the table's root, NYUv2 included."""
-    from mmssl_transfer.suite import KINDS, expand, load_suite
+    from mmssl_transfer.suite import expand, load_suite
+    from mmssl_transfer.tasks import TASKS
 
-    assert KINDS['linear'].datasets == KINDS['finetune'].datasets == MANY_SHOT_DATASETS
-    assert KINDS['fewshot'].datasets == FEWSHOT_DATASETS
+    assert TASKS['linear'].datasets == TASKS['finetune'].datasets == MANY_SHOT_DATASETS
+    assert TASKS['fewshot'].datasets == FEWSHOT_DATASETS
     cells = expand(load_suite('paper'), resolve_zoo=False)
     assert {cell.dataset: cell.data_root for cell in cells} == {d: DATA_ROOTS[d] for d in {c.dataset for c in cells}}
     assert {'voc0712', 'ade20k', 'nyuv2'} <= {cell.dataset for cell in cells}

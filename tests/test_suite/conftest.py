@@ -12,12 +12,14 @@ def fake_kind(monkeypatch):
 
     Only the suite-machinery tests use it; the shipped table targets the real tools.
     """
-    from mmssl_transfer.suite.kinds import _PROBE_ARGS, KINDS, CellKind, Probe
-    kind = CellKind(task='fewshot', datasets=('dtd', 'eurosat', 'broken'), protocols=('prototypical',),
-                    protocol_label='{ways}way-{shots}shot', variant_keys={'ways': [5], 'shots': [5]},
-                    runner=Probe(tool=str(HERE / 'fake_probe.py'), args=_PROBE_ARGS,
-                                 variant_args={'ways': ('--ways', '{ways}'), 'shots': ('--shots', '{shots}')}))
-    monkeypatch.setitem(KINDS, 'fakeshot', kind)
+    from mmssl_transfer.tasks import PROBE_OPTIONS, TASKS, Probe, TaskSpec
+    kind = TaskSpec(name='fewshot', family='probe', datasets=('dtd', 'eurosat', 'broken'),
+                    protocols=('prototypical',), category=TASKS['fewshot'].category, paper=TASKS['fewshot'].paper,
+                    primary_metric='accuracy',
+                    tables=(), protocol_label='{ways}way-{shots}shot', grid={'ways': [5], 'shots': [5]},
+                    runner=Probe(tool=str(HERE / 'fake_probe.py'), options=PROBE_OPTIONS,
+                                 grid_options=('ways', 'shots')))
+    monkeypatch.setitem(TASKS, 'fakeshot', kind)
     return kind
 
 

@@ -1,7 +1,7 @@
 """Suite files: shipped suites load, the paper suite is the paper's matrix, mistakes name the file."""
 import pytest
 
-from mmssl_transfer.suite import KINDS, SuiteError, expand, load_suite, shipped_suites
+from mmssl_transfer.suite import TASKS, SuiteError, expand, load_suite, shipped_suites
 
 from tests.test_suite.suite_helpers import write_suite
 
@@ -15,7 +15,7 @@ def test_paper_suite_lists_the_14_paper_models_and_every_task_kind():
     spec = load_suite('paper')
     assert {b.method for b in spec.backbones} == {n for n, s in ZOO.items() if s.in_paper}
     assert len(spec.backbones) == 14
-    assert {t.kind for t in spec.tasks} == set(KINDS)
+    assert {t.kind for t in spec.tasks} == set(TASKS)
 
 
 def test_paper_suite_expands_to_every_cell_of_the_paper_in_a_stable_order():
