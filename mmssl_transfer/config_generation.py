@@ -2,53 +2,22 @@
 
 Every zoo method gets ``configs/_base_/backbones/<method>.py`` (two variables: ``ssl_backbone`` and
 ``ssl_preprocessor``) and, per experiment family, one file that only inherits a task ``_base_`` and the
-backbone file (and, where the paper fed each method its own input normalisation, sets the preprocessor). Every
+backbone file (and, where the paper fed each method its own input normalisation, sets the preprocessor); the
+families are the train/test rows of :data:`mmssl_transfer.tasks.TASKS` (config pattern and task base). Every
 many-shot dataset of the catalog gets ``configs/_base_/cls/finetune_<dataset>.py`` (type, root, classes, metric;
 pipelines from :mod:`mmssl_transfer.datasets.classification.pipelines` when the dataset decodes its images in
 memory), the config ``tools/finetune_sweep.py --dataset`` runs. A new backbone is one new
-backbone file plus one line per family; ``tools/generate_configs.py`` writes them and ``--check`` verifies the
+backbone file plus one file per family; ``tools/generate_configs.py`` writes them and ``--check`` verifies the
 committed files are up to date (a test runs it).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from mmssl_transfer.checkpoints import ZOO, MethodSpec
 from mmssl_transfer.datasets.classification.catalog import CLS_DATASETS, MANY_SHOT_DATASETS, ClsDatasetSpec
 from mmssl_transfer.datasets.classification.pipelines import finetune_pipelines
-from mmssl_transfer.probes.finetune import PAPER_TOTAL_BATCH_SIZE
-
-
-@dataclass(frozen=True)
-class ExperimentFamily:
-    """One task protocol whose per-method configs are generated.
-
-    Attributes:
-        path: Relative to configs/, with ``{method}``.
-        base: The task _base_ file, relative to configs/.
-        method_input: The per-method file sets the data preprocessor to the backbone file's ``ssl_preprocessor``
-            (each method's own input normalisation, as the paper's detectron2 configs do); False keeps the task
-            base's ImageNet mean/std for every method, as the paper's ADE20K and NYUv2-normals code does.
-    """
-
-    path: str
-    base: str
-    method_input: bool = True
-
-
-#: name -> experiment family. Adding a task protocol is one line here.
-EXPERIMENT_FAMILIES: dict[str, ExperimentFamily] = {
-    'det_frozen': ExperimentFamily('det/{method}_frozen_voc.py', '_base_/det/faster-rcnn_r50_fpn_voc0712_frozen.py'),
-    'det_finetune': ExperimentFamily('det/{method}_finetune_voc.py',
-                                     '_base_/det/faster-rcnn_r50_fpn_voc0712_finetune.py'),
-    'seg': ExperimentFamily('seg/{method}_upernet_ade20k.py', '_base_/seg/upernet_r50_ade20k.py',
-                            method_input=False),
-    'normals': ExperimentFamily('normals/{method}_pspnet_nyuv2.py', '_base_/normals/pspnet_r50_nyuv2.py',
-                                method_input=False),
-}
-#: The many-shot finetune bases, one per catalog dataset (the finetune sweep takes the backbone from its flags).
-FINETUNE_BASE = '_base_/cls/finetune_{dataset}.py'
+from mmssl_transfer.tasks import EXPERIMENT_FAMILIES, FINETUNE_BASE, PAPER_TOTAL_BATCH_SIZE, ExperimentFamily
 
 BACKBONE_TEMPLATE = '''\
 # {paper_name} ({family}); ImageNet linear top-1 {top1}.
