@@ -191,20 +191,20 @@ class Probe:
         return option_args(self.options)
 
     @property
-    def variant_args(self) -> dict[str, tuple[str, ...]]:
+    def grid_args(self) -> dict[str, tuple[str, ...]]:
         """Grid key -> the arguments added when a cell has it."""
         return {key: option_args((key.replace('_', '-'),)) for key in self.grid_options}
 
     @property
     def flags(self) -> tuple[str, ...]:
         """Every flag the suite may pass the tool (the tool's parser must accept each)."""
-        every = self.args + self.checkpoint_args + self.scratch_args + sum(self.variant_args.values(), ())
+        every = self.args + self.checkpoint_args + self.scratch_args + sum(self.grid_args.values(), ())
         return tuple(dict.fromkeys(a for a in every if a.startswith('--')))
 
     def cell_text(self) -> str:
         """What the suite hashes into a cell's config hash (the text of round 2's table, so stores resume)."""
         return (f'Probe(tool={self.tool!r}, args={self.args!r}, checkpoint_args={self.checkpoint_args!r}, '
-                f'scratch_args={self.scratch_args!r}, variant_args={self.variant_args!r}, '
+                f'scratch_args={self.scratch_args!r}, variant_args={self.grid_args!r}, '
                 f'distributed={self.distributed!r}, trains={self.trains!r})')
 
 
@@ -256,11 +256,6 @@ class TaskSpec:
     def task(self) -> str:
         """The result's task name (the row's name)."""
         return self.name
-
-    @property
-    def variant_keys(self) -> dict[str, list[Any]]:
-        """The suite's crossed grid keys (the name the suite used first)."""
-        return self.grid
 
     @property
     def paper_settings(self) -> dict[str, Any]:

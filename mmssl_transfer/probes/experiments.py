@@ -16,10 +16,12 @@ from mmengine.logging import MMLogger
 from mmssl_transfer.datasets.classification import ClsDatasetSpec, get_cls_dataset
 from mmssl_transfer.datasets.classification.pipelines import get_eval_transform
 from mmssl_transfer.results import TransferResult, write_result
+# the paper's linear-probe and few-shot settings, each citing its line of the paper's code: the table of tasks
+from mmssl_transfer.tasks import PAPER_FEWSHOT_PROTOCOL, PAPER_LINEAR_PROTOCOL
 
 from .errors import ProbeInputError
 from .features import ExtractionSpec, FeatureSet, cached_features
-from .fewshot import PAPER_FEWSHOT_PROTOCOL, FewShotSkip, run_fewshot
+from .fewshot import FewShotSkip, run_fewshot
 from .linear_probe import LINEAR_PROTOCOLS, run_linear_probe
 from .logistic import LINEAR_PROBE_WDS
 from .paper_c import paper_selected_c
@@ -52,13 +54,6 @@ def _paper_c_for(checkpoint: str | None, method_name: str, candidates: tuple[str
         raise ProbeInputError(f'{where}--paper-c needs the method, but the checkpoint layout fits '
                               f'{", ".join(candidates)}; pass --method')
     return paper_selected_c(method_name, dataset)
-
-
-#: The paper's linear-probe settings, in the order a variant names them (``linear.py``: the sklearn 0.22.2 solver
-#: and its path, L69 and L129-176; the 45-point grid, L436; the transform, L274-279; the pooled last stage).
-PAPER_LINEAR_PROTOCOL: dict[str, object] = dict(
-    protocol='paper', C_mode='sweep', wd_grid='paper', max_iter=LINEAR_PROTOCOLS['paper'].max_iter,
-    tol=LINEAR_PROTOCOLS['paper'].tol, transform='linear_eval', image_size=224, stage=4)
 
 
 def dataset_deviations(entry: ClsDatasetSpec, dataset_options: dict | None) -> list[str]:
@@ -154,8 +149,9 @@ def fewshot_results(checkpoint: str | None, dataset: str, cache_dir: str, *, sho
     Images are pooled from the dataset's few-shot pool (train + val + test, or everything for CD-FSL).
     K values outside the table's ``fewshot_shots`` (50-shot on Caltech101, Cars, Flowers) are skipped. Each
     result records its ``variant`` (``hparams``): ``'paper'`` when every setting is the paper's
-    (:data:`~.fewshot.PAPER_FEWSHOT_PROTOCOL`) and every class of the pool has K + Q images, as the paper's loader
-    needs; otherwise the settings that differ (e.g. ``transform=linear_eval``), and ``paper_protocol`` False.
+    (:data:`~mmssl_transfer.tasks.PAPER_FEWSHOT_PROTOCOL`) and every class of the pool has K + Q images, as the
+    paper's loader needs; otherwise the settings that differ (e.g. ``transform=linear_eval``), and
+    ``paper_protocol`` False.
     ``extra['paper_episode_seed']`` is the seed the paper's code used on the dataset (0 for the many-shot datasets,
     None for CD-FSL, which it left unseeded); its episodes cannot be redrawn, so ``seed`` is not a variant.
 

@@ -1,10 +1,10 @@
 """Few-shot evaluation with prototypical networks on frozen features, all episodes at once.
 
-Protocol (Ericsson et al. 2021, following CD-FSL; :data:`PAPER_FEWSHOT_PROTOCOL`): N-way K-shot episodes (N=5,
-K in 5/20/50) with 15 queries per class, 600 seeded episodes drawn from the pooled images of a dataset (train +
-val + test), features of the ``paper_fewshot`` transform (257 x 257 squash, centre crop 224), prototype = mean
-support feature, prediction = nearest prototype in squared Euclidean distance; reported as the mean episode
-accuracy and its 95% half-width 1.96 std / sqrt(episodes) (population std).
+Protocol (Ericsson et al. 2021, following CD-FSL; :data:`~mmssl_transfer.tasks.PAPER_FEWSHOT_PROTOCOL`): N-way K-shot
+episodes (N=5, K in 5/20/50) with 15 queries per class, 600 seeded episodes drawn from the pooled images of a dataset
+(train + val + test), features of the ``paper_fewshot`` transform (257 x 257 squash, centre crop 224), prototype = mean
+support feature, prediction = nearest prototype in squared Euclidean distance; reported as the mean episode accuracy and
+its 95% half-width 1.96 std / sqrt(episodes) (population std).
 
 Against the paper's ``few_shot.py`` the episodes follow the same distribution (N distinct classes uniformly, then
 K + Q distinct images of each uniformly) but not the same draws: the paper draws with ``torch.randperm`` in 12
@@ -26,13 +26,6 @@ import torch
 from mmssl_transfer.evaluation.functional.confidence_interval import mean_confidence_interval
 
 from .errors import ProbeInputError
-
-#: The paper's few-shot settings, in the order a variant names them: ``few_shot.py`` L220-224 (``-i 224``,
-#: ``--n-way 5``, ``--n-query 15``, ``--iter-num 600``), ``datasets/few_shot_dataset.py`` L157-159 and L173
-#: (``Scale`` = Resize((257, 257)) then CenterCrop(224): our ``paper_fewshot``), and ``ResNetBackbone.forward``
-#: (L175-189: the pooled output of the last stage).
-PAPER_FEWSHOT_PROTOCOL: dict[str, object] = dict(transform='paper_fewshot', image_size=224, stage=4, n_way=5,
-                                                 n_query=15, n_episodes=600)
 
 
 @dataclass

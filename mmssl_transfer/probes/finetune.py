@@ -1,14 +1,14 @@
 """Many-shot finetune sweep: every grid point is an ordinary mmengine Runner run of a finetune config.
 
-Protocol (Ericsson et al. 2021; the paper's ``finetune.py``, :data:`PAPER_FINETUNE_PROTOCOL`): lr in {0.1, 0.01,
-0.001, 0.0001} x wd in {0, 1e-6, 1e-5, 1e-4, 1e-3} (20 points, in that order) with SGD ``weight_decay = wd / lr``;
-training augmentation RandomResizedCrop(224, bicubic) + flip, a fixed flag (``augmentation='center_crop'`` is
+Protocol (Ericsson et al. 2021; the paper's ``finetune.py``, :data:`~mmssl_transfer.tasks.PAPER_FINETUNE_PROTOCOL`): lr
+in {0.1, 0.01, 0.001, 0.0001} x wd in {0, 1e-6, 1e-5, 1e-4, 1e-3} (20 points, in that order) with SGD ``weight_decay =
+wd / lr``; training augmentation RandomResizedCrop(224, bicubic) + flip, a fixed flag (``augmentation='center_crop'`` is
 the paper's ``--no-da``), never selected on val; 5000 steps at a total batch of 64 images (whatever the number of
-processes: the config's ``transfer_task.total_batch_size``); a linear head with ``nn.Linear``'s default init on
-the pooled features; BCE averaged over images and classes for VOC2007. Each point trains on ``train`` and is
-scored on ``val`` (the paper's held-out 20%, or the official val) with the dataset's metric; the first best point
-(strict ``>``) is retrained on ``train+val`` from the pretrained weights and scored on ``test`` (with ECE
-before/after temperature scaling, our addition: the paper's finetune.py computes none).
+processes: the config's ``transfer_task.total_batch_size``); a linear head with ``nn.Linear``'s default init on the
+pooled features; BCE averaged over images and classes for VOC2007. Each point trains on ``train`` and is scored on
+``val`` (the paper's held-out 20%, or the official val) with the dataset's metric; the first best point (strict ``>``)
+is retrained on ``train+val`` from the pretrained weights and scored on ``test`` (with ECE before/after temperature
+scaling, our addition: the paper's finetune.py computes none).
 
 Variants, each named in the result's ``hparams['variant']`` (``paper_protocol`` False): searching the augmentation
 on val as well (``search_augmentation``, 40 points), mmpretrain's Normal(0.01) head init (``head_init='normal'``),
@@ -46,31 +46,13 @@ from mmssl_transfer.distributed import agree, init_distributed, rank_and_world, 
 from mmssl_transfer.engine.batch_split import apply_total_batch
 from mmssl_transfer.project_files import configs_dir
 from mmssl_transfer.results import TransferResult, write_json_atomic, write_result
+# the paper's grid, batch, head init and settings, each citing its line of the paper's code: the table of tasks
+from mmssl_transfer.tasks import FINETUNE_WDS, HEAD_INITS, LR_GRID, PAPER_FINETUNE_PROTOCOL
 
 from .errors import ProbeInputError
 from .variants import PAPER_VARIANT, deviations, variant_name
 
-#: The paper's learning rates, in its order (finetune.py L519: ``logspace(-4, -1, 4).flip``).
-LR_GRID: tuple[float, ...] = (0.1, 0.01, 0.001, 0.0001)
-#: The finetune weight decays (finetune.py L520: 0 and ``logspace(-6, -3, 4)``; SGD receives wd / lr, L521); the
-#: linear probe's grid is another one (logistic.py).
-FINETUNE_WDS: tuple[float, ...] = (0.0, 1e-6, 1e-5, 1e-4, 1e-3)
 AUGMENTATIONS: tuple[str, ...] = FINETUNE_AUGMENTATIONS
-#: Images per optimizer step over all processes (finetune.py L496, ``-b 64``, one process).
-PAPER_TOTAL_BATCH_SIZE = 64
-#: Head initialisations: the paper's ``nn.Linear`` default (finetune.py L108: kaiming-uniform weights, uniform
-#: bias; mmpretrain ``init_cfg=None`` keeps it) and mmpretrain's own ``Normal(std=0.01)`` (a variant).
-HEAD_INITS: dict[str, dict | None] = {
-    'paper': None,
-    'normal': dict(type='Normal', layer='Linear', std=0.01),
-}
-#: The paper's settings, in the order a variant names them: the grid (L519-521), the training augmentation (L501
-#: ``--no-da`` off by default, L338-343) not searched (L521: the grid is lr x wd only), the head init (L108),
-#: 5000 steps (L500), total batch 64 (L496), 224 px (L497), the config's own variant, no extra overrides.
-PAPER_FINETUNE_PROTOCOL: dict[str, Any] = dict(
-    lrs=LR_GRID, wds=FINETUNE_WDS, augmentation='rrc_flip', search_augmentation=False, head_init='paper',
-    steps=5000, total_batch_size=PAPER_TOTAL_BATCH_SIZE, image_size=224, config_variant=PAPER_VARIANT,
-    cfg_options=())
 POINT_FILE = 'point.json'
 
 

@@ -24,13 +24,9 @@ import torch
 import torch.nn.functional as F
 from scipy import optimize
 
-#: The paper's grid of weight decays (C = 1 / wd): ``torch.logspace(-6, 5, 45)`` (ssl-transfer ``linear.py``
-#: L129, L436), float32 values as the paper used them, in the paper's (increasing wd) order.
-LINEAR_PROBE_WDS: tuple[float, ...] = tuple(torch.logspace(-6, 5, 45).tolist())
+# the paper's grid (C = 1 / wd) and sklearn 0.22.2's max_iter and tol: literals of the table of tasks
+from mmssl_transfer.tasks import LINEAR_PROBE_WDS, PAPER_MAX_ITER, PAPER_TOL
 
-#: scikit-learn 0.22.2's ``LogisticRegression`` defaults used by the paper: ``max_iter=100``, ``tol=1e-4``.
-PAPER_MAX_ITER = 100
-PAPER_TOL = 1e-4
 #: Fit outcomes recorded per fit.
 FIT_STATUSES = ('converged', 'max_iter', 'stalled')
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-PAPER_VARIANT = 'paper'
+from mmssl_transfer.tasks import PAPER_VARIANT
 
 
 def _text(value: Any) -> str:

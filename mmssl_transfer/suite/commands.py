@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 from mmssl_transfer.project_files import project_root
-
 from mmssl_transfer.tasks import Probe, TrainTest
 
 from .matrix import Cell
@@ -98,7 +97,7 @@ def _template_values(ctx: RunContext, cell: Cell) -> dict[str, Any]:
             'data_root': cell.data_root, 'protocol': cell.protocol, 'seed': cell.seed,
             'work_dir': str(work_dir(ctx, cell)), 'result': str(result_path(ctx, cell)), 'gpus': ctx.gpus,
             'cache_dir': str(ctx.out_dir / 'feature_cache'),
-            **dict(cell.variant)}
+            **dict(cell.grid)}
 
 
 def _cfg_options(cell: Cell, runner: TrainTest) -> list[str]:
@@ -156,7 +155,7 @@ def _probe_steps(ctx: RunContext, cell: Cell, runner: Probe, resume: bool) -> li
     values = _template_values(ctx, cell)
     args = [a.format(**values) for a in runner.args]
     args += [a.format(**values) for a in (runner.checkpoint_args if cell.checkpoint else runner.scratch_args)]
-    for key, extra in runner.variant_args.items():
+    for key, extra in runner.grid_args.items():
         if key in values:
             args += [a.format(**values) for a in extra]
     args += list(cell.args)

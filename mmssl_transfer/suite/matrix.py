@@ -26,13 +26,17 @@ from .spec import NO_CHECKPOINT, TOY_CHECKPOINT, BackboneSpec, SuiteError, Suite
 
 @dataclass(frozen=True)
 class Cell:
-    """One ordinary run of a tool: a backbone on one task, dataset, protocol, variant and seed."""
+    """One ordinary run of a tool: a backbone on one task, dataset, protocol, grid point and seed.
+
+    ``grid`` is the cell's point of the task's grid keys (``(('shots', 5), ('ways', 5))``); its key and stored
+    records name it ``'variant'``, as round 2 wrote them, so existing stores resume.
+    """
 
     backbone: BackboneSpec
     kind: str
     dataset: str
     protocol: str
-    variant: tuple[tuple[str, Any], ...]
+    grid: tuple[tuple[str, Any], ...]
     seed: int
     data_root: str
     checkpoint: str | None
@@ -49,13 +53,13 @@ class Cell:
     @property
     def protocol_label(self) -> str:
         """The protocol as a string, e.g. ``frozen`` or ``5way-20shot``."""
-        return self.spec.protocol_label.format(protocol=self.protocol, **dict(self.variant))
+        return self.spec.protocol_label.format(protocol=self.protocol, **dict(self.grid))
 
     @property
     def key(self) -> dict[str, Any]:
         """What identifies the cell's result."""
         key = {'checkpoint_sha256': self.checkpoint_sha256, 'task': self.kind, 'dataset': self.dataset,
-               'protocol': self.protocol_label, 'variant': dict(self.variant), 'seed': self.seed,
+               'protocol': self.protocol_label, 'variant': dict(self.grid), 'seed': self.seed,
                'config_hash': self.config_hash}
         if self.config_variants:
             key['config_variants'] = list(self.config_variants)
@@ -69,7 +73,7 @@ class Cell:
     def cell_id(self) -> str:
         """Readable, unique folder/file name: ``byol.fewshot.dtd.5way-5shot.s0.1a2b3c4d``."""
         parts = (self.backbone.name, self.kind, self.dataset, self.protocol_label, *self.config_variants,
-                 *(f'{k}{v}' for k, v in self.variant if f'{{{k}}}' not in self.spec.protocol_label),
+                 *(f'{k}{v}' for k, v in self.grid if f'{{{k}}}' not in self.spec.protocol_label),
                  f's{self.seed}', self.key_hash[:8])
         return re.sub(r'[^A-Za-z0-9_.+-]', '_', '.'.join(parts))
 
@@ -85,7 +89,7 @@ class Cell:
 def expand(suite: SuiteSpec, toy_folders: dict[str, Path] | None = None, *,
            resolve_zoo: bool = True, sha_cache: 'Sha256Cache | None' = None,
            repo_root: Path | None = None) -> list[Cell]:
-    """Cells of ``suite`` in a stable order: tasks as listed, then datasets, protocols, variants, seeds,
+    """Cells of ``suite`` in a stable order: tasks as listed, then datasets, protocols, grid points, seeds,
     backbones (so one task's table fills row by row).
 
     Args:
@@ -104,11 +108,11 @@ def expand(suite: SuiteSpec, toy_folders: dict[str, Path] | None = None, *,
         kind = TASKS[task.kind]
         backbones = [b for b in suite.backbones if not task.backbones or b.name in task.backbones]
         train_test = isinstance(kind.runner, TrainTest)
-        for dataset, protocol, variant, seed, backbone in itertools.product(
-                task.datasets, task.protocols, task.variants, task.seeds, backbones):
+        for dataset, protocol, point, seed, backbone in itertools.product(
+                task.datasets, task.protocols, task.grid_points, task.seeds, backbones):
             checkpoint = resolved[backbone.name]
             cell = Cell(backbone=backbone, kind=task.kind, dataset=dataset, protocol=protocol,
-                        variant=tuple(sorted(variant.items())), seed=seed,
+                        grid=tuple(sorted(point.items())), seed=seed,
                         data_root=_data_root(suite, dataset, toy_folders), checkpoint=checkpoint,
                         checkpoint_sha256=_checkpoint_sha(checkpoint, sha_cache),
                         cfg_options={**suite.cfg_options, **backbone.cfg_options, **task.cfg_options}
@@ -200,7 +204,7 @@ def _fill(template: str, toy_folders: dict[str, Path], where: str = '') -> str:
 
 def _with_config_hash(cell: Cell, repo_root: Path) -> Cell:
     runner = cell.spec.runner
-    parts: dict[str, Any] = {'kind': cell.kind, 'variant': list(cell.variant), 'args': list(cell.args),
+    parts: dict[str, Any] = {'kind': cell.kind, 'variant': list(cell.grid), 'args': list(cell.args),
                              'cfg_options': cell.cfg_options, 'runner': runner.cell_text()}
     config = cell.config_path(repo_root)
     if config is not None:

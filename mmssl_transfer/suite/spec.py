@@ -41,7 +41,6 @@ from mmssl_transfer.errors import InputError
 from mmssl_transfer.project_files import variant_configs
 from mmssl_transfer.tasks import TASKS, TrainTest
 
-
 #: Reserved values of ``checkpoint``: random initialisation, and the toy checkpoint of the backbone's method.
 NO_CHECKPOINT = 'none'
 TOY_CHECKPOINT = 'toy'
@@ -73,12 +72,16 @@ class BackboneSpec:
 
 @dataclass(frozen=True)
 class SuiteTask:
-    """One task entry: a kind of cell over datasets x protocols x variants x seeds."""
+    """One task entry: a kind of cell over datasets x protocols x grid points x seeds.
+
+    ``grid_points`` cross the task's grid keys (shots, ways, labels_per_class); a *variant* is only ever a named
+    departure from the paper's protocol (``config_variants`` here, ``hparams['variant']`` in a record).
+    """
 
     kind: str
     datasets: tuple[str, ...]
     protocols: tuple[str, ...]
-    variants: tuple[dict[str, Any], ...]
+    grid_points: tuple[dict[str, Any], ...]
     seeds: tuple[int, ...]
     cfg_options: dict[str, Any] = field(default_factory=dict)
     args: tuple[str, ...] = ()
@@ -194,7 +197,7 @@ def _parse_task(entry: Any, where: '_Where') -> SuiteTask:
     if kind_name not in TASKS:
         where.fail('kind', f'unknown kind {kind_name!r}; known: {", ".join(TASKS)}')
     kind = TASKS[kind_name]
-    allowed = {'kind', 'datasets', 'protocols', 'seeds', 'cfg_options', 'args', 'backbones'} | set(kind.variant_keys)
+    allowed = {'kind', 'datasets', 'protocols', 'seeds', 'cfg_options', 'args', 'backbones'} | set(kind.grid)
     if isinstance(kind.runner, TrainTest):
         allowed.add('variant')
     unknown = set(entry) - allowed
@@ -213,22 +216,22 @@ def _parse_task(entry: Any, where: '_Where') -> SuiteTask:
     seeds = where.list_of(entry, 'seeds', [0])
     if not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
         where.fail('seeds', f'seeds must be integers, found {seeds}')
-    variants: list[dict[str, Any]] = [{}]
-    for key, default in kind.variant_keys.items():
+    grid_points: list[dict[str, Any]] = [{}]
+    for key, default in kind.grid.items():
         values = where.list_of(entry, key, default)
         if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values):
             where.fail(key, f'{key} must be positive integers, found {values}')
-        variants = [dict(v, **{key: x}) for v in variants for x in values] if values else variants
+        grid_points = [dict(p, **{key: x}) for p in grid_points for x in values] if values else grid_points
     config_variants = tuple(str(v) for v in where.list_of(entry, 'variant'))
     known = variant_configs(kind.task)
     unknown = [v for v in config_variants if v not in known]
     if unknown:
         where.fail('variant', f'unknown {kind.task} variants {unknown} (known: {", ".join(known) or "none"})')
-    return SuiteTask(kind=kind_name, datasets=datasets, protocols=protocols, variants=tuple(variants),
-                    seeds=tuple(seeds), cfg_options=where.mapping(entry, 'cfg_options'),
-                    args=tuple(str(a) for a in where.list_of(entry, 'args')),
-                    backbones=tuple(str(b) for b in where.list_of(entry, 'backbones')),
-                    config_variants=config_variants)
+    return SuiteTask(kind=kind_name, datasets=datasets, protocols=protocols, grid_points=tuple(grid_points),
+                     seeds=tuple(seeds), cfg_options=where.mapping(entry, 'cfg_options'),
+                     args=tuple(str(a) for a in where.list_of(entry, 'args')),
+                     backbones=tuple(str(b) for b in where.list_of(entry, 'backbones')),
+                     config_variants=config_variants)
 
 
 def _parse_toy(toy: dict[str, Any], where: '_Where') -> tuple[tuple[str, ...], dict[str, dict[str, Any]]]:

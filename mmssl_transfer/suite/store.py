@@ -112,7 +112,7 @@ class ResultStore:
     def mark_done(self, cell: Cell, result: TransferResult, seconds: float) -> Path:
         extra = dict(result.extra)
         extra['suite'] = {'cell_id': cell.cell_id, 'key': cell.key, 'backbone': cell.backbone.name,
-                          'kind': cell.kind, 'variant': dict(cell.variant), 'seconds': round(seconds, 2),
+                          'kind': cell.kind, 'variant': dict(cell.grid), 'seconds': round(seconds, 2),
                           'log': str(self.log_file(cell.cell_id))}
         path = write_result(self.result_file(cell.cell_id), replace(result, extra=extra))
         self.failure_file(cell.cell_id).unlink(missing_ok=True)

@@ -78,7 +78,7 @@ def test_demo_suite_runs_every_task_family_on_toy_checkpoints_of_three_methods(t
                                                      ('normals', 'frozen'), ('linear', 'paper'),
                                                      ('finetune', 'finetune'), ('fewshot', 'prototypical')}
     assert cells[0].data_root == str(tmp_path / 'voc')
-    assert any(c.checkpoint is None and dict(c.variant).get('labels_per_class') for c in cells)  # scratch curve
+    assert any(c.checkpoint is None and dict(c.grid).get('labels_per_class') for c in cells)  # scratch curve
     assert {c.config_variants for c in cells} == {(), ('flip-aug',)}  # one cell runs a named variant
 
 

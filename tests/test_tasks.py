@@ -1,0 +1,101 @@
+"""The table of tasks is the one home of a task: its paper settings cite the paper's code and match the configs,
+the suite's flags are the tools' flags, and the suite, the configs, the records and the analysis read it."""
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+from mmengine.config import Config
+
+from mmssl_transfer.tasks import (EXPERIMENT_FAMILIES, IMAGE_LEVEL, PIXELWISE, SEMANTIC, STRUCTURAL, TASKS, Probe,
+                                  TrainTest)
+
+ROOT = Path(__file__).resolve().parents[1]
+#: Files of linusericsson/ssl-transfer a setting may cite.
+PAPER_FILES = ('linear.py', 'finetune.py', 'few_shot.py', 'datasets/few_shot_dataset.py', 'detectron2-configs/',
+               'semantic-segmentation/', 'surface-normal-estimation/', 'the finetune config', 'no overrides')
+
+
+@pytest.mark.parametrize('name', sorted(TASKS))
+def test_every_paper_setting_is_a_literal_citing_the_paper_code(name):
+    spec = TASKS[name]
+    assert spec.name == name and spec.family in ('train_test', 'probe')
+    assert spec.category[0] in (IMAGE_LEVEL, PIXELWISE) and spec.category[1] in (SEMANTIC, STRUCTURAL)
+    assert spec.paper, f'{name} states no paper settings'
+    for setting in spec.paper:
+        assert any(f in setting.source for f in PAPER_FILES), setting
+        if setting.source.split()[0].endswith(('.py', '.yaml', '.sh')):
+            assert re.search(r'\bL\d+', setting.source), f'{name}.{setting.name}: no line in {setting.source!r}'
+    assert isinstance(spec.runner, TrainTest if spec.family == 'train_test' else Probe)
+    assert set(spec.default_datasets) <= set(spec.datasets) and spec.protocols
+
+
+@pytest.mark.parametrize('name', [n for n, s in TASKS.items() if s.family == 'train_test'])
+def test_train_test_rows_match_the_paper_protocol_configs(name):
+    """Total batch, lr and iterations of the row are the task base configs' (every protocol's)."""
+    spec = TASKS[name]
+    paper = spec.paper_settings
+    for protocol, base in spec.runner.bases.items():
+        cfg = Config.fromfile(ROOT / 'configs' / base)
+        task = cfg.transfer_task
+        assert (task.task, task.protocol, task.primary_metric, task.variant) == (name, protocol,
+                                                                                 spec.primary_metric, 'paper')
+        assert task.dataset in spec.datasets and task.total_batch_size == paper['total_batch_size']
+        assert cfg.optim_wrapper.optimizer.lr == paper['lr'] and cfg.train_cfg.max_iters == paper['max_iters']
+
+
+def test_experiment_families_are_the_train_test_rows():
+    assert {f.path.split('/')[0] for f in EXPERIMENT_FAMILIES.values()} == {'det', 'seg', 'normals'}
+    assert sorted(EXPERIMENT_FAMILIES) == ['det_finetune', 'det_frozen', 'normals', 'seg']
+    for family in EXPERIMENT_FAMILIES.values():
+        assert (ROOT / 'configs' / family.base).is_file() and '{method}' in family.path
+
+
+def _tool_help(tool: str, capsys) -> str:
+    module_spec = importlib.util.spec_from_file_location(f'_tool_{Path(tool).stem}', ROOT / 'tools' / tool)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    with pytest.raises(SystemExit):
+        module.main(['--help'])
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize('name', [n for n, s in TASKS.items() if s.family == 'probe'])
+def test_the_suite_passes_only_flags_the_tool_accepts(name, capsys):
+    """The argv comes from the row's one option list; every flag of it is one of the tool's."""
+    runner = TASKS[name].runner
+    assert runner.args[0::2] == tuple(f'--{o}' for o in runner.options)
+    accepted = set(re.findall(r'(--[a-z][a-z0-9-]*)', _tool_help(runner.tool, capsys)))
+    assert set(runner.flags) <= accepted, f'{runner.tool} lacks {set(runner.flags) - accepted}'
+
+
+def test_the_cell_text_is_round_2s_so_stores_resume():
+    """The runner text the suite hashes into a cell's id is byte for byte what the round-2 table hashed."""
+    assert TASKS['det'].runner.cell_text() == ("TrainTest(config='configs/det/{method}_{protocol}_voc.py', "
+                                               "seed_option='randomness.seed', "
+                                               "no_checkpoint_option='model.backbone.checkpoint')")
+    assert TASKS['fewshot'].runner.cell_text() == (
+        "Probe(tool='fewshot.py', args=('--method', '{method}', '--dataset', '{dataset}', '--data-root', "
+        "'{data_root}', '--seed', '{seed}', '--work-dir', '{work_dir}', '--out', '{result}', '--cache-dir', "
+        "'{cache_dir}'), checkpoint_args=('--checkpoint', '{checkpoint}'), scratch_args=('--from-scratch',), "
+        "variant_args={'ways': ('--ways', '{ways}'), 'shots': ('--shots', '{shots}')}, distributed=True, "
+        "trains=False)")
+
+
+def test_gpu_counts_split_the_total_batch():
+    assert TASKS['det'].gpu_counts(8) == (1, 2)
+    assert TASKS['seg'].gpu_counts(8) == (1, 2, 4)
+    assert TASKS['finetune'].gpu_counts(8) == (1, 2, 4, 8)
+    assert TASKS['linear'].gpu_counts(3) == (1, 2, 3)  # no training: any count gives the same result
+
+
+def test_records_and_analysis_read_the_table():
+    from mmssl_transfer.analysis.tables import TABLES
+    from mmssl_transfer.results import TASKS as RESULT_TASKS
+
+    assert RESULT_TASKS == tuple(TASKS)
+    shown = {}
+    for table in TABLES:
+        for column in table.columns:
+            shown.setdefault(column.task, set()).add(table.name)
+    assert {name: set(spec.tables) for name, spec in TASKS.items()} == shown
