@@ -1,7 +1,17 @@
-"""The one result record every task writes (det/seg/normals test JSON, every probe) and the suite reads.
+"""The one result record every task writes (det/seg/normals test JSON, every probe) and the suite reads, and the
+one way a run becomes one.
 
 A result is a flat JSON object; it is written atomically (temporary file + ``os.replace``) so a reader never
 sees half a file, and read back with validation so a truncated or foreign JSON is an error naming the file.
+
+:func:`make_record` builds every record from (task, backbone, settings, metrics): it names the run's *variant*
+(its departures from the paper's settings of the task, :data:`mmssl_transfer.tasks.TASKS`, joined with ``+``, or
+``'paper'``), records it in ``hparams['variant']`` and sets ``paper_protocol``. "Variant" means only that: a named
+departure from the paper's protocol. :func:`published_record` turns a published number into a record. No other
+module constructs a :class:`TransferResult` (a test checks).
+
+The suite's store layout lives here too (``<out>/results/<cell>.json``, ``failed/``, ``suite.json``), so the suite
+writes and the analysis reads the same paths.
 """
 from __future__ import annotations
 
@@ -10,13 +20,16 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping, NamedTuple, Sequence
 
 from mmssl_transfer.errors import InputError
 from mmssl_transfer.fileio import atomic_open
+from mmssl_transfer.tasks import PAPER_VARIANT
+from mmssl_transfer.tasks import TASKS as TASK_TABLE
 
 RESULT_SCHEMA_VERSION = 1
-TASKS = ('det', 'seg', 'normals', 'linear', 'finetune', 'fewshot')
+#: The task names a record may carry: the rows of the table of tasks.
+TASKS = tuple(TASK_TABLE)
 
 
 class ResultError(InputError):
@@ -125,3 +138,147 @@ def read_result(path: str | os.PathLike) -> TransferResult:
         return TransferResult(**{k: v for k, v in data.items() if k in known})
     except (ResultError, TypeError, ValueError) as exc:
         raise ResultError(f'{path}: {exc}') from None
+
+
+# -- variants: named departures from the paper's protocol --------------------------------------------------------
+def _text(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ','.join(_text(v) for v in value)
+    if isinstance(value, float):
+        return f'{value:g}'
+    return str(value)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def deviations(settings: Mapping[str, Any], paper: Mapping[str, Any]) -> list[str]:
+    """``key=value`` for each key of ``paper`` whose value in ``settings`` differs, in ``paper``'s order."""
+    return [f'{key}={_text(settings[key])}' for key, value in paper.items() if not _same(settings[key], value)]
+
+
+def variant_name(found: Sequence[str]) -> str:
+    """The variant of a run with these deviations: ``'paper'`` when there are none."""
+    return '+'.join(found) or PAPER_VARIANT
+
+
+def result_variant(test_variant: str | None, train_variant: str | None) -> str | None:
+    """The variant a config run's test result reports: the non-paper variants of training and testing, joined.
+
+    A checkpoint trained with a variant stays that variant when tested with the paper's test, and the paper's
+    training tested with a test-time variant is that variant. None when the test config states no variant.
+    """
+    if test_variant is None:
+        return None
+    names: list[str] = []
+    for variant in (train_variant, test_variant):
+        for name in (variant or '').split('+'):
+            if name and name != PAPER_VARIANT and name not in names:
+                names.append(name)
+    return '+'.join(names) or PAPER_VARIANT
+
+
+# -- building records ----------------------------------------------------------------------------------------------
+class RecordedBackbone(NamedTuple):
+    """What a record keeps of the backbone: its zoo method (or ``'custom'``, ``'scratch'``...) and file sha256.
+
+    :func:`make_record` takes any object with these two attributes (a resolved checkpoint identity included).
+    """
+
+    method: str
+    sha256: str
+
+
+def plain_metrics(metrics: Mapping[str, Any]) -> dict[str, float]:
+    """Numeric metrics with their evaluator prefix dropped (``'coco/bbox_mAP'`` -> ``'bbox_mAP'``)."""
+    return {name.rsplit('/', 1)[-1]: float(value) for name, value in metrics.items()
+            if isinstance(value, (int, float)) or hasattr(value, 'item')}
+
+
+def make_record(task: str, backbone: Any, *, dataset: str, protocol: str, metrics: Mapping[str, float],
+                primary_metric: str | None = None, settings: Mapping[str, Any] | None = None,
+                departures: Sequence[str] = (), variant: str | None = None, hparams: Mapping[str, Any] | None = None,
+                ci: Mapping[str, float] | None = None, extra: Mapping[str, Any] | None = None,
+                config: str | None = None) -> TransferResult:
+    """The record of one run of ``task``: the only place a :class:`TransferResult` is assembled for a run.
+
+    Args:
+        task: A row of :data:`mmssl_transfer.tasks.TASKS`.
+        backbone: Has ``method`` and ``sha256`` (:class:`RecordedBackbone` or a checkpoint identity).
+        dataset / protocol / metrics / ci / extra: As in :class:`TransferResult`.
+        primary_metric: Defaults to the task's.
+        settings: The run's effective settings; each that differs from the task's paper settings is a departure
+            (``key=value``, in the paper settings' order). Probes give them.
+        departures: Further departures found by the run (dataset options, eligible classes...), after those of
+            ``settings``.
+        variant: The variant already named (config runs: ``transfer_task.variant``); used when ``settings`` is
+            None. None there means the writer did not record one (``paper_protocol`` None).
+        hparams: Chosen hyper-parameters; ``hparams['variant']`` is set here.
+        config: The config file or tool. Defaults to the task's probe tool.
+    """
+    spec = TASK_TABLE.get(task)  # an unknown task is refused by TransferResult
+    if settings is not None:
+        paper = spec.paper_settings if spec is not None else {}
+        variant = variant_name(deviations(settings, paper) + list(departures))
+    hparams = dict(hparams or {})
+    if variant is not None:
+        hparams['variant'] = variant
+    if config is None:
+        config = f'tools/{spec.runner.tool}' if spec is not None and hasattr(spec.runner, 'tool') else ''
+    if primary_metric is None:
+        primary_metric = spec.primary_metric if spec is not None else None
+    return TransferResult(
+        task=task, dataset=dataset, protocol=protocol, method=backbone.method, checkpoint_sha256=backbone.sha256,
+        metrics=dict(metrics), primary_metric=primary_metric, ci=dict(ci or {}), hparams=hparams,
+        extra=dict(extra or {}), config=config, paper_protocol=None if variant is None else variant == PAPER_VARIANT)
+
+
+def published_record(task: str, dataset: str, protocol: str, method: str, metrics: Mapping[str, float],
+                     primary_metric: str, source: str, ci: Mapping[str, float] | None = None) -> TransferResult:
+    """A number the paper published, as a record (``config='paper'``, ``paper_protocol`` True, no sha256)."""
+    return TransferResult(task=task, dataset=dataset, protocol=protocol, method=method, checkpoint_sha256='',
+                          metrics=dict(metrics), primary_metric=primary_metric, ci=dict(ci or {}),
+                          extra={'source': source}, config='paper', paper_protocol=True)
+
+
+# -- where records live ------------------------------------------------------------------------------------------
+#: The suite's store: ``<out>/results/<cell_id>.json``, ``<out>/failed/<cell_id>.json``, ``<out>/suite.json``.
+STORE_RESULTS, STORE_FAILED, STORE_INFO = 'results', 'failed', 'suite.json'
+
+
+def store_result_file(root: str | os.PathLike, cell_id: str) -> Path:
+    """The record of a finished cell in a suite store."""
+    return Path(root) / STORE_RESULTS / f'{cell_id}.json'
+
+
+def store_failure_file(root: str | os.PathLike, cell_id: str) -> Path:
+    """The failure record of a failed cell in a suite store."""
+    return Path(root) / STORE_FAILED / f'{cell_id}.json'
+
+
+def store_info_file(root: str | os.PathLike) -> Path:
+    """What ``run_suite.py`` recorded about the suite of a store."""
+    return Path(root) / STORE_INFO
+
+
+def store_result_files(root: str | os.PathLike) -> list[Path]:
+    """Every record of a suite store, in name order (empty when ``root`` is not a store)."""
+    return sorted((Path(root) / STORE_RESULTS).glob('*.json'))
+
+
+def store_failure_files(root: str | os.PathLike) -> list[Path]:
+    """Every failure record of a suite store, in name order."""
+    return sorted((Path(root) / STORE_FAILED).glob('*.json'))
+
+
+def is_store(root: str | os.PathLike) -> bool:
+    """``root`` is a suite store (it has a ``results/`` folder)."""
+    return (Path(root) / STORE_RESULTS).is_dir()
+
+
+def result_filename(result: TransferResult) -> str:
+    """``<task>_<dataset>_<protocol>_<method>.json``: one file per result in a tool's output folder."""
+    return f'{result.task}_{result.dataset}_{result.protocol}_{result.method}.json'

@@ -13,12 +13,13 @@ PACKAGE = Path(__file__).resolve().parents[1] / 'mmssl_transfer'
 LAYERS: tuple[tuple[str, ...], ...] = (
     ('errors', 'compat'),
     ('fileio', 'distributed'),  # safe file I/O; the process group of distributed runs
-    ('__init__', 'results', 'normal_cluster_file', 'project_files', 'download'),  # package root, records, formats
+    ('__init__', 'normal_cluster_file', 'project_files', 'download'),  # package root, formats
     ('checkpoints',),
     ('models',),
     ('datasets',),
     ('evaluation',),
     ('tasks',),  # the table of tasks: imports the dataset catalog only
+    ('results',),  # the record and its one builder, which names a run's variant against its task's row
     ('engine',),
     ('probes', 'toy'),
     ('suite',),

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from mmssl_transfer.errors import InputError
-from mmssl_transfer.results import TransferResult, read_result
+from mmssl_transfer.results import (TransferResult, is_store, published_record, read_result, store_failure_files,
+                                    store_info_file, store_result_files)
 
 from . import correlation as corr
 from .label_efficiency import UtilityPoint, utility_curve
@@ -24,6 +25,7 @@ from .paper_reference import load_reference
 from .tables import (TABLES, TableSpec, best_marks, build_table, label_budget, ranks, row_label, row_methods,
                      row_variants)
 
+#: The source name of the published numbers (``load_results('paper')``, ``compare='paper'``).
 PAPER = 'paper'
 
 
@@ -65,9 +67,8 @@ def load_results(source: str | Path) -> list[TransferResult]:
         return [read_result(path)]
     if not path.is_dir():
         raise SummaryError(f'{path}: no such results folder or file')
-    store = path / 'results'
-    if store.is_dir():
-        results = [read_result(p) for p in sorted(store.glob('*.json'))]
+    if is_store(path):
+        results = [read_result(p) for p in store_result_files(path)]
     else:
         results = []
         for p in sorted(path.rglob('*.json')):
@@ -85,7 +86,7 @@ def load_results(source: str | Path) -> list[TransferResult]:
 
 def load_suite_info(source: str | Path) -> dict:
     """What run_suite.py recorded about the suite of a store (empty for other sources)."""
-    path = Path(source) / 'suite.json'
+    path = store_info_file(source)
     if str(source) == PAPER or not path.is_file():
         return {}
     try:
@@ -95,11 +96,10 @@ def load_suite_info(source: str | Path) -> dict:
 
 
 def load_failures(source: str | Path) -> list[dict]:
-    folder = Path(source) / 'failed'
-    if str(source) == PAPER or not folder.is_dir():
+    if str(source) == PAPER:
         return []
     out = []
-    for p in sorted(folder.glob('*.json')):
+    for p in store_failure_files(source):
         try:
             out.append(json.loads(p.read_text(encoding='utf-8')))
         except json.JSONDecodeError:
@@ -123,20 +123,17 @@ def paper_results() -> list[TransferResult]:
                 if np.isnan(value):
                     continue
                 ci = cis.at[method, column.label]
-                results.append(TransferResult(
-                    task=column.task, dataset=column.dataset or 'mean', protocol=column.protocol or column.task,
-                    method=method, checkpoint_sha256='', metrics={metric: value / column.factor},
-                    primary_metric=metric, ci={} if np.isnan(ci) else {metric: ci / column.factor},
-                    extra={'source': f'paper:{spec.reference}'}, config='paper', paper_protocol=True))
+                results.append(published_record(
+                    column.task, column.dataset or 'mean', column.protocol or column.task, method,
+                    {metric: value / column.factor}, metric, f'paper:{spec.reference}',
+                    ci={} if np.isnan(ci) else {metric: ci / column.factor}))
     features, _ = load_reference('feature_properties.csv')
     for method in features.index:
         for task, prefix in (('linear', 'Lin'), ('finetune', 'FT')):
-            results.append(TransferResult(
-                task=task, dataset='mean', protocol=task, method=method, checkpoint_sha256='',
-                metrics={'ece': features.at[method, f'{prefix} unscaled'],
-                         'ece_temperature_scaled': features.at[method, f'{prefix} scaled']},
-                primary_metric='ece', extra={'source': 'paper:feature_properties.csv'}, config='paper',
-                paper_protocol=True))
+            results.append(published_record(
+                task, 'mean', task, method, {'ece': features.at[method, f'{prefix} unscaled'],
+                                             'ece_temperature_scaled': features.at[method, f'{prefix} scaled']},
+                'ece', 'paper:feature_properties.csv'))
     return results
 
 

@@ -29,9 +29,8 @@ from mmengine.runner import Runner
 from ..distributed import init_distributed, run_on_main
 from ..engine.batch_split import BATCH_SPLIT_KEY, apply_total_batch
 from ..engine.hooks import PROVENANCE_KEY, TRAIN_VARIANT_KEY
-from ..results import TransferResult, write_result
+from ..results import RecordedBackbone, TransferResult, make_record, plain_metrics, result_variant, write_result
 from .errors import LaunchError
-from .variants import PAPER, result_variant
 
 RESULT_FILE = 'result.json'
 
@@ -150,31 +149,19 @@ def make_result(cfg: Config, task: dict[str, Any], metrics: dict[str, Any], prov
     checkpoint: total batch, processes, per-process batch and accumulation), else the config's total batch;
     ``paper_protocol`` is ``variant == 'paper'`` (None when the config states no variant).
     """
-    plain = {name.rsplit('/', 1)[-1]: float(value) for name, value in metrics.items()
-             if isinstance(value, (int, float)) or hasattr(value, 'item')}
     hparams = _training_hparams(cfg, batch_split)
     variant = result_variant(task.get('variant'), train_variant)
-    if variant is not None:
-        hparams['variant'] = variant
     if 'total_batch_size' in task and not batch_split:
         hparams['total_batch_size'] = task['total_batch_size']
     extra = {'model_checkpoint': str(cfg.load_from),
              'provenance_source': provenance.get('source', 'checkpoint meta')}
     if train_variant is not None:
         extra['train_variant'] = train_variant
-    return TransferResult(
-        task=task['task'],
-        dataset=task['dataset'],
-        protocol=task['protocol'],
-        method=provenance.get('method', 'custom'),
-        checkpoint_sha256=provenance.get('sha256', ''),
-        metrics=plain,
-        primary_metric=task['primary_metric'],
-        hparams=hparams,
-        extra=extra,
-        config=str(cfg.filename or ''),
-        paper_protocol=None if variant is None else variant == PAPER,
-    )
+    return make_record(
+        task['task'], RecordedBackbone(provenance.get('method', 'custom'), provenance.get('sha256', '')),
+        dataset=task['dataset'], protocol=task['protocol'], metrics=plain_metrics(metrics),
+        primary_metric=task['primary_metric'], variant=variant, hparams=hparams, extra=extra,
+        config=str(cfg.filename or ''))
 
 
 def _training_hparams(cfg: Config, batch_split: dict[str, Any] | None = None) -> dict[str, Any]:

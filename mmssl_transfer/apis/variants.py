@@ -7,7 +7,8 @@ fragment overrides keys the usual mmengine way (``_delete_`` included) and may r
 ``_base_.model`` or ``{{_base_.ssl_preprocessor}}``. Several variants apply in the order given, each on top of
 the previous. Each fragment states ``transfer_task = dict(variant='<its name>', ...)``; the loaded config's
 ``transfer_task.variant`` is the names joined with ``+``, and the result record carries it, so a run with a
-variant is never mistaken for the paper's protocol.
+variant is never mistaken for the paper's protocol (:func:`mmssl_transfer.results.result_variant` joins the
+training and test variants of a record).
 
     python tools/train.py configs/det/byol_frozen_voc.py --variant bs16-linear-scaling
     python tools/test.py configs/seg/byol_upernet_ade20k.py CKPT --variant single-scale
@@ -23,9 +24,6 @@ from mmengine.config import Config
 
 from ..project_files import variant_configs
 from .errors import LaunchError
-
-#: ``transfer_task.variant`` of the paper's own protocol.
-PAPER = 'paper'
 
 
 def variant_file(task: str, name: str, config: str = '') -> Path:
@@ -71,19 +69,3 @@ def _assigns_base(text: str) -> bool:
         return False  # mmengine reports the syntax error with the file name
     return any(isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == '_base_'
                                                     for t in node.targets) for node in tree.body)
-
-
-def result_variant(test_variant: str | None, train_variant: str | None) -> str | None:
-    """The variant a test result reports: the non-paper variants of training and testing, joined with ``+``.
-
-    A checkpoint trained with a variant stays that variant when tested with the paper's test, and the paper's
-    training tested with a test-time variant is that variant. None when the test config states no variant.
-    """
-    if test_variant is None:
-        return None
-    names: list[str] = []
-    for variant in (train_variant, test_variant):
-        for name in (variant or '').split('+'):
-            if name and name != PAPER and name not in names:
-                names.append(name)
-    return '+'.join(names) or PAPER

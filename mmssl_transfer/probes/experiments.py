@@ -15,9 +15,9 @@ from mmengine.logging import MMLogger
 
 from mmssl_transfer.datasets.classification import ClsDatasetSpec, get_cls_dataset
 from mmssl_transfer.datasets.classification.pipelines import get_eval_transform
-from mmssl_transfer.results import TransferResult, write_result
-# the paper's linear-probe and few-shot settings, each citing its line of the paper's code: the table of tasks
-from mmssl_transfer.tasks import PAPER_FEWSHOT_PROTOCOL, PAPER_LINEAR_PROTOCOL
+# the record (its variant named against the task's paper settings in mmssl_transfer.tasks) is built by results.py
+from mmssl_transfer.results import (RecordedBackbone, TransferResult, deviations, make_record, result_filename,
+                                    write_result)
 
 from .errors import ProbeInputError
 from .features import ExtractionSpec, FeatureSet, cached_features
@@ -25,7 +25,6 @@ from .fewshot import FewShotSkip, run_fewshot
 from .linear_probe import LINEAR_PROTOCOLS, run_linear_probe
 from .logistic import LINEAR_PROBE_WDS
 from .paper_c import paper_selected_c
-from .variants import PAPER_VARIANT, deviations, variant_name
 
 
 def checkpoint_identity(checkpoint: str | os.PathLike | None, method: str = 'auto') -> tuple[str, str]:
@@ -119,16 +118,14 @@ def linear_probe_result(checkpoint: str | None, dataset: str, cache_dir: str, *,
                     max_iter=outcome.solver['max_iter'], tol=outcome.solver['tol'],
                     transform='linear_eval' if spec == _linear_eval_spec(spec.crop, spec.stage) else 'custom',
                     image_size=spec.crop, stage=spec.stage)
-    variant = variant_name(deviations(settings, PAPER_LINEAR_PROTOCOL) + dataset_deviations(entry, dataset_options))
-    paper = variant == PAPER_VARIANT
-    return TransferResult(
-        task='linear', dataset=dataset, protocol=protocol, method=method_name, checkpoint_sha256=sha,
+    return make_record(
+        'linear', RecordedBackbone(method_name, sha), dataset=dataset, protocol=protocol,
         metrics={entry.metric: outcome.test_value,
                  **{k: v for k, v in outcome.calibration.items() if k in ('ece', 'ece_temperature_scaled')}},
-        primary_metric=entry.metric, paper_protocol=paper,
+        primary_metric=entry.metric, settings=settings, departures=dataset_deviations(entry, dataset_options),
         hparams={'C': outcome.best_c, 'wd': outcome.best_wd, 'C_mode': c_mode, 'grid_size': len(wds),
                  'grid_wd_range': [min(wds), max(wds)], 'max_iter': outcome.solver['max_iter'],
-                 'tol': outcome.solver['tol'], 'variant': variant},
+                 'tol': outcome.solver['tol']},
         extra={'val_curve': outcome.val_curve, 'best_val': outcome.best_val, 'warnings': outcome.warnings,
                'solver': outcome.solver, 'protocol_description': defaults.description,
                'calibration': outcome.calibration, 'transform': asdict(spec),
@@ -196,30 +193,24 @@ def fewshot_results(checkpoint: str | None, dataset: str, cache_dir: str, *, sho
             skipped[k] = str(exc)
             logger.warning(f'few-shot {dataset}: skipped: {exc}')
             continue
-        found = deviations(settings, PAPER_FEWSHOT_PROTOCOL) + dataset_deviations(entry, dataset_options)
+        found = dataset_deviations(entry, dataset_options)
         if out['eligible_classes'] < pool_classes:  # the paper's loader needs K + Q images in every class
             found.append(f'eligible_classes={out["eligible_classes"]}/{pool_classes}')
             logger.warning(f'few-shot {dataset} {k}-shot: only {out["eligible_classes"]} of {pool_classes} classes '
                            f'have {k + n_query} images; episodes draw from those (the paper\'s code would fail)')
-        variant = variant_name(found)
-        results.append(TransferResult(
-            task='fewshot', dataset=dataset, protocol=f'{n_way}way-{k}shot', method=method_name,
-            checkpoint_sha256=sha, metrics={'accuracy': out['accuracy']}, primary_metric='accuracy',
-            ci={'accuracy': out['ci95']}, paper_protocol=variant == PAPER_VARIANT,
+        results.append(make_record(
+            'fewshot', RecordedBackbone(method_name, sha), dataset=dataset, protocol=f'{n_way}way-{k}shot',
+            metrics={'accuracy': out['accuracy']}, primary_metric='accuracy', ci={'accuracy': out['ci95']},
+            settings=settings, departures=found,
             hparams={'n_way': n_way, 'n_shot': k, 'n_query': n_query, 'episodes': n_episodes, 'seed': seed,
                      'distance': 'squared_euclidean', 'transform': transform, 'image_size': image_size,
-                     'stage': stage, 'variant': variant},
+                     'stage': stage},
             extra={'pool': list(entry.fewshot_pool), 'pool_size': int(len(labels)), 'pool_classes': pool_classes,
                    'eligible_classes': out['eligible_classes'], 'transform': asdict(spec),
                    'paper_episode_seed': 0 if entry.many_shot else None, 'checkpoint': str(checkpoint),
                    'dataset_options': entry.dataset_kwargs(**(dataset_options or {}))},
             config='tools/fewshot.py'))
     return results, skipped
-
-
-def result_filename(result: TransferResult) -> str:
-    """``<task>_<dataset>_<protocol>_<method>.json``: one file per result in an output folder."""
-    return f'{result.task}_{result.dataset}_{result.protocol}_{result.method}.json'
 
 
 def write_results(results: Sequence[TransferResult], out_dir: str | os.PathLike) -> list[Path]:

@@ -45,12 +45,12 @@ from mmssl_transfer.datasets.classification.pipelines import (FINETUNE_AUGMENTAT
 from mmssl_transfer.distributed import agree, init_distributed, rank_and_world, run_on_main
 from mmssl_transfer.engine.batch_split import apply_total_batch
 from mmssl_transfer.project_files import configs_dir
-from mmssl_transfer.results import TransferResult, write_json_atomic, write_result
+from mmssl_transfer.results import (RecordedBackbone, TransferResult, make_record, plain_metrics, write_json_atomic,
+                                    write_result)
 # the paper's grid, batch, head init and settings, each citing its line of the paper's code: the table of tasks
-from mmssl_transfer.tasks import FINETUNE_WDS, HEAD_INITS, LR_GRID, PAPER_FINETUNE_PROTOCOL
+from mmssl_transfer.tasks import FINETUNE_WDS, HEAD_INITS, LR_GRID
 
 from .errors import ProbeInputError
-from .variants import PAPER_VARIANT, deviations, variant_name
 
 AUGMENTATIONS: tuple[str, ...] = FINETUNE_AUGMENTATIONS
 POINT_FILE = 'point.json'
@@ -203,11 +203,6 @@ def point_config(base: Config, opts: SweepOptions, point: GridPoint, final: bool
     return cfg
 
 
-def _plain(metrics: dict[str, Any]) -> dict[str, float]:
-    return {k.rsplit('/', 1)[-1]: float(v) for k, v in metrics.items() if isinstance(v, (int, float))
-            or hasattr(v, 'item')}
-
-
 def _backbone_provenance(runner) -> dict[str, str]:
     model = runner.model.module if hasattr(runner.model, 'module') else runner.model
     backbone = model.backbone
@@ -237,7 +232,7 @@ def run_point(cfg: Config, final: bool) -> dict[str, Any]:
     runner = Runner.from_cfg(cfg)
     runner.train()
     metrics = runner.test() if final else runner.val()
-    record = {'metrics': _plain(metrics), **_backbone_provenance(runner), 'training': _training_as_run(runner)}
+    record = {'metrics': plain_metrics(metrics), **_backbone_provenance(runner), 'training': _training_as_run(runner)}
     run_on_main(lambda: write_json_atomic(Path(cfg.work_dir) / POINT_FILE, record))
     return record
 
@@ -316,11 +311,10 @@ def finetune_sweep(opts: SweepOptions) -> TransferResult:
                     steps=_as_run(records, 'steps'), total_batch_size=_as_run(records, 'total_batch_size'),
                     image_size=opts.image_size or 224, config_variant=task.get('variant', 'unknown'),
                     cfg_options=tuple(sorted(opts.cfg_options)))
-    variant = variant_name(deviations(settings, PAPER_FINETUNE_PROTOCOL))
-    result = TransferResult(
-        task='finetune', dataset=task.get('dataset', Path(opts.config).stem), protocol=protocol_name(opts),
-        method=record['method'], checkpoint_sha256=record['sha256'], metrics=metrics, primary_metric=metric,
-        paper_protocol=variant == PAPER_VARIANT,
+    result = make_record(
+        'finetune', RecordedBackbone(record['method'], record['sha256']),
+        dataset=task.get('dataset', Path(opts.config).stem), protocol=protocol_name(opts), metrics=metrics,
+        primary_metric=metric, settings=settings,
         hparams={'lr': best.lr, 'wd': best.wd, 'sgd_weight_decay': best.sgd_weight_decay, 'aug': best.aug,
                  'augmentation_searched': opts.search_augmentation, 'head_init': opts.head_init,
                  'grid_size': len(grid), 'max_iters': opts.max_iters or base.train_cfg.max_iters,
@@ -329,7 +323,7 @@ def finetune_sweep(opts: SweepOptions) -> TransferResult:
                  'world_size': _as_run(records, 'world_size'),
                  'accumulative_counts': _as_run(records, 'accumulative_counts'),
                  'image_size': opts.image_size or 224, 'labels_per_class': opts.labels_per_class,
-                 'label_fraction': opts.label_fraction, 'variant': variant},
+                 'label_fraction': opts.label_fraction},
         extra={'val_grid': scores, 'calibration': calibration, 'work_dir': str(opts.work_dir)},
         config=str(opts.config))
     run_on_main(lambda: write_result(Path(opts.work_dir) / 'result.json', result))

@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from mmssl_transfer.results import ResultError, read_result, write_json_atomic
+from mmssl_transfer.results import ResultError, read_result, store_info_file, write_json_atomic
 
 from .commands import RunContext, build_steps, cell_dir, result_path
 from .matrix import Cell, Sha256Cache, expand
@@ -32,8 +32,6 @@ from .store import DONE, FAILED, INTERRUPTED, PENDING, ResultStore
 from .toyworld import make_toy_world
 
 LOG_TAIL_LINES = 15
-#: What the last run of a store was (suite name, file, toy or not), read by the summary.
-SUITE_INFO = 'suite.json'
 
 
 @dataclass
@@ -112,7 +110,7 @@ class SuiteRunner:
         start = time.monotonic()
         try:
             cells = self.plan()
-            write_json_atomic(self.ctx.out_dir / SUITE_INFO, {
+            write_json_atomic(store_info_file(self.ctx.out_dir), {  # what the last run was, read by the summary
                 'name': self.suite.name, 'file': str(self.suite.path), 'toy': self.suite.is_toy,
                 'cells': len(cells), 'gpus': self.ctx.gpus, 'launcher': self.ctx.launcher,
                 'max_batch_per_gpu': self.ctx.max_batch_per_gpu})

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from mmssl_transfer.errors import InputError
-from mmssl_transfer.results import ResultError, TransferResult, read_result, write_json_atomic, write_result
+from mmssl_transfer.results import (ResultError, TransferResult, read_result, store_failure_file, store_failure_files,
+                                    store_result_file, store_result_files, write_json_atomic, write_result)
 
 from .matrix import Cell
 
@@ -44,10 +45,10 @@ class ResultStore:
 
     # -- paths ---------------------------------------------------------------------------------------------
     def result_file(self, cell_id: str) -> Path:
-        return self.root / 'results' / f'{cell_id}.json'
+        return store_result_file(self.root, cell_id)
 
     def failure_file(self, cell_id: str) -> Path:
-        return self.root / 'failed' / f'{cell_id}.json'
+        return store_failure_file(self.root, cell_id)
 
     def running_marker(self, cell_id: str) -> Path:
         return self.root / 'cells' / cell_id / 'RUNNING'
@@ -129,11 +130,11 @@ class ResultStore:
 
     def results(self) -> Iterator[TransferResult]:
         """Every finished result of the store."""
-        for path in sorted((self.root / 'results').glob('*.json')):
+        for path in store_result_files(self.root):
             yield read_result(path)
 
     def failures(self) -> list[dict[str, Any]]:
-        return [f for p in sorted((self.root / 'failed').glob('*.json')) if (f := self.failure(p.stem))]
+        return [f for p in store_failure_files(self.root) if (f := self.failure(p.stem))]
 
 
 def _now() -> str:

@@ -7,8 +7,9 @@ from mmengine.config import Config
 
 from mmssl_transfer.apis import LaunchError, load_config
 from mmssl_transfer.apis.runs import make_result, transfer_task
-from mmssl_transfer.apis.variants import _assigns_base, load_with_variants, result_variant
+from mmssl_transfer.apis.variants import _assigns_base, load_with_variants
 from mmssl_transfer.project_files import variant_configs
+from mmssl_transfer.results import result_variant
 
 CONFIGS = Path(__file__).parents[2] / 'configs'
 #: task -> the experiment config a variant of that task is applied to (SimCLR: the input-normalisation variants
