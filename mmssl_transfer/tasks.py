@@ -43,9 +43,14 @@ class PaperSetting:
     source: str
 
 
-#: The linear probe's weight-decay grid (C = 1 / wd): ``torch.logspace(-6, 5, 45)`` (``linear.py`` L129, L436),
-#: float32 values as the paper used them, in the paper's (increasing wd) order.
-LINEAR_PROBE_WDS: tuple[float, ...] = tuple(torch.logspace(-6, 5, 45).tolist())
+def linear_wd_grid(size: int = 45) -> tuple[float, ...]:
+    """``size`` weight decays log-spaced over [1e-6, 1e5]: ``torch.logspace(-6, 5, size)`` (``linear.py`` L436,
+    its ``-w`` flag), float32 values as the paper used them, in the paper's (increasing wd) order."""
+    return tuple(torch.logspace(-6, 5, size).tolist())
+
+
+#: The linear probe's weight-decay grid (C = 1 / wd): 45 values (``linear.py`` L129, L436).
+LINEAR_PROBE_WDS: tuple[float, ...] = linear_wd_grid(45)
 #: scikit-learn 0.22.2's ``LogisticRegression`` defaults used by the paper (``linear.py`` L69): ``max_iter=100``,
 #: ``tol=1e-4``.
 PAPER_MAX_ITER = 100

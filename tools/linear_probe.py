@@ -19,6 +19,7 @@ from mmssl_transfer.probes.cli import add_feature_args, dataset_options_from_arg
 from mmssl_transfer.probes.experiments import linear_probe_result
 from mmssl_transfer.probes.linear_probe import LINEAR_PROTOCOLS
 from mmssl_transfer.results import write_result
+from mmssl_transfer.tasks import linear_wd_grid
 
 
 def main(argv=None) -> int:
@@ -36,9 +37,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     def body() -> int:
-        import torch
         init_run(args.launcher, args.work_dir, 'linear_probe')
-        wds = tuple(torch.logspace(-6, 5, args.grid_size).tolist())  # linear.py L436 (its -w flag)
+        wds = linear_wd_grid(args.grid_size)
         result = linear_probe_result(
             None if args.from_scratch else args.checkpoint, args.dataset, args.cache_dir, data_root=args.data_root,
             method=args.method, base_channels=args.base_channels, spec=spec_from_args(args),
