@@ -15,10 +15,8 @@ from mmengine.logging import MMLogger
 from mmpretrain.models.backbones import ResNet
 from torch import nn
 
-from mmssl_transfer.checkpoints import (NORMALIZATIONS, Conversion, ConversionReport, convert, get_method,
-                                        resolve_checkpoint)
-from mmssl_transfer.checkpoints.download import zoo_method_named
-from mmssl_transfer.checkpoints.zoo import ambiguous_candidates
+from mmssl_transfer.checkpoints import (NORMALIZATIONS, Conversion, ConversionReport, ambiguous_candidates, get_method,
+                                        identify, requested_method)
 from mmssl_transfer.models.layers import SAME_PADDED_LAYERS, use_tf_same_padding
 
 
@@ -91,10 +89,7 @@ class SSLResNet(ResNet):
         if tf_same_padding not in (*SAME_PADDED_LAYERS, 'as_trained'):
             raise ValueError(f"tf_same_padding must be one of {[*SAME_PADDED_LAYERS, 'as_trained']}, "
                              f'got {tf_same_padding!r}')
-        if method != 'auto':
-            method = get_method(method).name
-        elif checkpoint is not None:
-            method = zoo_method_named(checkpoint) or 'auto'  # a zoo name says which method it is
+        method = requested_method(checkpoint, method)  # a zoo name as checkpoint says which method it is
         if tf_same_padding == 'as_trained' and method == 'auto' and checkpoint is None:
             raise ValueError("tf_same_padding='as_trained' needs a method: pass method= or a checkpoint")
         init_kwargs = {} if init_cfg is None else {'init_cfg': init_cfg}
@@ -137,7 +132,7 @@ class SSLResNet(ResNet):
         """Resolve (download if a zoo name), detect and convert the checkpoint; raises CheckpointError."""
         if self.checkpoint is None:
             raise ValueError('SSLResNet has no checkpoint (random initialisation)')
-        return convert(resolve_checkpoint(self.checkpoint), method=self.method)
+        return identify(self.checkpoint, self.method).conversion
 
     @property
     def conversion_report(self) -> Optional[ConversionReport]:
@@ -155,7 +150,14 @@ class SSLResNet(ResNet):
         if self.checkpoint is None:
             super().init_weights()
             return
-        conversion = self.convert_checkpoint()
+        self.load_conversion(self.convert_checkpoint())
+
+    def load_conversion(self, conversion: Conversion) -> None:
+        """Load an already converted checkpoint strictly (what :meth:`init_weights` does after converting).
+
+        The probes convert once per run (:class:`~mmssl_transfer.checkpoints.BackboneIdentity`) and hand the
+        conversion to every backbone they build.
+        """
         report = conversion.report
         if report.base_channels != self.base_channels:
             raise ValueError(f'{self.checkpoint}: checkpoint width base_channels={report.base_channels} but the '
