@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mmssl_transfer.checkpoints import ZOO, MethodSpec
-from mmssl_transfer.datasets.classification.catalog import CLS_DATASETS, MANY_SHOT_DATASETS, ClsDatasetSpec
+from mmssl_transfer.datasets.catalog import CLS_DATASETS, MANY_SHOT_DATASETS, ClsDatasetSpec
 from mmssl_transfer.datasets.classification.pipelines import finetune_pipelines
 from mmssl_transfer.probes.finetune import PAPER_TOTAL_BATCH_SIZE
 
@@ -74,7 +74,7 @@ NORMALIZATION_TEXT = {
 
 FINETUNE_TEMPLATE = '''\
 # Many-shot finetune on {name}: {num_classes} classes, {metric}, {splits}.
-# Generated from the dataset catalog (mmssl_transfer/datasets/classification/catalog.py) by
+# Generated from the dataset catalog (mmssl_transfer/datasets/catalog.py) by
 # tools/generate_configs.py: edit the catalog, not this file.
 _base_ = ['./finetune_common.py']
 

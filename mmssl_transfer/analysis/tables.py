@@ -16,8 +16,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from mmssl_transfer.datasets.classification.catalog import (CDFSL_DATASETS, CLS_DATASETS, MANY_SHOT_DATASETS,
-                                                            MANY_SHOT_FEWSHOT_DATASETS)
+from mmssl_transfer.datasets.catalog import CDFSL_DATASETS, CLS_DATASETS, MANY_SHOT_DATASETS, MANY_SHOT_FEWSHOT_DATASETS
 from mmssl_transfer.results import TransferResult
 
 PERCENT, FRACTION, UNBOUNDED = 'percent', 'fraction', 'unbounded'

@@ -39,7 +39,7 @@ from typing import Any, Sequence
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 
-from mmssl_transfer.datasets.classification.catalog import MANY_SHOT_DATASETS
+from mmssl_transfer.datasets.catalog import MANY_SHOT_DATASETS
 from mmssl_transfer.datasets.classification.pipelines import (FINETUNE_AUGMENTATIONS, finetune_pipelines,
                                                               reads_image_files)
 from mmssl_transfer.distributed import agree, init_distributed, rank_and_world, run_on_main

@@ -12,14 +12,14 @@ Arguments are templates filled per cell from: ``{python}``, ``{tools}``, ``{meth
 ``{dataset}``, ``{data_root}``, ``{protocol}``, ``{seed}``, ``{work_dir}``, ``{result}``, ``{gpus}``,
 ``{cache_dir}`` (the suite's feature cache) and the kind's variant keys (``{shots}``...). Adding a task is one
 entry in :data:`KINDS`; the dataset lists and default data roots come from the catalog
-(:mod:`mmssl_transfer.datasets.classification.catalog`).
+(:mod:`mmssl_transfer.datasets.catalog`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from mmssl_transfer.datasets.classification.catalog import FEWSHOT_DATASETS, MANY_SHOT_DATASETS
+from mmssl_transfer.datasets.catalog import FEWSHOT_DATASETS, MANY_SHOT_DATASETS
 
 
 @dataclass(frozen=True)

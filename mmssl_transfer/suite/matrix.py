@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from mmssl_transfer.checkpoints.identity import IdentityMemo
-from mmssl_transfer.datasets.classification.catalog import DATA_ROOTS
+from mmssl_transfer.datasets.catalog import DATA_ROOTS
 from mmssl_transfer.project_files import project_root, variant_configs
 
 from .kinds import KINDS, CellKind, TrainTest

@@ -29,7 +29,7 @@ import numpy as np
 
 from mmssl_transfer.errors import InputError
 
-from .catalog import spec_of_type
+from ..catalog import spec_of_type
 
 PROTOCOL_SPLITS = ('train', 'val', 'trainval', 'test', 'all')
 
