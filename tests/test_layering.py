@@ -8,16 +8,17 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / 'mmssl_transfer'
 
-#: Top (imported by everything) to bottom (imports anything above). Packages in one layer do not import
-#: each other. A new top-level module or package gets a row here.
+#: Top (imported by everything) to bottom (imports anything above): the floors of DESIGN.md section 1. Packages
+#: in one layer do not import each other. A new top-level module or package gets a row here.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ('errors', 'compat'),
-    ('fileio', 'distributed'),  # safe file I/O; the process group of distributed runs
-    ('__init__', 'results', 'normal_cluster_file', 'project_files', 'download'),  # package root, records, formats
+    ('errors', 'compat', 'fileio'),  # the bad-input policy, the fixes to the OpenMMLab stack, safe file I/O
+    # the process group, the result record, fetching, the package root and two shared formats
+    ('distributed', 'results', 'download', '__init__', 'normal_cluster_file', 'project_files'),
+    ('cli',),  # run_tool: the one place tools handle errors (above errors and distributed)
     ('checkpoints',),
+    ('datasets',),  # catalog.py a leaf; no dataset imports a model or a metric
+    ('evaluation',),  # metrics work on predictions alone
     ('models',),
-    ('datasets',),
-    ('evaluation',),
     ('engine',),
     ('probes', 'toy'),
     ('suite',),

@@ -13,8 +13,8 @@ linear-probe and few-shot tools read the same cache, so a second run never runs 
 import argparse
 import sys
 
+from mmssl_transfer.cli import run_tool
 from mmssl_transfer.distributed import is_main
-from mmssl_transfer.errors import run_tool
 from mmssl_transfer.probes.cli import (add_feature_args, add_transform_arg, dataset_options_from_args,
                                        identity_from_args, init_run, spec_from_args)
 from mmssl_transfer.probes.features import cached_features

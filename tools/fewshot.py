@@ -15,8 +15,8 @@ and its one K skipped, the tool exits 2).
 import argparse
 import sys
 
+from mmssl_transfer.cli import run_tool
 from mmssl_transfer.distributed import run_on_main
-from mmssl_transfer.errors import run_tool
 from mmssl_transfer.probes.cli import (add_feature_args, add_transform_arg, dataset_options_from_args,
                                        identity_from_args, init_run)
 from mmssl_transfer.probes.errors import ProbeInputError

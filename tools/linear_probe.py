@@ -13,8 +13,8 @@ the iteration cap, and a warning when the chosen C is an endpoint of the grid.
 import argparse
 import sys
 
+from mmssl_transfer.cli import run_tool
 from mmssl_transfer.distributed import run_on_main
-from mmssl_transfer.errors import run_tool
 from mmssl_transfer.probes.cli import (add_feature_args, dataset_options_from_args, identity_from_args, init_run,
                                        spec_from_args)
 from mmssl_transfer.probes.experiments import linear_probe_result

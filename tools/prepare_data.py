@@ -15,8 +15,8 @@ fails (exit 1) unless the folder is the complete official copy (--any-counts: un
 import argparse
 import sys
 
+from mmssl_transfer.cli import run_tool
 from mmssl_transfer.datasets.catalog import DATA_ROOTS
-from mmssl_transfer.errors import run_tool
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,7 @@ from .fewshot import (PAPER_FEWSHOT_PROTOCOL, Episodes, FewShotSkip, episode_acc
 from .finetune import (AUGMENTATIONS, FINETUNE_WDS, HEAD_INITS, LR_GRID, PAPER_FINETUNE_PROTOCOL,
                        PAPER_TOTAL_BATCH_SIZE, GridPoint, SweepOptions, finetune_sweep)
 from .linear_probe import C_MODES, LINEAR_PROTOCOLS, LinearProbeOutcome, LinearProtocol, run_linear_probe
-from .logistic import LINEAR_PROBE_WDS, LogisticModel, c_grid, fit_logistic, fit_logistic_converged, fit_logistic_paper
+from .logistic import LINEAR_PROBE_WDS, LogisticModel, fit_logistic, fit_logistic_converged, fit_logistic_paper
 from .paper_c import paper_selected_c
 from .variants import PAPER_VARIANT, deviations, variant_name
 
@@ -22,7 +22,7 @@ __all__ = [
     'cached_features', 'extract_features', 'Episodes', 'FewShotSkip', 'episode_accuracies',
     'loop_episode_accuracies', 'run_fewshot', 'sample_episodes', 'AUGMENTATIONS', 'LR_GRID', 'FINETUNE_WDS',
     'GridPoint', 'SweepOptions', 'finetune_sweep', 'C_MODES', 'LINEAR_PROTOCOLS', 'LinearProbeOutcome',
-    'LinearProtocol', 'run_linear_probe', 'LINEAR_PROBE_WDS', 'LogisticModel', 'c_grid', 'fit_logistic',
+    'LinearProtocol', 'run_linear_probe', 'LINEAR_PROBE_WDS', 'LogisticModel', 'fit_logistic',
     'fit_logistic_converged', 'fit_logistic_paper', 'paper_selected_c', 'PAPER_LINEAR_PROTOCOL',
     'PAPER_FEWSHOT_PROTOCOL', 'PAPER_FINETUNE_PROTOCOL', 'PAPER_TOTAL_BATCH_SIZE', 'HEAD_INITS', 'PAPER_VARIANT',
     'deviations', 'variant_name',

@@ -1,6 +1,6 @@
 """Flags shared by the probe tools (tools/extract_features.py, linear_probe.py, fewshot.py) and their run set-up.
 
-The tools end with :func:`mmssl_transfer.errors.run_tool`: bad input (missing checkpoint or dataset, malformed
+The tools end with :func:`mmssl_transfer.cli.run_tool`: bad input (missing checkpoint or dataset, malformed
 annotations, unusable flag) prints the error (first line ``<tool>: error: ``, then the expected layout) and
 exits 2; anything else is a bug and keeps its traceback.
 """

@@ -230,10 +230,6 @@ class ProtocolSplitMixin:
         return spec.source.nested_roots if spec else ()
 
     @classmethod
-    def has_official_val(cls) -> bool:
-        return 'val' in cls.OFFICIAL_SPLITS
-
-    @classmethod
     def parent_split(cls, split: str) -> Any:
         """The parent's split that holds the samples of protocol ``split``."""
         if split in cls.OFFICIAL_SPLITS:
