@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mmssl_transfer.checkpoints import ZOO, MethodSpec
-from mmssl_transfer.datasets.classification.catalog import CLS_DATASETS, MANY_SHOT_DATASETS, ClsDatasetSpec
+from mmssl_transfer.datasets.catalog import CLS_DATASETS, MANY_SHOT_DATASETS, ClsDatasetSpec
 from mmssl_transfer.datasets.classification.pipelines import finetune_pipelines
 from mmssl_transfer.tasks import EXPERIMENT_FAMILIES, FINETUNE_BASE, PAPER_TOTAL_BATCH_SIZE, ExperimentFamily
 
@@ -43,7 +43,7 @@ NORMALIZATION_TEXT = {
 
 FINETUNE_TEMPLATE = '''\
 # Many-shot finetune on {name}: {num_classes} classes, {metric}, {splits}.
-# Generated from the dataset catalog (mmssl_transfer/datasets/classification/catalog.py) by
+# Generated from the dataset catalog (mmssl_transfer/datasets/catalog.py) by
 # tools/generate_configs.py: edit the catalog, not this file.
 _base_ = ['./finetune_common.py']
 

@@ -14,15 +14,19 @@ file while the others wait for it.
 """
 from __future__ import annotations
 
+import json
 import os
+import sys
+import time
+import traceback
 from typing import Any, Callable, Sequence, TypeVar
 
-from .errors import DIST_TIMEOUT_ENV, InputError
+from .errors import InputError
 
 T = TypeVar('T')
 
 #: Environment variable: seconds a collective operation waits for the other processes before failing.
-TIMEOUT_ENV = DIST_TIMEOUT_ENV
+TIMEOUT_ENV = 'MMSSL_DIST_TIMEOUT'
 #: torch's own default for gloo and NCCL process groups (30 min): long enough for rank 0 to write a large cache
 #: entry or checkpoint while the others wait, short enough that a hung job ends.
 DEFAULT_TIMEOUT_S = 1800
@@ -35,6 +39,13 @@ LAUNCHER_HINT = {'pytorch': 'run the tool under `python -m torch.distributed.run
                             '(tools/dist_train.sh, dist_test.sh)',
                  'slurm': 'run the tool under srun (tools/slurm_train.sh, slurm_test.sh)',
                  'mpi': 'run the tool under mpirun'}
+
+
+#: Exit status of a process that stops because another process of its run failed or hangs.
+EXIT_PEER_FAILED = 1
+#: Texts of the torch.distributed backends' errors when a peer process died or did not answer in time.
+_PEER_FAILURE_MARKERS = ('Connection closed by peer', 'Connection reset by peer', 'Timed out', 'timed out',
+                         'NCCL', 'gloo')
 
 
 class DistributedError(InputError):
@@ -53,6 +64,62 @@ def timeout_seconds(default: float | None = None) -> float:
     if not value > 0:
         raise DistributedError(f'{TIMEOUT_ENV}={text!r}: expected a number of seconds > 0')
     return value
+
+
+# ------------------------------------------------------------------ reporting a failed process to the launcher
+def process_label() -> str:
+    """``'rank R of W'`` inside a distributed run of W > 1 processes, else ``''``."""
+    dist = sys.modules.get('torch.distributed')
+    if dist is not None and dist.is_available() and dist.is_initialized():
+        rank, world = dist.get_rank(), dist.get_world_size()
+    else:
+        try:
+            rank, world = int(os.environ['RANK']), int(os.environ['WORLD_SIZE'])
+        except (KeyError, ValueError):
+            return ''
+    return f'rank {rank} of {world}' if world > 1 else ''
+
+
+def peer_failure(exc: BaseException) -> str | None:
+    """What a collective operation's error means (another process failed, or a timeout), or None if it is not one.
+
+    When one process of a distributed run dies, the others fail inside their next collective operation with a
+    backend error ("Connection closed by peer"); when one hangs, the others time out. Either is a consequence:
+    the cause is the other process's own error.
+    """
+    dist = sys.modules.get('torch.distributed')
+    dist_error = getattr(dist, 'DistError', None) if dist is not None else None
+    text = str(exc)
+    if not ((dist_error is not None and isinstance(exc, dist_error))
+            or (isinstance(exc, RuntimeError) and any(m in text for m in _PEER_FAILURE_MARKERS))):
+        return None
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    if 'timed out' in text.lower() or 'timeout' in text.lower():
+        return (f'waited longer than the process-group timeout for the other processes (one of them hangs or '
+                f'failed; {TIMEOUT_ENV}=SECONDS sets the timeout): {first}')
+    return f'lost contact with another process, which failed (its error is reported above): {first}'
+
+
+def record_for_launcher(exc: BaseException, message: str | None = None, *, consequence: bool = False) -> None:
+    """Write ``exc`` (its traceback, or only ``message``) where torchrun's failure summary reads it.
+
+    Only under torchrun (``$TORCHELASTIC_ERROR_FILE`` set, the JSON layout of torch's ``ErrorHandler``): the
+    launcher reports the failure with the earliest time (whole seconds; ties go to the lowest rank) as the root
+    cause of the run. A ``consequence`` of another process's failure is dated one second later, so the process
+    that failed first is the one named.
+    """
+    path = os.environ.get('TORCHELASTIC_ERROR_FILE')
+    if not path:
+        return
+    text = f'{type(exc).__name__}: {exc}' if message is None else message
+    details = traceback.format_exc() if message is None else message
+    stamp = int(time.time()) + int(consequence)
+    data = {'message': {'message': text, 'extraInfo': {'py_callstack': details, 'timestamp': str(stamp)}}}
+    try:
+        with open(path, 'w', encoding='utf-8') as file:
+            json.dump(data, file)
+    except OSError:
+        pass
 
 
 def init_distributed(launcher: str, backend: str | None = None, timeout: float | None = None) -> None:

@@ -56,8 +56,3 @@ def variant_configs(task: str, configs: Path | None = None) -> dict[str, Path]:
     """
     folder = (configs or configs_dir()) / 'variants' / task
     return {p.stem: p for p in sorted(folder.glob('*.py'))} if folder.is_dir() else {}
-
-
-def tools_dir() -> Path:
-    """The ``tools/`` folder (see :func:`project_root`)."""
-    return project_root() / 'tools'

@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from mmssl_transfer.datasets.classification.catalog import FEWSHOT_DATASETS, MANY_SHOT_DATASETS
+from mmssl_transfer.datasets.catalog import FEWSHOT_DATASETS, MANY_SHOT_DATASETS
 
 #: The variant of a run that follows the paper's protocol in every setting (``TransferResult.hparams['variant']``).
 PAPER_VARIANT = 'paper'

@@ -54,9 +54,9 @@ def test_an_installed_package_finds_configs_and_tools_in_its_mim_copy(tmp_path, 
     assert project_files.configs_dir() == package / '.mim' / 'configs'
     shutil.rmtree(package / '.mim')
     with pytest.raises(project_files.ProjectFilesError, match=project_files.ROOT_VARIABLE):
-        project_files.tools_dir()
+        project_files.project_root()
     monkeypatch.setenv(project_files.ROOT_VARIABLE, str(REPO))
-    assert project_files.tools_dir() == REPO / 'tools'
+    assert project_files.project_root() == REPO
 
 
 def test_importing_datasets_and_evaluation_registers_every_class():

@@ -7,8 +7,8 @@ Writes <data_root>/normal_clusters_k<K>.npy, which the normals head (clusters mo
 import argparse
 import sys
 
+from mmssl_transfer.cli import run_tool
 from mmssl_transfer.datasets.normal_clusters import compute_normal_clusters
-from mmssl_transfer.errors import run_tool
 
 
 def main(argv: list[str] | None = None) -> int:

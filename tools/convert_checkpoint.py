@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from mmssl_transfer.checkpoints import ZOO, convert_file, explain, print_explanation, print_report, resolve_checkpoint
-from mmssl_transfer.errors import run_tool
+from mmssl_transfer.cli import run_tool
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,10 +13,10 @@ linear-probe and few-shot tools read the same cache, so a second run never runs 
 import argparse
 import sys
 
+from mmssl_transfer.cli import run_tool
 from mmssl_transfer.distributed import is_main
-from mmssl_transfer.errors import run_tool
-from mmssl_transfer.probes.cli import (add_feature_args, add_transform_arg, dataset_options_from_args, init_run,
-                                       spec_from_args)
+from mmssl_transfer.probes.cli import (add_feature_args, add_transform_arg, dataset_options_from_args,
+                                       identity_from_args, init_run, spec_from_args)
 from mmssl_transfer.probes.features import cached_features
 
 
@@ -30,8 +30,9 @@ def main(argv=None) -> int:
 
     def body() -> int:
         init_run(args.launcher, args.work_dir, 'extract_features')
+        identity = identity_from_args(args)  # resolved, hashed and converted at most once for every split
         for split in args.splits:
-            fs = cached_features(args.cache_dir, None if args.from_scratch else args.checkpoint, args.dataset,
+            fs = cached_features(args.cache_dir, identity, args.dataset,
                                  split, data_root=args.data_root, method=args.method,
                                  base_channels=args.base_channels, spec=spec_from_args(args),
                                  batch_size=args.batch_size, num_workers=args.workers, device=args.device,

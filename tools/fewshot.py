@@ -15,9 +15,10 @@ and its one K skipped, the tool exits 2).
 import argparse
 import sys
 
+from mmssl_transfer.cli import run_tool
 from mmssl_transfer.distributed import run_on_main
-from mmssl_transfer.errors import run_tool
-from mmssl_transfer.probes.cli import add_feature_args, add_transform_arg, dataset_options_from_args, init_run
+from mmssl_transfer.probes.cli import (add_feature_args, add_transform_arg, dataset_options_from_args,
+                                       identity_from_args, init_run)
 from mmssl_transfer.probes.errors import ProbeInputError
 from mmssl_transfer.probes.experiments import fewshot_results, write_results
 from mmssl_transfer.results import write_result
@@ -42,7 +43,7 @@ def main(argv=None) -> int:
     def body() -> int:
         init_run(args.launcher, args.work_dir, 'fewshot')
         results, skipped = fewshot_results(
-            None if args.from_scratch else args.checkpoint, args.dataset, args.cache_dir, shots=args.shots,
+            identity_from_args(args), args.dataset, args.cache_dir, shots=args.shots,
             n_way=args.ways, n_query=args.queries, n_episodes=args.episodes, data_root=args.data_root,
             method=args.method, base_channels=args.base_channels, transform=args.transform,
             image_size=args.image_size, stage=args.stage,

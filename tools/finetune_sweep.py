@@ -23,9 +23,9 @@ import sys
 
 from mmengine.config import DictAction
 
-from mmssl_transfer.datasets.classification.catalog import MANY_SHOT_DATASETS
+from mmssl_transfer.cli import run_tool
+from mmssl_transfer.datasets.catalog import MANY_SHOT_DATASETS
 from mmssl_transfer.distributed import LAUNCHERS, run_on_main
-from mmssl_transfer.errors import run_tool
 from mmssl_transfer.probes.finetune import SweepOptions, finetune_config, finetune_sweep
 from mmssl_transfer.results import write_result
 from mmssl_transfer.tasks import FINETUNE_WDS, HEAD_INITS, LR_GRID

@@ -3,8 +3,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from mmssl_transfer.cli import run_tool
 from mmssl_transfer.config_generation import stale_configs, write_configs
-from mmssl_transfer.errors import run_tool
 
 CONFIGS = Path(__file__).resolve().parent.parent / 'configs'
 

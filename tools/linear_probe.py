@@ -13,9 +13,10 @@ the iteration cap, and a warning when the chosen C is an endpoint of the grid.
 import argparse
 import sys
 
+from mmssl_transfer.cli import run_tool
 from mmssl_transfer.distributed import run_on_main
-from mmssl_transfer.errors import run_tool
-from mmssl_transfer.probes.cli import add_feature_args, dataset_options_from_args, init_run, spec_from_args
+from mmssl_transfer.probes.cli import (add_feature_args, dataset_options_from_args, identity_from_args, init_run,
+                                       spec_from_args)
 from mmssl_transfer.probes.experiments import linear_probe_result
 from mmssl_transfer.probes.linear_probe import LINEAR_PROTOCOLS
 from mmssl_transfer.results import write_result
@@ -40,7 +41,7 @@ def main(argv=None) -> int:
         init_run(args.launcher, args.work_dir, 'linear_probe')
         wds = linear_wd_grid(args.grid_size)
         result = linear_probe_result(
-            None if args.from_scratch else args.checkpoint, args.dataset, args.cache_dir, data_root=args.data_root,
+            identity_from_args(args), args.dataset, args.cache_dir, data_root=args.data_root,
             method=args.method, base_channels=args.base_channels, spec=spec_from_args(args),
             batch_size=args.batch_size, num_workers=args.workers, device=args.device, wds=wds,
             max_iter=args.max_iter, seed=args.seed, protocol=args.protocol, c=args.C, paper_c=args.paper_c,

@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from mmssl_transfer.errors import run_tool
+from mmssl_transfer.cli import run_tool
 from mmssl_transfer.toy import TOY_GENERATORS, make_toy
 
 

@@ -8,15 +8,15 @@
     python tools/prepare_data.py all --check --root data/     # one table for every dataset
     python tools/prepare_data.py all --check --root toy/ --any-counts   # a toy world: readable is enough
 
-DATASET is a name of the catalog (mmssl_transfer/datasets/classification/catalog.py) or 'all'. --root is the
+DATASET is a name of the catalog (mmssl_transfer/datasets/catalog.py) or 'all'. --root is the
 dataset's folder (default: its data/... folder); with 'all', the folder holding them (default data/). The check
 fails (exit 1) unless the folder is the complete official copy (--any-counts: unless the readers can read it).
 """
 import argparse
 import sys
 
-from mmssl_transfer.datasets.classification.catalog import DATA_ROOTS
-from mmssl_transfer.errors import run_tool
+from mmssl_transfer.cli import run_tool
+from mmssl_transfer.datasets.catalog import DATA_ROOTS
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,8 +10,8 @@ or a folder of <number>_rgb.jpg files). See mmssl_transfer/datasets/nyuv2_releas
 import argparse
 import sys
 
+from mmssl_transfer.cli import run_tool
 from mmssl_transfer.datasets.nyuv2_release import convert_release
-from mmssl_transfer.errors import run_tool
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,7 @@ import argparse
 import sys
 
 from mmssl_transfer.apis.suite_runs import run_suite
-from mmssl_transfer.errors import run_tool
+from mmssl_transfer.cli import run_tool
 
 
 def main(argv=None) -> int:

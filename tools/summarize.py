@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from mmssl_transfer.analysis import summarize_results
-from mmssl_transfer.errors import run_tool
+from mmssl_transfer.cli import run_tool
 
 
 def main(argv=None) -> int:

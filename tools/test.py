@@ -18,7 +18,7 @@ import sys
 from mmengine.config import DictAction
 
 from mmssl_transfer.apis import load_config, test
-from mmssl_transfer.errors import run_tool
+from mmssl_transfer.cli import run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:

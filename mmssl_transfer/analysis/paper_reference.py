@@ -16,7 +16,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from .tables import TABLES, UNKNOWN_PROTOCOL, Column, TableSpec, column_spec
+from .tables import UNKNOWN_PROTOCOL, Column, TableSpec, column_spec
 
 _PLUS_MINUS = re.compile(r'^\s*([-+0-9.eE]+)\s*±\s*([-+0-9.eE]+)\s*$')
 NON_ROWS = ('Corr. to ImageNet',)
@@ -153,9 +153,3 @@ def compare(spec: TableSpec, ours: pd.DataFrame, row_methods: dict[str, str],
                             'paper': paper, 'diff': diff, 'status': status, 'reason': reason})
     return pd.DataFrame.from_records(records, columns=['backbone', 'method', 'column', 'ours', 'paper', 'diff',
                                                        'status', 'reason'])
-
-
-def paper_results_tables() -> dict[str, pd.DataFrame]:
-    """Every reference table in our table layout (rows zoo names): the published numbers as a result store."""
-    return {spec.name: table for spec in TABLES if (table := reference_table(spec)) is not None
-            and not table.empty and spec.name != 'calibration'}

@@ -16,8 +16,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from mmssl_transfer.datasets.classification.catalog import (CDFSL_DATASETS, CLS_DATASETS, MANY_SHOT_DATASETS,
-                                                            MANY_SHOT_FEWSHOT_DATASETS)
+from mmssl_transfer.datasets.catalog import CDFSL_DATASETS, CLS_DATASETS, MANY_SHOT_DATASETS, MANY_SHOT_FEWSHOT_DATASETS
 from mmssl_transfer.results import TransferResult
 
 PERCENT, FRACTION, UNBOUNDED = 'percent', 'fraction', 'unbounded'
@@ -59,9 +58,7 @@ _CSV_NAMES = {'aircraft': 'Aircraft', 'caltech101': 'Caltech101', 'cars': 'Cars'
               'sun397': 'SUN397', 'voc2007': 'VOC2007'}
 _CDFSL_NAMES = {'cropdiseases': 'CropD', 'eurosat': 'EuroSAT', 'isic2018': 'ISIC', 'chestx': 'ChestX'}
 #: Dataset columns of the tables, in catalog order: many-shot, few-shot on many-shot datasets, CD-FSL.
-MANY_SHOT = MANY_SHOT_DATASETS
 FEW_SHOT = MANY_SHOT_FEWSHOT_DATASETS
-CDFSL = CDFSL_DATASETS
 _FIFTY_SHOT = tuple(d for d in FEW_SHOT if 50 in CLS_DATASETS[d].fewshot_shots)
 
 
@@ -106,7 +103,6 @@ TABLES: tuple[TableSpec, ...] = (
                   Column('FT unscaled', 'finetune', None, metric='ece', lower_is_better=True),
                   Column('FT scaled', 'finetune', None, metric='ece_temperature_scaled', lower_is_better=True))),
 )
-TABLES_BY_NAME = {t.name: t for t in TABLES}
 
 
 #: The variant label of a record that does not say whether it followed the paper's protocol.

@@ -12,7 +12,7 @@ import dataclasses
 
 from rich.console import Console
 
-from mmssl_transfer.datasets.classification.catalog import DATA_SOURCES
+from mmssl_transfer.datasets.catalog import DATA_SOURCES
 from mmssl_transfer.datasets.preparation import DatasetCheck, check_datasets, check_table, fix_command
 from mmssl_transfer.suite.matrix import Cell
 from mmssl_transfer.suite.spec import SuiteError, SuiteSpec

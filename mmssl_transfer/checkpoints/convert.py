@@ -213,16 +213,6 @@ def save_converted(conversion: Conversion, dst: str | Path, fmt: str | None = No
     return dst
 
 
-def convert_file(src: str | Path, dst: str | Path, method: str = 'auto', fmt: str | None = None) -> Conversion:
-    """Convert ``src`` (a file, URL or zoo name, see :func:`~.download.resolve_checkpoint`) and write ``dst``."""
-    from .download import resolve_checkpoint, zoo_method_named
-    if method == 'auto':
-        method = zoo_method_named(src) or 'auto'  # a zoo name says which method it is
-    conversion = convert(resolve_checkpoint(src), method=method)
-    save_converted(conversion, dst, fmt=fmt)
-    return conversion
-
-
 def explain(src: str | Path | Mapping | LoadedCheckpoint) -> tuple[LoadedCheckpoint, Explanation]:
     """Load ``src`` safely and return how its format is detected (``convert_checkpoint.py --explain``)."""
     loaded = _as_loaded(src)

@@ -14,7 +14,7 @@ from mmssl_transfer.download import download as _download
 from .errors import CheckpointError
 from .zoo import ZOO, find_method
 
-__all__ = ['DownloadError', 'default_cache_dir', 'download', 'resolve_checkpoint', 'zoo_method_named']
+__all__ = ['DownloadError', 'default_cache_dir', 'download', 'resolve_checkpoint']
 
 
 def default_cache_dir() -> Path:
@@ -28,15 +28,6 @@ def download(url: str, cache_dir: str | Path | None = None, sha256: str | None =
     """:func:`mmssl_transfer.download.download` into ``cache_dir`` (default :func:`default_cache_dir`)."""
     return _download(url, cache_dir if cache_dir is not None else default_cache_dir(), sha256=sha256,
                      filename=filename, progress=progress, timeout=timeout, md5_prefix=md5_prefix)
-
-
-def zoo_method_named(name_or_path: str | Path) -> str | None:
-    """The zoo method a checkpoint argument names (``'moco-v2'`` -> ``'mocov2'``); None for a file or URL."""
-    text = str(name_or_path)
-    if text.startswith(('http://', 'https://')) or Path(text).expanduser().exists():
-        return None
-    spec = find_method(text)
-    return spec.name if spec else None
 
 
 def resolve_checkpoint(name_or_path: str | Path, cache_dir: str | Path | None = None,

@@ -36,9 +36,6 @@ from .metadata import METHOD_KEY, NORMALIZATION_KEY
 from .zoo import (ZOO, MethodSpec, ambiguous_candidates, ambiguous_method, find_method, is_recorded_method,
                   normalize_name)
 
-#: Kept for callers of the first version: the metadata key of the recorded method.
-METADATA_METHOD_KEY = METHOD_KEY
-
 
 @dataclass(frozen=True)
 class Detection:
@@ -134,12 +131,6 @@ def locate(obj: Any, spec: MethodSpec) -> tuple[str | None, dict[str, Any]] | No
         if source is not None and layout_matches(source, spec):
             return container, source
     return None
-
-
-def source_tensors(obj: Any, spec: MethodSpec) -> dict[str, Any] | None:
-    """The flat source tensors of ``spec``'s layout in ``obj`` (``None`` if no container of the row holds it)."""
-    found = locate(obj, spec)
-    return found[1] if found else None
 
 
 def markers_match(source: dict[str, Any], spec: MethodSpec) -> bool:

@@ -171,8 +171,13 @@ def _load_pickle(path: Path) -> Any:
         return restricted_pickle_load(f)
 
 
-def load_checkpoint(path: str | Path) -> LoadedCheckpoint:
+def load_checkpoint(path: str | Path, sha256: str | None = None) -> LoadedCheckpoint:
     """Read a checkpoint file safely (see module docstring) and return its top-level object.
+
+    Args:
+        path: The checkpoint file.
+        sha256: The file's sha256 when the caller already knows it
+            (:class:`~mmssl_transfer.checkpoints.identity.BackboneIdentity`), so the file is not hashed twice.
 
     Raises:
         CheckpointError: missing file, not a checkpoint, truncated/corrupt, or unsafe content.
@@ -216,7 +221,8 @@ def load_checkpoint(path: str | Path) -> LoadedCheckpoint:
     if not isinstance(obj, dict):
         raise CheckpointError(f'{path}: not a checkpoint: the file holds a {type(obj).__name__}, '
                               'not a dict of tensors')
-    return LoadedCheckpoint(obj=obj, path=path, loader=loader, metadata=metadata, sha256=file_sha256(path))
+    return LoadedCheckpoint(obj=obj, path=path, loader=loader, metadata=metadata,
+                            sha256=sha256 or file_sha256(path))
 
 
 def _load_pickle_or_raise(path: Path) -> Any:

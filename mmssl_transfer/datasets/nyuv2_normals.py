@@ -5,15 +5,12 @@ import os.path as osp
 from typing import Any
 
 import mmengine.fileio as fileio
-import numpy as np
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
 from ..normal_cluster_file import load_normal_clusters
 
 SPLITS = ('train', 'test')
-#: Number of images of the standard split (Silberman et al. 2012, used for normals by Wang et al. 2015).
-SPLIT_SIZES = {'train': 795, 'test': 654}
 
 
 @DATASETS.register_module()
@@ -113,9 +110,3 @@ class NYUv2NormalsDataset(BaseSegDataset):
         self._metainfo['normal_clusters_file'] = path
         if osp.isfile(path):
             self._metainfo['normal_clusters'] = load_normal_clusters(path).tolist()
-
-
-def cluster_centres_from_meta(metainfo: dict) -> np.ndarray | None:
-    """The (K, 3) cluster centres a dataset's metainfo carries, or None."""
-    centres = metainfo.get('normal_clusters')
-    return None if centres is None else np.asarray(centres, dtype=np.float32)

@@ -12,7 +12,7 @@ from .features import (ExtractionSpec, FeatureCache, FeatureSet, GAPFeatureExtra
 from .fewshot import Episodes, FewShotSkip, episode_accuracies, loop_episode_accuracies, run_fewshot, sample_episodes
 from .finetune import AUGMENTATIONS, GridPoint, SweepOptions, finetune_sweep
 from .linear_probe import C_MODES, LINEAR_PROTOCOLS, LinearProbeOutcome, LinearProtocol, run_linear_probe
-from .logistic import LogisticModel, c_grid, fit_logistic, fit_logistic_converged, fit_logistic_paper
+from .logistic import LogisticModel, fit_logistic, fit_logistic_converged, fit_logistic_paper
 from .paper_c import paper_selected_c
 
 __all__ = [
@@ -21,6 +21,6 @@ __all__ = [
     'cached_features', 'extract_features', 'Episodes', 'FewShotSkip', 'episode_accuracies',
     'loop_episode_accuracies', 'run_fewshot', 'sample_episodes', 'AUGMENTATIONS',
     'GridPoint', 'SweepOptions', 'finetune_sweep', 'C_MODES', 'LINEAR_PROTOCOLS', 'LinearProbeOutcome',
-    'LinearProtocol', 'run_linear_probe', 'LogisticModel', 'c_grid', 'fit_logistic',
+    'LinearProtocol', 'run_linear_probe', 'LogisticModel', 'fit_logistic',
     'fit_logistic_converged', 'fit_logistic_paper', 'paper_selected_c',
 ]

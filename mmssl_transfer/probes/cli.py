@@ -1,6 +1,6 @@
 """Flags shared by the probe tools (tools/extract_features.py, linear_probe.py, fewshot.py) and their run set-up.
 
-The tools end with :func:`mmssl_transfer.errors.run_tool`: bad input (missing checkpoint or dataset, malformed
+The tools end with :func:`mmssl_transfer.cli.run_tool`: bad input (missing checkpoint or dataset, malformed
 annotations, unusable flag) prints the error (first line ``<tool>: error: ``, then the expected layout) and
 exits 2; anything else is a bug and keeps its traceback.
 """
@@ -12,17 +12,19 @@ from pathlib import Path
 
 from mmengine.logging import MMLogger
 
+from mmssl_transfer.checkpoints import BackboneIdentity, identify
 from mmssl_transfer.datasets.classification import CLS_DATASETS
 from mmssl_transfer.datasets.classification.pipelines import EVAL_TRANSFORMS, get_eval_transform
 from mmssl_transfer.distributed import LAUNCHERS, init_distributed
 
 from .errors import ProbeInputError
-from .features import ExtractionSpec
+from .features import ExtractionSpec, identity_memo
 
 
 def add_backbone_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument('--checkpoint', help='backbone checkpoint file (any zoo format)')
+    group.add_argument('--checkpoint', help='backbone checkpoint file (any zoo format), URL or zoo method name '
+                       '(downloaded into the checkpoint cache)')
     group.add_argument('--from-scratch', action='store_true', help='random initialisation (seeded) instead')
     parser.add_argument('--method', default='auto', help="zoo method of the checkpoint (default: 'auto' = detect)")
     parser.add_argument('--base-channels', type=int, default=64, help='backbone width (64 = ResNet-50)')
@@ -50,6 +52,13 @@ def add_feature_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--caltech-split', choices=['paper', 'seeded30'],
                         help="caltech101 only: the paper's split files (default) or 30 unique training images per "
                              'class drawn with seed 0 (a variant, recorded in the result)')
+
+
+def identity_from_args(args: argparse.Namespace) -> BackboneIdentity:
+    """The backbone of ``--checkpoint``/``--from-scratch`` and ``--method``, resolved once at the tool's entry
+    (hashes and detections remembered beside ``--cache-dir``)."""
+    return identify(None if args.from_scratch else args.checkpoint, args.method,
+                    memo=identity_memo(args.cache_dir))
 
 
 def dataset_options_from_args(args: argparse.Namespace) -> dict:

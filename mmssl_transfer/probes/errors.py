@@ -1,4 +1,4 @@
-"""Input errors of the probes (tools report them through :func:`mmssl_transfer.errors.run_tool`, exit status 2)."""
+"""Input errors of the probes (tools report them through :func:`mmssl_transfer.cli.run_tool`, exit status 2)."""
 from mmssl_transfer.errors import InputError
 
 

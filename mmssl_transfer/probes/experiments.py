@@ -13,46 +13,35 @@ from typing import Sequence
 import torch
 from mmengine.logging import MMLogger
 
+from mmssl_transfer.checkpoints import BackboneIdentity, identify
 from mmssl_transfer.datasets.classification import ClsDatasetSpec, get_cls_dataset
 from mmssl_transfer.datasets.classification.pipelines import get_eval_transform
 # the record (its variant named against the task's paper settings in mmssl_transfer.tasks) is built by results.py
-from mmssl_transfer.results import (RecordedBackbone, TransferResult, deviations, make_record, result_filename,
-                                    write_result)
+from mmssl_transfer.results import TransferResult, deviations, make_record, result_filename, write_result
+from mmssl_transfer.tasks import LINEAR_PROBE_WDS
 
 from .errors import ProbeInputError
-from .features import ExtractionSpec, FeatureSet, cached_features
+from .features import ExtractionSpec, FeatureSet, cached_features, identity_memo
 from .fewshot import FewShotSkip, run_fewshot
 from .linear_probe import LINEAR_PROTOCOLS, run_linear_probe
-from .logistic import LINEAR_PROBE_WDS
 from .paper_c import paper_selected_c
 
 
-def checkpoint_identity(checkpoint: str | os.PathLike | None, method: str = 'auto') -> tuple[str, str]:
-    """``(method, sha256)`` of a checkpoint file (format detection when ``method='auto'``); scratch: ('scratch', '')."""
-    method_name, sha, _ = _identity(checkpoint, method)
-    return method_name, sha
+def checkpoint_identity(checkpoint: str | os.PathLike | BackboneIdentity | None,
+                        method: str = 'auto') -> tuple[str, str]:
+    """``(method, sha256)`` of a checkpoint (format detection when ``method='auto'``); scratch: ('scratch', '')."""
+    identity = identify(checkpoint, method)
+    return identity.method, identity.sha256
 
 
-def _identity(checkpoint: str | os.PathLike | None, method: str) -> tuple[str, str, tuple[str, ...]]:
-    """Method, sha256 and the methods the file could be: one entry when the method was given, recorded in the
-    file, is the only one with its layout, or the file's name picks it (format detection decides, see
-    :mod:`mmssl_transfer.checkpoints.formats`); the detected candidates when the method is ``'ambiguous: ...'``."""
-    if checkpoint is None:
-        return 'scratch', '', ()
-    from mmssl_transfer.checkpoints import ambiguous_candidates, convert
-    report = convert(checkpoint, method=method).report
-    return report.method, report.sha256 or '', ambiguous_candidates(report.method) or (report.method,)
-
-
-def _paper_c_for(checkpoint: str | None, method_name: str, candidates: tuple[str, ...], dataset: str) -> float:
+def _paper_c_for(identity: BackboneIdentity, dataset: str) -> float:
     """The paper's selected C for the checkpoint's method; unknown or ambiguous methods are an error."""
-    where = f'{checkpoint}: ' if checkpoint else ''
-    if checkpoint is None:
+    if identity.is_scratch:
         raise ProbeInputError('--paper-c needs a checkpoint of one of the paper\'s methods, not --from-scratch')
-    if len(candidates) > 1:
-        raise ProbeInputError(f'{where}--paper-c needs the method, but the checkpoint layout fits '
-                              f'{", ".join(candidates)}; pass --method')
-    return paper_selected_c(method_name, dataset)
+    if len(identity.candidates) > 1:
+        raise ProbeInputError(f'{identity.argument}: --paper-c needs the method, but the checkpoint layout fits '
+                              f'{", ".join(identity.candidates)}; pass --method')
+    return paper_selected_c(identity.method, dataset)
 
 
 def dataset_deviations(entry: ClsDatasetSpec, dataset_options: dict | None) -> list[str]:
@@ -69,7 +58,8 @@ def _features(split: str, **kw) -> FeatureSet:
     return cached_features(split=split, **kw)
 
 
-def linear_probe_result(checkpoint: str | None, dataset: str, cache_dir: str, *, data_root: str | None = None,
+def linear_probe_result(checkpoint: str | BackboneIdentity | None, dataset: str, cache_dir: str, *,
+                        data_root: str | None = None,
                         method: str = 'auto', base_channels: int = 64, spec: ExtractionSpec = ExtractionSpec(),
                         batch_size: int = 64, num_workers: int = 2, device: str | None = None,
                         wds: Sequence[float] = LINEAR_PROBE_WDS, max_iter: int | None = None,
@@ -78,7 +68,8 @@ def linear_probe_result(checkpoint: str | None, dataset: str, cache_dir: str, *,
     """Many-shot linear probe of one checkpoint on one dataset (features from the cache).
 
     Args:
-        checkpoint: Checkpoint file (any zoo format), or None for a random initialisation.
+        checkpoint: The backbone's identity (:func:`~mmssl_transfer.checkpoints.identify`, which the tools call
+            at their entry), a checkpoint file (any zoo format) or zoo name, or None for a random initialisation.
         dataset: Many-shot dataset name of the catalog.
         cache_dir: Feature cache folder.
         data_root: Dataset folder. Defaults to the catalog's ``data/...`` location.
@@ -100,11 +91,11 @@ def linear_probe_result(checkpoint: str | None, dataset: str, cache_dir: str, *,
         raise ProbeInputError(f'{dataset} is a few-shot-only dataset; the linear probe needs train/val/test')
     if c is not None and paper_c:
         raise ProbeInputError('give either a fixed C or --paper-c, not both')
-    method_name, sha, candidates = _identity(checkpoint, method)
+    identity = identify(checkpoint, method, memo=identity_memo(cache_dir))
     c_mode = 'paper-c' if paper_c else ('fixed' if c is not None else 'sweep')
     if paper_c:
-        c = _paper_c_for(checkpoint, method_name, candidates, dataset)
-    common = dict(cache_dir=cache_dir, checkpoint=checkpoint, dataset_name=dataset, data_root=data_root,
+        c = _paper_c_for(identity, dataset)
+    common = dict(cache_dir=cache_dir, checkpoint=identity, dataset_name=dataset, data_root=data_root,
                   method=method, base_channels=base_channels, spec=spec, batch_size=batch_size,
                   num_workers=num_workers, device=device, seed=seed, dataset_kwargs=dataset_options)
     train, val, test = (_features(s, **common) for s in ('train', 'val', 'test'))
@@ -119,7 +110,7 @@ def linear_probe_result(checkpoint: str | None, dataset: str, cache_dir: str, *,
                     transform='linear_eval' if spec == _linear_eval_spec(spec.crop, spec.stage) else 'custom',
                     image_size=spec.crop, stage=spec.stage)
     return make_record(
-        'linear', RecordedBackbone(method_name, sha), dataset=dataset, protocol=protocol,
+        'linear', identity, dataset=dataset, protocol=protocol,
         metrics={entry.metric: outcome.test_value,
                  **{k: v for k, v in outcome.calibration.items() if k in ('ece', 'ece_temperature_scaled')}},
         primary_metric=entry.metric, settings=settings, departures=dataset_deviations(entry, dataset_options),
@@ -130,12 +121,13 @@ def linear_probe_result(checkpoint: str | None, dataset: str, cache_dir: str, *,
                'solver': outcome.solver, 'protocol_description': defaults.description,
                'calibration': outcome.calibration, 'transform': asdict(spec),
                'num_train': len(train), 'num_val': len(val), 'num_test': len(test),
-               'feature_dim': int(train.features.shape[1]), 'checkpoint': str(checkpoint),
+               'feature_dim': int(train.features.shape[1]), 'checkpoint': str(identity.argument),
                'dataset_options': entry.dataset_kwargs(**(dataset_options or {}))},
         config='tools/linear_probe.py')
 
 
-def fewshot_results(checkpoint: str | None, dataset: str, cache_dir: str, *, shots: Sequence[int] | None = None,
+def fewshot_results(checkpoint: str | BackboneIdentity | None, dataset: str, cache_dir: str, *,
+                    shots: Sequence[int] | None = None,
                     n_way: int = 5, n_query: int = 15, n_episodes: int = 600, data_root: str | None = None,
                     method: str = 'auto', base_channels: int = 64, transform: str = 'paper_fewshot',
                     image_size: int = 224, stage: int = 4, batch_size: int = 64, num_workers: int = 2,
@@ -170,8 +162,8 @@ def fewshot_results(checkpoint: str | None, dataset: str, cache_dir: str, *, sho
     entry = get_cls_dataset(dataset)
     shots = tuple(shots) if shots is not None else entry.fewshot_shots
     spec = ExtractionSpec.from_transform(get_eval_transform(transform, image_size), stage=stage)
-    method_name, sha = checkpoint_identity(checkpoint, method)
-    common = dict(cache_dir=cache_dir, checkpoint=checkpoint, dataset_name=dataset, data_root=data_root,
+    identity = identify(checkpoint, method, memo=identity_memo(cache_dir))
+    common = dict(cache_dir=cache_dir, checkpoint=identity, dataset_name=dataset, data_root=data_root,
                   method=method, base_channels=base_channels, spec=spec, batch_size=batch_size,
                   num_workers=num_workers, device=device, seed=seed, dataset_kwargs=dataset_options)
     parts = [_features(s, **common) for s in entry.fewshot_pool]
@@ -199,7 +191,7 @@ def fewshot_results(checkpoint: str | None, dataset: str, cache_dir: str, *, sho
             logger.warning(f'few-shot {dataset} {k}-shot: only {out["eligible_classes"]} of {pool_classes} classes '
                            f'have {k + n_query} images; episodes draw from those (the paper\'s code would fail)')
         results.append(make_record(
-            'fewshot', RecordedBackbone(method_name, sha), dataset=dataset, protocol=f'{n_way}way-{k}shot',
+            'fewshot', identity, dataset=dataset, protocol=f'{n_way}way-{k}shot',
             metrics={'accuracy': out['accuracy']}, primary_metric='accuracy', ci={'accuracy': out['ci95']},
             settings=settings, departures=found,
             hparams={'n_way': n_way, 'n_shot': k, 'n_query': n_query, 'episodes': n_episodes, 'seed': seed,
@@ -207,7 +199,7 @@ def fewshot_results(checkpoint: str | None, dataset: str, cache_dir: str, *, sho
                      'stage': stage},
             extra={'pool': list(entry.fewshot_pool), 'pool_size': int(len(labels)), 'pool_classes': pool_classes,
                    'eligible_classes': out['eligible_classes'], 'transform': asdict(spec),
-                   'paper_episode_seed': 0 if entry.many_shot else None, 'checkpoint': str(checkpoint),
+                   'paper_episode_seed': 0 if entry.many_shot else None, 'checkpoint': str(identity.argument),
                    'dataset_options': entry.dataset_kwargs(**(dataset_options or {}))},
             config='tools/fewshot.py'))
     return results, skipped

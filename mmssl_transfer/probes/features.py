@@ -31,6 +31,7 @@ from mmengine.logging import MMLogger
 from mmengine.registry import DefaultScope
 from safetensors.torch import load_file, save_file
 
+from mmssl_transfer.checkpoints import BackboneIdentity, IdentityMemo, identify
 from mmssl_transfer.datasets.classification.pipelines import EvalTransform, get_eval_transform
 from mmssl_transfer.distributed import all_true, batch_shard, gather_in_order, rank_and_world, run_on_main
 from mmssl_transfer.fileio import atomic_path, file_sha256
@@ -116,6 +117,13 @@ class FeatureCache:
             'key': fields})
 
 
+def identity_memo(cache_dir: str | os.PathLike) -> IdentityMemo:
+    """The checkpoint hashes and detections remembered beside a feature cache, so a run whose features are all
+    cached neither hashes nor converts its checkpoint (a JSON file without the ``.json`` suffix, which marks
+    the cache entries)."""
+    return IdentityMemo(Path(cache_dir) / 'checkpoint-identities')
+
+
 def dataset_labels(dataset) -> torch.Tensor:
     """Labels of every sample: class ids, or a 0/1 matrix for multi-label datasets (positives in a list)."""
     infos = [dataset.get_data_info(i)['gt_label'] for i in range(len(dataset))]
@@ -148,17 +156,26 @@ class GAPFeatureExtractor(torch.nn.Module):
         return outs[self.backbone.out_indices.index(self.stage - 1)].mean((2, 3)).float()
 
 
-def build_extractor(checkpoint: str | os.PathLike | None, method: str = 'auto', base_channels: int = 64,
-                    stage: int = 4, seed: int = 0) -> GAPFeatureExtractor:
-    """SSLResNet (strictly loaded, eval mode) + GAP of ``stage`` with the method's input normalisation."""
+def build_extractor(checkpoint: str | os.PathLike | BackboneIdentity | None, method: str = 'auto',
+                    base_channels: int = 64, stage: int = 4, seed: int = 0) -> GAPFeatureExtractor:
+    """SSLResNet (strictly loaded, eval mode) + GAP of ``stage`` with the method's input normalisation.
+
+    The backbone loads the identity's conversion (:func:`~mmssl_transfer.checkpoints.identify`), so a run that
+    builds several extractors converts its checkpoint once.
+    """
     from mmpretrain.registry import MODELS
 
     import mmssl_transfer.models  # noqa: F401  (registers SSLResNet)
+    identity = identify(checkpoint, method)
     torch.manual_seed(seed)  # random-init (from-scratch) features are reproducible
     with DefaultScope.overwrite_default_scope('mmpretrain'):
-        backbone = MODELS.build(dict(type='SSLResNet', checkpoint=None if checkpoint is None else str(checkpoint),
-                                     method=method, base_channels=base_channels, out_indices=(stage - 1,)))
-    backbone.init_weights()
+        backbone = MODELS.build(dict(type='SSLResNet', checkpoint=None if identity.is_scratch else str(identity.path),
+                                     method=identity.requested, base_channels=base_channels,
+                                     out_indices=(stage - 1,)))
+    if identity.is_scratch:
+        backbone.init_weights()
+    else:
+        backbone.load_conversion(identity.conversion)
     norm = backbone.input_normalization
     return GAPFeatureExtractor(backbone, norm['mean'], norm['std'], stage).eval()
 
@@ -191,7 +208,8 @@ def extract_features(extractor: torch.nn.Module, dataset, batch_size: int = 64, 
     return gather_in_order(features, indices, len(dataset))
 
 
-def cached_features(cache_dir: str | os.PathLike, checkpoint: str | os.PathLike | None, dataset_name: str,
+def cached_features(cache_dir: str | os.PathLike, checkpoint: str | os.PathLike | BackboneIdentity | None,
+                    dataset_name: str,
                     split: str, *, data_root: str | None = None, method: str = 'auto', base_channels: int = 64,
                     spec: ExtractionSpec = ExtractionSpec(), batch_size: int = 64, num_workers: int = 2,
                     device: str | None = None, seed: int = 0, progress: bool | None = None,
@@ -200,7 +218,8 @@ def cached_features(cache_dir: str | os.PathLike, checkpoint: str | os.PathLike 
 
     Args:
         cache_dir: Cache folder.
-        checkpoint: Checkpoint file (any zoo format), or None for a seeded random initialisation.
+        checkpoint: Its identity (:func:`~mmssl_transfer.checkpoints.identify`), a checkpoint file (any zoo
+            format) or zoo name, or None for a seeded random initialisation.
         dataset_name: Name in :data:`~mmssl_transfer.datasets.classification.CLS_DATASETS`.
         split: ``train``, ``val``, ``trainval``, ``test`` or ``all``.
         data_root: Dataset folder. Defaults to the table's ``data/...`` location.
@@ -218,7 +237,8 @@ def cached_features(cache_dir: str | os.PathLike, checkpoint: str | os.PathLike 
     from mmssl_transfer.datasets.classification import build_cls_dataset, get_cls_dataset
     dataset_kwargs = get_cls_dataset(dataset_name).dataset_kwargs(**(dataset_kwargs or {}))  # + the catalog's
     root = str(Path(data_root or get_cls_dataset(dataset_name).data_root).resolve())
-    sha = file_sha256(checkpoint) if checkpoint is not None else ''
+    identity = identify(checkpoint, method, memo=identity_memo(cache_dir))
+    sha = identity.sha256
     fields = dict(checkpoint_sha256=sha or f'random-init-seed{seed}', method=method, base_channels=base_channels,
                   dataset=dataset_name, data_root=root, split=split, dataset_kwargs=dataset_kwargs,
                   transform=asdict(spec))
@@ -226,7 +246,7 @@ def cached_features(cache_dir: str | os.PathLike, checkpoint: str | os.PathLike 
         fields['val_split'] = dataset_kwargs.get('val_split', 'paper')
     cache = FeatureCache(cache_dir)
     key = FeatureCache.key(fields)
-    tag = Path(checkpoint).name.split('.')[0] if checkpoint is not None else 'random'
+    tag = identity.tag
     path = cache.path(dataset_name, split, tag, key)
     hit = cache.load(path)
     if all_true(hit is not None):  # every rank reads a complete entry, or all extract (one decision)
@@ -236,7 +256,7 @@ def cached_features(cache_dir: str | os.PathLike, checkpoint: str | os.PathLike 
     in_memory = 'img' in dataset.get_data_info(0)
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         dataset.pipeline = Compose([TRANSFORMS.build(t) for t in spec.pipeline(in_memory, dataset_name)])
-    extractor = build_extractor(checkpoint, method, base_channels, spec.stage, seed)
+    extractor = build_extractor(identity, method, base_channels, spec.stage, seed)
     if progress is None:
         progress = sys.stdout.isatty()
     features = extract_features(extractor, dataset, batch_size, num_workers, device, progress)

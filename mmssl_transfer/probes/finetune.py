@@ -39,7 +39,7 @@ from typing import Any, Sequence
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 
-from mmssl_transfer.datasets.classification.catalog import MANY_SHOT_DATASETS
+from mmssl_transfer.datasets.catalog import MANY_SHOT_DATASETS
 from mmssl_transfer.datasets.classification.pipelines import (FINETUNE_AUGMENTATIONS, finetune_pipelines,
                                                               reads_image_files)
 from mmssl_transfer.distributed import agree, init_distributed, rank_and_world, run_on_main
@@ -129,12 +129,10 @@ def checkpoint_normalization(opts: SweepOptions) -> dict[str, list[float]] | Non
     """Input mean/std of the method of ``--checkpoint`` (zoo table), or None to keep the config's."""
     if opts.from_scratch or opts.checkpoint is None:
         return None
-    from mmssl_transfer.checkpoints import NORMALIZATIONS, convert, get_method
-    if opts.method not in (None, 'auto'):
-        normalization = get_method(opts.method).normalization
-    else:  # the detected method may be 'ambiguous: a, b'; its normalisation is known either way
-        normalization = convert(opts.checkpoint).report.normalization
-    mean, std = NORMALIZATIONS[normalization]
+    from mmssl_transfer.checkpoints import NORMALIZATIONS, identify
+
+    # the detected method may be 'ambiguous: a, b'; its normalisation is known either way
+    mean, std = NORMALIZATIONS[identify(opts.checkpoint, opts.method or 'auto').normalization]
     return dict(mean=list(mean), std=list(std))
 
 

@@ -25,11 +25,12 @@ import torch
 
 from mmssl_transfer.evaluation.functional.calibration import calibration_report
 from mmssl_transfer.evaluation.functional.classification import score_predictions
+from mmssl_transfer.tasks import LINEAR_PROBE_WDS, PAPER_MAX_ITER, PAPER_TOL
 
 from . import logistic
 from .errors import ProbeInputError
 from .features import FeatureSet
-from .logistic import LINEAR_PROBE_WDS, PAPER_MAX_ITER, PAPER_TOL, LogisticModel
+from .logistic import LogisticModel
 
 
 @dataclass(frozen=True)

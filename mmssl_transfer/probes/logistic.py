@@ -25,15 +25,10 @@ import torch.nn.functional as F
 from scipy import optimize
 
 # the paper's grid (C = 1 / wd) and sklearn 0.22.2's max_iter and tol: literals of the table of tasks
-from mmssl_transfer.tasks import LINEAR_PROBE_WDS, PAPER_MAX_ITER, PAPER_TOL
+from mmssl_transfer.tasks import PAPER_MAX_ITER, PAPER_TOL
 
 #: Fit outcomes recorded per fit.
 FIT_STATUSES = ('converged', 'max_iter', 'stalled')
-
-
-def c_grid(wds: tuple[float, ...] = LINEAR_PROBE_WDS) -> list[float]:
-    """C values of a weight-decay grid, in increasing order."""
-    return sorted(1.0 / w for w in wds)
 
 
 @dataclass
@@ -253,29 +248,3 @@ def fit_logistic_converged(x: torch.Tensor, y: torch.Tensor, c: float, num_class
     status = 'converged' if grad_max <= tol else ('max_iter' if result.nit >= max_iter else 'stalled')
     return LogisticModel(weight, bias, multilabel, fast_iter + int(result.nit), status, grad_max,
                          refit_float64=result.nit > 0)
-
-
-def minimize_reference(x: np.ndarray, y: np.ndarray, c: float, num_classes: int, tol: float = 1e-10,
-                       max_iter: int = 100000) -> tuple[np.ndarray, np.ndarray]:
-    """scipy's L-BFGS-B on the summed objective in plain numpy (no torch), to tight tolerance: the reference
-    optimum that tests and benchmarks compare against. Returns ``(weight (K, D), bias (K,))``."""
-    x = np.asarray(x, dtype=np.float64)
-    onehot = np.eye(num_classes)[np.asarray(y)]
-
-    def objective(w: np.ndarray) -> tuple[float, np.ndarray]:
-        params = w.reshape(num_classes, -1)
-        logits = x @ params[:, :-1].T + params[:, -1]
-        shift = logits.max(1, keepdims=True)
-        lse = np.log(np.exp(logits - shift).sum(1, keepdims=True)) + shift
-        diff = np.exp(logits - lse) - onehot
-        grad = np.empty_like(params)
-        grad[:, :-1] = diff.T @ x + params[:, :-1] / c
-        grad[:, -1] = diff.sum(0)
-        return float((lse[:, 0] - (logits * onehot).sum(1)).sum() + 0.5 / c * (params[:, :-1] ** 2).sum()), \
-            grad.ravel()
-
-    w0 = np.zeros(num_classes * (x.shape[1] + 1))
-    result = optimize.minimize(objective, w0, method='L-BFGS-B', jac=True,
-                               options={'gtol': tol, 'ftol': 0.0, 'maxiter': max_iter, 'maxls': 50})
-    params = result.x.reshape(num_classes, -1)
-    return params[:, :-1], params[:, -1]

@@ -12,8 +12,9 @@ from importlib import resources
 
 import numpy as np
 
+from mmssl_transfer.tasks import LINEAR_PROBE_WDS
+
 from .errors import ProbeInputError
-from .logistic import LINEAR_PROBE_WDS
 
 SELECTED_C_CSV = 'linear_selected_C.csv'
 _FLAG_SUFFIX = re.compile(r'\s*\(.*\)\s*$')  # "simclr-v1 (--no-norm)" -> "simclr-v1"

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from mmssl_transfer.datasets.classification.catalog import DATA_ROOTS
-from mmssl_transfer.fileio import file_sha256
+from mmssl_transfer.checkpoints.identity import IdentityMemo
+from mmssl_transfer.datasets.catalog import DATA_ROOTS
 from mmssl_transfer.project_files import project_root, variant_configs
 from mmssl_transfer.tasks import TASKS, TaskSpec, TrainTest
 
@@ -87,7 +87,7 @@ class Cell:
 
 
 def expand(suite: SuiteSpec, toy_folders: dict[str, Path] | None = None, *,
-           resolve_zoo: bool = True, sha_cache: 'Sha256Cache | None' = None,
+           resolve_zoo: bool = True, sha_cache: 'IdentityMemo | None' = None,
            repo_root: Path | None = None) -> list[Cell]:
     """Cells of ``suite`` in a stable order: tasks as listed, then datasets, protocols, grid points, seeds,
     backbones (so one task's table fills row by row).
@@ -99,7 +99,7 @@ def expand(suite: SuiteSpec, toy_folders: dict[str, Path] | None = None, *,
             keys them by name instead.
     """
     toy_folders = toy_folders or {}
-    sha_cache = sha_cache or Sha256Cache(None)
+    sha_cache = sha_cache or IdentityMemo(None)
     repo_root = repo_root or project_root()
     resolved = {b.name: backbone_checkpoint(b, toy_folders, resolve_zoo=resolve_zoo, suite=suite)
                 for b in suite.backbones}
@@ -139,9 +139,9 @@ def backbone_checkpoint(backbone: BackboneSpec, toy_folders: dict[str, Path], *,
     if backbone.checkpoint in ZOO:
         if not resolve_zoo:
             return backbone.checkpoint
-        from mmssl_transfer.checkpoints import CheckpointError, DownloadError, resolve_checkpoint
+        from mmssl_transfer.checkpoints import CheckpointError, DownloadError, identify
         try:  # downloads the official file into the checkpoint cache on first use
-            return str(resolve_checkpoint(backbone.checkpoint))
+            return str(identify(backbone.checkpoint).path)
         except (CheckpointError, DownloadError) as exc:
             raise SuiteError(f'{where}: {exc}') from None
     path = Path(_fill(backbone.checkpoint, toy_folders))
@@ -150,34 +150,7 @@ def backbone_checkpoint(backbone: BackboneSpec, toy_folders: dict[str, Path], *,
     return str(path)
 
 
-class Sha256Cache:
-    """sha256 of checkpoint files, remembered by (path, size, mtime) so big files are hashed once."""
-
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self.entries: dict[str, Any] = {}
-        if path is not None and path.is_file():
-            try:
-                self.entries = json.loads(path.read_text())
-            except (json.JSONDecodeError, OSError):
-                self.entries = {}
-
-    def get(self, file: str | Path) -> str:
-        file = Path(file).resolve()
-        stat = file.stat()
-        stamp = [stat.st_size, stat.st_mtime_ns]
-        entry = self.entries.get(str(file))
-        if entry and entry['stamp'] == stamp:
-            return entry['sha256']
-        digest = file_sha256(file)
-        self.entries[str(file)] = {'stamp': stamp, 'sha256': digest}
-        if self.path is not None:
-            from mmssl_transfer.results import write_json_atomic
-            write_json_atomic(self.path, self.entries)
-        return digest
-
-
-def _checkpoint_sha(checkpoint: str | None, cache: Sha256Cache) -> str:
+def _checkpoint_sha(checkpoint: str | None, cache: IdentityMemo) -> str:
     if checkpoint is None:
         return ''
     if not Path(checkpoint).is_file():  # a zoo name or a toy checkpoint not written yet (dry run)

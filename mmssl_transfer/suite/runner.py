@@ -23,10 +23,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from mmssl_transfer.checkpoints import IdentityMemo
 from mmssl_transfer.results import ResultError, read_result, store_info_file, write_json_atomic
 
 from .commands import RunContext, build_steps, cell_dir, result_path
-from .matrix import Cell, Sha256Cache, expand
+from .matrix import Cell, expand
 from .spec import SuiteSpec
 from .store import DONE, FAILED, INTERRUPTED, PENDING, ResultStore
 from .toyworld import make_toy_world
@@ -87,7 +88,7 @@ class SuiteRunner:
                     f'  {kind:<15} {"written" if made else "present"}: {folder}'))
         elif self.suite.is_toy:
             self.toy_folders = {k: self.ctx.out_dir / 'toy' / f'<{k}>' for k in self.suite.toy_kinds}
-        sha_cache = Sha256Cache(None if dry_run else self.ctx.out_dir / '.sha256-cache.json')
+        sha_cache = IdentityMemo(None if dry_run else self.ctx.out_dir / '.sha256-cache.json')
         return expand(self.suite, self.toy_folders, resolve_zoo=not dry_run, sha_cache=sha_cache,
                       repo_root=self.ctx.repo_root)
 

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from mmpretrain.datasets.categories import CALTECH101_CATEGORIES
 
-from mmssl_transfer.datasets.classification import TransferCaltech101, catalog
+from mmssl_transfer.datasets import catalog
+from mmssl_transfer.datasets.catalog import CLS_DATASETS
+from mmssl_transfer.datasets.classification import TransferCaltech101, build_cls_dataset
 from mmssl_transfer.datasets.classification.caltech_splits import paper_split_dir
-from mmssl_transfer.datasets.classification.catalog import CLS_DATASETS, build_cls_dataset
 from mmssl_transfer.datasets.classification.layout import DatasetLayoutError, paper_holdout_indices
 from mmssl_transfer.toy.classification import make_toy_classification
 

@@ -62,7 +62,7 @@ def test_the_suite_reads_the_table():
 
 def test_the_readme_lists_every_dataset_with_its_default_folder_and_prepare_action():
     """One row per dataset in the README's Datasets table: the catalog's folder and how prepare_data.py gets it."""
-    from mmssl_transfer.datasets.classification.catalog import DATA_SOURCES
+    from mmssl_transfer.datasets.catalog import DATA_SOURCES
     text = (Path(__file__).resolve().parents[2] / 'README.md').read_text()
     rows = {line.split('|')[1].strip(' `'): [c.strip() for c in line.split('|')[2:-1]]
             for line in text.split('## Datasets', 1)[1].split('\n## ', 1)[0].splitlines()

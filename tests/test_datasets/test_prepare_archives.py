@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import scipy.io
 
-from mmssl_transfer.datasets.classification.catalog import build_cls_dataset
+from mmssl_transfer.datasets.classification import build_cls_dataset
 from mmssl_transfer.datasets.classification.layout import DatasetLayoutError
 from mmssl_transfer.datasets.preparation import ArchiveError, check_dataset, unpack_archives
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from mmssl_transfer.datasets.classification.catalog import DATA_ROOTS, DATA_SOURCES
+from mmssl_transfer.datasets.catalog import DATA_ROOTS, DATA_SOURCES
 from mmssl_transfer.datasets.preparation import (BROKEN, COMPLETE, MISSING, OTHER_COUNTS, check_dataset, failure_text,
                                                  layout_drawing)
 from mmssl_transfer.datasets.preparation.layouts import download_root, locate
@@ -131,7 +131,7 @@ def test_a_complete_copy_is_complete(toy_world, monkeypatch):
     """Where every count matches (here: the catalog told the toy's counts), the state is complete."""
     import dataclasses
 
-    from mmssl_transfer.datasets.classification import catalog
+    from mmssl_transfer.datasets import catalog
     source = dataclasses.replace(DATA_SOURCES['ade20k'], counts=(('training', 4), ('validation', 2)))
     monkeypatch.setitem(catalog.DATA_SOURCES, 'ade20k', source)
     check = check_dataset('ade20k', roots_under(toy_world)['ade20k'])

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from mmssl_transfer.datasets.classification import catalog
+from mmssl_transfer.datasets import catalog
+from mmssl_transfer.datasets.catalog import DATA_ROOTS, DATA_SOURCES, RemoteFile
+from mmssl_transfer.datasets.classification import build_cls_dataset
 from mmssl_transfer.datasets.classification.caltech_splits import paper_split_dir
-from mmssl_transfer.datasets.classification.catalog import DATA_ROOTS, DATA_SOURCES, RemoteFile, build_cls_dataset
 from mmssl_transfer.datasets.preparation import NotDownloadable, check_dataset, download_dataset
 from mmssl_transfer.datasets.preparation.tool import prepare_data
 from mmssl_transfer.download import DownloadError

@@ -83,7 +83,7 @@ def test_a_rank_that_hangs_makes_the_others_fail_after_the_timeout(tmp_path):
         import sys, time
         from mmengine.dist import barrier
         from mmssl_transfer.distributed import init_distributed, rank_and_world
-        from mmssl_transfer.errors import run_tool
+        from mmssl_transfer.cli import run_tool
 
         def body():
             init_distributed('pytorch')

@@ -75,6 +75,6 @@ def test_temperature_scaling_recovers_the_temperature_and_lowers_ece():
 
 def test_every_catalog_metric_has_a_metric_function():
     """The dataset catalog names each dataset's metric; evaluation computes it (the catalog does not import it)."""
-    from mmssl_transfer.datasets.classification.catalog import CLS_DATASETS
+    from mmssl_transfer.datasets.catalog import CLS_DATASETS
     from mmssl_transfer.evaluation.functional.classification import CLS_METRIC_FUNCTIONS
     assert {spec.metric for spec in CLS_DATASETS.values()} <= set(CLS_METRIC_FUNCTIONS)

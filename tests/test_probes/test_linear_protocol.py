@@ -15,8 +15,8 @@ from sklearn.preprocessing import StandardScaler
 from mmssl_transfer.probes import linear_probe, logistic
 from mmssl_transfer.probes.features import FeatureSet
 from mmssl_transfer.probes.linear_probe import run_linear_probe, select_best
-from mmssl_transfer.probes.logistic import LINEAR_PROBE_WDS
 from mmssl_transfer.probes.paper_c import paper_selected_c, paper_selected_c_table
+from mmssl_transfer.tasks import LINEAR_PROBE_WDS
 
 
 def _digits_splits():

@@ -8,14 +8,41 @@ import inspect
 import numpy as np
 import pytest
 import torch
+from scipy import optimize
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression  # reference only (requirements/tests.txt)
 from sklearn.preprocessing import StandardScaler
 
 from mmssl_transfer.probes import logistic
 from mmssl_transfer.probes.linear_probe import LINEAR_PROTOCOLS, run_linear_probe
-from mmssl_transfer.probes.logistic import (LINEAR_PROBE_WDS, PAPER_MAX_ITER, PAPER_TOL, fit_logistic,
-                                            fit_logistic_converged, fit_logistic_paper, minimize_reference)
+from mmssl_transfer.probes.logistic import fit_logistic, fit_logistic_converged, fit_logistic_paper
+from mmssl_transfer.tasks import LINEAR_PROBE_WDS, PAPER_MAX_ITER, PAPER_TOL
+
+
+def minimize_reference(x: np.ndarray, y: np.ndarray, c: float, num_classes: int, tol: float = 1e-10,
+                       max_iter: int = 100000) -> tuple[np.ndarray, np.ndarray]:
+    """scipy's L-BFGS-B on the summed objective in plain numpy (no torch), to tight tolerance: the reference
+    optimum the solvers are compared against. Returns ``(weight (K, D), bias (K,))``."""
+    x = np.asarray(x, dtype=np.float64)
+    onehot = np.eye(num_classes)[np.asarray(y)]
+
+    def objective(w: np.ndarray) -> tuple[float, np.ndarray]:
+        params = w.reshape(num_classes, -1)
+        logits = x @ params[:, :-1].T + params[:, -1]
+        shift = logits.max(1, keepdims=True)
+        lse = np.log(np.exp(logits - shift).sum(1, keepdims=True)) + shift
+        diff = np.exp(logits - lse) - onehot
+        grad = np.empty_like(params)
+        grad[:, :-1] = diff.T @ x + params[:, :-1] / c
+        grad[:, -1] = diff.sum(0)
+        return float((lse[:, 0] - (logits * onehot).sum(1)).sum() + 0.5 / c * (params[:, :-1] ** 2).sum()), \
+            grad.ravel()
+
+    w0 = np.zeros(num_classes * (x.shape[1] + 1))
+    result = optimize.minimize(objective, w0, method='L-BFGS-B', jac=True,
+                               options={'gtol': tol, 'ftol': 0.0, 'maxiter': max_iter, 'maxls': 50})
+    params = result.x.reshape(num_classes, -1)
+    return params[:, :-1], params[:, -1]
 
 
 def _data(n=600, d=32, k=5, seed=0):

@@ -29,12 +29,12 @@ def _console() -> Console:
 
 def test_a_missing_dataset_stops_the_run_before_any_cell_or_checkpoint_download(
         tmp_path, fake_kind, toy_dtd, monkeypatch):
-    import mmssl_transfer.checkpoints as checkpoints
+    import mmssl_transfer.checkpoints.identity as identity  # where checkpoint arguments are resolved
 
     def no_download(*args, **kwargs):
         raise AssertionError('a checkpoint was resolved (downloaded) before the data were checked')
 
-    monkeypatch.setattr(checkpoints, 'resolve_checkpoint', no_download)
+    monkeypatch.setattr(identity, 'resolve_checkpoint', no_download)
     suite = _suite(tmp_path, ['byol'], {'dtd': toy_dtd, 'eurosat': tmp_path / 'no_eurosat'})
     console = _console()
     with pytest.raises(SuiteDataError) as err:

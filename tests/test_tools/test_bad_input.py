@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from mmssl_transfer.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, InputError, run_tool
+from mmssl_transfer.cli import run_tool
+from mmssl_transfer.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, InputError
 
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = REPO / 'tools'

@@ -1,5 +1,5 @@
 # Many-shot finetune on aircraft: 100 classes, mean_per_class, official train/val/test.
-# Generated from the dataset catalog (mmssl_transfer/datasets/classification/catalog.py) by
+# Generated from the dataset catalog (mmssl_transfer/datasets/catalog.py) by
 # tools/generate_configs.py: edit the catalog, not this file.
 _base_ = ['./finetune_common.py']
 

@@ -1,5 +1,5 @@
 # Many-shot finetune on cifar10: 10 classes, top1, val = the paper's seeded 20% of the training data.
-# Generated from the dataset catalog (mmssl_transfer/datasets/classification/catalog.py) by
+# Generated from the dataset catalog (mmssl_transfer/datasets/catalog.py) by
 # tools/generate_configs.py: edit the catalog, not this file.
 _base_ = ['./finetune_common.py']
 

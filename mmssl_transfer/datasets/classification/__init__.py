@@ -1,10 +1,14 @@
-"""Recognition datasets: the 11 many-shot and 4 CD-FSL datasets in their official layouts, and their table.
+"""Recognition datasets: the 11 many-shot and 4 CD-FSL datasets in their official layouts, and their factory.
+
+Their facts (and every other dataset's) live in the catalog, :mod:`mmssl_transfer.datasets.catalog`; the names
+re-exported here are for the readers of recognition datasets.
 
 Importing this package registers the dataset classes in mmpretrain's DATASETS registry (configs reach it with
 ``custom_imports=dict(imports=['mmssl_transfer.datasets'])``, which registers every dataset of the project).
 """
-from .catalog import (CDFSL_DATASETS, CLS_DATASETS, DATA_ROOTS, DENSE_DATA_ROOTS, FEWSHOT_DATASETS, MANY_SHOT_DATASETS,
-                      MANY_SHOT_FEWSHOT_DATASETS, ClsDatasetSpec, build_cls_dataset, get_cls_dataset)
+from ..catalog import (CDFSL_DATASETS, CLS_DATASETS, DATA_ROOTS, DENSE_DATA_ROOTS, FEWSHOT_DATASETS, MANY_SHOT_DATASETS,
+                       MANY_SHOT_FEWSHOT_DATASETS, ClsDatasetSpec, get_cls_dataset)
+from .builder import build_cls_dataset
 from .cdfsl import CHESTX_CLASSES, ISIC2018, ISIC2018_CLASSES, ChestXray14, CropDiseases, EuroSAT
 from .layout import DatasetLayoutError, check_command, holdout_indices, label_subset_indices
 from .loading import CheckedLoadImageFromFile, ImageDecodeError

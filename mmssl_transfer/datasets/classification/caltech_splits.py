@@ -31,7 +31,7 @@ import numpy as np
 from mmssl_transfer.errors import InputError
 from mmssl_transfer.fileio import file_sha256, write_text_atomic
 
-from .catalog import CALTECH101_PAPER_SPLIT, CALTECH101_PAPER_SPLIT_COMMIT, dataset_cache_dir
+from ..catalog import CALTECH101_PAPER_SPLIT, CALTECH101_PAPER_SPLIT_COMMIT, dataset_cache_dir
 
 CALTECH_SPLITS = ('paper', 'seeded30', 'files')
 SEEDED_TRAIN_PER_CLASS = 30

@@ -29,7 +29,7 @@ import numpy as np
 
 from mmssl_transfer.errors import InputError
 
-from .catalog import spec_of_type
+from ..catalog import spec_of_type
 
 PROTOCOL_SPLITS = ('train', 'val', 'trainval', 'test', 'all')
 
@@ -228,10 +228,6 @@ class ProtocolSplitMixin:
         """Sub-folders of a root that may hold the layout (where the official download puts it)."""
         spec = spec_of_type(cls.__name__)
         return spec.source.nested_roots if spec else ()
-
-    @classmethod
-    def has_official_val(cls) -> bool:
-        return 'val' in cls.OFFICIAL_SPLITS
 
     @classmethod
     def parent_split(cls, split: str) -> Any:

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from .catalog import CLS_DATASETS
+from ..catalog import CLS_DATASETS
 
 #: Finetune training augmentations: the paper's default (ssl-transfer ``finetune.py`` L338-343), then its ``--no-da``
 #: (L352-353, the evaluation transform). A fixed flag there, never selected on val.

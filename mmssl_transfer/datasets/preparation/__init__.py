@@ -6,7 +6,7 @@
     check = check_dataset('dtd', 'data/dtd', decode=20)    # readable? the official copy? (counts, classes)
 
 Facts (URLs, checksums, official counts, nested folders) come from the catalog
-(:mod:`mmssl_transfer.datasets.classification.catalog`); layouts from the readers.
+(:mod:`mmssl_transfer.datasets.catalog`); layouts from the readers.
 """
 from .archives import ArchiveError, unpack_archives
 from .checks import BROKEN, COMPLETE, MISSING, OTHER_COUNTS, DatasetCheck, check_dataset, check_datasets

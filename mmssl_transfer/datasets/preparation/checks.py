@@ -27,7 +27,7 @@ import numpy as np
 from mmssl_transfer.errors import InputError
 from mmssl_transfer.fileio import file_digest
 
-from ..classification.catalog import CLS_DATASETS, DATA_ROOTS, DATA_SOURCES
+from ..catalog import CLS_DATASETS, DATA_ROOTS, DATA_SOURCES
 from ..classification.layout import DatasetLayoutError
 from .layouts import locate, reader_class
 
@@ -80,7 +80,7 @@ def check_dataset(name: str, root: str | Path | None = None, *, official: bool =
     """Check ``name``'s folder (default: the catalog's root).
 
     Args:
-        name: A name of :data:`~mmssl_transfer.datasets.classification.catalog.DATA_ROOTS`.
+        name: A name of :data:`~mmssl_transfer.datasets.catalog.DATA_ROOTS`.
         root: The dataset folder. Defaults to the catalog's.
         official: The folder is meant to be the official copy. When False (a toy world, a subset), Caltech101 is
             read with the split files of the folder's ``meta/`` when it has them (the paper's files list the
@@ -140,7 +140,7 @@ def _caltech_kwargs(check: DatasetCheck, official: bool) -> dict[str, Any]:
 
 
 def _check_recognition(check: DatasetCheck, official: bool) -> list[str]:
-    from ..classification.catalog import build_cls_dataset
+    from ..classification import build_cls_dataset
     spec, source = CLS_DATASETS[check.name], DATA_SOURCES[check.name]
     official_counts = dict(source.counts)
     splits = tuple(official_counts) or (('trainval', 'test') if spec.many_shot else ('all',))

@@ -15,8 +15,8 @@ from typing import Callable
 from mmssl_transfer.download import DownloadError, download
 from mmssl_transfer.errors import InputError
 
+from ..catalog import CLS_DATASETS, DATA_SOURCES, RemoteFile, dataset_cache_dir
 from ..classification.caltech_splits import paper_split_dir
-from ..classification.catalog import CLS_DATASETS, DATA_SOURCES, RemoteFile, dataset_cache_dir
 from .archives import unpack_archives
 from .layouts import download_root, locate, reader_class
 

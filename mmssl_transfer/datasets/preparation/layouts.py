@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..classification.catalog import CLS_DATASETS, DATA_ROOTS, DATA_SOURCES
+from ..catalog import CLS_DATASETS, DATA_ROOTS, DATA_SOURCES
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.table import Table
 from rich.text import Text
 
-from ..classification.catalog import DATA_SOURCES
+from ..catalog import DATA_SOURCES
 from .checks import BROKEN, COMPLETE, MISSING, OTHER_COUNTS, DatasetCheck
 from .layouts import layout_drawing
 

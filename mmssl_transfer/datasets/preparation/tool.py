@@ -15,7 +15,7 @@ from rich.table import Table
 
 from mmssl_transfer.errors import InputError
 
-from ..classification.catalog import DATA_ROOTS, DATA_SOURCES
+from ..catalog import DATA_ROOTS, DATA_SOURCES
 from .archives import unpack_archives
 from .checks import DatasetCheck, check_datasets
 from .fetch import download_dataset, layout_present

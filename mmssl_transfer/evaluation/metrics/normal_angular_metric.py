@@ -33,6 +33,15 @@ class NormalAngularMetric(BaseMetric):
         bin_width: Histogram bin (degrees) for the median. Defaults to 0.01.
         collect_device: ``'cpu'`` or ``'gpu'`` for collecting the accumulators. Defaults to ``'cpu'``.
         prefix: Prefix of the metric names. Defaults to None (plain names).
+
+    Examples:
+        >>> import torch
+        >>> up = torch.zeros(3, 2, 2); up[2] = 1  # every pixel's normal points up, and so does the prediction
+        >>> metric = NormalAngularMetric(prefix='normals')
+        >>> metric.process(None, [{'pred_normal_map': {'data': up}, 'gt_normal_map': {'data': up},
+        ...                        'gt_sem_seg': {'data': torch.zeros(1, 2, 2)}}])
+        >>> metric.compute_metrics(metric.results)['within_11.25']
+        100.0
     """
 
     def __init__(self, thresholds: Sequence[float] = ANGLE_THRESHOLDS, bin_width: float = HISTOGRAM_BIN_DEG,

@@ -25,6 +25,14 @@ class TransferClsMetric(BaseMetric):
             (single-label only; scores are log-transformed, which softmax temperature scaling tolerates).
             Defaults to False.
         collect_device / prefix: As in :class:`mmengine.evaluator.BaseMetric`.
+
+    Examples:
+        >>> import torch
+        >>> metric = TransferClsMetric(metric='top1')
+        >>> metric.process(None, [{'pred_score': torch.tensor([0.9, 0.1]), 'gt_label': torch.tensor(0)},
+        ...                       {'pred_score': torch.tensor([0.8, 0.2]), 'gt_label': torch.tensor(1)}])
+        >>> metric.compute_metrics(metric.results)
+        {'top1': 50.0}
     """
 
     default_prefix = 'transfer'

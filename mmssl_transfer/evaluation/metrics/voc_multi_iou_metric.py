@@ -21,14 +21,23 @@ class VOCMultiIoUMetric(VOCMetric):
     reduces them with :func:`voc_ap_over_ious`.
 
     Args:
-        iou_thrs (Sequence[float]): IoU thresholds averaged into ``AP``. Defaults to 0.50:0.05:0.95.
-        eval_mode (str): ``'11points'`` (VOC07, the paper's choice) or ``'area'``.
+        iou_thrs: IoU thresholds averaged into ``AP``. Defaults to 0.50:0.05:0.95.
+        eval_mode: ``'11points'`` (VOC07, the paper's choice) or ``'area'``.
             Defaults to ``'11points'``.
-        nproc (int): Worker processes of ``eval_map``. Defaults to 4.
-        per_threshold (bool): Also report every ``APxx``, not only AP, AP50 and AP75.
+        nproc: Worker processes of ``eval_map``. Defaults to 4.
+        per_threshold: Also report every ``APxx``, not only AP, AP50 and AP75.
             Defaults to False.
-        collect_device (str): ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
-        prefix (str, optional): Prefix of the metric names. Defaults to ``'pascal_voc'``.
+        collect_device: ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
+        prefix: Prefix of the metric names. Defaults to ``'pascal_voc'``.
+
+    Examples:
+        >>> import numpy as np
+        >>> metric = VOCMultiIoUMetric(nproc=1)
+        >>> metric.dataset_meta = {'classes': ('cat',)}
+        >>> gt = {'bboxes': np.array([[0., 0., 10., 10.]]), 'labels': np.array([0]),
+        ...       'bboxes_ignore': np.zeros((0, 4)), 'labels_ignore': np.zeros(0, dtype=int)}
+        >>> metric.compute_metrics([(gt, [np.array([[0., 0., 10., 10., 0.9]])])])  # what process() collects
+        {'AP': 100.0, 'AP50': 100.0, 'AP75': 100.0}
     """
 
     def __init__(self,

@@ -15,10 +15,8 @@ from mmengine.logging import MMLogger
 from mmpretrain.models.backbones import ResNet
 from torch import nn
 
-from mmssl_transfer.checkpoints import (NORMALIZATIONS, Conversion, ConversionReport, convert, get_method,
-                                        resolve_checkpoint)
-from mmssl_transfer.checkpoints.download import zoo_method_named
-from mmssl_transfer.checkpoints.zoo import ambiguous_candidates
+from mmssl_transfer.checkpoints import (NORMALIZATIONS, Conversion, ConversionReport, ambiguous_candidates, get_method,
+                                        identify, requested_method)
 from mmssl_transfer.models.layers import SAME_PADDED_LAYERS, use_tf_same_padding
 
 
@@ -26,40 +24,49 @@ class SSLResNet(ResNet):
     """ResNet-50 backbone initialised from a self-supervised checkpoint.
 
     Args:
-        checkpoint (str | Path, optional): A checkpoint file in any format of the model zoo (the original
+        checkpoint: A checkpoint file in any format of the model zoo (the original
             release file, or a converted ``.pth``/``.safetensors``), or a zoo method name (``'byol'``), which
             is downloaded to the cache on first use. ``None`` keeps a random initialisation (the from-scratch
             baseline). Defaults to None.
-        method (str): Zoo method of the checkpoint, or ``'auto'`` to detect it from the file's layout (a zoo name
+        method: Zoo method of the checkpoint, or ``'auto'`` to detect it from the file's layout (a zoo name
             given as ``checkpoint`` is that method). A layout that only a file name could tell apart is recorded
             as ``'ambiguous: a, b'`` in the conversion report (and so in results). Defaults to 'auto'.
-        base_channels (int): Width of the first stage (64 for a real ResNet-50; tests use narrower toy
+        base_channels: Width of the first stage (64 for a real ResNet-50; tests use narrower toy
             checkpoints with the same keys). The stem has the same width. Defaults to 64.
-        frozen_stages (int): Stages whose parameters are frozen and kept in eval mode: -1 none, 0 the stem,
+        frozen_stages: Stages whose parameters are frozen and kept in eval mode: -1 none, 0 the stem,
             ``i`` the stem and stages 1..i. Defaults to -1.
-        norm_eval (bool): Keep every BatchNorm in eval mode (running statistics frozen) during training.
+        norm_eval: Keep every BatchNorm in eval mode (running statistics frozen) during training.
             Defaults to False.
-        norm_cfg (dict): Norm layer config; only BN and SyncBN keep the torchvision key names. SyncBN is reverted
+        norm_cfg: Norm layer config; only BN and SyncBN keep the torchvision key names. SyncBN is reverted
             to BN by the Runner when training is not distributed on CUDA. Defaults to
             ``dict(type='BN', requires_grad=True)``.
-        out_indices (Sequence[int]): Stages whose outputs are returned. Defaults to (0, 1, 2, 3).
-        strides (Sequence[int]): Stride of each stage. Defaults to (1, 2, 2, 2).
-        dilations (Sequence[int]): Dilation of each stage; ``strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4)``
+        out_indices: Stages whose outputs are returned. Defaults to (0, 1, 2, 3).
+        strides: Stride of each stage. Defaults to (1, 2, 2, 2).
+        dilations: Dilation of each stage; ``strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4)``
             gives output stride 8. Defaults to (1, 1, 1, 1).
-        contract_dilation (bool): The first block of every stage with dilation ``d > 1`` uses ``d // 2`` in its
+        contract_dilation: The first block of every stage with dilation ``d > 1`` uses ``d // 2`` in its
             3x3 conv (padding likewise), as mmseg's ``ResNet(contract_dilation=True)`` and the ``_nostride_dilate``
             of CSAIL's segmentation toolkit, which the transfer paper's NYUv2 normals code uses: that conv had the
             stage's stride 2, and replacing the stride keeps half the dilation. Defaults to False.
-        tf_same_padding (str): Which strided layers pad as TensorFlow's 'SAME' does (asymmetric on even inputs):
+        tf_same_padding: Which strided layers pad as TensorFlow's 'SAME' does (asymmetric on even inputs):
             ``'none'``, ``'maxpool'`` (the stem max-pool only, as google-research/simclr), ``'all'`` (every
             strided conv and the max-pool, as Haiku/BYOL), or ``'as_trained'``: the zoo row's setting of the
             checkpoint's method (``MethodSpec.tf_same_padding``; for ``method='auto'`` applied once the checkpoint
             is detected, in ``init_weights``). The paper used PyTorch's symmetric padding for every method, so the
             default is 'none'; the other settings shift features by one pixel at each affected stride-2 layer.
             Defaults to 'none'.
-        init_cfg (dict | list, optional): Only used without a checkpoint. Defaults to mmpretrain's ResNet init.
+        init_cfg: Only used without a checkpoint. Defaults to mmpretrain's ResNet init.
         **kwargs: Passed to mmpretrain's ``ResNet`` (e.g. ``with_cp``). ``depth``, ``deep_stem``,
             ``avg_down``, ``style`` and ``stem_channels`` are fixed by the checkpoint format.
+
+    Examples:
+        >>> import torch
+        >>> from mmssl_transfer.models import SSLResNet
+        >>> net = SSLResNet(base_channels=8).eval()  # a toy width; a real ResNet-50 has 64
+        >>> [tuple(out.shape) for out in net(torch.rand(1, 3, 64, 64))]
+        [(1, 32, 16, 16), (1, 64, 8, 8), (1, 128, 4, 4), (1, 256, 2, 2)]
+        >>> SSLResNet(method='simclr-v1').input_normalization  # SimCLR expects [0, 1] input
+        {'mean': [0.0, 0.0, 0.0], 'std': [255.0, 255.0, 255.0]}
     """
 
     FIXED_ARCH = dict(depth=50, deep_stem=False, avg_down=False, style='pytorch')
@@ -91,10 +98,7 @@ class SSLResNet(ResNet):
         if tf_same_padding not in (*SAME_PADDED_LAYERS, 'as_trained'):
             raise ValueError(f"tf_same_padding must be one of {[*SAME_PADDED_LAYERS, 'as_trained']}, "
                              f'got {tf_same_padding!r}')
-        if method != 'auto':
-            method = get_method(method).name
-        elif checkpoint is not None:
-            method = zoo_method_named(checkpoint) or 'auto'  # a zoo name says which method it is
+        method = requested_method(checkpoint, method)  # a zoo name as checkpoint says which method it is
         if tf_same_padding == 'as_trained' and method == 'auto' and checkpoint is None:
             raise ValueError("tf_same_padding='as_trained' needs a method: pass method= or a checkpoint")
         init_kwargs = {} if init_cfg is None else {'init_cfg': init_cfg}
@@ -137,7 +141,7 @@ class SSLResNet(ResNet):
         """Resolve (download if a zoo name), detect and convert the checkpoint; raises CheckpointError."""
         if self.checkpoint is None:
             raise ValueError('SSLResNet has no checkpoint (random initialisation)')
-        return convert(resolve_checkpoint(self.checkpoint), method=self.method)
+        return identify(self.checkpoint, self.method).conversion
 
     @property
     def conversion_report(self) -> Optional[ConversionReport]:
@@ -155,7 +159,14 @@ class SSLResNet(ResNet):
         if self.checkpoint is None:
             super().init_weights()
             return
-        conversion = self.convert_checkpoint()
+        self.load_conversion(self.convert_checkpoint())
+
+    def load_conversion(self, conversion: Conversion) -> None:
+        """Load an already converted checkpoint strictly (what :meth:`init_weights` does after converting).
+
+        The probes convert once per run (:class:`~mmssl_transfer.checkpoints.BackboneIdentity`) and hand the
+        conversion to every backbone they build.
+        """
         report = conversion.report
         if report.base_channels != self.base_channels:
             raise ValueError(f'{self.checkpoint}: checkpoint width base_channels={report.base_channels} but the '

@@ -2,8 +2,11 @@
 where every dataset (recognition, detection, segmentation, surface normals) lives by default, where it comes
 from and what a complete official copy holds (:class:`DataSource`: ``tools/prepare_data.py`` reads it).
 
-Probes, configs, tools, the suite and the data preparation read this table; nothing else hard-codes a dataset
-property.
+Probes, configs, tools, the suite, the analysis and the data preparation read this table; nothing else
+hard-codes a dataset property. It is a leaf: it imports no dataset class (the factory is
+:func:`mmssl_transfer.datasets.classification.build_cls_dataset`; detectron2 keeps its ``MetadataCatalog`` of facts
+apart from its ``DatasetCatalog`` of builders in the same way), so every reader, the dataset classes included,
+can import it without a cycle.
 """
 from __future__ import annotations
 
@@ -339,18 +342,3 @@ def get_cls_dataset(name: str) -> ClsDatasetSpec:
         return CLS_DATASETS[name]
     except KeyError:
         raise KeyError(f'unknown recognition dataset {name!r}; known: {sorted(CLS_DATASETS)}') from None
-
-
-def build_cls_dataset(name: str, data_root: str | None = None, split: str = 'train',
-                      pipeline: list | tuple = (), **kwargs: Any):
-    """Build one split of a table dataset through mmpretrain's DATASETS registry."""
-    from mmengine.registry import DefaultScope
-    from mmpretrain.registry import DATASETS
-
-    from . import cdfsl, loading, many_shot  # noqa: F401  (registers the classes and the loading transform)
-    spec = get_cls_dataset(name)
-    if split not in spec.splits:
-        raise ValueError(f'{name} has splits {spec.splits}, not {split!r}')
-    # the default scope is global per process: build (and resolve the pipeline) in mmpretrain's explicitly
-    with DefaultScope.overwrite_default_scope('mmpretrain'):
-        return DATASETS.build(spec.dataset_cfg(data_root, split, pipeline=list(pipeline), **kwargs))
