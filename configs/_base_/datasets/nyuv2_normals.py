@@ -9,18 +9,19 @@
 #          rounded up to a multiple of 8 (padding_constant), one cv2 bilinear resize; the logits are resized
 #          back to the original 480x640 and compared with the original ground truth (the native-resolution test
 #          is the variant configs/variants/normals/native-resolution-test.py).
+# Images are decoded ignoring their EXIF orientation tag, as dataset_generic.py's scipy imread (PIL) does.
 dataset_type = 'NYUv2NormalsDataset'
 data_root = 'data/nyuv2_normals'
 train_scales = [(1000, short) for short in (300, 375, 450, 525, 600)]
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageFromFile', color_type='color_ignore_orientation'),
     dict(type='LoadNormalAnnotation'),
     dict(type='RandomChoiceResize', scales=train_scales, resize_type='NormalResize', keep_ratio=True,
          backend='pillow'),
     dict(type='PackNormalInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageFromFile', color_type='color_ignore_orientation'),
     dict(type='ShortSideResizeToMultiple', short_side=450, max_long_side=1000, size_divisor=8, backend='cv2'),
     dict(type='LoadNormalAnnotation'),
     dict(type='PackNormalInputs'),

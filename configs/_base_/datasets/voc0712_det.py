@@ -4,6 +4,8 @@
 # train_on_difficult=True trains on the boxes VOC marks difficult, as detectron2's VOC loader (and so the paper)
 # does, where mmdet would ignore them (the variant configs/variants/det/mmdet-ignore-difficult.py). The VOC07
 # test metric ignores difficult boxes either way.
+# Images are decoded with their EXIF orientation applied (mmcv's default), as detectron2's read_image
+# (detection_utils._apply_exif_orientation) does.
 dataset_type = 'CheckedVOCDataset'
 data_root = 'data/VOCdevkit/'
 backend_args = None
