@@ -10,6 +10,7 @@ test checks the config against a transcription of detectron2's code:
   ``transform.py`` ``ResizeTransform.apply_image`` (PIL, ``Image.BILINEAR``).
 """
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -192,3 +193,18 @@ def test_the_metric_iou_on_detectron2_boxes_is_detectron2s_evaluator_iou(det_cfg
     assert det_cfg.test_evaluator.use_legacy_coordinate is False
     ours = bbox_overlaps(pred, ours_gt, use_legacy_coordinate=False)
     assert np.allclose(ours, _detectron2_eval_iou(pred, xml), atol=1e-6)  # eval_map computes in float32
+
+
+def test_the_mmdet_defaults_variant_restores_mmdets_own_choices():
+    import mmdet as mmdet_package
+
+    from mmssl_transfer.apis.variants import load_with_variants
+    mmdet_configs = Path(mmdet_package.__file__).parent / '.mim' / 'configs'
+    mmdet = Config.fromfile(str(mmdet_configs / '_base_' / 'models' / 'faster-rcnn_r50_fpn.py')).model
+    cfg = load_with_variants(configs_dir() / 'det' / 'byol_frozen_voc.py', ['mmdet-defaults'])
+    assert cfg.model.train_cfg.rpn.assigner == mmdet.train_cfg.rpn.assigner
+    assert cfg.model.neck.init_cfg == dict(type='Xavier', layer='Conv2d', distribution='uniform')  # fpn.py default
+    loaders = [*cfg.train_dataloader.dataset.datasets, cfg.test_dataloader.dataset, cfg.val_dataloader.dataset]
+    assert {d.box_convention for d in loaders} == {'mmdet'}
+    assert {s.backend for d in loaders for s in d.pipeline if 'Resize' in s.type} == {'cv2'}
+    assert cfg.test_evaluator.use_legacy_coordinate is True and cfg.transfer_task.variant == 'mmdet-defaults'
