@@ -61,8 +61,9 @@ transfer_task = dict(task='finetune', dataset='{name}', protocol='finetune', pri
 SINGLE_LABEL_HEAD = 'model = dict(head=dict(num_classes={num_classes}))\n'
 MULTI_LABEL_HEAD = """\
 # BCE averaged over images and classes as the paper's finetune.py L111 (mmpretrain's multi-label head divides the
-# summed loss by the batch only, hence loss_weight = 1 / {num_classes}); nn.Linear's own init as its L108
-model = dict(head=dict(_delete_=True, type='MultiLabelLinearClsHead', num_classes={num_classes}, in_channels=2048,
+# summed loss by the batch only, hence loss_weight = 1 / {num_classes}); nn.Linear's own init as its L108; the
+# test ranks by the logits, as its test_classifier (not by float32 sigmoids, which saturate into ties)
+model = dict(head=dict(_delete_=True, type='LogitMultiLabelLinearClsHead', num_classes={num_classes}, in_channels=2048,
                        loss=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight={loss_weight!r}),
                        init_cfg=None))
 """

@@ -25,6 +25,15 @@ from mmengine.fileio import exists
 
 from mmssl_transfer.errors import InputError
 
+#: How a VOC box (1-based inclusive pixel indices) becomes ``x1, y1, x2, y2``: mmdet's ``xml_style.py`` truncates
+#: to int and subtracts 1 from all four (pixel indices; its evaluation adds the legacy +1 back); detectron2's
+#: ``data/datasets/pascal_voc.py`` subtracts 1 from x1 and y1 only (continuous coordinates: the box (1, W) covers
+#: the whole image), which its flip and IoU treat exactly.
+BOX_CONVENTIONS = {
+    'mmdet': lambda c: [int(v) - 1 for v in c],
+    'detectron2': lambda c: [c[0] - 1.0, c[1] - 1.0, c[2], c[3]],
+}
+
 
 class VOCDataError(InputError):
     """A VOC tree is missing, or one of its files is missing or broken (the message names the file)."""
@@ -43,12 +52,19 @@ class CheckedVOCDataset(VOCDataset):
             training"), which is how the paper's detection models were trained. Boxes ignored for
             ``filter_cfg.bbox_min_size`` stay ignored. Training sets only: the VOC07 test metric must ignore
             difficult boxes. Defaults to False.
+        box_convention: ``'mmdet'`` (default, mmdet's ``[x1-1, y1-1, x2-1, y2-1]`` in integer pixels) or
+            ``'detectron2'`` (``[x1-1, y1-1, x2, y2]``, the paper's framework; evaluate it with
+            ``VOCMultiIoUMetric(use_legacy_coordinate=False)``, which then equals detectron2's evaluator).
 
     Raises :class:`VOCDataError` when ``data_root``, the image-set list, an annotation XML or a listed image is
     missing, or when an annotation XML does not parse or lacks a field VOC requires.
     """
 
-    def __init__(self, *args, train_on_difficult: bool = False, **kwargs) -> None:
+    def __init__(self, *args, train_on_difficult: bool = False, box_convention: str = 'mmdet', **kwargs) -> None:
+        if box_convention not in BOX_CONVENTIONS:
+            raise ValueError(f'CheckedVOCDataset: box_convention must be one of {sorted(BOX_CONVENTIONS)}, '
+                             f'got {box_convention!r}')
+        self.box_convention = box_convention
         self.train_on_difficult = bool(train_on_difficult)
         if self.train_on_difficult and kwargs.get('test_mode', False):
             raise ValueError('CheckedVOCDataset: train_on_difficult=True is for training sets; a test set must '
@@ -82,8 +98,14 @@ class CheckedVOCDataset(VOCDataset):
         return data_info
 
     def _parse_instance_info(self, raw_ann_info: ET.Element, minus_one: bool = True) -> List[dict]:
-        """mmdet's instances; with ``train_on_difficult`` a box ignored only for being difficult becomes a target."""
-        instances = super()._parse_instance_info(raw_ann_info, minus_one=minus_one)
+        """mmdet's instances, boxes in :attr:`box_convention`; with ``train_on_difficult`` a box ignored only for
+        being difficult becomes a target."""
+        instances = super()._parse_instance_info(raw_ann_info, minus_one=False)
+        boxes = [obj.find('bndbox') for obj in raw_ann_info.findall('object')
+                 if obj.find('name').text in self._metainfo['classes']]
+        for instance, box in zip(instances, boxes):
+            corners = [float(box.find(k).text) for k in ('xmin', 'ymin', 'xmax', 'ymax')]
+            instance['bbox'] = BOX_CONVENTIONS[self.box_convention](corners)
         if self.train_on_difficult:
             for instance in instances:
                 if instance['ignore_flag'] and not self._below_min_size(instance['bbox']):

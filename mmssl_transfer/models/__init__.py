@@ -5,9 +5,10 @@ Configs load this with ``custom_imports = dict(imports=['mmssl_transfer.models']
 from mmssl_transfer import compat
 
 from .backbones import SSLResNet
+from .cls_heads import LogitMultiLabelLinearClsHead
 from .registration import register_in_hosts
 
 compat.apply()
 register_in_hosts(SSLResNet)
 
-__all__ = ['SSLResNet', 'register_in_hosts']
+__all__ = ['LogitMultiLabelLinearClsHead', 'SSLResNet', 'register_in_hosts']

@@ -10,10 +10,10 @@ single-process run (same batch compositions, so the same numbers bit for bit) an
 features in dataset order; rank 0 alone writes the cache entry while the others wait.
 
 The cache is keyed by everything that changes the numbers: checkpoint sha256, dataset and its root, split and
-its options, transform and layer. Each entry is a ``.safetensors`` file (features, labels) plus a JSON marker
-written after it that records the file's sha256; an entry whose marker is missing or whose checksum does not
-match (partial write, corruption) is rebuilt, so a finished entry is never recomputed and a broken one is
-never trusted.
+its options, transform (its whole pipeline, decoding included) and layer. Each entry is a ``.safetensors`` file
+(features, labels) plus a JSON marker written after it that records the file's sha256; an entry whose marker
+is missing or whose checksum does not match (partial write, corruption) is rebuilt, so a finished entry is
+never recomputed and a broken one is never trusted.
 """
 from __future__ import annotations
 
@@ -241,7 +241,7 @@ def cached_features(cache_dir: str | os.PathLike, checkpoint: str | os.PathLike 
     sha = identity.sha256
     fields = dict(checkpoint_sha256=sha or f'random-init-seed{seed}', method=method, base_channels=base_channels,
                   dataset=dataset_name, data_root=root, split=split, dataset_kwargs=dataset_kwargs,
-                  transform=asdict(spec))
+                  transform=asdict(spec), pipeline=spec.pipeline(False, dataset_name))  # the decode step too
     if split in ('train', 'val'):  # which images a held-out val takes (the paper's draw since issue 11)
         fields['val_split'] = dataset_kwargs.get('val_split', 'paper')
     cache = FeatureCache(cache_dir)

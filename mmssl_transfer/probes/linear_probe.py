@@ -229,8 +229,10 @@ def run_linear_probe(train: FeatureSet, val: FeatureSet, test: FeatureSet, metri
     else:
         best_c, best_wd = float(c), 1.0 / float(c)
     final = classifier.refit(x_trainval, y_trainval.to(device), best_c, best_model)
-    test_scores = final.decision_function(x_test).float().cpu()  # linear.py L179-181: float32 test logits
-    value = score_predictions(metric, test_scores, y_test)
+    test_logits = final.decision_function(x_test).cpu()
+    # linear.py L81-100 scores sklearn's float64 predict/decision_function; L179-181 calibrates float32 logits
+    value = score_predictions(metric, test_logits, y_test)
+    test_scores = test_logits.float()
     stuck = log.fits_at_max_iter + log.fits_stalled
     if protocol == 'converged' and stuck:
         notes.append(f'{stuck} of {log.fits} fits did not converge ({log.fits_at_max_iter} hit max_iter, '

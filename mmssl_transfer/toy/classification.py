@@ -11,6 +11,7 @@ format under ``meta/`` (read with ``caltech_split='files'``): the paper's own fi
 from __future__ import annotations
 
 import csv
+import json
 import pickle
 from pathlib import Path
 from typing import Callable
@@ -214,6 +215,10 @@ def _food(root: Path, p: _Painter, classes, counts) -> None:
                 rows['test' if part == 'test' else 'train'].append(f'{name}/{n}')
     for part, r in rows.items():
         _lines(root / 'meta' / f'{part}.txt', r)
+        table: dict[str, list[str]] = {}
+        for row in r:  # the release's meta/<part>.json beside the .txt (class -> ids)
+            table.setdefault(row.split('/')[0], []).append(row)
+        (root / 'meta' / f'{part}.json').write_text(json.dumps(table))
     _lines(root / 'meta' / 'classes.txt', list(classes))
 
 

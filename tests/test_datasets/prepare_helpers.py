@@ -2,7 +2,6 @@
 local HTTP server standing in for the datasets' hosts (no test reaches the internet)."""
 import hashlib
 import io
-import json
 import tarfile
 import zipfile
 from pathlib import Path
@@ -75,17 +74,6 @@ def redirect_torchvision(monkeypatch, server: FileServer, files: dict[str, bytes
     return asked
 
 
-def _food_json(root: Path) -> dict[str, bytes]:
-    """Food-101's meta/{train,test}.json (class -> ['class/id', ...]) beside its .txt lists, as released."""
-    out = {}
-    for part in ('train', 'test'):
-        table: dict[str, list[str]] = {}
-        for line in (root / 'meta' / f'{part}.txt').read_text().split():
-            table.setdefault(line.split('/')[0], []).append(line)
-        out[f'food-101/meta/{part}.json'] = json.dumps(table).encode()
-    return out
-
-
 def official_archives(name: str, toy: Path) -> dict[str, bytes]:
     """The archives the official hosts serve for ``name``, in their real formats, holding toy data.
 
@@ -110,7 +98,7 @@ def official_archives(name: str, toy: Path) -> dict[str, bytes]:
                 'setid.mat': (root / 'setid.mat').read_bytes()}
     if name == 'food':
         root = cls / 'food'
-        return {'food-101.tar.gz': tar_bytes((root, 'food-101'), extra=_food_json(root))}
+        return {'food-101.tar.gz': tar_bytes((root, 'food-101'))}  # meta/*.json, *.txt, classes.txt: as released
     if name == 'pets':
         root = cls / 'pets'
         return {'images.tar.gz': tar_bytes((root / 'images', 'images')),

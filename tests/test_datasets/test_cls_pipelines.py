@@ -72,7 +72,7 @@ def test_linear_eval_is_short_side_224_bicubic_and_centre_crop(photo):
     assert get_eval_transform('linear_eval') is LINEAR_EVAL
     assert set(EVAL_TRANSFORMS) == {'linear_eval', 'paper_fewshot'}
     assert LINEAR_EVAL.pipeline() == eval_pipeline(224) == [
-        dict(type='CheckedLoadImageFromFile'),
+        dict(type='CheckedLoadImageFromFile', color_type='color_ignore_orientation'),
         dict(type='ResizeEdge', scale=224, edge='short', backend='pillow', interpolation='bicubic'),
         dict(type='CenterCrop', crop_size=224), dict(type='PackInputs')]
     assert LINEAR_EVAL.pipeline(dataset='chestx') == LINEAR_EVAL.pipeline()  # no dataset-specific step
@@ -115,7 +115,8 @@ def other_format_named_jpg(tmp_path):
 def test_sun397_is_decoded_with_pillow_and_reads_a_non_jpeg_named_jpg(other_format_named_jpg):
     from mmssl_transfer.datasets.classification import ImageDecodeError
     from mmssl_transfer.datasets.classification.pipelines import load_step
-    assert load_step('sun397') == dict(type='CheckedLoadImageFromFile', imdecode_backend='pillow')
+    assert load_step('sun397') == dict(type='CheckedLoadImageFromFile', color_type='color_ignore_orientation',
+                                       imdecode_backend='pillow')
     assert LINEAR_EVAL.pipeline(dataset='sun397')[0] == load_step('sun397')
     assert finetune_pipelines('rrc_flip', 32, dataset='sun397')[0][0] == load_step('sun397')
     reference = np.asarray(Image.open(other_format_named_jpg).convert('RGB'))

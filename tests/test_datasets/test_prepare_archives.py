@@ -102,6 +102,8 @@ def test_cars_reads_torchvision_and_car_ims_layouts_and_refuses_a_mix(toy_world,
     (car_ims / 'cars_annos.mat').write_bytes(_car_ims_annotations(3, 2))
     train, test = (build_cls_dataset('cars', str(car_ims), s) for s in ('trainval', 'test'))
     assert len(train) == 3 and len(test) == 2 and test.get_data_info(0)['gt_label'] == 3
+    with pytest.warns(UserWarning, match="the held-out 20% is not the paper's"):  # another order than the devkit's
+        build_cls_dataset('cars', str(car_ims), 'train')
     (tv / 'cars_annos.mat').write_bytes(_car_ims_annotations(3, 2))  # a mix of the two releases
     with pytest.raises(DatasetLayoutError, match=r'cars_annos.mat \(the car_ims/ release\) next to cars_train and '
                                                  r'cars_test/ \(the devkit release\)'):

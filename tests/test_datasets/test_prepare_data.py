@@ -74,7 +74,7 @@ def test_a_missing_folder_is_missing_with_the_command_that_fetches_it(tmp_path):
 @pytest.mark.parametrize('name,break_it,named', [
     ('dtd', lambda r: (r / 'labels' / 'val1.txt').unlink(), 'labels/val1.txt'),
     ('pets', lambda r: (r / 'images' / 'Abyssinian_2.jpg').unlink(), 'images/Abyssinian_2.jpg'),
-    ('food', lambda r: (r / 'meta' / 'test.txt').write_text('no_such_class/1\n'), 'meta/test.txt'),
+    ('food', lambda r: (r / 'meta' / 'test.json').write_text('{"no_such_class": []}'), 'meta/test.json'),
     ('voc0712', lambda r: (r / 'VOC2012' / 'JPEGImages' / '2012_000002.jpg').unlink(), '2012_000002.jpg'),
     ('ade20k', lambda r: (r / 'annotations' / 'validation' / 'ADE_val_00000002.png').unlink(),
      'annotations/validation/ADE_val_00000002.png'),

@@ -35,7 +35,7 @@ def _shrink_common(cfg: Config, max_iters: int, scales: list, test_scale=None) -
         loader.num_workers = 0
         loader.persistent_workers = False
         for step in loader.dataset.pipeline:
-            if step.type == 'RandomChoiceResize':
+            if step.type in ('RandomChoiceResize', 'BatchRandomChoiceResize'):
                 step.scales = scales
             elif step.type == 'Resize' and test_scale is not None:
                 step.scale = test_scale

@@ -139,9 +139,10 @@ def test_normals_pipelines_have_no_flip_and_test_at_short_side_450(normals):
     train = [s.type for s in normals.train_dataloader.dataset.pipeline]
     # train_finetune_models.sh L22 --random_flip 0; dataset_generic.py L70-71 asserts it is off for nyuv2sn40
     assert not any('Flip' in t for t in train)
-    resize = next(s for s in normals.train_dataloader.dataset.pipeline if s.type == 'RandomChoiceResize')
+    resize = next(s for s in normals.train_dataloader.dataset.pipeline if s.type == 'BatchRandomChoiceResize')
     # train_generic.py L289-293 imgSize 300..600, imgMaxSize 1000; dataset_generic.py L256 scipy (PIL) bilinear
     assert resize.scales == [(1000, s) for s in PAPER_SCALES] and resize.backend == 'pillow'
+    assert resize.draws_per_batch == normals.transfer_task.total_batch_size  # dataset_generic.py L208-211: per batch
     # eval_generic.py L288-295 imgSize [450], imgMaxSize 1000, padding_constant 8; dataset_generic.py L297-308:
     # sides rounded up to a multiple of 8, one cv2.resize (bilinear); logits upsampled back to the label size
     # (models.py PPM with use_softmax) - mmseg resizes them to ori_shape

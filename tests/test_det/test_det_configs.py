@@ -221,6 +221,13 @@ def test_faster_rcnn_base_is_mmdets_own_with_the_ssl_backbone_and_20_classes():
     assert cfg.filename.endswith('faster-rcnn_ssl_r50_fpn.py')
     model = cfg.model.to_dict()
     assert model.pop('_scope_') == 'mmdet'  # mmengine marks what it inherits from mmdet's package
+    # detectron2's rules where mmdet's defaults differ (checked in test_detectron2_rules.py): c2_xavier_fill init
+    # of the FPN and the box head's FCs, RPN low-quality matches at any IoU
+    assert model['neck'].pop('init_cfg')['type'] == 'Kaiming'
+    assert [c['override']['name'] for c in model['roi_head']['bbox_head'].pop('init_cfg')] == [
+        'fc_cls', 'fc_reg', 'shared_fcs']
+    assert model['train_cfg']['rpn']['assigner']['min_pos_iou'] == 0.0
+    model['train_cfg']['rpn']['assigner']['min_pos_iou'] = 0.3  # mmdet's
     assert model == EXPECTED_MODEL
     with open(CONFIGS / '_base_' / 'models' / 'faster-rcnn_ssl_r50_fpn.py', encoding='utf-8') as f:
         assert "_base_ = 'mmdet::_base_/models/faster-rcnn_r50_fpn.py'" in f.read()

@@ -26,15 +26,61 @@ def test_mean_per_class_accuracy_weights_classes_equally():
     assert mean_per_class_accuracy(scores, labels) == pytest.approx(50.0)
 
 
-def test_voc11_ap_perfect_worst_and_hand_computed():
+def _paper_voc_eval_cls(y_true, y_score):
+    """Transcription of the paper's ``linear.py`` L36-58 (``voc_ap``, ``voc_eval_cls``; ``finetune.py`` has the
+    same two functions), on scikit-learn's own ``precision_recall_curve``."""
+    from sklearn.metrics import precision_recall_curve
+    prec, rec, _ = precision_recall_curve(y_true, y_score)
+    ap = 0.
+    for t in np.linspace(0, 1, 11):
+        p = 0 if np.sum(rec >= t) == 0 else np.max(prec[rec >= t])
+        ap += p / 11.
+    return ap
+
+
+def test_voc11_ap_is_the_papers_on_the_worked_example():
+    # positives ranked last: sklearn's curve ends with (recall 0, precision 1), so t = 0 scores 1 and the other 10
+    # thresholds the best precision at recall >= t, 2/4: (1 + 10 * 0.5) / 11 = 54.55 (the devkit curve gives 50)
+    assert voc11_average_precision([3, 2, 1, 0], [0, 0, 1, 1]) == pytest.approx(100 * 6 / 11)
+    assert voc11_average_precision([3, 2, 1, 0], [0, 0, 1, 1]) == pytest.approx(
+        100 * _paper_voc_eval_cls(np.array([0, 0, 1, 1]), np.array([3., 2, 1, 0])))
+    assert round(voc11_average_precision([3, 2, 1, 0], [0, 0, 1, 1]), 2) == 54.55
+
+
+@pytest.mark.parametrize('seed', range(6))
+def test_voc11_ap_equals_sklearn_curve_transcription_on_random_scores_with_ties(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 200))
+    labels = rng.integers(0, 2, n)
+    labels[rng.integers(n)] = 1
+    scores = rng.integers(0, max(2, n // 4), n).astype(np.float32)  # few distinct values: many ties
+    if seed % 2:
+        scores = rng.normal(size=n) * 30
+        scores[: n // 3] = 1.0  # a tied block, as saturated sigmoids would give
+    ap = voc11_average_precision(scores, labels)
+    assert ap == pytest.approx(100 * _paper_voc_eval_cls(labels, scores), abs=1e-9)
+    assert voc11_average_precision(scores, labels, 'devkit') <= ap + 1e-9
+    two = np.stack([scores, -scores], 1)
+    targets = np.stack([labels, 1 - labels], 1)
+    paper_map = 100 * np.mean([_paper_voc_eval_cls(targets[:, c], two[:, c]) for c in range(2)])
+    assert voc11_map(two, targets) == pytest.approx(paper_map, abs=1e-9)
+    assert score_predictions('voc11_map', two, targets) == pytest.approx(paper_map, abs=1e-9)
+
+
+def test_voc11_ap_hand_computed_and_the_devkit_variant():
     assert voc11_average_precision([3, 2, 1, 0], [1, 1, 0, 0]) == pytest.approx(100.0)
-    # positives ranked last: precision 1/3 at recall 0.5 and 2/4 at recall 1; interpolation takes the best
-    # precision at recall >= t, which is 2/4 for all 11 thresholds
-    assert voc11_average_precision([3, 2, 1, 0], [0, 0, 1, 1]) == pytest.approx(50.0)
-    # precision 1 at recall 0.5 (6 thresholds), 2/3 at recall 1 (5 thresholds)
-    assert voc11_average_precision([4, 3, 2, 1], [1, 0, 1, 0]) == pytest.approx(100 * (6 + 5 * 2 / 3) / 11)
-    # 11-point interpolation, not area under the curve: one positive at rank 2 -> precision 0.5 everywhere
-    assert voc11_average_precision([2, 1], [0, 1]) == pytest.approx(50.0)
+    # precision 1 at recall 0.5 (6 thresholds), 2/3 at recall 1 (5 thresholds): the same in both curves
+    for curve in ('paper', 'devkit'):
+        assert voc11_average_precision([4, 3, 2, 1], [1, 0, 1, 0], curve) == pytest.approx(100 * (6 + 5 * 2 / 3) / 11)
+    # the devkit curve (VOCevalcls, no appended point): positives ranked last give precision 2/4 at all 11
+    assert voc11_average_precision([3, 2, 1, 0], [0, 0, 1, 1], 'devkit') == pytest.approx(50.0)
+    assert voc11_average_precision([2, 1], [0, 1], 'devkit') == pytest.approx(50.0)
+    assert score_predictions('voc11_map_devkit', np.array([[2.], [1.]]), np.array([[0], [1]])) == pytest.approx(50.0)
+    # tied scores are one threshold: all tied -> one point at recall 1, precision 1/2 (plus the appended point)
+    assert voc11_average_precision([1, 1], [0, 1], 'devkit') == pytest.approx(50.0)
+    assert voc11_average_precision([1, 1], [1, 0], 'devkit') == pytest.approx(50.0)
+    with pytest.raises(ValueError, match='curve'):
+        voc11_average_precision([1, 0], [1, 0], 'area')
 
 
 def test_voc11_map_skips_classes_without_positives():

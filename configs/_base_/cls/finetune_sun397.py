@@ -7,13 +7,13 @@ data_root = 'data/SUN397'
 model = dict(head=dict(num_classes=397))
 # images are decoded with pillow (cv2 cannot read every file of sun397)
 train_pipeline = [
-    dict(type='CheckedLoadImageFromFile', imdecode_backend='pillow'),
+    dict(type='CheckedLoadImageFromFile', color_type='color_ignore_orientation', imdecode_backend='pillow'),
     dict(type='RandomResizedCrop', scale=224, backend='pillow', interpolation='bicubic'),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs'),
 ]
 test_pipeline = [
-    dict(type='CheckedLoadImageFromFile', imdecode_backend='pillow'),
+    dict(type='CheckedLoadImageFromFile', color_type='color_ignore_orientation', imdecode_backend='pillow'),
     dict(type='ResizeEdge', scale=224, edge='short', backend='pillow', interpolation='bicubic'),
     dict(type='CenterCrop', crop_size=224),
     dict(type='PackInputs'),

@@ -5,8 +5,9 @@ _base_ = ['./finetune_common.py']
 
 data_root = 'data/VOCdevkit/VOC2007'
 # BCE averaged over images and classes as the paper's finetune.py L111 (mmpretrain's multi-label head divides the
-# summed loss by the batch only, hence loss_weight = 1 / 20); nn.Linear's own init as its L108
-model = dict(head=dict(_delete_=True, type='MultiLabelLinearClsHead', num_classes=20, in_channels=2048,
+# summed loss by the batch only, hence loss_weight = 1 / 20); nn.Linear's own init as its L108; the
+# test ranks by the logits, as its test_classifier (not by float32 sigmoids, which saturate into ties)
+model = dict(head=dict(_delete_=True, type='LogitMultiLabelLinearClsHead', num_classes=20, in_channels=2048,
                        loss=dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=0.05),
                        init_cfg=None))
 # the total batch per optimizer step over all GPUs (the paper: 64 on one GPU); the launcher splits it

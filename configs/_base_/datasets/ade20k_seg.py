@@ -11,12 +11,13 @@
 #          base; tta_pipeline below); the single-scale test is the variant configs/variants/seg/single-scale.py.
 # Not reproduced: the toolkit draws one scale per GPU batch (here one per image) and groups each GPU batch by
 # orientation (h > w or not).
+# Images are decoded ignoring their EXIF orientation tag, as mit_semseg/dataset.py's Image.open does.
 dataset_type = 'ADE20KDataset'
 data_root = 'data/ade/ADEChallengeData2016'
 paper_scales = (300, 375, 450, 525, 600)
 train_scales = [(1000, short) for short in paper_scales]
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageFromFile', color_type='color_ignore_orientation'),
     dict(type='LoadAnnotations', reduce_zero_label=True),
     dict(type='CheckSegMapSize'),
     dict(type='RandomChoiceResize', scales=train_scales, keep_ratio=True, backend='pillow'),
@@ -26,7 +27,7 @@ train_pipeline = [
 # Single scale at the middle training scale: the validation during training, and the single-scale variant's test.
 # Annotations stay at the original size (loaded after Resize).
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageFromFile', color_type='color_ignore_orientation'),
     dict(type='Resize', scale=(1000, 450), keep_ratio=True),
     dict(type='LoadAnnotations', reduce_zero_label=True),
     dict(type='CheckSegMapSize'),
@@ -34,7 +35,7 @@ test_pipeline = [
 ]
 # The paper's test (see above): tools/test.py runs it through tta_model (SegTTAModel averages the softmaxes).
 tta_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=None),
+    dict(type='LoadImageFromFile', color_type='color_ignore_orientation', backend_args=None),
     dict(
         type='TestTimeAug',
         transforms=[

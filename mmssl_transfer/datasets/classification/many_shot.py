@@ -14,8 +14,10 @@ of :class:`ProtocolSplitMixin`. Readers are replaced only where the parent's doe
 """
 from __future__ import annotations
 
+import json
 import os
 import pickle
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +134,8 @@ class TransferCars(ProtocolSplitMixin, StanfordCars):
     ``cars_test_annos_withlabels.mat`` at the root; and mmpretrain's ``car_ims/`` + ``cars_annos.mat`` (every
     image in one folder, the split in the annotations' ``test`` field). The two releases number the images
     differently, so a folder holding ``cars_annos.mat`` next to ``cars_train/`` or ``cars_test/`` is refused.
+    Images are listed in the annotation file's order: the devkit's is the paper's (its held-out 20% is the
+    paper's); the ``car_ims/`` release's is another (a warning says so).
     """
 
     LAYOUT = """\
@@ -191,6 +195,10 @@ stanford_cars
     def read_annotations(self) -> list[dict]:
         (annotations,) = _load_mat(self.ann_file, 'annotations')
         if 'relative_im_path' in annotations.dtype.names:  # car_ims/ release: one file, a test flag
+            if self.protocol_split in ('train', 'val') and self.val_split == 'paper':
+                warnings.warn(f'{self.ann_file}: the car_ims/ release orders the training images differently from '
+                              "the devkit's cars_train_annos.mat that the paper read (ssl-transfer datasets/cars.py "
+                              "L14-20), so the held-out 20% is not the paper's; the devkit release gives it")
             test = np.atleast_1d(annotations['test']).astype(int) == 1
             keep = test if self.split == 'test' else ~test
             paths = np.atleast_1d(annotations['relative_im_path'])[keep]
@@ -333,11 +341,30 @@ class TransferFood101(ProtocolSplitMixin, Food101):
 food-101
 ├── images/apple_pie/1005649.jpg ...
 └── meta
+    ├── classes.txt  (lines like 'apple_pie')
+    ├── train.json  ({"apple_pie": ["apple_pie/1005649", ...], ...}: the order the paper reads)
     ├── train.txt  (lines like 'apple_pie/1005649')
+    ├── test.json
     └── test.txt
 """
     REQUIRED = ('images', 'meta/{split}.txt')
     OFFICIAL_SPLITS = {'trainval': 'train', 'test': 'test'}
+
+    def read_annotations(self) -> list[dict]:
+        """The paper's order (ssl-transfer ``datasets/food.py`` L36-43): ``meta/<split>.json`` (class -> image ids)
+        walked in ``meta/classes.txt`` order, which decides which images its seeded 20% holds out. Where the
+        release's ``.json`` is missing, its ``.txt`` list (mmpretrain's reader), with a warning."""
+        meta = Path(self.ann_file).parent
+        table_file = meta / f'{self.split}.json'
+        if not table_file.exists():
+            warnings.warn(f'{table_file} is missing: reading {self.ann_file} instead, whose order the paper\'s '
+                          'held-out val split was not drawn from')
+            return super().read_annotations()
+        self.ann_file = str(table_file)
+        table = json.loads(table_file.read_text(encoding='utf-8'))
+        classes = self.METAINFO['classes']
+        return [dict(img_path=os.path.join(self.img_prefix, f'{image_id}.jpg'), gt_label=classes.index(name))
+                for name in list_from_file(str(meta / 'classes.txt')) if name.strip() for image_id in table[name]]
 
 
 @DATASETS.register_module()

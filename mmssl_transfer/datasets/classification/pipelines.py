@@ -17,8 +17,10 @@ bicubic, + horizontal flip; the paper's default) or ``center_crop`` (the evaluat
 Images are read with ``CheckedLoadImageFromFile`` (mmcv's ``LoadImageFromFile`` that names a file it cannot
 decode, :mod:`.loading`), decoded with cv2, except SUN397's, decoded with Pillow: SUN397 holds files that are not
 JPEGs under ``.jpg`` names, which cv2 cannot read (mmpretrain's SUN397 docs give the same advice; the paper's
-code decodes every image with PIL). Datasets that decode into memory (CIFAR's python batches) pass
-``in_memory=True`` to skip loading. ``configs/_base_/cls/`` holds the same pipelines (a test asserts it).
+code decodes every image with PIL). Both ignore the EXIF orientation tag, as PIL's ``Image.open`` does
+(``color_type='color_ignore_orientation'``; mmcv's default ``'color'`` would rotate such images). Datasets that
+decode into memory (CIFAR's python batches) pass ``in_memory=True`` to skip loading. ``configs/_base_/cls/``
+holds the same pipelines (a test asserts it).
 """
 from __future__ import annotations
 
@@ -36,11 +38,18 @@ LOAD_STEP = 'CheckedLoadImageFromFile'
 PILLOW_DECODED_DATASETS: tuple[str, ...] = tuple(n for n, s in CLS_DATASETS.items() if s.image_decoder == 'pillow')
 
 
+#: Decode as PIL's ``Image.open(...).convert('RGB')`` (the paper's loaders) does: ignore the EXIF orientation tag,
+#: which mmcv's cv2 and Pillow decoders otherwise apply (``mmcv/image/io.py``: ``IMREAD_COLOR`` /
+#: ``ImageOps.exif_transpose`` for ``'color'``).
+PAPER_COLOR_TYPE = 'color_ignore_orientation'
+
+
 def load_step(dataset: str | None = None) -> dict:
-    """The loading step of ``dataset``'s pipelines (Pillow decoding for :data:`PILLOW_DECODED_DATASETS`)."""
+    """The loading step of ``dataset``'s pipelines (Pillow decoding for :data:`PILLOW_DECODED_DATASETS`), EXIF
+    orientation ignored as by the paper's PIL loaders (:data:`PAPER_COLOR_TYPE`)."""
     if dataset in PILLOW_DECODED_DATASETS:
-        return dict(type=LOAD_STEP, imdecode_backend='pillow')
-    return dict(type=LOAD_STEP)
+        return dict(type=LOAD_STEP, color_type=PAPER_COLOR_TYPE, imdecode_backend='pillow')
+    return dict(type=LOAD_STEP, color_type=PAPER_COLOR_TYPE)
 
 
 def reads_image_files(pipeline: list[dict]) -> bool:

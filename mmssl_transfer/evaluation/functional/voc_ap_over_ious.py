@@ -5,7 +5,7 @@ The transfer paper (Ericsson et al., CVPR 2021, detectron2's PASCAL VOC evaluato
 and ``AP75``, all in percent. :func:`voc_ap_over_ious` computes exactly that with mmdet's own ``eval_map`` (one
 call per IoU threshold), on the per-image ground truth and predictions that mmdet's :class:`VOCMetric`
 collects: boxes flagged ``difficult`` are ignored (neither true nor false positives, not counted as ground
-truth), the legacy ``+1`` pixel convention of the VOC devkit is used, and classes without ground truth do not
+truth), the IoU is the VOC devkit's (see ``use_legacy_coordinate``), and classes without ground truth do not
 enter the class mean.
 """
 from __future__ import annotations
@@ -23,7 +23,8 @@ def voc_ap_over_ious(det_results: Sequence[Sequence[np.ndarray]],
                      annotations: Sequence[dict],
                      iou_thrs: Sequence[float] = COCO_STYLE_IOU_THRS,
                      eval_mode: str = '11points',
-                     nproc: int = 4) -> dict[str, float]:
+                     nproc: int = 4,
+                     use_legacy_coordinate: bool = True) -> dict[str, float]:
     """Mean AP (percent) at each IoU threshold and their average, with mmdet's ``eval_map``.
 
     Args:
@@ -33,6 +34,10 @@ def voc_ap_over_ious(det_results: Sequence[Sequence[np.ndarray]],
         iou_thrs: IoU thresholds to average over.
         eval_mode: ``'11points'`` (VOC07) or ``'area'`` (VOC12).
         nproc: Worker processes of ``eval_map`` per threshold.
+        use_legacy_coordinate: IoU with the VOC devkit's ``+1`` pixel widths (for mmdet's integer VOC boxes).
+            False: continuous coordinates, for ground truth in detectron2's convention ``[x1-1, y1-1, x2, y2]``;
+            that IoU equals detectron2's evaluator (predictions' ``x1, y1`` + 1 against the XML boxes, ``+1``
+            widths). Defaults to True.
 
     Returns:
         ``{'AP': mean over thresholds, 'AP50': ..., 'AP75': ..., ...}`` with one ``APxx`` per threshold,
@@ -59,7 +64,7 @@ def voc_ap_over_ious(det_results: Sequence[Sequence[np.ndarray]],
             logger='silent',
             nproc=nproc,
             eval_mode=eval_mode,
-            use_legacy_coordinate=True)
+            use_legacy_coordinate=use_legacy_coordinate)
         per_threshold.append(100.0 * float(mean_ap))
         metrics[f'AP{round(iou_thr * 100):02d}'] = per_threshold[-1]
     metrics['AP'] = float(np.mean(per_threshold))

@@ -19,6 +19,9 @@ from ..functional.classification import CLS_METRIC_FUNCTIONS
 class TransferClsMetric(BaseMetric):
     """Table metric (``top1``, ``mean_per_class`` or ``voc11_map``) of ``pred_score``, with ECE.
 
+    ``voc11_map`` ranks by ``pred_logits`` where the head gives them (as the paper's ``finetune.py``), else by
+    ``pred_score``.
+
     Args:
         metric: Name of the metric. Defaults to ``'top1'``.
         calibration: Also report ECE (15 bins) before and after cross-validated temperature scaling
@@ -49,17 +52,19 @@ class TransferClsMetric(BaseMetric):
         for sample in data_samples:
             score = sample['pred_score'].detach().cpu().float()
             label = sample['gt_label'].detach().cpu().long()
-            if self.metric == 'voc11_map':  # gt_label holds the positive class ids
+            if self.metric.startswith('voc11_map'):  # gt_label holds the positive class ids
+                # the paper's finetune.py ranks by the logits (LogitMultiLabelLinearClsHead keeps them)
+                score = sample.get('pred_logits', sample['pred_score']).detach().cpu().float()
                 label = torch.zeros(score.numel(), dtype=torch.long).index_fill_(0, label, 1)
             self.results.append((score, label))
 
     def compute_metrics(self, results: list) -> dict[str, float]:
         scores = torch.stack([r[0] for r in results])
-        if self.metric == 'voc11_map':
+        if self.metric.startswith('voc11_map'):
             targets = torch.stack([r[1] for r in results])
         else:
             targets = torch.cat([r[1].reshape(1) for r in results])
         out = {self.metric: CLS_METRIC_FUNCTIONS[self.metric](scores, targets)}
-        if self.calibration and self.metric != 'voc11_map':
+        if self.calibration and not self.metric.startswith('voc11_map'):
             out.update(calibration_report(scores.clamp_min(1e-12).log(), targets))
         return out

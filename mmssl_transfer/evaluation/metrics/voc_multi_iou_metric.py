@@ -27,6 +27,8 @@ class VOCMultiIoUMetric(VOCMetric):
         nproc: Worker processes of ``eval_map``. Defaults to 4.
         per_threshold: Also report every ``APxx``, not only AP, AP50 and AP75.
             Defaults to False.
+        use_legacy_coordinate: ``+1`` pixel widths in the IoU (mmdet's integer VOC boxes); False for
+            boxes in detectron2's convention (see :func:`voc_ap_over_ious`). Defaults to True.
         collect_device: ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
         prefix: Prefix of the metric names. Defaults to ``'pascal_voc'``.
 
@@ -45,6 +47,7 @@ class VOCMultiIoUMetric(VOCMetric):
                  eval_mode: str = '11points',
                  nproc: int = 4,
                  per_threshold: bool = False,
+                 use_legacy_coordinate: bool = True,
                  collect_device: str = 'cpu',
                  prefix: str | None = None) -> None:
         iou_thrs = [float(t) for t in iou_thrs]
@@ -56,11 +59,12 @@ class VOCMultiIoUMetric(VOCMetric):
                          collect_device=collect_device, prefix=prefix)
         self.nproc = nproc
         self.per_threshold = per_threshold
+        self.use_legacy_coordinate = use_legacy_coordinate
 
     def compute_metrics(self, results: list) -> dict[str, float]:
         """Reduce the collected ``(annotation, per-class detections)`` pairs to AP, AP50, AP75."""
         gts, preds = zip(*results)
-        metrics = voc_ap_over_ious(preds, gts, self.iou_thrs, self.eval_mode, self.nproc)
+        metrics = voc_ap_over_ious(preds, gts, self.iou_thrs, self.eval_mode, self.nproc, self.use_legacy_coordinate)
         if not self.per_threshold:
             metrics = {k: metrics[k] for k in ('AP', 'AP50', 'AP75')}
         return metrics
