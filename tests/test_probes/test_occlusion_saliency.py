@@ -1,8 +1,8 @@
 """Occlusion saliency and attentive diffusion (paper App. A.9) on backbones whose answer is known by hand."""
 import torch
 
-from mmssl_transfer.probes.feature_properties.saliency import (OcclusionGrid, attentive_diffusion,
-                                                                occlusion_saliency, relative_distance)
+from mmssl_transfer.probes.feature_properties.saliency import (OcclusionGrid, attentive_diffusion, occlusion_saliency,
+                                                               relative_distance)
 
 
 def test_stride_one_covers_every_kept_pixel_exactly_patch_squared_times():

@@ -6,8 +6,7 @@ import torch
 from mmssl_transfer.download import DownloadError
 from mmssl_transfer.probes.feature_properties import perceptual
 from mmssl_transfer.probes.feature_properties.perceptual import (LPIPSWeightsError, build_lpips, colour_error,
-                                                                 fetch_trunk_weights, lpips_distance,
-                                                                 pretrained_lpips)
+                                                                 fetch_trunk_weights, lpips_distance, pretrained_lpips)
 
 
 def _pairs(seed=0, n=2, size=64):

@@ -84,8 +84,8 @@ class _GroupConcat(nn.Module):
         outs = [self.skip(x), self.deeper(x)]
         h = min(o.shape[2] for o in outs)
         w = min(o.shape[3] for o in outs)
-        outs = [o[:, :, (o.shape[2] - h) // 2:(o.shape[2] - h) // 2 + h, (o.shape[3] - w) // 2:(o.shape[3] - w) // 2 + w]
-                for o in outs]
+        tops = [((o.shape[2] - h) // 2, (o.shape[3] - w) // 2) for o in outs]
+        outs = [o[:, :, t:t + h, u:u + w] for o, (t, u) in zip(outs, tops)]
         n = x.shape[0]
         joined = torch.cat([o.reshape(n, self.groups, -1, h, w) for o in outs], dim=2)
         return joined.reshape(n, -1, h, w)
