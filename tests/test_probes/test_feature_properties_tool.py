@@ -26,7 +26,7 @@ def test_tool_writes_the_table9_record_with_ids_seeds_and_pngs(toy_cls, toy_ckpt
     out = tmp_path / 'fp.json'
     assert _main()(_toy_args(toy_cls, toy_ckpt, out)) == 0
     result = read_result(out)
-    assert result.task == 'feature_properties' and result.method == 'mocov2'
+    assert result.task == 'feature_properties' and result.method == 'mocov2' and result.dataset == 'dtd+eurosat'
     assert set(result.metrics) == {'lpips_alex', 'lpips_vgg', 'lpips_squeeze', 'err_r', 'err_g', 'err_b',
                                    'attentive_diffusion'}
     assert 0 < result.metrics['attentive_diffusion'] < 100 and result.metrics['err_r'] > 0
@@ -53,6 +53,8 @@ def test_only_the_papers_settings_are_the_paper_protocol():
     assert deviations(PropertySettings().protocol_fields(), PAPER_FEATURE_PROPERTIES_PROTOCOL) == []
     assert PropertySettings().generator().channels == (16, 32, 64, 128, 128, 128)
     assert len(PropertySettings().datasets) == 15
+    assert PropertySettings().image_set() == 'recognition15'
+    one = PropertySettings(datasets=('dtd',))  # a suite cell: one dataset of the set, still the paper's protocol
+    assert deviations(one.protocol_fields(), PAPER_FEATURE_PROPERTIES_PROTOCOL) == [] and one.image_set() == 'dtd'
     more = PropertySettings(images_per_dataset=4, amp=True, datasets=('dtd',))
-    assert deviations(more.protocol_fields(), PAPER_FEATURE_PROPERTIES_PROTOCOL) == [
-        'datasets=dtd', 'images_per_dataset=4', 'amp=True']
+    assert deviations(more.protocol_fields(), PAPER_FEATURE_PROPERTIES_PROTOCOL) == ['images_per_dataset=4', 'amp=True']

@@ -25,9 +25,10 @@ from .images import RECOGNITION_DATASETS, PropertyImage, load_images
 from .perceptual import LPIPS_NETS, build_lpips, colour_error, lpips_distance, pretrained_lpips
 from .saliency import PAPER_SALIENCY_PROTOCOL, OcclusionGrid, attentive_diffusion, occlusion_saliency
 
-#: Everything a run sets, at the paper's values (App. A.8-A.9; the image set: Figs. 8-9).
+#: Everything a run sets, at the paper's values (App. A.8-A.9; one image per dataset: Figs. 8-9). Which of the 15
+#: datasets a run covers is not part of it (a suite runs one cell per dataset; the record names its images).
 PAPER_FEATURE_PROPERTIES_PROTOCOL: dict[str, object] = dict(
-    datasets='recognition15', images_per_dataset=1, target_resize=PAPER_DIP_PROTOCOL['target_resize'],
+    images_per_dataset=1, target_resize=PAPER_DIP_PROTOCOL['target_resize'],
     crop=PAPER_DIP_PROTOCOL['crop'], noise_size=PAPER_DIP_PROTOCOL['noise_size'],
     generator_scales=len(PAPER_DIP_PROTOCOL['channels']), lr=PAPER_DIP_PROTOCOL['lr'],
     max_iter=PAPER_DIP_PROTOCOL['max_iter'], saliency_size=PAPER_SALIENCY_PROTOCOL['image_size'],
@@ -60,10 +61,11 @@ class PropertySettings:
     data_roots: dict[str, str] = field(default_factory=dict)
 
     def protocol_fields(self) -> dict[str, object]:
-        fields = {k: getattr(self, k) for k in PAPER_FEATURE_PROPERTIES_PROTOCOL}
-        fields['datasets'] = ('recognition15' if tuple(self.datasets) == RECOGNITION_DATASETS
-                              else ','.join(self.datasets))
-        return fields
+        return {k: getattr(self, k) for k in PAPER_FEATURE_PROPERTIES_PROTOCOL}
+
+    def image_set(self) -> str:
+        """The record's ``dataset``: ``recognition15`` for all 15, else the names joined by ``+``."""
+        return 'recognition15' if tuple(self.datasets) == RECOGNITION_DATASETS else '+'.join(self.datasets)
 
     def generator(self) -> SkipConfig:
         n = self.generator_scales
@@ -163,11 +165,10 @@ def feature_properties_result(checkpoint: str | os.PathLike | None, settings: Pr
     variant = variant_name(found)
     metrics = {k: float(np.mean([r[k] for r in per_image])) for k in METRICS}
     hparams = {**settings.protocol_fields(), 'steps': settings.max_iter + 1, 'seed': settings.seed,
-               'variant': variant, 'fits_per_batch': settings.fits_per_batch}
-    hparams['datasets'] = list(settings.datasets)
+               'variant': variant, 'fits_per_batch': settings.fits_per_batch, 'datasets': list(settings.datasets)}
     return TransferResult(
-        task='feature_properties', dataset='+'.join(settings.datasets) if len(settings.datasets) < 15
-        else 'recognition15', protocol='paper' if variant == PAPER_VARIANT else 'variant', method=method_name,
+        task='feature_properties', dataset=settings.image_set(),
+        protocol='paper' if variant == PAPER_VARIANT else 'variant', method=method_name,
         checkpoint_sha256=sha, metrics=metrics, primary_metric='attentive_diffusion',
         paper_protocol=variant == PAPER_VARIANT, hparams=hparams,
         extra={'images': per_image, 'image_ids': [f'{r["dataset"]}/{r["image_id"]}' for r in per_image],
