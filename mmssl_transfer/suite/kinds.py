@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mmssl_transfer.datasets.classification.catalog import FEWSHOT_DATASETS, MANY_SHOT_DATASETS
+from mmssl_transfer.datasets.classification.catalog import CDFSL_DATASETS, FEWSHOT_DATASETS, MANY_SHOT_DATASETS
 
 
 @dataclass(frozen=True)
@@ -112,4 +112,10 @@ KINDS: dict[str, CellKind] = {
         protocol_label='{ways}way-{shots}shot', variant_keys={'ways': [5], 'shots': [5, 20, 50]},
         runner=Probe(tool='fewshot.py', args=_FEATURE_ARGS,
                      variant_args={'ways': ('--ways', '{ways}'), 'shots': ('--shots', '{shots}')})),
+    'feature_properties': CellKind(  # one cell per dataset: its image(s) of the paper's 15-dataset set
+        task='feature_properties', datasets=MANY_SHOT_DATASETS + CDFSL_DATASETS,
+        default_datasets=MANY_SHOT_DATASETS + CDFSL_DATASETS, protocols=('paper',),
+        runner=Probe(tool='feature_properties.py', distributed=False,
+                     args=('--method', '{method}', '--datasets', '{dataset}', '--data-root', '{dataset}={data_root}',
+                           '--seed', '{seed}', '--work-dir', '{work_dir}', '--out', '{result}'))),
 }
