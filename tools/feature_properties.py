@@ -75,7 +75,7 @@ def main(argv=None) -> int:
             amp=args.amp, lpips_trunks=args.lpips_trunks, seed=args.seed, fits_per_batch=args.fits_per_batch,
             occlusion_batch=args.occlusion_batch, data_roots=roots)
         out = Path(args.out)
-        png_dir = None if args.no_png else out.with_name(out.stem + '_images')
+        png_dir = None if args.no_png else out.resolve().with_name(out.stem + '_images')  # the report finds them
         result = feature_properties_result(None if args.from_scratch else args.checkpoint, settings,
                                            method=args.method, base_channels=args.base_channels,
                                            device=args.device, png_dir=png_dir, lpips_cache_dir=args.lpips_cache)

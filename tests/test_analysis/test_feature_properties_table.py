@@ -45,3 +45,29 @@ def test_the_published_table9_columns_give_the_papers_correlation_row_oriented()
     for label in COLUMNS:
         sign = 1 if label == 'Attn diffusion' else -1  # lower-is-better columns are negated: + reads "better"
         assert table.correlations.loc[label, 'pearson'] == pytest.approx(sign * recomputed[label], abs=1e-9)
+
+
+def test_the_report_shows_one_original_reconstruction_saliency_figure_per_backbone(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from mmssl_transfer.analysis.report import write_summary
+    rng = np.random.default_rng(0)
+    images = []
+    for k, dataset in enumerate(('dtd', 'eurosat')):
+        pngs = {}
+        for name, size in (('original', 32), ('reconstruction', 32), ('saliency', 24)):
+            pngs[name] = str(tmp_path / f'{dataset}_{name}.png')
+            plt.imsave(pngs[name], rng.random((size, size)) if name == 'saliency' else rng.random((size, size, 3)))
+        images.append({'dataset': dataset, 'index': 0, 'image_id': f'images/{k}.jpg', 'pngs': pngs})
+    record = _record('byol', 'dtd+eurosat', {m: 0.5 for m in COLUMNS.values()})
+    record.extra['images'] = images
+    gone = _record('swav', 'dtd', {m: 0.5 for m in COLUMNS.values()})
+    gone.extra['images'] = [{'dataset': 'dtd', 'pngs': {'original': str(tmp_path / 'moved.png')}}]
+    write_result(tmp_path / 'results' / 'byol.json', record)
+    write_result(tmp_path / 'results' / 'swav.json', gone)
+    summary = summarize(load_results(tmp_path / 'results'), n_boot=50)
+    assert list(summary.feature_images) == ['byol'] and len(summary.feature_images['byol']) == 2
+    paths = write_summary(summary, tmp_path / 'summary')
+    assert (tmp_path / 'summary' / 'figures' / 'feature_properties_byol.png').is_file()
+    html = paths['report'].read_text()
+    assert 'Feature properties per backbone' in html and html.count('data:image/png;base64') >= 1

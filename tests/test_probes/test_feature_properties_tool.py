@@ -36,6 +36,7 @@ def test_tool_writes_the_table9_record_with_ids_seeds_and_pngs(toy_cls, toy_ckpt
     assert [(r['dataset'], r['index']) for r in images] == [('dtd', 0), ('dtd', 1), ('eurosat', 0), ('eurosat', 1)]
     assert result.extra['seeds'] == [0, 1, 2, 3] and result.hparams['steps'] == 4
     assert all(Path(p).is_file() for r in images for p in r['pngs'].values())
+    assert set(images[0]['pngs']) == {'original', 'reconstruction', 'saliency', 'saliency_view'}
     assert all(r['image_id'] and not r['image_id'].startswith('/') for r in images)
     assert 'attentive diffusion' in capsys.readouterr().out
 

@@ -157,7 +157,9 @@ def feature_properties_result(checkpoint: str | os.PathLike | None, settings: Pr
                 row['pngs'] = dict(
                     original=_save_png(Path(f'{stem}_original.png'), originals[i].permute(1, 2, 0).numpy()),
                     reconstruction=_save_png(Path(f'{stem}_reconstruction.png'), recon[i].permute(1, 2, 0).numpy()),
-                    saliency=_save_png(Path(f'{stem}_saliency.png'), saliency.numpy(), cmap='jet'))
+                    saliency=_save_png(Path(f'{stem}_saliency.png'), saliency.numpy(), cmap='jet'),
+                    saliency_view=_save_png(Path(f'{stem}_saliency_view.png'),  # the pixels the map covers
+                                            im.saliency[:, grid.kept, grid.kept].permute(1, 2, 0).numpy()))
             per_image.append(row)
             MMLogger.get_current_instance().info(
                 f'feature properties {im.dataset}[{im.index}]: ' + ', '.join(f'{k}={row[k]:.4g}' for k in METRICS))
