@@ -15,6 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from mmssl_transfer.distributed import LAUNCHERS, run_on_main
 from mmssl_transfer.errors import run_tool
 from mmssl_transfer.probes.cli import add_backbone_args, init_run
 from mmssl_transfer.results import write_result
@@ -54,6 +55,8 @@ def main(argv=None) -> int:
     parser.add_argument('--lpips-cache', help='folder of the LPIPS trunk weights (default $MMSSL_CACHE/lpips)')
     parser.add_argument('--seed', type=int, default=0, help='seed of the first DIP fit (image k: seed + k)')
     parser.add_argument('--device', help='cuda / cpu (default: cuda when available)')
+    parser.add_argument('--launcher', choices=LAUNCHERS, default='none',
+                        help='distributed launcher: each process takes whole batches of fits; rank 0 writes')
     parser.add_argument('--work-dir', help='folder for the run log')
     parser.add_argument('--no-png', action='store_true', help='do not write the PNGs')
     args = parser.parse_args(argv)
@@ -67,7 +70,7 @@ def main(argv=None) -> int:
             if not sep:
                 raise ProbeInputError(f'--data-root {item!r}: expected NAME=DIR')
             roots[name] = folder
-        init_run('none', args.work_dir, 'feature_properties')
+        init_run(args.launcher, args.work_dir, 'feature_properties')
         settings = PropertySettings(
             datasets=tuple(args.datasets), images_per_dataset=args.per_dataset, target_resize=args.target_resize,
             crop=args.crop, noise_size=args.noise_size, generator_scales=args.generator_scales, lr=args.lr,
@@ -79,12 +82,15 @@ def main(argv=None) -> int:
         result = feature_properties_result(None if args.from_scratch else args.checkpoint, settings,
                                            method=args.method, base_channels=args.base_channels,
                                            device=args.device, png_dir=png_dir, lpips_cache_dir=args.lpips_cache)
+        run_on_main(lambda: _report(out, result))
+        return 0
+
+    def _report(out, result) -> None:
         write_result(out, result)
         m = result.metrics
         print(f'feature properties ({result.hparams["variant"]}): LPIPS alex/vgg/squeeze = {m["lpips_alex"]:.3f}/'
               f'{m["lpips_vgg"]:.3f}/{m["lpips_squeeze"]:.3f}, colour MSE R/G/B = {m["err_r"]:.0f}/{m["err_g"]:.0f}/'
               f'{m["err_b"]:.0f}, attentive diffusion = {m["attentive_diffusion"]:.2f}% -> {out}')
-        return 0
 
     return run_tool('feature_properties.py', body)
 

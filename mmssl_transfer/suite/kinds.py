@@ -115,7 +115,7 @@ KINDS: dict[str, CellKind] = {
     'feature_properties': CellKind(  # one cell per dataset: its image(s) of the paper's 15-dataset set
         task='feature_properties', datasets=MANY_SHOT_DATASETS + CDFSL_DATASETS,
         default_datasets=MANY_SHOT_DATASETS + CDFSL_DATASETS, protocols=('paper',),
-        runner=Probe(tool='feature_properties.py', distributed=False,
+        runner=Probe(tool='feature_properties.py',
                      args=('--method', '{method}', '--datasets', '{dataset}', '--data-root', '{dataset}={data_root}',
                            '--seed', '{seed}', '--work-dir', '{work_dir}', '--out', '{result}'))),
 }

@@ -13,9 +13,9 @@ def test_feature_property_cells_run_the_tool_on_their_dataset_at_the_papers_sett
             'tasks': [{'kind': 'feature_properties', 'datasets': ['dtd', 'eurosat']}]}
     cells = expand(load_suite(write_suite(tmp_path, data)))
     assert [(c.dataset, c.protocol) for c in cells] == [('dtd', 'paper'), ('eurosat', 'paper')]
-    step, = build_steps(RunContext(out_dir=tmp_path, gpus=2), cells[0])
+    step, = build_steps(RunContext(out_dir=tmp_path), cells[0])
     argv = step.resolve()
-    assert Path(argv[1]).name == 'feature_properties.py'  # one process whatever --gpus (no launcher)
+    assert Path(argv[1]).name == 'feature_properties.py'
     assert argv[argv.index('--datasets') + 1] == 'dtd'
     assert argv[argv.index('--data-root') + 1].startswith('dtd=') and argv[argv.index('--data-root') + 1].endswith(
         'data/dtd')
@@ -24,3 +24,6 @@ def test_feature_property_cells_run_the_tool_on_their_dataset_at_the_papers_sett
     default = expand(load_suite(write_suite(tmp_path, {**data, 'tasks': [{'kind': 'feature_properties'}]},
                                             name='all.yaml')))
     assert len(default) == 15
+    step, = build_steps(RunContext(out_dir=tmp_path, gpus=2), cells[0])  # images sharded over the processes
+    assert step.argv[1:4] == ['-m', 'torch.distributed.run', '--nproc_per_node=2']
+    assert step.argv[-2:] == ['--launcher', 'pytorch']

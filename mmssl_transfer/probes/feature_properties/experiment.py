@@ -16,13 +16,14 @@ import numpy as np
 import torch
 from mmengine.logging import MMLogger
 
+from mmssl_transfer.distributed import batch_shard, rank_and_world, run_on_main
 from mmssl_transfer.results import TransferResult
 
 from ..features import build_extractor
 from ..variants import PAPER_VARIANT, deviations, variant_name
 from .dip import PAPER_DIP_PROTOCOL, SkipConfig, invert_features, to_uint8_image
 from .images import RECOGNITION_DATASETS, PropertyImage, load_images
-from .perceptual import LPIPS_NETS, build_lpips, colour_error, lpips_distance, pretrained_lpips
+from .perceptual import LPIPS_NETS, build_lpips, colour_error, fetch_trunk_weights, lpips_distance, pretrained_lpips
 from .saliency import PAPER_SALIENCY_PROTOCOL, OcclusionGrid, attentive_diffusion, occlusion_saliency
 
 #: Everything a run sets, at the paper's values (App. A.8-A.9; one image per dataset: Figs. 8-9). Which of the 15
@@ -100,7 +101,20 @@ def _lpips_models(trunks: str, cache_dir: str | None, device: torch.device) -> d
     if trunks == 'random':
         MMLogger.get_current_instance().warning('LPIPS with RANDOM trunks: the LPIPS numbers mean nothing (tests)')
         return {n: build_lpips(n, None).to(device) for n in LPIPS_NETS}
-    return {n: pretrained_lpips(n, cache_dir).to(device) for n in LPIPS_NETS}
+    run_on_main(lambda: [fetch_trunk_weights(n, cache_dir) for n in LPIPS_NETS])  # one downloader
+    return {n: pretrained_lpips(n, cache_dir, allow_download=False).to(device) for n in LPIPS_NETS}
+
+
+def _gather_rows(rows: list[dict], indices: list[int], total: int) -> list[dict]:
+    """Every rank's per-image rows, in image order, on every rank (one process: ``rows`` as they are)."""
+    if rank_and_world()[1] == 1:
+        return rows
+    from mmengine.dist import all_gather_object
+    by_index = {i: row for part_indices, part_rows in all_gather_object((indices, rows))
+                for i, row in zip(part_indices, part_rows)}
+    if sorted(by_index) != list(range(total)):
+        raise RuntimeError(f'feature properties: the ranks computed images {sorted(by_index)} of {total}')
+    return [by_index[i] for i in range(total)]
 
 
 def _save_png(path: Path, image: np.ndarray, cmap: str | None = None) -> str:
@@ -115,6 +129,9 @@ def feature_properties_result(checkpoint: str | os.PathLike | None, settings: Pr
                               png_dir: str | os.PathLike | None = None,
                               lpips_cache_dir: str | None = None) -> TransferResult:
     """Reconstruction, perceptual and colour errors, saliency and attentive diffusion of one checkpoint.
+
+    Launched distributed, each process fits and maps whole batches of ``fits_per_batch`` images (image k keeps
+    seed ``seed + k`` and its batch-mates), and every process returns the same record.
 
     Args:
         checkpoint: Checkpoint file (any zoo format), or None for a seeded random initialisation.
@@ -132,10 +149,11 @@ def feature_properties_result(checkpoint: str | os.PathLike | None, settings: Pr
     frozen = _Frozen(checkpoint, method, base_channels, settings.seed, device)
     lpips_models = _lpips_models(settings.lpips_trunks, lpips_cache_dir, device)
     grid = OcclusionGrid(settings.saliency_size, settings.patch, settings.stride)
+    mine = batch_shard(len(images), settings.fits_per_batch)  # whole batches of fits: the same on any world size
     per_image = []
-    for start in range(0, len(images), settings.fits_per_batch):
-        chunk: list[PropertyImage] = images[start:start + settings.fits_per_batch]
-        seeds = [settings.seed + start + i for i in range(len(chunk))]
+    for start in range(0, len(mine), settings.fits_per_batch):
+        chunk: list[PropertyImage] = [images[i] for i in mine[start:start + settings.fits_per_batch]]
+        seeds = [settings.seed + i for i in mine[start:start + settings.fits_per_batch]]
         with torch.no_grad():
             targets = frozen.stage_map(frozen.normalise(torch.stack([im.target for im in chunk])))
         fit = invert_features(frozen.stage_map, targets, seeds, settings.generator(), settings.noise_size,
@@ -163,6 +181,7 @@ def feature_properties_result(checkpoint: str | os.PathLike | None, settings: Pr
             per_image.append(row)
             MMLogger.get_current_instance().info(
                 f'feature properties {im.dataset}[{im.index}]: ' + ', '.join(f'{k}={row[k]:.4g}' for k in METRICS))
+    per_image = _gather_rows(per_image, mine, len(images))
     found = deviations(settings.protocol_fields(), PAPER_FEATURE_PROPERTIES_PROTOCOL)
     variant = variant_name(found)
     metrics = {k: float(np.mean([r[k] for r in per_image])) for k in METRICS}
