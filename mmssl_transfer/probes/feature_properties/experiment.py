@@ -85,7 +85,6 @@ class _Frozen:
         self.mean, self.std = extractor.mean, extractor.std  # 0-255 units
         norm = self.backbone.input_normalization
         self.mean_list, self.std_list = norm['mean'], norm['std']
-        self.method = getattr(self.backbone, 'method', method)
 
     def normalise(self, images: torch.Tensor) -> torch.Tensor:
         return (images.to(self.mean.device).float() - self.mean) / self.std
