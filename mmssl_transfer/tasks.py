@@ -1,8 +1,9 @@
 """The table of tasks: one row per transfer task, everything the project knows about it in one place.
 
 A row (:class:`TaskSpec`) states the task's name and family (an OpenMMLab config trained and tested, or a probe
-tool), its datasets and protocols, its Kotar et al. (2021) category, the paper's settings as literals each citing
-the line of the paper's code (github.com/linusericsson/ssl-transfer) it comes from, the per-method config pattern,
+tool), its datasets and protocols, its Kotar et al. (2021) category (none for an analysis of feature properties),
+the paper's settings as literals each citing the line of the paper's code (github.com/linusericsson/ssl-transfer) it
+comes from (or of the code the paper followed, or its appendix where no code exists), the per-method config pattern,
 how the suite runs a cell of it (argv derived from one option list, so the suite and the tool cannot disagree on
 flags), how many GPUs a cell may use, its primary metric and the analysis tables that show it.
 
@@ -20,7 +21,7 @@ from typing import Any
 
 import torch
 
-from mmssl_transfer.datasets.catalog import FEWSHOT_DATASETS, MANY_SHOT_DATASETS
+from mmssl_transfer.datasets.catalog import CDFSL_DATASETS, FEWSHOT_DATASETS, MANY_SHOT_DATASETS
 
 #: The variant of a run that follows the paper's protocol in every setting (``TransferResult.hparams['variant']``).
 PAPER_VARIANT = 'paper'
@@ -35,7 +36,9 @@ class PaperSetting:
     Attributes:
         name: The setting's key in a run's settings (and in a variant name ``name=value``).
         value: The paper's value.
-        source: Where the paper's code sets it: ``file Lnn`` in linusericsson/ssl-transfer.
+        source: Where the paper's code sets it: ``file Lnn`` in linusericsson/ssl-transfer; for the analyses the
+            paper took from other work, ``file Lnn`` of that work's code, named (Zhao et al.'s
+            nanxuanzhao/Good_transfer); where no code exists, the paper's appendix (``paper App. A.9``).
     """
 
     name: str
@@ -120,6 +123,30 @@ _NORMALS_SETTINGS = (
     PaperSetting('lr', 0.02, 'surface-normal-estimation/train_generic.py L270-271 (lr_encoder, lr_decoder 2e-2)'),
     PaperSetting('max_iters', 13500, 'surface-normal-estimation/scripts/train_finetune_models.sh L25-26 '
                  '(150 epochs x 90 iterations)'),
+)
+
+#: Zhao et al. (ICLR 2021)'s deep-image-prior reconstruction, which the paper follows (App. A.8):
+#: github.com/nanxuanzhao/Good_transfer, its ``code_reconstruction_DIP/`` (run as its readme.txt L3 says).
+_DIP_CODE = 'code_reconstruction_DIP/'
+_FEATURE_PROPERTIES_SETTINGS = (
+    PaperSetting('images_per_dataset', 1, 'paper App. A.8-A.9, Figs. 8-9 (one image of each recognition dataset)'),
+    PaperSetting('target_resize', 256, f'{_DIP_CODE}myDataLoader.py L14, L39 (Resize(initial_size=256)); '
+                 'nanxuanzhao/Good_transfer'),
+    PaperSetting('crop', 224, f'{_DIP_CODE}reconstruction.py L217, L261 (imsize 224: the output cropped to '
+                 '[:224, :224]), myDataLoader.py L40 (CenterCrop 224); nanxuanzhao/Good_transfer'),
+    PaperSetting('noise_size', 256, f'{_DIP_CODE}reconstruction.py L216, L241 (imsize_net 256); '
+                 'nanxuanzhao/Good_transfer'),
+    PaperSetting('generator_scales', 6, f'{_DIP_CODE}reconstruction.py L234-239 (skip: 6 scales); '
+                 'nanxuanzhao/Good_transfer'),
+    PaperSetting('lr', 1e-3, f'{_DIP_CODE}reconstruction.py L55, L254 (Adam, --lr 0.001); nanxuanzhao/Good_transfer'),
+    PaperSetting('max_iter', 3000, f'{_DIP_CODE}reconstruction.py L58, L257 (while n_iter <= 3000: 3001 steps); '
+                 'nanxuanzhao/Good_transfer'),
+    PaperSetting('saliency_size', 242, 'paper App. A.9 (242 x 242 input, the 224 x 224 every patch covers kept)'),
+    PaperSetting('patch', 10, 'paper App. A.9 (10 x 10 occluding square)'),
+    PaperSetting('stride', 1, 'paper App. A.9 (every position: each kept pixel covered patch**2 times)'),
+    PaperSetting('amp', False, 'paper App. A.9 (no mixed precision stated: float32 forwards)'),
+    PaperSetting('lpips_trunks', 'imagenet', "paper App. A.8 (LPIPS of Zhang et al. 2018: its ImageNet-trained "
+                 'AlexNet, VGG and SqueezeNet trunks)'),
 )
 
 # -- how a cell runs -------------------------------------------------------------------------------------------
@@ -230,12 +257,14 @@ class TaskSpec:
 
     Attributes:
         name: ``TransferResult.task``.
-        family: ``'train_test'`` (an OpenMMLab config) or ``'probe'`` (a recognition tool).
+        family: ``'train_test'`` (an OpenMMLab config) or ``'probe'`` (a tool run on a frozen or finetuned
+            backbone: a recognition probe, or the feature-property analyses).
         runner: How the suite runs a cell (:class:`TrainTest` or :class:`Probe`).
         datasets: Datasets the task accepts; ``default_datasets`` when a suite lists none (all of them).
         protocols: Accepted protocols; the first is the default.
         category: ``(output, information)`` of Kotar et al.: ``image-level``/``pixelwise`` x
-            ``semantic``/``structural``.
+            ``semantic``/``structural``; None for a task that is not a transfer to an end task of theirs (the
+            feature-property analyses: what a backbone's features retain and where they attend).
         paper: The paper's settings, in the order a variant names them.
         primary_metric: The metric tables show by default (None: the dataset's, from the catalog).
         tables: The analysis tables (``analysis.tables.TABLES`` names) that show the task's results.
@@ -249,7 +278,7 @@ class TaskSpec:
     runner: TrainTest | Probe
     datasets: tuple[str, ...]
     protocols: tuple[str, ...]
-    category: tuple[str, str]
+    category: tuple[str, str] | None
     paper: tuple[PaperSetting, ...]
     primary_metric: str | None
     tables: tuple[str, ...]
@@ -317,12 +346,19 @@ TASKS: dict[str, TaskSpec] = {
         tables=('fewshot_5way5shot', 'fewshot_5way20shot', 'fewshot_5way50shot', 'fewshot_cdfsl'),
         protocol_label='{ways}way-{shots}shot', grid={'ways': [5], 'shots': [5, 20, 50]},
         runner=Probe(tool='fewshot.py', options=FEATURE_PROBE_OPTIONS, grid_options=('ways', 'shots'))),
+    'feature_properties': TaskSpec(  # paper Table 9 cols 5-11; one cell per dataset: its image(s) of the 15
+        name='feature_properties', family='probe', datasets=MANY_SHOT_DATASETS + CDFSL_DATASETS,
+        default_datasets=MANY_SHOT_DATASETS + CDFSL_DATASETS, protocols=('paper',),
+        category=None, paper=_FEATURE_PROPERTIES_SETTINGS, primary_metric='attentive_diffusion',
+        tables=('feature_properties',), runner=Probe(tool='feature_properties.py', options=PROBE_OPTIONS)),
 }
 
 #: The paper's settings of the probe tasks, in the order a variant names them.
 PAPER_LINEAR_PROTOCOL: dict[str, Any] = TASKS['linear'].paper_settings
 PAPER_FEWSHOT_PROTOCOL: dict[str, Any] = TASKS['fewshot'].paper_settings
 PAPER_FINETUNE_PROTOCOL: dict[str, Any] = TASKS['finetune'].paper_settings
+#: Everything a feature-property run sets, at the paper's values (its DIP and occlusion settings derive from it).
+PAPER_FEATURE_PROPERTIES_PROTOCOL: dict[str, Any] = TASKS['feature_properties'].paper_settings
 
 
 # -- the per-method configs of the train/test tasks --------------------------------------------------------------

@@ -75,3 +75,22 @@ def utility_plot(curves: dict[str, list[UtilityPoint]], title: str, stem: Path) 
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=6)
     return save_figure(fig, stem)
+
+
+def feature_property_grid(rows: list[dict[str, str]], title: str, stem: Path) -> list[Path]:
+    """One row per image: original | DIP reconstruction | saliency map (alpha 0.5) over the pixels it covers."""
+    fig, axes = plt.subplots(len(rows), 3, figsize=(6.6, 2.3 * len(rows)), squeeze=False, layout='constrained')
+    for (ax_orig, ax_recon, ax_sal), row in zip(axes, rows):
+        original = plt.imread(row['original'])
+        ax_orig.imshow(original)
+        ax_orig.set_ylabel(f'{row["dataset"]}\n{Path(row["image_id"]).name}', fontsize=6)
+        ax_recon.imshow(plt.imread(row['reconstruction']))
+        ax_sal.imshow(plt.imread(row.get('saliency_view', row['original'])), extent=(0, 1, 0, 1))
+        ax_sal.imshow(plt.imread(row['saliency']), alpha=0.5, extent=(0, 1, 0, 1))
+        for ax in (ax_orig, ax_recon, ax_sal):
+            ax.set_xticks([])
+            ax.set_yticks([])
+    for ax, name in zip(axes[0], ('original', 'reconstruction', 'saliency')):
+        ax.set_title(name, fontsize=8)
+    fig.suptitle(title, fontsize=9)
+    return save_figure(fig, stem)

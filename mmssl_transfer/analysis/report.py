@@ -16,7 +16,7 @@ from rich.console import Console
 
 from .formatting import (TOY_NOTICE, comparison_notes, comparison_wide, display_frame, format_cell, markdown_table,
                          print_summary)
-from .plots import scatter_grid, utility_plot
+from .plots import feature_property_grid, scatter_grid, utility_plot
 from .summary import Summary, load_failures, load_results, load_suite_info, summarize
 
 _CSS = """
@@ -89,6 +89,10 @@ def write_summary(summary: Summary, out_dir: str | Path) -> dict[str, Path]:
         md += ['## Label-efficiency utility U(n) = n_hat/n - 1 (Newell & Deng)\n',
                markdown_table(utility.set_index('dataset').map(
                    lambda v: v if isinstance(v, str) else format_cell(float(v))), 'dataset'), '']
+    for backbone, rows in summary.feature_images.items():
+        slug = ''.join(ch if ch.isalnum() or ch in '-_' else '_' for ch in backbone)
+        summary.figures += feature_property_grid(rows, f'{backbone}: what the features retain, where they attend',
+                                                 figures / f'feature_properties_{slug}')
     summary.feature_correlations.to_csv(out / 'paper_corr_to_imagenet_check.csv', index_label='column')
     md += ['## Check: the paper\'s "Corr. to ImageNet" row recomputed from its published numbers\n',
            markdown_table(summary.feature_correlations.map(
@@ -152,6 +156,10 @@ def render_html(summary: Summary) -> str:
                 for b, points in curves.items() for p in points]
         parts.append(_html_table(pd.DataFrame(rows).set_index('backbone')))
     parts += [_img(p) for p in summary.figures if p.suffix == '.png' and p.name.startswith('utility_')]
+    pictures = [p for p in summary.figures if p.suffix == '.png' and p.name.startswith('feature_properties_')]
+    if pictures:
+        parts.append('<h2>Feature properties per backbone: original | DIP reconstruction | saliency</h2>')
+        parts += [_img(p) for p in pictures]
     parts.append('<h2>Check: the paper\'s "Corr. to ImageNet" row, recomputed from its published numbers</h2>')
     parts.append(_html_table(summary.feature_correlations.map(
         lambda v: str(v) if isinstance(v, (bool, str)) else f'{v:.4f}')))

@@ -19,6 +19,7 @@ from mmssl_transfer.results import (TransferResult, is_store, published_record, 
                                     store_info_file, store_result_files)
 
 from . import correlation as corr
+from .feature_images import feature_images
 from .label_efficiency import UtilityPoint, utility_curve
 from .paper_reference import compare as compare_with_paper
 from .paper_reference import load_reference
@@ -55,6 +56,7 @@ class Summary:
     toy: bool = False
     failures: list[dict] = field(default_factory=list)
     figures: list[Path] = field(default_factory=list)
+    feature_images: dict[str, list[dict[str, str]]] = field(default_factory=dict)
 
 
 # -- loading --------------------------------------------------------------------------------------------------
@@ -162,7 +164,7 @@ def summarize(results: list[TransferResult], source: str = '', compare: str | No
         tables.append(table)
     return Summary(source=source, tables=tables, rankings=_rankings(tables), imagenet=imagenet,
                    utility=utility_from_results(results), feature_correlations=feature_correlation_check(),
-                   failures=list(failures))
+                   failures=list(failures), feature_images=feature_images(results))
 
 
 def _table_correlations(spec: TableSpec, values: pd.DataFrame, imagenet: pd.Series,

@@ -102,6 +102,14 @@ TABLES: tuple[TableSpec, ...] = (
                   Column('Lin scaled', 'linear', None, metric='ece_temperature_scaled', lower_is_better=True),
                   Column('FT unscaled', 'finetune', None, metric='ece', lower_is_better=True),
                   Column('FT scaled', 'finetune', None, metric='ece_temperature_scaled', lower_is_better=True))),
+    TableSpec(name='feature_properties', group='feature properties', reference='feature_properties.csv',
+              title='Feature properties: LPIPS and colour MSE (0-255) of DIP reconstructions, attentive diffusion (%)',
+              columns=(
+                  *(Column(f'LPIPS {n}', 'feature_properties', None, metric=f'lpips_{n.lower()}', scale=FRACTION,
+                           lower_is_better=True) for n in ('Alex', 'VGG', 'Squeeze')),
+                  *(Column(f'Err {c}', 'feature_properties', None, metric=f'err_{c.lower()}', scale=UNBOUNDED,
+                           lower_is_better=True) for c in 'RGB'),
+                  Column('Attn diffusion', 'feature_properties', None, metric='attentive_diffusion'))),
 )
 
 

@@ -10,7 +10,7 @@ from mmengine.config import Config
 from mmpretrain.registry import TRANSFORMS
 from PIL import Image
 
-from mmssl_transfer.datasets.classification.catalog import CLS_DATASETS
+from mmssl_transfer.datasets.catalog import CLS_DATASETS
 from mmssl_transfer.datasets.classification.pipelines import EVAL_TRANSFORMS, finetune_pipelines, load_step
 from mmssl_transfer.project_files import configs_dir
 

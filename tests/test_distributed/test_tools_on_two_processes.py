@@ -116,6 +116,12 @@ def _plan(out: Path, configs: dict[str, Path], world: dict) -> list[dict]:
             # to 5% of a BN weight, with or without augmentation (measured)
             '--workers', '0', '--batch-size', '4', '--max-iters', '2', '--lrs', '0.01', '0.001', '--wds', '0',
             '--work-dir', str(out / 'finetune'), '--launcher', '{launcher}']},
+        {'tool': 'feature_properties.py', 'argv': [  # 3 images, batches of 2 fits: rank 0 takes 2, rank 1 one
+            '--checkpoint', str(ckpt / 'mocov2.pth.tar'), '--base-channels', '8', '--datasets', 'dtd',
+            '--per-dataset', '3', '--data-root', f'dtd={world["cls"] / "dtd"}', '--target-resize', '32', '--crop', '32',
+            '--noise-size', '32', '--generator-scales', '2', '--max-iter', '2', '--fits-per-batch', '2',
+            '--saliency-size', '20', '--patch', '4', '--stride', '4', '--lpips-trunks', 'random', '--device', 'cpu',
+            '--no-png', '--out', str(out / 'feature_properties.json'), '--launcher', '{launcher}']},
     ]
     return steps
 
@@ -197,6 +203,12 @@ def test_linear_probe_and_fewshot_on_two_processes_give_identical_records(runs):
     # rank 0 alone reports (and writes): one summary line per tool
     assert runs['stdout_two'].count('dtd linear top1 =') == 1
     assert runs['stdout_two'].count('eurosat 5way-5shot:') == 1
+
+
+def test_feature_properties_on_two_processes_give_the_one_process_record(runs):
+    one, two = _record(runs['one'] / 'feature_properties.json'), _record(runs['two'] / 'feature_properties.json')
+    assert one == two and len(one['extra']['images']) == 3 and one['extra']['seeds'] == [0, 1, 2]
+    assert runs['stdout_two'].count('feature properties (') == 1  # rank 0 alone reports
 
 
 def test_finetune_sweep_on_two_processes_matches_one_process(runs):

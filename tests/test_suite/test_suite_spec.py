@@ -21,8 +21,9 @@ def test_paper_suite_lists_the_14_paper_models_and_every_task_kind():
 def test_paper_suite_expands_to_every_cell_of_the_paper_in_a_stable_order():
     spec = load_suite('paper')
     cells = expand(spec, resolve_zoo=False)
-    # per model: det frozen + finetune, seg, normals, 11 linear, 11 finetune, 14 x (5, 20)-shot, 11 x 50-shot
-    assert len(cells) == 14 * (2 + 1 + 1 + 11 + 11 + 28 + 11)
+    # per model: det frozen + finetune, seg, normals, 11 linear, 11 finetune, 14 x (5, 20)-shot, 11 x 50-shot,
+    # 15 feature-property cells
+    assert len(cells) == 14 * (2 + 1 + 1 + 11 + 11 + 28 + 11 + 15)
     assert [c.cell_id for c in cells] == [c.cell_id for c in expand(spec, resolve_zoo=False)]
     assert len({c.cell_id for c in cells}) == len(cells)
     fifty = {c.dataset for c in cells if c.protocol_label == '5way-50shot'}
