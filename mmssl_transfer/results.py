@@ -16,7 +16,7 @@ from mmssl_transfer.errors import InputError
 from mmssl_transfer.fileio import atomic_open
 
 RESULT_SCHEMA_VERSION = 1
-TASKS = ('det', 'seg', 'normals', 'linear', 'finetune', 'fewshot')
+TASKS = ('det', 'seg', 'normals', 'depth', 'linear', 'finetune', 'fewshot')
 
 
 class ResultError(InputError):
