@@ -41,6 +41,8 @@ class TransferResult:
         hparams: Chosen hyper-parameters (linear-probe C, finetune lr/wd, ...).
         extra: Anything else worth keeping (ECE, paths, warnings).
         config: The config file or tool that produced the result.
+        pretraining_data: The images the backbone was pretrained on (``'imagenet-1k'``; ``'unknown'`` for a
+            user's backbone that states none; ``''`` in records written before it was recorded).
         paper_protocol: Whether the run followed the paper's own code for its task (the runs a comparison with
             the published tables may diff): False for a named variant (e.g. the linear probe's
             ``protocol='converged'`` or a fixed C), None when the writer did not record it.
@@ -58,6 +60,7 @@ class TransferResult:
     extra: dict[str, Any] = field(default_factory=dict)
     config: str = ''
     paper_protocol: bool | None = None
+    pretraining_data: str = ''
     created: str = field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat())
     schema_version: int = RESULT_SCHEMA_VERSION
 

@@ -17,7 +17,8 @@ import sys
 
 from mmssl_transfer.distributed import run_on_main
 from mmssl_transfer.errors import run_tool
-from mmssl_transfer.probes.cli import add_feature_args, add_transform_arg, dataset_options_from_args, init_run
+from mmssl_transfer.probes.cli import (add_feature_args, add_transform_arg, dataset_options_from_args, init_run,
+                                       stamp_pretraining_data)
 from mmssl_transfer.probes.errors import ProbeInputError
 from mmssl_transfer.probes.experiments import fewshot_results, write_results
 from mmssl_transfer.results import write_result
@@ -48,6 +49,7 @@ def main(argv=None) -> int:
             image_size=args.image_size, stage=args.stage,
             batch_size=args.batch_size, num_workers=args.workers, device=args.device, seed=args.seed,
             dataset_options=dataset_options_from_args(args))
+        stamp_pretraining_data(results, args.pretraining_data)
         if args.out and not results:  # the one requested K cannot be evaluated on this dataset
             raise ProbeInputError(f'{args.dataset} {args.shots[0]}-shot skipped: {skipped[args.shots[0]]}')
 

@@ -15,7 +15,8 @@ import sys
 
 from mmssl_transfer.distributed import run_on_main
 from mmssl_transfer.errors import run_tool
-from mmssl_transfer.probes.cli import add_feature_args, dataset_options_from_args, init_run, spec_from_args
+from mmssl_transfer.probes.cli import (add_feature_args, dataset_options_from_args, init_run, spec_from_args,
+                                       stamp_pretraining_data)
 from mmssl_transfer.probes.experiments import linear_probe_result
 from mmssl_transfer.probes.linear_probe import LINEAR_PROTOCOLS
 from mmssl_transfer.results import write_result
@@ -45,6 +46,7 @@ def main(argv=None) -> int:
             batch_size=args.batch_size, num_workers=args.workers, device=args.device, wds=wds,
             max_iter=args.max_iter, seed=args.seed, protocol=args.protocol, c=args.C, paper_c=args.paper_c,
             dataset_options=dataset_options_from_args(args))
+        stamp_pretraining_data([result], args.pretraining_data)
 
         def write() -> None:  # rank 0 of a distributed run (all ranks computed the same result)
             write_result(args.out, result)

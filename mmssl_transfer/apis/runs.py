@@ -26,6 +26,7 @@ from mmengine.config import Config, ConfigDict
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from ..checkpoints.zoo import pretraining_data_of
 from ..distributed import init_distributed, run_on_main
 from ..engine.batch_split import BATCH_SPLIT_KEY, apply_total_batch
 from ..engine.hooks import PROVENANCE_KEY, TRAIN_VARIANT_KEY
@@ -123,15 +124,17 @@ def with_test_time_aug(cfg: Config) -> Config:
 
 
 def transfer_task(cfg: Config) -> dict[str, Any]:
-    """The config's ``transfer_task`` (task, dataset, protocol, primary_metric; variant, total_batch_size), checked."""
+    """The config's ``transfer_task`` (task, dataset, protocol, primary_metric; variant, total_batch_size,
+    pretraining_data), checked."""
     task = cfg.get('transfer_task')
     needed = ('task', 'dataset', 'protocol', 'primary_metric')
     if not isinstance(task, dict) or any(k not in task for k in needed):
         raise LaunchError(f'{cfg.filename}: the config needs transfer_task=dict(task=..., dataset=..., '
                           f'protocol=..., primary_metric=...) to write a result, found {task!r}')
     checked: dict[str, Any] = {k: str(task[k]) for k in needed}
-    if task.get('variant') is not None:
-        checked['variant'] = str(task['variant'])
+    for key in ('variant', 'pretraining_data'):  # pretraining_data: a user's backbone's (the zoo's otherwise)
+        if task.get(key) is not None:
+            checked[key] = str(task[key])
     if task.get('total_batch_size') is not None:
         total = task['total_batch_size']
         if isinstance(total, bool) or not isinstance(total, int) or total < 1:
@@ -174,6 +177,7 @@ def make_result(cfg: Config, task: dict[str, Any], metrics: dict[str, Any], prov
         extra=extra,
         config=str(cfg.filename or ''),
         paper_protocol=None if variant is None else variant == PAPER,
+        pretraining_data=pretraining_data_of(provenance.get('method', 'custom'), task.get('pretraining_data')),
     )
 
 

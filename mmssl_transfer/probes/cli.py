@@ -12,6 +12,7 @@ from pathlib import Path
 
 from mmengine.logging import MMLogger
 
+from mmssl_transfer.checkpoints.zoo import pretraining_data_of
 from mmssl_transfer.datasets.classification import CLS_DATASETS
 from mmssl_transfer.datasets.classification.pipelines import EVAL_TRANSFORMS, get_eval_transform
 from mmssl_transfer.distributed import LAUNCHERS, init_distributed
@@ -26,6 +27,15 @@ def add_backbone_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument('--from-scratch', action='store_true', help='random initialisation (seeded) instead')
     parser.add_argument('--method', default='auto', help="zoo method of the checkpoint (default: 'auto' = detect)")
     parser.add_argument('--base-channels', type=int, default=64, help='backbone width (64 = ResNet-50)')
+    parser.add_argument('--pretraining-data',
+                        help='what the backbone was pretrained on, recorded in the result (default: the zoo '
+                        'row\'s, imagenet-1k; "unknown" for a backbone outside the zoo)')
+
+
+def stamp_pretraining_data(results: list, stated: str | None) -> None:
+    """Set each result's ``pretraining_data``: ``stated`` (``--pretraining-data``), else the zoo row's."""
+    for result in results:
+        result.pretraining_data = pretraining_data_of(result.method, stated)
 
 
 def add_feature_args(parser: argparse.ArgumentParser) -> None:

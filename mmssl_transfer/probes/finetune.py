@@ -39,6 +39,7 @@ from typing import Any, Sequence
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 
+from mmssl_transfer.checkpoints.zoo import pretraining_data_of
 from mmssl_transfer.datasets.classification.catalog import MANY_SHOT_DATASETS
 from mmssl_transfer.datasets.classification.pipelines import (FINETUNE_AUGMENTATIONS, finetune_pipelines,
                                                               reads_image_files)
@@ -126,6 +127,7 @@ class SweepOptions:
     launcher: str = 'none'
     seed: int = 0
     cfg_options: dict[str, Any] = field(default_factory=dict)
+    pretraining_data: str | None = None  # recorded only; None: the config's transfer_task, else the zoo's
 
     def __post_init__(self) -> None:
         if self.augmentation not in AUGMENTATIONS:
@@ -339,6 +341,7 @@ def finetune_sweep(opts: SweepOptions) -> TransferResult:
         task='finetune', dataset=task.get('dataset', Path(opts.config).stem), protocol=protocol_name(opts),
         method=record['method'], checkpoint_sha256=record['sha256'], metrics=metrics, primary_metric=metric,
         paper_protocol=variant == PAPER_VARIANT,
+        pretraining_data=pretraining_data_of(record['method'], opts.pretraining_data or task.get('pretraining_data')),
         hparams={'lr': best.lr, 'wd': best.wd, 'sgd_weight_decay': best.sgd_weight_decay, 'aug': best.aug,
                  'augmentation_searched': opts.search_augmentation, 'head_init': opts.head_init,
                  'grid_size': len(grid), 'max_iters': opts.max_iters or base.train_cfg.max_iters,

@@ -34,6 +34,16 @@ def depth_config(out, method: str = 'byol', max_iters: int = 2, **overrides):
     return out
 
 
+def toy_sized(cfg):
+    """The variant's 224x224 resize at 32x32 and no loader workers, so the toy run stays seconds long."""
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[loader].update(num_workers=0, persistent_workers=False)
+        for step in cfg[loader].dataset.pipeline:
+            if step['type'] == 'DepthResize':
+                step['scale'] = (32, 32)
+    return cfg
+
+
 @pytest.fixture(scope='module')
 def depth_run(tmp_path_factory, toy_nyuv2, byol_toy_checkpoint):
     work_dir = tmp_path_factory.mktemp('depth')
@@ -67,6 +77,7 @@ def test_training_updates_the_head_only_and_testing_writes_the_depth_metrics(
     # the head predicts (0, 10) m and the toy room is 0.3-5 m deep: errors of metres, not millimetres
     assert 0.0 < result.metrics['rmse'] < 10.0 and 0.0 <= result.metrics['d1'] <= 1.0
     assert result.hparams['variant'] == 'normals-protocol' and result.paper_protocol is False
+    assert result.pretraining_data == 'imagenet-1k'  # the zoo row's
 
 
 def test_virb_variant_trains_with_l1_at_224(tmp_path, toy_nyuv2, byol_toy_checkpoint):
@@ -75,12 +86,13 @@ def test_virb_variant_trains_with_l1_at_224(tmp_path, toy_nyuv2, byol_toy_checkp
                       checkpoint=str(byol_toy_checkpoint), variants=['virb-224-l1'])
     assert cfg.model.decode_head.loss_decode == dict(type='DepthL1Loss')
     assert cfg.train_dataloader.dataset.pipeline[2]['scale'] == (224, 224)
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):  # toy-sized, as the shrink did
-        cfg[loader].update(num_workers=0, persistent_workers=False)
-    apis.train(cfg)
-    result = apis.test(load_config(str(config), work_dir=str(tmp_path / 'test'), data_root=str(toy_nyuv2),
-                                   load_from=str(tmp_path / 'iter_2.pth'), variants=['virb-224-l1']))
+    apis.train(toy_sized(cfg))
+    cfg = load_config(str(config), work_dir=str(tmp_path / 'test'), data_root=str(toy_nyuv2),
+                      load_from=str(tmp_path / 'iter_2.pth'), variants=['virb-224-l1'])
+    cfg.transfer_task.pretraining_data = 'places365'  # a config states a backbone's pretraining data
+    result = apis.test(toy_sized(cfg))
     assert result.hparams['variant'] == 'virb-224-l1' and set(result.metrics) == DEPTH_METRICS
+    assert result.pretraining_data == 'places365'
 
 
 def test_slide_test_mode_that_mmseg_ignores_is_refused():
