@@ -13,7 +13,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / 'mmssl_transfer'
 LAYERS: tuple[tuple[str, ...], ...] = (
     ('errors', 'compat'),
     ('fileio', 'distributed'),  # safe file I/O; the process group of distributed runs
-    ('__init__', 'results', 'normal_cluster_file', 'project_files', 'download'),  # package root, records, formats
+    # package root, records, formats, the task-category table
+    ('__init__', 'results', 'normal_cluster_file', 'project_files', 'download', 'task_categories'),
     ('checkpoints',),
     ('models',),
     ('datasets',),
@@ -26,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 )
 LAYER_OF = {name: i for i, names in enumerate(LAYERS) for name in names}
 #: Analysis depends on result records and the catalogs only, never on how the results were produced.
-ANALYSIS_MAY_IMPORT = ('mmssl_transfer.results', 'mmssl_transfer.errors',
+ANALYSIS_MAY_IMPORT = ('mmssl_transfer.results', 'mmssl_transfer.errors', 'mmssl_transfer.task_categories',
                        'mmssl_transfer.datasets.classification.catalog', 'mmssl_transfer.checkpoints')
 
 
