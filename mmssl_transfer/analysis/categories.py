@@ -176,3 +176,16 @@ def category_figure(analysis: CategoryAnalysis, stem: Path) -> list[Path]:
     axes.flat[0].set_ylabel('end-task score (z, higher is better)', fontsize=7)
     fig.suptitle("Kotar et al.'s task categories", fontsize=10)
     return save_figure(fig, stem)
+
+
+def by_pretraining_data(results: list[TransferResult]) -> pd.DataFrame:
+    """End tasks (with their category) x pretraining data: the mean primary value of the backbones pretrained
+    on each (a record written before ``pretraining_data`` was recorded takes its zoo row's)."""
+    from mmssl_transfer.checkpoints import pretraining_data_of
+    rows = [(category_of(r.task, r.dataset), end_task_of(r), pretraining_data_of(r.method, r.pretraining_data),
+             r.value) for r in results]
+    if not rows:
+        return pd.DataFrame()
+    frame = pd.DataFrame(rows, columns=['category', 'end_task', 'pretraining_data', 'value'])
+    return frame.pivot_table(index=['category', 'end_task'], columns='pretraining_data', values='value',
+                             aggfunc='mean')

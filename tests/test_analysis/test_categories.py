@@ -63,3 +63,12 @@ def test_rankings_best_backbone_and_gains_over_supervised(analysis):
 def test_four_panel_figure_is_written(analysis, tmp_path):
     paths = category_figure(analysis, tmp_path / 'categories')
     assert [p.suffix for p in paths] == ['.png', '.pdf'] and all(p.stat().st_size > 1000 for p in paths)
+
+
+def test_results_group_by_pretraining_data():
+    from mmssl_transfer.analysis.categories import by_pretraining_data
+    places = result('linear', 'dtd', 'custom', 'accuracy', 40.0, protocol='paper')
+    places.pretraining_data = 'places365'
+    old = result('linear', 'dtd', 'byol', 'accuracy', 70.0, protocol='paper')  # no pretraining_data recorded
+    table = by_pretraining_data([places, old, result('linear', 'dtd', 'swav', 'accuracy', 80.0, protocol='paper')])
+    assert table.loc[(IMAGE_SEMANTIC, 'linear/dtd/paper')].to_dict() == {'imagenet-1k': 75.0, 'places365': 40.0}
