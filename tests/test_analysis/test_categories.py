@@ -72,3 +72,26 @@ def test_results_group_by_pretraining_data():
     old = result('linear', 'dtd', 'byol', 'accuracy', 70.0, protocol='paper')  # no pretraining_data recorded
     table = by_pretraining_data([places, old, result('linear', 'dtd', 'swav', 'accuracy', 80.0, protocol='paper')])
     assert table.loc[(IMAGE_SEMANTIC, 'linear/dtd/paper')].to_dict() == {'imagenet-1k': 75.0, 'places365': 40.0}
+
+
+def test_summary_reports_categories_with_kotars_reference_and_the_figure(tmp_path):
+    from rich.console import Console
+
+    from mmssl_transfer.analysis.report import summarize_results
+    from mmssl_transfer.results import write_result
+    for i, method in enumerate(METHODS):
+        top1 = ZOO[method].imagenet_top1
+        write_result(tmp_path / 'results' / f'{method}_dtd.json', result('linear', 'dtd', method, 'accuracy',
+                                                                         top1 - 5, protocol='paper'))
+        write_result(tmp_path / 'results' / f'{method}_depth.json', result('depth', 'nyuv2', method, 'rmse',
+                                                                           0.5 + 0.01 * i))
+    paths = summarize_results(tmp_path / 'results', tmp_path / 'summary', compare='paper',
+                              console=Console(file=open(tmp_path / 'log.txt', 'w')), n_boot=50)
+    html = paths['report'].read_text()
+    assert "Kotar et al.&#x27;s task categories" in html or "Kotar et al.'s task categories" in html
+    assert 'alt="categories"' in html and 'little to no correlation' in html
+    markdown = paths['markdown'].read_text()
+    assert 'Mean relative gain over supervised per category' in markdown and 'By pretraining data' in markdown
+    tables = tmp_path / 'summary' / 'tables'
+    assert (tables / 'categories_imagenet_correlation.csv').is_file()
+    assert (tables / 'by_pretraining_data.csv').read_text().startswith('category,end_task,imagenet-1k')
