@@ -46,6 +46,8 @@ EXPERIMENT_FAMILIES: dict[str, ExperimentFamily] = {
                             method_input=False),
     'normals': ExperimentFamily('normals/{method}_pspnet_nyuv2.py', '_base_/normals/pspnet_r50_nyuv2.py',
                                 method_input=False),
+    'depth': ExperimentFamily('depth/{method}_pspnet_nyuv2_depth.py', '_base_/depth/pspnet_r50_nyuv2_depth.py',
+                              method_input=False),
 }
 #: The many-shot finetune bases, one per catalog dataset (the finetune sweep takes the backbone from its flags).
 FINETUNE_BASE = '_base_/cls/finetune_{dataset}.py'

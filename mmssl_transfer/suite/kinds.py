@@ -98,6 +98,9 @@ KINDS: dict[str, CellKind] = {
     'normals': CellKind(
         task='normals', datasets=('nyuv2',), default_datasets=('nyuv2',), protocols=('frozen',),
         runner=TrainTest(config='configs/normals/{method}_pspnet_nyuv2.py')),
+    'depth': CellKind(  # not in the paper: Kotar et al.'s pixelwise structural task beside the normals
+        task='depth', datasets=('nyuv2',), default_datasets=('nyuv2',), protocols=('frozen',),
+        runner=TrainTest(config='configs/depth/{method}_pspnet_nyuv2_depth.py')),
     'linear': CellKind(  # protocols: the paper's solver (default), or the same objective solved to convergence
         task='linear', datasets=MANY_SHOT_DATASETS, default_datasets=MANY_SHOT_DATASETS,
         protocols=('paper', 'converged'),
