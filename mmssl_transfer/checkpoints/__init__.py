@@ -15,12 +15,14 @@ from .formats import Detection, Explanation, detect_format, explain_format
 from .report import explanation_tables, print_explanation, print_report, report_table
 from .resnet_layout import resnet50_shapes
 from .safe_load import LoadedCheckpoint, load_checkpoint
-from .zoo import NORMALIZATIONS, ZOO, MethodSpec, ambiguous_candidates, find_method, get_method
+from .zoo import (NORMALIZATIONS, UNKNOWN_PRETRAINING_DATA, ZOO, MethodSpec, ambiguous_candidates, find_method,
+                  get_method, pretraining_data_of)
 
 __all__ = [
     'ZOO', 'MethodSpec', 'NORMALIZATIONS', 'get_method', 'find_method', 'detect_format', 'Detection', 'convert',
     'Conversion', 'ConversionReport', 'convert_file', 'CheckpointError', 'DownloadError', 'save_converted',
     'resolve_checkpoint', 'download', 'default_cache_dir', 'load_checkpoint', 'LoadedCheckpoint',
     'resnet50_shapes', 'report_table', 'print_report', 'explain', 'explain_format', 'Explanation',
-    'explanation_tables', 'print_explanation', 'zoo_method_named', 'ambiguous_candidates',
+    'explanation_tables', 'print_explanation', 'zoo_method_named', 'ambiguous_candidates', 'pretraining_data_of',
+    'UNKNOWN_PRETRAINING_DATA',
 ]
