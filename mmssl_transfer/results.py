@@ -254,8 +254,8 @@ def make_record(task: str, backbone: Any, *, dataset: str, protocol: str, metric
         task=task, dataset=dataset, protocol=protocol, method=backbone.method, checkpoint_sha256=backbone.sha256,
         metrics=dict(metrics), primary_metric=primary_metric, ci=dict(ci or {}), hparams=hparams,
         extra=dict(extra or {}), config=config,
-        paper_protocol=None if variant is None else variant == PAPER_VARIANT and spec is not None
-        and spec.has_paper_protocol,
+        paper_protocol=None if variant is None else (variant == PAPER_VARIANT and spec is not None
+                                                     and spec.has_paper_protocol),
         pretraining_data=pretraining_data_of(backbone.method, pretraining_data))
 
 

@@ -2,7 +2,8 @@
 
 A row (:class:`TaskSpec`) states the task's name and family (an OpenMMLab config trained and tested, or a probe
 tool), its datasets and protocols, its Kotar et al. (2021) category, the paper's settings as literals each citing
-the line of the paper's code (github.com/linusericsson/ssl-transfer) it comes from, the per-method config pattern,
+the line of the paper's code (github.com/linusericsson/ssl-transfer) it comes from (a task the paper lacks, depth,
+states none: it names its default variant and the paper settings it borrows), the per-method config pattern,
 how the suite runs a cell of it (argv derived from one option list, so the suite and the tool cannot disagree on
 flags), how many GPUs a cell may use, its primary metric and the analysis tables that show it.
 
