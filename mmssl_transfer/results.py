@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, NamedTuple, Sequence
 
+from mmssl_transfer.checkpoints.zoo import pretraining_data_of
 from mmssl_transfer.errors import InputError
 from mmssl_transfer.fileio import atomic_open
 from mmssl_transfer.tasks import PAPER_VARIANT
@@ -54,6 +55,8 @@ class TransferResult:
         hparams: Chosen hyper-parameters (linear-probe C, finetune lr/wd, ...).
         extra: Anything else worth keeping (ECE, paths, warnings).
         config: The config file or tool that produced the result.
+        pretraining_data: The images the backbone was pretrained on (``'imagenet-1k'``; ``'unknown'`` for a
+            user's backbone that states none; ``''`` in records written before it was recorded).
         paper_protocol: Whether the run followed the paper's own code for its task (the runs a comparison with
             the published tables may diff): False for a named variant (e.g. the linear probe's
             ``protocol='converged'`` or a fixed C), None when the writer did not record it.
@@ -71,6 +74,7 @@ class TransferResult:
     extra: dict[str, Any] = field(default_factory=dict)
     config: str = ''
     paper_protocol: bool | None = None
+    pretraining_data: str = ''
     created: str = field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat())
     schema_version: int = RESULT_SCHEMA_VERSION
 
@@ -160,15 +164,18 @@ def deviations(settings: Mapping[str, Any], paper: Mapping[str, Any]) -> list[st
     return [f'{key}={_text(settings[key])}' for key, value in paper.items() if not _same(settings[key], value)]
 
 
-def variant_name(found: Sequence[str]) -> str:
-    """The variant of a run with these deviations: ``'paper'`` when there are none."""
-    return '+'.join(found) or PAPER_VARIANT
+def variant_name(found: Sequence[str], default: str = PAPER_VARIANT) -> str:
+    """The variant of a run with these deviations: ``default`` (the task's default variant, ``'paper'``) when
+    there are none."""
+    return '+'.join(found) or default
 
 
-def result_variant(test_variant: str | None, train_variant: str | None) -> str | None:
-    """The variant a config run's test result reports: the non-paper variants of training and testing, joined.
+def result_variant(test_variant: str | None, train_variant: str | None,
+                   default: str = PAPER_VARIANT) -> str | None:
+    """The variant a config run's test result reports: the variants of training and testing other than the task's
+    default (``'paper'``, or :attr:`~mmssl_transfer.tasks.TaskSpec.default_variant`), joined.
 
-    A checkpoint trained with a variant stays that variant when tested with the paper's test, and the paper's
+    A checkpoint trained with a variant stays that variant when tested with the default test, and the default
     training tested with a test-time variant is that variant. None when the test config states no variant.
     """
     if test_variant is None:
@@ -176,9 +183,15 @@ def result_variant(test_variant: str | None, train_variant: str | None) -> str |
     names: list[str] = []
     for variant in (train_variant, test_variant):
         for name in (variant or '').split('+'):
-            if name and name != PAPER_VARIANT and name not in names:
+            if name and name not in (PAPER_VARIANT, default) and name not in names:
                 names.append(name)
-    return '+'.join(names) or PAPER_VARIANT
+    return '+'.join(names) or default
+
+
+def default_variant(task: str) -> str:
+    """The variant a run of ``task`` at its row's defaults records (``'paper'`` for an unknown task)."""
+    spec = TASK_TABLE.get(task)
+    return spec.default_variant if spec is not None else PAPER_VARIANT
 
 
 # -- building records ----------------------------------------------------------------------------------------------
@@ -202,7 +215,7 @@ def make_record(task: str, backbone: Any, *, dataset: str, protocol: str, metric
                 primary_metric: str | None = None, settings: Mapping[str, Any] | None = None,
                 departures: Sequence[str] = (), variant: str | None = None, hparams: Mapping[str, Any] | None = None,
                 ci: Mapping[str, float] | None = None, extra: Mapping[str, Any] | None = None,
-                config: str | None = None) -> TransferResult:
+                config: str | None = None, pretraining_data: str | None = None) -> TransferResult:
     """The record of one run of ``task``: the only place a :class:`TransferResult` is assembled for a run.
 
     Args:
@@ -211,18 +224,25 @@ def make_record(task: str, backbone: Any, *, dataset: str, protocol: str, metric
         dataset / protocol / metrics / ci / extra: As in :class:`TransferResult`.
         primary_metric: Defaults to the task's.
         settings: The run's effective settings; each that differs from the task's paper settings is a departure
-            (``key=value``, in the paper settings' order). Probes give them.
+            (``key=value``, in the paper settings' order). Probes give them. A task without a paper protocol
+            compares them with the settings its default borrows and names no departure its ``default_variant``.
         departures: Further departures found by the run (dataset options, eligible classes...), after those of
             ``settings``.
         variant: The variant already named (config runs: ``transfer_task.variant``); used when ``settings`` is
             None. None there means the writer did not record one (``paper_protocol`` None).
         hparams: Chosen hyper-parameters; ``hparams['variant']`` is set here.
         config: The config file or tool. Defaults to the task's probe tool.
+        pretraining_data: What the run states the backbone was pretrained on (a config's
+            ``transfer_task.pretraining_data``, a probe's ``--pretraining-data``); None: the zoo row's of the
+            backbone's method, else ``'unknown'``.
+
+    ``paper_protocol`` is true only for the ``'paper'`` variant of a task the paper has a protocol for: a task
+    without one (depth) never claims it, whatever variant its config names.
     """
     spec = TASK_TABLE.get(task)  # an unknown task is refused by TransferResult
     if settings is not None:
-        paper = spec.paper_settings if spec is not None else {}
-        variant = variant_name(deviations(settings, paper) + list(departures))
+        defaults = spec.default_settings if spec is not None else {}
+        variant = variant_name(deviations(settings, defaults) + list(departures), default_variant(task))
     hparams = dict(hparams or {})
     if variant is not None:
         hparams['variant'] = variant
@@ -233,7 +253,10 @@ def make_record(task: str, backbone: Any, *, dataset: str, protocol: str, metric
     return TransferResult(
         task=task, dataset=dataset, protocol=protocol, method=backbone.method, checkpoint_sha256=backbone.sha256,
         metrics=dict(metrics), primary_metric=primary_metric, ci=dict(ci or {}), hparams=hparams,
-        extra=dict(extra or {}), config=config, paper_protocol=None if variant is None else variant == PAPER_VARIANT)
+        extra=dict(extra or {}), config=config,
+        paper_protocol=None if variant is None else (variant == PAPER_VARIANT and spec is not None
+                                                     and spec.has_paper_protocol),
+        pretraining_data=pretraining_data_of(backbone.method, pretraining_data))
 
 
 def published_record(task: str, dataset: str, protocol: str, method: str, metrics: Mapping[str, float],

@@ -3,7 +3,8 @@
 A row (:class:`TaskSpec`) states the task's name and family (an OpenMMLab config trained and tested, or a probe
 tool), its datasets and protocols, its Kotar et al. (2021) category (none for an analysis of feature properties),
 the paper's settings as literals each citing the line of the paper's code (github.com/linusericsson/ssl-transfer) it
-comes from (or of the code the paper followed, or its appendix where no code exists), the per-method config pattern,
+comes from (or of the code the paper followed, or its appendix where no code exists; a task the paper lacks, depth,
+states none: it names its default variant and the paper settings it borrows), the per-method config pattern,
 how the suite runs a cell of it (argv derived from one option list, so the suite and the tool cannot disagree on
 flags), how many GPUs a cell may use, its primary metric and the analysis tables that show it.
 
@@ -249,6 +250,13 @@ FEATURE_PROBE_OPTIONS = PROBE_OPTIONS + ('cache-dir',)
 #: Kotar et al. 2021 (ViRB): image-level or pixelwise output, semantic or structural information.
 IMAGE_LEVEL, PIXELWISE = 'image-level', 'pixelwise'
 SEMANTIC, STRUCTURAL = 'semantic', 'structural'
+#: The four categories by name (``'<output> <information>'``), in ViRB's figure order.
+CATEGORIES: tuple[str, ...] = tuple(f'{output} {information}' for output in (IMAGE_LEVEL, PIXELWISE)
+                                    for information in (SEMANTIC, STRUCTURAL))
+IMAGE_SEMANTIC, IMAGE_STRUCTURAL, PIXEL_SEMANTIC, PIXEL_STRUCTURAL = CATEGORIES
+#: Datasets whose category is not their task's: a count of objects through a recognition probe is image-level
+#: structural (Kotar et al.'s CLEVR count).
+DATASET_CATEGORIES: dict[str, tuple[str, str]] = {'clevr_count': (IMAGE_LEVEL, STRUCTURAL)}
 
 
 @dataclass(frozen=True)
@@ -263,14 +271,20 @@ class TaskSpec:
         datasets: Datasets the task accepts; ``default_datasets`` when a suite lists none (all of them).
         protocols: Accepted protocols; the first is the default.
         category: ``(output, information)`` of Kotar et al.: ``image-level``/``pixelwise`` x
-            ``semantic``/``structural``; None for a task that is not a transfer to an end task of theirs (the
-            feature-property analyses: what a backbone's features retain and where they attend).
-        paper: The paper's settings, in the order a variant names them.
+            ``semantic``/``structural`` (:func:`category_of` names it, e.g. ``'pixelwise structural'``); None for a
+            task that is not a transfer to an end task of theirs (the feature-property analyses: what a backbone's
+            features retain and where they attend).
+        paper: The paper's settings, in the order a variant names them; empty when the paper has no protocol for
+            the task (no run of it is the paper's protocol: ``paper_protocol`` is never true).
         primary_metric: The metric tables show by default (None: the dataset's, from the catalog).
         tables: The analysis tables (``analysis.tables.TABLES`` names) that show the task's results.
         protocol_label: The cell's protocol string, from ``{protocol}`` and the grid keys.
         grid: Extra list-valued keys of a suite entry (with defaults), crossed into cells.
         default_datasets: The datasets of a suite entry that lists none (none: the entry must list them).
+        default_variant: The variant a run at the row's defaults records: ``'paper'`` for a task with a paper
+            protocol, else the name of the protocol its default borrows (depth: ``'normals-protocol'``).
+        borrowed: For a task without a paper protocol, the settings its default borrows from another task's
+            paper protocol (depth: the normals task's schedule); its configs state them.
     """
 
     name: str
@@ -285,6 +299,13 @@ class TaskSpec:
     protocol_label: str = '{protocol}'
     grid: dict[str, list[Any]] = field(default_factory=dict)
     default_datasets: tuple[str, ...] = ()
+    default_variant: str = PAPER_VARIANT
+    borrowed: tuple[PaperSetting, ...] = ()
+
+    def __post_init__(self) -> None:
+        assert bool(self.paper) == (self.default_variant == PAPER_VARIANT), (
+            f'{self.name}: a row with paper settings defaults to the paper variant, one without names its own')
+        assert not (self.paper and self.borrowed), f'{self.name}: borrowed settings are for tasks without a paper one'
 
     @property
     def task(self) -> str:
@@ -297,9 +318,19 @@ class TaskSpec:
         return {s.name: s.value for s in self.paper}
 
     @property
+    def has_paper_protocol(self) -> bool:
+        """The paper has a protocol for this task (a run of it may be ``paper_protocol``)."""
+        return bool(self.paper)
+
+    @property
+    def default_settings(self) -> dict[str, Any]:
+        """``name -> value`` of the settings a run at the row's defaults uses: the paper's, else the borrowed."""
+        return {s.name: s.value for s in (self.paper or self.borrowed)}
+
+    @property
     def total_batch_size(self) -> int | None:
-        """Images per optimizer step of the paper's protocol (None: the task does not train)."""
-        return self.paper_settings.get('total_batch_size')
+        """Images per optimizer step of the default protocol (None: the task does not train)."""
+        return self.default_settings.get('total_batch_size')
 
     def gpu_counts(self, max_gpus: int) -> tuple[int, ...]:
         """GPU counts up to ``max_gpus`` a cell may use: those that split the total batch evenly (any count when
@@ -326,6 +357,12 @@ TASKS: dict[str, TaskSpec] = {
         category=(PIXELWISE, STRUCTURAL), paper=_NORMALS_SETTINGS, primary_metric='mean', tables=('dense',),
         runner=TrainTest(config='configs/normals/{method}_pspnet_nyuv2.py',
                          bases={'frozen': '_base_/normals/pspnet_r50_nyuv2.py'}, method_input=False)),
+    'depth': TaskSpec(  # not in the paper: Kotar et al.'s pixelwise structural task, trained like the normals
+        name='depth', family='train_test', datasets=('nyuv2',), default_datasets=('nyuv2',), protocols=('frozen',),
+        category=(PIXELWISE, STRUCTURAL), paper=(), default_variant='normals-protocol', borrowed=_NORMALS_SETTINGS,
+        primary_metric='rmse', tables=(),
+        runner=TrainTest(config='configs/depth/{method}_pspnet_nyuv2_depth.py',
+                         bases={'frozen': '_base_/depth/pspnet_r50_nyuv2_depth.py'}, method_input=False)),
     'linear': TaskSpec(  # protocols: the paper's solver (default), or the same objective solved to convergence
         name='linear', family='probe', datasets=MANY_SHOT_DATASETS, default_datasets=MANY_SHOT_DATASETS,
         protocols=('paper', 'converged'),
@@ -352,6 +389,23 @@ TASKS: dict[str, TaskSpec] = {
         category=None, paper=_FEATURE_PROPERTIES_SETTINGS, primary_metric='attentive_diffusion',
         tables=('feature_properties',), runner=Probe(tool='feature_properties.py', options=PROBE_OPTIONS)),
 }
+
+
+def category_of(task: str, dataset: str = '') -> str | None:
+    """The name of the category of ``task`` on ``dataset`` (the row's, unless the dataset decides); None for a row
+    outside Kotar et al.'s categories (the feature-property analyses).
+
+    Raises:
+        KeyError: a task that is no row of :data:`TASKS` (the message lists the rows).
+    """
+    if dataset in DATASET_CATEGORIES:
+        return ' '.join(DATASET_CATEGORIES[dataset])
+    try:
+        category = TASKS[task].category
+    except KeyError:
+        raise KeyError(f'task {task!r} has no category; known tasks: {sorted(TASKS)}') from None
+    return None if category is None else ' '.join(category)
+
 
 #: The paper's settings of the probe tasks, in the order a variant names them.
 PAPER_LINEAR_PROTOCOL: dict[str, Any] = TASKS['linear'].paper_settings

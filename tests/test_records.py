@@ -7,7 +7,7 @@ import pytest
 
 from mmssl_transfer.results import (PAPER_VARIANT, RecordedBackbone, make_record, published_record, result_variant,
                                     store_failure_file, store_info_file, store_result_file)
-from mmssl_transfer.tasks import PAPER_FEWSHOT_PROTOCOL, PAPER_LINEAR_PROTOCOL
+from mmssl_transfer.tasks import PAPER_FEWSHOT_PROTOCOL, PAPER_LINEAR_PROTOCOL, TASKS
 
 PACKAGE = Path(__file__).resolve().parents[1] / 'mmssl_transfer'
 TOOLS = Path(__file__).resolve().parents[1] / 'tools'
@@ -53,6 +53,33 @@ def test_config_runs_name_their_variant_and_unstated_ones_stay_unknown():
     assert run.hparams['variant'] == 'bs16-linear-scaling' and run.paper_protocol is False
     unknown = make_record('det', backbone, dataset='voc0712', protocol='frozen', metrics={'AP': 50}, config='x.py')
     assert unknown.paper_protocol is None and 'variant' not in unknown.hparams
+
+
+def test_a_task_without_a_paper_protocol_never_claims_it():
+    """Depth has no protocol in the paper: its default is the named 'normals-protocol' variant, and even a config
+    or settings that look like 'paper' give paper_protocol False."""
+    backbone = RecordedBackbone('byol', '')
+    kw = dict(dataset='nyuv2', protocol='frozen', metrics={'rmse': 0.6}, config='x.py')
+    default = make_record('depth', backbone, variant=result_variant('normals-protocol', 'normals-protocol',
+                                                                    'normals-protocol'), **kw)
+    assert default.hparams['variant'] == 'normals-protocol' and default.paper_protocol is False
+    assert default.primary_metric == 'rmse' and default.pretraining_data == 'imagenet-1k'
+    trained = make_record('depth', backbone, variant=result_variant('normals-protocol', 'virb-224-l1',
+                                                                    'normals-protocol'), **kw)
+    assert trained.hparams['variant'] == 'virb-224-l1' and trained.paper_protocol is False
+    assert make_record('depth', backbone, variant=PAPER_VARIANT, **kw).paper_protocol is False
+    at_defaults = make_record('depth', backbone, settings=dict(TASKS['depth'].default_settings), **kw)
+    assert at_defaults.hparams['variant'] == 'normals-protocol' and at_defaults.paper_protocol is False
+    longer = make_record('depth', backbone, settings=dict(TASKS['depth'].default_settings, max_iters=100), **kw)
+    assert longer.hparams['variant'] == 'max_iters=100' and longer.paper_protocol is False
+
+
+def test_records_carry_the_pretraining_data_the_run_states_else_the_zoos():
+    kw = dict(dataset='dtd', protocol='paper', metrics={'accuracy': 50.0}, primary_metric='accuracy')
+    assert make_record('linear', RecordedBackbone('byol', ''), **kw).pretraining_data == 'imagenet-1k'
+    assert make_record('linear', RecordedBackbone('custom', ''), **kw).pretraining_data == 'unknown'
+    assert make_record('linear', RecordedBackbone('custom', ''), pretraining_data='places365',
+                       **kw).pretraining_data == 'places365'
 
 
 def test_published_numbers_are_paper_protocol_records():

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config
 
-from mmssl_transfer.tasks import (EXPERIMENT_FAMILIES, IMAGE_LEVEL, PIXELWISE, SEMANTIC, STRUCTURAL, TASKS, Probe,
-                                  TrainTest)
+from mmssl_transfer.tasks import (CATEGORIES, EXPERIMENT_FAMILIES, IMAGE_LEVEL, PAPER_VARIANT, PIXELWISE, SEMANTIC,
+                                  STRUCTURAL, TASKS, Probe, TrainTest, category_of)
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Files of linusericsson/ssl-transfer a setting may cite; for the feature-property analyses, Zhao et al.'s DIP code
@@ -28,8 +28,11 @@ def test_every_paper_setting_is_a_literal_citing_the_paper_code(name):
         assert spec.category is None
     else:
         assert spec.category[0] in (IMAGE_LEVEL, PIXELWISE) and spec.category[1] in (SEMANTIC, STRUCTURAL)
-    assert spec.paper, f'{name} states no paper settings'
-    for setting in spec.paper:
+    if spec.has_paper_protocol:
+        assert spec.default_variant == PAPER_VARIANT and not spec.borrowed
+    else:  # a task the paper lacks (depth) names its default and borrows a paper protocol's settings
+        assert spec.default_variant != PAPER_VARIANT and spec.borrowed, f'{name} states no settings'
+    for setting in spec.paper or spec.borrowed:
         assert any(setting.source.startswith(f) or f in setting.source.split(' (')[0] for f in PAPER_FILES), setting
         if 'code_reconstruction_DIP/' in setting.source:
             assert 'nanxuanzhao/Good_transfer' in setting.source, setting  # the other work's repository, named
@@ -41,21 +44,24 @@ def test_every_paper_setting_is_a_literal_citing_the_paper_code(name):
 
 @pytest.mark.parametrize('name', [n for n, s in TASKS.items() if s.family == 'train_test'])
 def test_train_test_rows_match_the_paper_protocol_configs(name):
-    """Total batch, lr and iterations of the row are the task base configs' (every protocol's)."""
+    """Total batch, lr and iterations of the row are the task base configs' (every protocol's), and the base
+    names the row's default variant ('paper', or depth's 'normals-protocol')."""
     spec = TASKS[name]
-    paper = spec.paper_settings
+    paper = spec.default_settings
     for protocol, base in spec.runner.bases.items():
         cfg = Config.fromfile(ROOT / 'configs' / base)
         task = cfg.transfer_task
         assert (task.task, task.protocol, task.primary_metric, task.variant) == (name, protocol,
-                                                                                 spec.primary_metric, 'paper')
+                                                                                 spec.primary_metric,
+                                                                                 spec.default_variant)
         assert task.dataset in spec.datasets and task.total_batch_size == paper['total_batch_size']
         assert cfg.optim_wrapper.optimizer.lr == paper['lr'] and cfg.train_cfg.max_iters == paper['max_iters']
 
 
 def test_experiment_families_are_the_train_test_rows():
-    assert {f.path.split('/')[0] for f in EXPERIMENT_FAMILIES.values()} == {'det', 'seg', 'normals'}
-    assert sorted(EXPERIMENT_FAMILIES) == ['det_finetune', 'det_frozen', 'normals', 'seg']
+    assert {f.path.split('/')[0] for f in EXPERIMENT_FAMILIES.values()} == {'det', 'seg', 'normals', 'depth'}
+    assert sorted(EXPERIMENT_FAMILIES) == ['depth', 'det_finetune', 'det_frozen', 'normals', 'seg']
+    assert EXPERIMENT_FAMILIES['depth'].path == 'depth/{method}_pspnet_nyuv2_depth.py'
     for family in EXPERIMENT_FAMILIES.values():
         assert (ROOT / 'configs' / family.base).is_file() and '{method}' in family.path
 
@@ -91,10 +97,21 @@ def test_the_cell_text_is_round_2s_so_stores_resume():
         "trains=False)")
 
 
+def test_the_category_of_a_task_is_its_rows():
+    for name, spec in TASKS.items():
+        if spec.category is None:
+            assert name in NO_CATEGORY and category_of(name) is None
+            continue
+        assert category_of(name) == f'{spec.category[0]} {spec.category[1]}' and category_of(name) in CATEGORIES
+    assert category_of('depth', 'nyuv2') == category_of('normals') == 'pixelwise structural'
+    assert category_of('linear', 'clevr_count') == 'image-level structural'  # the dataset decides
+
+
 def test_gpu_counts_split_the_total_batch():
     assert TASKS['det'].gpu_counts(8) == (1, 2)
     assert TASKS['seg'].gpu_counts(8) == (1, 2, 4)
     assert TASKS['finetune'].gpu_counts(8) == (1, 2, 4, 8)
+    assert TASKS['depth'].gpu_counts(8) == (1, 2)  # the normals schedule it borrows: total batch 2
     assert TASKS['linear'].gpu_counts(3) == (1, 2, 3)  # no training: any count gives the same result
 
 
@@ -107,4 +124,5 @@ def test_records_and_analysis_read_the_table():
     for table in TABLES:
         for column in table.columns:
             shown.setdefault(column.task, set()).add(table.name)
-    assert {name: set(spec.tables) for name, spec in TASKS.items()} == shown
+    # a task no paper table shows (depth) is read through its category only (analysis.categories)
+    assert {name: set(spec.tables) for name, spec in TASKS.items() if spec.tables} == shown

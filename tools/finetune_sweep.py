@@ -64,6 +64,9 @@ def main(argv=None) -> int:
     group.add_argument('--from-scratch', action='store_true', help='random initialisation (no checkpoint)')
     parser.add_argument('--method', help='zoo method of --checkpoint (default: the config\'s)')
     parser.add_argument('--base-channels', type=int, help='backbone width (toy checkpoints: 8)')
+    parser.add_argument('--pretraining-data',
+                        help='what the backbone was pretrained on, recorded in the result (default: the zoo '
+                        'row\'s, imagenet-1k; "unknown" for a backbone outside the zoo)')
     parser.add_argument('--data-root', help='dataset folder (replaces the config\'s)')
     subset = parser.add_mutually_exclusive_group()
     subset.add_argument('--labels-per-class', type=int, help='train on this many labelled images per class')
@@ -89,7 +92,8 @@ def main(argv=None) -> int:
         checkpoint=args.checkpoint, method=args.method, from_scratch=args.from_scratch,
         base_channels=args.base_channels, data_root=args.data_root, labels_per_class=args.labels_per_class,
         label_fraction=args.label_fraction, subset_seed=args.subset_seed, num_workers=args.workers,
-        launcher=args.launcher, seed=args.seed, cfg_options=dict(args.cfg_options))
+        launcher=args.launcher, seed=args.seed, cfg_options=dict(args.cfg_options),
+        pretraining_data=args.pretraining_data)
 
     def body() -> int:
         result = finetune_sweep(opts)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 from rich.console import Console
 
+from .categories import category_figure
 from .formatting import (TOY_NOTICE, comparison_notes, comparison_wide, display_frame, format_cell, markdown_table,
                          print_summary)
 from .plots import feature_property_grid, scatter_grid, utility_plot
@@ -75,6 +76,7 @@ def write_summary(summary: Summary, out_dir: str | Path) -> dict[str, Path]:
     if not summary.rankings.empty:
         summary.rankings.to_csv(out / 'rankings.csv', index_label='backbone')
         md += ['## Rankings (mean rank per table, 1 = best)\n', markdown_table(summary.rankings), '']
+    md += _write_categories(summary, out, figures)
     utility_rows = []
     for dataset, curves in summary.utility.items():
         for backbone, points in curves.items():
@@ -104,6 +106,36 @@ def write_summary(summary: Summary, out_dir: str | Path) -> dict[str, Path]:
     report = out / 'report.html'
     report.write_text(render_html(summary), encoding='utf-8')
     return {'report': report, 'markdown': out / 'summary.md', 'tables': out / 'tables', 'figures': figures}
+
+
+def _write_categories(summary: Summary, out: Path, figures: Path) -> list[str]:
+    """Kotar et al.'s categories and the pretraining-data grouping: CSVs, the four-panel figure, Markdown."""
+    md: list[str] = []
+    analysis = summary.categories
+    if analysis is not None and not analysis.correlations.empty:
+        analysis.correlations.to_csv(out / 'tables' / 'categories_imagenet_correlation.csv', index_label='category')
+        analysis.rankings.to_csv(out / 'tables' / 'categories_rankings.csv', index_label='backbone')
+        md += ["## Kotar et al.'s task categories\n", '### Correlation of the category score with ImageNet top-1\n',
+               markdown_table(_category_correlations(analysis), 'category'), '',
+               '### Mean rank per category (1 = best)\n', markdown_table(analysis.rankings.map(format_cell)), '',
+               '- best: ' + '; '.join(f'{c}: {b}' for c, b in analysis.best.items()), '']
+        if not analysis.gains.empty:
+            analysis.gains.to_csv(out / 'tables' / 'categories_gain_over_supervised.csv', index_label='backbone')
+            md += ['### Mean relative gain over supervised per category (%)\n',
+                   markdown_table(analysis.gains.map(format_cell)), '']
+        summary.figures += category_figure(analysis, figures / 'categories')
+    if not summary.pretraining.empty:
+        summary.pretraining.to_csv(out / 'tables' / 'by_pretraining_data.csv')
+        md += ['## By pretraining data (mean primary metric)\n',
+               markdown_table(summary.pretraining.map(format_cell).reset_index().set_index('category'),
+                              'category'), '']
+    return md
+
+
+def _category_correlations(analysis) -> pd.DataFrame:
+    """The correlation strings, with Kotar et al.'s finding beside them when --compare asked for it."""
+    frame = _corr_strings(analysis.correlations)
+    return frame.join(analysis.reference) if not analysis.reference.empty else frame
 
 
 def _corr_strings(frame: pd.DataFrame) -> pd.DataFrame:
@@ -148,6 +180,20 @@ def render_html(summary: Summary) -> str:
     if not summary.rankings.empty:
         parts.append('<h2>Rankings (mean rank per table, 1 = best)</h2>')
         parts.append(_html_table(summary.rankings.map(lambda v: format_cell(v))))
+    analysis = summary.categories
+    if analysis is not None and not analysis.correlations.empty:
+        parts.append("<h2>Kotar et al.'s task categories</h2>")
+        parts.append('<h3>Correlation of the category score with ImageNet top-1</h3>')
+        parts.append(_html_table(_category_correlations(analysis)))
+        parts.append('<h3>Mean rank per category (1 = best)</h3>')
+        parts.append(_html_table(analysis.rankings.map(format_cell)))
+        if not analysis.gains.empty:
+            parts.append('<h3>Mean relative gain over supervised per category (%)</h3>')
+            parts.append(_html_table(analysis.gains.map(format_cell)))
+        parts += [_img(p) for p in summary.figures if p.suffix == '.png' and p.name == 'categories.png']
+    if not summary.pretraining.empty:
+        parts.append('<h2>By pretraining data (mean primary metric)</h2>')
+        parts.append(_html_table(summary.pretraining.map(format_cell)))
     for dataset, curves in summary.utility.items():
         parts.append(f'<h2>Label-efficiency utility on {html.escape(dataset)}</h2>')
         rows = [{'backbone': b, 'labels/class': f'{p.n:g}', 'accuracy': format_cell(p.accuracy),

@@ -19,6 +19,7 @@ from mmssl_transfer.results import (TransferResult, is_store, published_record, 
                                     store_info_file, store_result_files)
 
 from . import correlation as corr
+from .categories import CategoryAnalysis, analyse_categories, by_pretraining_data
 from .feature_images import feature_images
 from .label_efficiency import UtilityPoint, utility_curve
 from .paper_reference import compare as compare_with_paper
@@ -57,6 +58,8 @@ class Summary:
     failures: list[dict] = field(default_factory=list)
     figures: list[Path] = field(default_factory=list)
     feature_images: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    categories: CategoryAnalysis | None = None  # Kotar et al.'s four task categories
+    pretraining: pd.DataFrame = field(default_factory=pd.DataFrame)  # end task x pretraining data
 
 
 # -- loading --------------------------------------------------------------------------------------------------
@@ -162,9 +165,13 @@ def summarize(results: list[TransferResult], source: str = '', compare: str | No
             table.comparison = compare_with_paper(spec, values, methods, variants)
         table.correlations = _table_correlations(spec, values, imagenet, n_boot)
         tables.append(table)
+    categories = analyse_categories(results, n_boot=n_boot) if results else None
+    if categories is not None and compare != PAPER:  # Kotar et al.'s findings are the reference of --compare
+        categories.reference = pd.DataFrame()
     return Summary(source=source, tables=tables, rankings=_rankings(tables), imagenet=imagenet,
                    utility=utility_from_results(results), feature_correlations=feature_correlation_check(),
-                   failures=list(failures), feature_images=feature_images(results))
+                   failures=list(failures), feature_images=feature_images(results), categories=categories,
+                   pretraining=by_pretraining_data(results))
 
 
 def _table_correlations(spec: TableSpec, values: pd.DataFrame, imagenet: pd.Series,

@@ -29,7 +29,8 @@ from mmengine.runner import Runner
 from ..distributed import init_distributed, run_on_main
 from ..engine.batch_split import BATCH_SPLIT_KEY, apply_total_batch
 from ..engine.hooks import PROVENANCE_KEY, TRAIN_VARIANT_KEY
-from ..results import RecordedBackbone, TransferResult, make_record, plain_metrics, result_variant, write_result
+from ..results import (RecordedBackbone, TransferResult, default_variant, make_record, plain_metrics, result_variant,
+                       write_result)
 from .errors import LaunchError
 
 RESULT_FILE = 'result.json'
@@ -122,15 +123,17 @@ def with_test_time_aug(cfg: Config) -> Config:
 
 
 def transfer_task(cfg: Config) -> dict[str, Any]:
-    """The config's ``transfer_task`` (task, dataset, protocol, primary_metric; variant, total_batch_size), checked."""
+    """The config's ``transfer_task`` (task, dataset, protocol, primary_metric; variant, total_batch_size,
+    pretraining_data), checked."""
     task = cfg.get('transfer_task')
     needed = ('task', 'dataset', 'protocol', 'primary_metric')
     if not isinstance(task, dict) or any(k not in task for k in needed):
         raise LaunchError(f'{cfg.filename}: the config needs transfer_task=dict(task=..., dataset=..., '
                           f'protocol=..., primary_metric=...) to write a result, found {task!r}')
     checked: dict[str, Any] = {k: str(task[k]) for k in needed}
-    if task.get('variant') is not None:
-        checked['variant'] = str(task['variant'])
+    for key in ('variant', 'pretraining_data'):  # pretraining_data: a user's backbone's (the zoo's otherwise)
+        if task.get(key) is not None:
+            checked[key] = str(task[key])
     if task.get('total_batch_size') is not None:
         total = task['total_batch_size']
         if isinstance(total, bool) or not isinstance(total, int) or total < 1:
@@ -147,10 +150,12 @@ def make_result(cfg: Config, task: dict[str, Any], metrics: dict[str, Any], prov
     ``hparams`` records the protocol variant (the test config's, joined with the training run's
     ``train_variant`` when that differs) and the batch: ``batch_split`` is the training run's (from the model
     checkpoint: total batch, processes, per-process batch and accumulation), else the config's total batch;
-    ``paper_protocol`` is ``variant == 'paper'`` (None when the config states no variant).
+    ``paper_protocol`` is ``variant == 'paper'`` for a task with a paper protocol (None when the config states no
+    variant; :func:`~mmssl_transfer.results.make_record` decides); ``pretraining_data`` is the config's
+    ``transfer_task.pretraining_data``, else the zoo row's.
     """
     hparams = _training_hparams(cfg, batch_split)
-    variant = result_variant(task.get('variant'), train_variant)
+    variant = result_variant(task.get('variant'), train_variant, default_variant(task['task']))
     if 'total_batch_size' in task and not batch_split:
         hparams['total_batch_size'] = task['total_batch_size']
     extra = {'model_checkpoint': str(cfg.load_from),
@@ -161,7 +166,7 @@ def make_result(cfg: Config, task: dict[str, Any], metrics: dict[str, Any], prov
         task['task'], RecordedBackbone(provenance.get('method', 'custom'), provenance.get('sha256', '')),
         dataset=task['dataset'], protocol=task['protocol'], metrics=plain_metrics(metrics),
         primary_metric=task['primary_metric'], variant=variant, hparams=hparams, extra=extra,
-        config=str(cfg.filename or ''))
+        config=str(cfg.filename or ''), pretraining_data=task.get('pretraining_data'))
 
 
 def _training_hparams(cfg: Config, batch_split: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -18,7 +18,8 @@ from .identity import BackboneIdentity, IdentityMemo, convert_file, identify, re
 from .report import explanation_tables, print_explanation, print_report, report_table
 from .resnet_layout import resnet50_shapes
 from .safe_load import LoadedCheckpoint, load_checkpoint
-from .zoo import NORMALIZATIONS, ZOO, MethodSpec, ambiguous_candidates, find_method, get_method
+from .zoo import (NORMALIZATIONS, UNKNOWN_PRETRAINING_DATA, ZOO, MethodSpec, ambiguous_candidates, find_method,
+                  get_method, pretraining_data_of)
 
 __all__ = [
     'ZOO', 'MethodSpec', 'NORMALIZATIONS', 'get_method', 'find_method', 'detect_format', 'Detection', 'convert',
@@ -26,5 +27,6 @@ __all__ = [
     'resolve_checkpoint', 'download', 'default_cache_dir', 'load_checkpoint', 'LoadedCheckpoint',
     'resnet50_shapes', 'report_table', 'print_report', 'explain', 'explain_format', 'Explanation',
     'explanation_tables', 'print_explanation', 'ambiguous_candidates', 'identify', 'BackboneIdentity',
-    'IdentityMemo', 'requested_method',
+    'IdentityMemo', 'requested_method', 'pretraining_data_of',
+    'UNKNOWN_PRETRAINING_DATA',
 ]

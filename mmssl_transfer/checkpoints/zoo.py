@@ -63,6 +63,8 @@ class MethodSpec:
         sha256: Known checksum of the official file, if recorded.
         md5_prefix: Leading hex digits of the official file's md5, as its authors publish them (MoCo's README).
         aliases: Extra names accepted by :func:`get_method`.
+        pretraining_data: The images the backbone was (self-)supervised on (Kotar et al. 2021 compare ImageNet,
+            its unbalanced subsets, Places, Taskonomy and Kinetics); ``'imagenet-1k'`` for every current row.
         tf_same_padding: Layers the training framework padded 'SAME' (see :data:`TF_SAME_PADDING`): SAME pads
             asymmetrically on even inputs (one pixel more at the bottom/right). The paper ignored this (symmetric
             PyTorch padding everywhere); ``SSLResNet(tf_same_padding='as_trained')`` applies it.
@@ -91,6 +93,7 @@ class MethodSpec:
     md5_prefix: str | None = None
     aliases: tuple[str, ...] = field(default=())
     tf_same_padding: str = 'none'
+    pretraining_data: str = 'imagenet-1k'
 
     def __post_init__(self) -> None:
         assert self.family in FAMILIES, self.family
@@ -248,6 +251,21 @@ def ambiguous_candidates(method: str) -> tuple[str, ...]:
     if not method.startswith(AMBIGUOUS_PREFIX):
         return ()
     return tuple(name.strip() for name in method[len(AMBIGUOUS_PREFIX):].split(','))
+
+
+#: What a record says when neither the run nor the zoo states the pretraining data (a user's backbone).
+UNKNOWN_PRETRAINING_DATA = 'unknown'
+
+
+def pretraining_data_of(method: str, stated: str | None = None) -> str:
+    """The pretraining data a record carries: ``stated`` (a config's ``transfer_task.pretraining_data`` or a
+    probe's ``--pretraining-data``) when given, else the zoo row's (one shared value for an ambiguous record of
+    zoo methods), else :data:`UNKNOWN_PRETRAINING_DATA`."""
+    if stated:
+        return stated
+    names = ambiguous_candidates(method) or (method,)
+    found = {ZOO[name].pretraining_data for name in names if name in ZOO}
+    return found.pop() if len(found) == 1 and all(name in ZOO for name in names) else UNKNOWN_PRETRAINING_DATA
 
 
 def is_recorded_method(method: str) -> bool:

@@ -12,8 +12,12 @@ nyuv2_surfacenormal_metadata.zip``, which holds
 - ``vocab40.mat``: the 40 k-means normal clusters of Wang et al. (CVPR 2015) the paper classified into.
 
 The RGB images come from NYU Depth v2's ``nyu_depth_v2_labeled.mat`` (needs ``h5py``) or from a folder of
-``<number>_rgb.jpg`` / ``<number>.png`` files. The pickle is opened with a restricted unpickler that only
-builds numpy arrays and plain containers. Note: the pickle holds all 1449 maps at once (~5.3 GB in memory).
+``<number>_rgb.jpg`` / ``<number>.png`` files. The ``.mat`` also holds the labelled frames' depth maps
+(``depths``: metres, the in-painted maps of the toolbox, as the Eigen et al. test split uses), written beside the
+normals as ``depths/{train,test}/<number>.png`` (16-bit millimetres, as mmseg's NYU depth data and
+``LoadDepthAnnotation(depth_rescale_factor=1e-3)`` read them), so one preparation gives both tasks. The pickle
+is opened with a restricted unpickler that only builds numpy arrays and plain containers. Note: the pickle holds
+all 1449 maps at once (~5.3 GB in memory).
 """
 from __future__ import annotations
 
@@ -132,6 +136,34 @@ def image_reader(images: str | os.PathLike) -> Callable[[int], np.ndarray]:
     raise ReleaseError(f'{images}: expected a folder of RGB images or nyu_depth_v2_labeled.mat')
 
 
+def depth_reader(images: str | os.PathLike) -> Callable[[int], np.ndarray] | None:
+    """A function image number -> (H, W) float32 depth in metres from ``nyu_depth_v2_labeled.mat``; None for a
+    folder of images (which holds no depth)."""
+    images = Path(images)
+    if images.suffix != '.mat' or not images.is_file():
+        return None
+    import h5py
+
+    handle = h5py.File(images, 'r')
+    if 'depths' not in handle:
+        raise ReleaseError(f'{images}: no depths entry: not nyu_depth_v2_labeled.mat')
+
+    def from_mat(number: int) -> np.ndarray:
+        # MATLAB v7.3 stores depths as (N, W, H).
+        return np.ascontiguousarray(handle['depths'][number - 1].T, dtype=np.float32)
+    return from_mat
+
+
+def save_depth_map(path: str | os.PathLike, depth: np.ndarray) -> None:
+    """Write (H, W) metres as a 16-bit PNG of millimetres (0 = no depth)."""
+    import cv2
+
+    millimetres = np.clip(np.round(np.nan_to_num(depth, nan=0.0) * 1000.0), 0, 65535).astype(np.uint16)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(path), millimetres):
+        raise OSError(f'{path}: cannot write the depth map')
+
+
 def iter_split(data: dict[str, Any], ids: list[int], source: Path) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
     """(name, normals (H, W, 3), valid (H, W) bool) for each image number of a split."""
     index = {str(name): i for i, name in enumerate(data['all_filenames'])}
@@ -145,7 +177,8 @@ def iter_split(data: dict[str, Any], ids: list[int], source: Path) -> Iterator[t
 
 def convert_release(metadata_dir: str | os.PathLike, images: str | os.PathLike, out_dir: str | os.PathLike,
                     normal_suffix: str = '.png', log: Callable[[str], None] | None = None) -> Path:
-    """Write the ``NYUv2NormalsDataset`` tree (images, normals, masks, the paper's 40 centres) under ``out_dir``.
+    """Write the ``NYUv2NormalsDataset`` tree (images, normals, masks, the paper's 40 centres) under ``out_dir``,
+    plus the ``NYUv2DepthDataset`` depth maps when ``images`` is ``nyu_depth_v2_labeled.mat``.
 
     Returns:
         ``out_dir``.
@@ -154,7 +187,7 @@ def convert_release(metadata_dir: str | os.PathLike, images: str | os.PathLike, 
     if not metadata_dir.is_dir():
         raise ReleaseError(f'{metadata_dir}: release folder not found (unzip {RELEASE_URL})')
     data = load_release_normals(metadata_dir / NORMALS_FILE)
-    read_image = image_reader(images)
+    read_image, read_depth = image_reader(images), depth_reader(images)
     for split in ('train', 'test'):
         ids = read_split_ids(metadata_dir, split)
         for name, normals, valid in iter_split(data, ids, metadata_dir / NORMALS_FILE):
@@ -165,11 +198,15 @@ def convert_release(metadata_dir: str | os.PathLike, images: str | os.PathLike, 
             Image.fromarray(image).save(out_dir / 'images' / split / f'{name}.png')
             save_normal_map(out_dir / 'normals' / split / f'{name}{normal_suffix}', normals)
             save_normal_mask(out_dir / 'masks' / split / f'{name}.png', valid)
+            if read_depth is not None:
+                save_depth_map(out_dir / 'depths' / split / f'{name}.png', read_depth(int(name)))
         if log:
-            log(f'{split}: {len(ids)} images')
+            log(f'{split}: {len(ids)} images' + (' with depth' if read_depth is not None else ''))
     if (metadata_dir / VOCAB_FILE).is_file():
         centres = load_vocab_centres(metadata_dir / VOCAB_FILE)
         save_normal_clusters(out_dir / cluster_file_name(len(centres)), centres)
         if log:
             log(f'cluster centres: {len(centres)} from {VOCAB_FILE}')
+    if log and read_depth is None:
+        log(f'no depth maps: {images} is a folder of images (the depth task needs nyu_depth_v2_labeled.mat)')
     return out_dir

@@ -28,6 +28,9 @@ def add_backbone_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument('--from-scratch', action='store_true', help='random initialisation (seeded) instead')
     parser.add_argument('--method', default='auto', help="zoo method of the checkpoint (default: 'auto' = detect)")
     parser.add_argument('--base-channels', type=int, default=64, help='backbone width (64 = ResNet-50)')
+    parser.add_argument('--pretraining-data',
+                        help='what the backbone was pretrained on, recorded in the result (default: the zoo '
+                        'row\'s, imagenet-1k; "unknown" for a backbone outside the zoo)')
 
 
 def add_feature_args(parser: argparse.ArgumentParser) -> None:

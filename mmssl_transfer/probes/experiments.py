@@ -64,7 +64,8 @@ def linear_probe_result(checkpoint: str | BackboneIdentity | None, dataset: str,
                         batch_size: int = 64, num_workers: int = 2, device: str | None = None,
                         wds: Sequence[float] = LINEAR_PROBE_WDS, max_iter: int | None = None,
                         tol: float | None = None, seed: int = 0, protocol: str = 'paper', c: float | None = None,
-                        paper_c: bool = False, dataset_options: dict | None = None) -> TransferResult:
+                        paper_c: bool = False, dataset_options: dict | None = None,
+                        pretraining_data: str | None = None) -> TransferResult:
     """Many-shot linear probe of one checkpoint on one dataset (features from the cache).
 
     Args:
@@ -85,6 +86,7 @@ def linear_probe_result(checkpoint: str | BackboneIdentity | None, dataset: str,
         paper_c: Use the C the paper selected for the checkpoint's method on this dataset (no sweep).
         dataset_options: Dataset arguments over the catalog's defaults (``{'caltech_split': 'seeded30'}``); a
             result whose options differ from the defaults is not the paper's protocol.
+        pretraining_data: What the backbone was pretrained on (``--pretraining-data``); None: the zoo row's.
     """
     entry = get_cls_dataset(dataset)
     if not entry.many_shot:
@@ -123,7 +125,7 @@ def linear_probe_result(checkpoint: str | BackboneIdentity | None, dataset: str,
                'num_train': len(train), 'num_val': len(val), 'num_test': len(test),
                'feature_dim': int(train.features.shape[1]), 'checkpoint': str(identity.argument),
                'dataset_options': entry.dataset_kwargs(**(dataset_options or {}))},
-        config='tools/linear_probe.py')
+        config='tools/linear_probe.py', pretraining_data=pretraining_data)
 
 
 def fewshot_results(checkpoint: str | BackboneIdentity | None, dataset: str, cache_dir: str, *,
@@ -132,7 +134,8 @@ def fewshot_results(checkpoint: str | BackboneIdentity | None, dataset: str, cac
                     method: str = 'auto', base_channels: int = 64, transform: str = 'paper_fewshot',
                     image_size: int = 224, stage: int = 4, batch_size: int = 64, num_workers: int = 2,
                     device: str | None = None, seed: int = 0,
-                    dataset_options: dict | None = None) -> tuple[list[TransferResult], dict[int, str]]:
+                    dataset_options: dict | None = None,
+                    pretraining_data: str | None = None) -> tuple[list[TransferResult], dict[int, str]]:
     """N-way K-shot results of one checkpoint on one dataset, one per K; and the skipped K with reasons.
 
     Images are pooled from the dataset's few-shot pool (train + val + test, or everything for CD-FSL).
@@ -158,6 +161,7 @@ def fewshot_results(checkpoint: str | BackboneIdentity | None, dataset: str, cac
             probe does: one seed, one random network). A checkpoint's features do not depend on it, so every
             seed of a checkpoint reads the same cached features.
         dataset_options: Dataset arguments over the catalog's defaults (recorded in each result).
+        pretraining_data: As in :func:`linear_probe_result`.
     """
     entry = get_cls_dataset(dataset)
     shots = tuple(shots) if shots is not None else entry.fewshot_shots
@@ -201,7 +205,7 @@ def fewshot_results(checkpoint: str | BackboneIdentity | None, dataset: str, cac
                    'eligible_classes': out['eligible_classes'], 'transform': asdict(spec),
                    'paper_episode_seed': 0 if entry.many_shot else None, 'checkpoint': str(identity.argument),
                    'dataset_options': entry.dataset_kwargs(**(dataset_options or {}))},
-            config='tools/fewshot.py'))
+            config='tools/fewshot.py', pretraining_data=pretraining_data))
     return results, skipped
 
 

@@ -108,6 +108,7 @@ class SweepOptions:
     launcher: str = 'none'
     seed: int = 0
     cfg_options: dict[str, Any] = field(default_factory=dict)
+    pretraining_data: str | None = None  # recorded only; None: the config's transfer_task, else the zoo's
 
     def __post_init__(self) -> None:
         if self.augmentation not in AUGMENTATIONS:
@@ -313,6 +314,7 @@ def finetune_sweep(opts: SweepOptions) -> TransferResult:
         'finetune', RecordedBackbone(record['method'], record['sha256']),
         dataset=task.get('dataset', Path(opts.config).stem), protocol=protocol_name(opts), metrics=metrics,
         primary_metric=metric, settings=settings,
+        pretraining_data=opts.pretraining_data or task.get('pretraining_data'),
         hparams={'lr': best.lr, 'wd': best.wd, 'sgd_weight_decay': best.sgd_weight_decay, 'aug': best.aug,
                  'augmentation_searched': opts.search_augmentation, 'head_init': opts.head_init,
                  'grid_size': len(grid), 'max_iters': opts.max_iters or base.train_cfg.max_iters,

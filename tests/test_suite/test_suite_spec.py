@@ -15,7 +15,15 @@ def test_paper_suite_lists_the_14_paper_models_and_every_task_kind():
     spec = load_suite('paper')
     assert {b.method for b in spec.backbones} == {n for n, s in ZOO.items() if s.in_paper}
     assert len(spec.backbones) == 14
-    assert {t.kind for t in spec.tasks} == set(TASKS)
+    # depth is Kotar et al.'s task, not the paper's
+    assert {t.kind for t in spec.tasks} == set(TASKS) - {'depth'}
+
+
+def test_demo_suite_runs_the_depth_task_on_the_toy_nyuv2(tmp_path):
+    spec = load_suite('demo')
+    cells = [c for c in expand(spec, {kind: tmp_path / kind for kind in spec.toy_kinds}, resolve_zoo=False)
+             if c.kind == 'depth']
+    assert [(c.dataset, c.protocol, c.data_root) for c in cells] == [('nyuv2', 'frozen', str(tmp_path / 'nyuv2'))]
 
 
 def test_paper_suite_expands_to_every_cell_of_the_paper_in_a_stable_order():
@@ -32,7 +40,7 @@ def test_paper_suite_expands_to_every_cell_of_the_paper_in_a_stable_order():
 
 
 @pytest.mark.parametrize('mutation, message', [
-    ({'tasks': [{'kind': 'depth'}]}, "tasks[0].kind: unknown kind 'depth'"),
+    ({'tasks': [{'kind': 'egomotion'}]}, "tasks[0].kind: unknown kind 'egomotion'"),
     ({'backbones': [{'name': 'x', 'method': 'resnet18'}]}, "backbones[0].method: unknown method 'resnet18'"),
     ({'tasks': [{'kind': 'linear', 'datasets': ['mnist']}]}, "tasks[0].datasets: ['mnist'] not supported"),
     ({'tasks': [{'kind': 'det', 'protocols': ['partial']}]}, "tasks[0].protocols: ['partial'] not supported"),

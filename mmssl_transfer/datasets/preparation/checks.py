@@ -264,11 +264,32 @@ def _check_nyuv2(check: DatasetCheck, official: bool) -> list[str]:
             return _broken(check, f'{first}: missing for an image of {folders[0]} ({n} missing)')
         _count(check, split, len(pngs))
         images += map(str, pngs)
+        if not _check_nyuv2_depths(check, root, split, pngs):
+            return []
     clusters = root / cluster_file_name(40)
     if not clusters.is_file():
         return _broken(check, f'{clusters}: missing (the 40 normal clusters: tools/prepare_nyuv2_normals.py '
                               'writes them, tools/compute_normal_clusters.py recomputes them)')
     return images
+
+
+def _check_nyuv2_depths(check: DatasetCheck, root: Path, split: str, images: list[Path]) -> bool:
+    """Count the depth maps of ``split`` (the depth task's, same folder); False when the copy is broken."""
+    folder = root / 'depths' / split
+    if not folder.is_dir():
+        if not any('depths' in d for d in check.differences):
+            check.differences.append(f'{root / "depths"}: missing: no depth maps for the depth task (prepare '
+                                     'NYUv2 from nyu_depth_v2_labeled.mat, which holds them)')
+        return True
+    first, n = _first_missing(folder / p.name for p in images)
+    if first is not None:
+        _broken(check, f'{first}: the depth map of an image is missing ({n} missing)')
+        return False
+    want = dict(DATA_SOURCES[check.name].counts).get(split)
+    check.counts[f'{split} depth'] = (len(images), None)  # the official count is the split's (one per image)
+    if want is not None and len(images) != want:
+        check.differences.append(f'{split} depth: {len(images)} maps, the official copy has {want}')
+    return True
 
 
 DENSE_CHECKS: dict[str, Callable[[DatasetCheck, bool], list[str]]] = {

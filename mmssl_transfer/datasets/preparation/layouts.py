@@ -51,6 +51,7 @@ nyuv2_normals   (written by tools/prepare_nyuv2_normals.py)
 ├── images/{train,test}/000003.png ...    (795 / 654)
 ├── normals/{train,test}/000003.png ...
 ├── masks/{train,test}/000003.png ...
+├── depths/{train,test}/000003.png ...    (16-bit mm; from nyu_depth_v2_labeled.mat)
 └── normal_clusters_k40.npy
 """, ('images', 'normals', 'masks')),
 }

@@ -1,0 +1,2 @@
+_base_ = ['../_base_/depth/pspnet_r50_nyuv2_depth.py', '../_base_/backbones/mocov1.py']
+model = dict(backbone={{_base_.ssl_backbone}})
