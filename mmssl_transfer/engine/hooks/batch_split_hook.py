@@ -33,7 +33,8 @@ class BatchSplitHook(Hook):
 
     def __init__(self, split: dict[str, Any] | None = None, linear_scaling: dict[str, Any] | None = None) -> None:
         self.split = dict(split) if split else None
-        self.linear_scaling = dict(linear_scaling) if linear_scaling else None
+        # plain dicts and lists (a ConfigDict in checkpoint meta would need a full unpickler to load)
+        self.linear_scaling = _plain(linear_scaling) if linear_scaling else None
 
     def before_train(self, runner) -> None:
         if self.split is None:
@@ -66,6 +67,12 @@ class BatchSplitHook(Hook):
         for key in (BATCH_SPLIT_KEY, LINEAR_SCALING_KEY):
             if meta.get(key):
                 runner.message_hub.update_info(key, dict(meta[key]))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return [_plain(v) for v in value] if isinstance(value, (list, tuple)) else value
 
 
 @HOOKS.register_module()
