@@ -13,8 +13,8 @@ The config states the protocol's total batch (transfer_task.total_batch_size, im
 all GPUs): each of N processes trains on total / N images per step, so 1 or N GPUs train the same protocol.
 N GPUs that do not divide the total (detection's 2 on 8 GPUs) train the schedule linearly scaled by the smallest k
 that makes the total divisible (batch and lr x k, iterations / k; said in one line, recorded as the variant
-linear-scaling-x<k>); --paper-only refuses instead (exit 2). --max-batch-per-gpu caps the images one GPU holds at once, the rest
-is gradient accumulation (same updates, same lr schedule). The test result records the split.
+linear-scaling-x<k>); --paper-only refuses instead (exit 2). --max-batch-per-gpu caps the images one GPU holds
+at once, the rest is gradient accumulation (same updates, same lr schedule). The test result records the split.
 --data-root replaces every data_root of the data loaders; --checkpoint sets model.backbone.checkpoint
 (a file or a zoo method name); --variant applies named protocol variants (configs/variants/<task>/), which
 the test run must name too. Bad input (missing file, broken annotation, unusable option) exits 2.

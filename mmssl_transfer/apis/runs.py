@@ -31,8 +31,8 @@ from mmengine.runner import Runner
 
 from ..distributed import init_distributed, run_on_main
 from ..engine.batch_split import BATCH_SPLIT_KEY, LINEAR_SCALING_KEY, apply_total_batch
-from ..engine.linear_scaling import fit_to_processes, scaling_notice
 from ..engine.hooks import PROVENANCE_KEY, TRAIN_VARIANT_KEY
+from ..engine.linear_scaling import fit_to_processes, scaling_notice
 from ..results import TransferResult, write_result
 from .errors import LaunchError
 from .variants import PAPER, result_variant

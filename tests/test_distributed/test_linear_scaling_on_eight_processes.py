@@ -2,8 +2,9 @@
 
 The paper's detection protocol has a total batch of 2: 8 processes train it linearly scaled by 4 (total 8, one toy
 image per process; the shrunken config's 4 iterations become 1), say so once, and the model is recorded as
-``linear-scaling-x4`` with the scaled numbers, also by ``dist_test.sh`` (on 3 processes: any number works). ``--paper-only`` refuses
-with one line and exit 2, without torchrun's traceback. Width-8 toy network, 160x128 images, one iteration.
+``linear-scaling-x4`` with the scaled numbers, also by ``dist_test.sh`` (on 3 processes: any number works).
+``--paper-only`` refuses with one line and exit 2, without torchrun's traceback. Width-8 toy network, 160x128
+images, one iteration: the cost is the processes' start-up (torch and mmdet imports).
 """
 import os
 import subprocess
