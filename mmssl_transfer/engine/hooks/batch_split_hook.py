@@ -51,6 +51,8 @@ class BatchSplitHook(Hook):
         runner.message_hub.update_info(BATCH_SPLIT_KEY, dict(self.split))
         if self.linear_scaling:
             runner.message_hub.update_info(LINEAR_SCALING_KEY, dict(self.linear_scaling))
+            runner.logger.info(f'the paper\'s schedule {self.linear_scaling["paper"]} linearly scaled by '
+                               f'{self.linear_scaling["factor"]}: {self.linear_scaling["scaled"]}')
         runner.logger.info('total batch {total_batch_size} = {world_size} processes x {batch_per_process} images '
                            'x {accumulative_counts} accumulated micro-batches'.format(**self.split))
 
