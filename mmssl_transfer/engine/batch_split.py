@@ -53,7 +53,9 @@ ITERATION_INTERVAL_HOOKS = {'logger': None, 'checkpoint': True}
 
 
 class BatchSplitError(InputError):
-    """A protocol's total batch cannot be run on the given processes exactly."""
+    """A protocol's total batch cannot be run on the given processes exactly (the same on every process)."""
+
+    same_on_every_rank = True  # decided from the config and the world size: rank 0 alone reports it
 
 
 @dataclass(frozen=True)

@@ -150,7 +150,7 @@ def fit_to_processes(cfg: Config, world_size: int, paper_only: bool = False) -> 
 
     Raises:
         BatchSplitError: ``paper_only`` and the total is not divisible (the message names both ways forward);
-            the exception is the same on every process (``same_on_every_rank``), so one process reports it.
+            the same on every process (``same_on_every_rank``), so rank 0 alone reports it.
     """
     total = (cfg.get('transfer_task') or {}).get('total_batch_size')
     if cfg.get('train_cfg') is None or not isinstance(total, int) or total < 1 or total % world_size == 0:
@@ -158,13 +158,11 @@ def fit_to_processes(cfg: Config, world_size: int, paper_only: bool = False) -> 
     k = scaling_factor(total, world_size)
     scaled = scale_schedule(schedule_of(cfg), k)
     if paper_only:
-        error = BatchSplitError(
+        raise BatchSplitError(
             f'{protocol_label(cfg)}: --paper-only: the total batch of {total} images per optimizer step cannot be '
             f'split evenly over {world_size} processes (GPUs). Run it on a number of GPUs that divides {total} '
             f'(e.g. {_divisors(total)}), or without --paper-only to train the schedule linearly scaled by {k} '
             f'({describe(scaled)}; recorded as variant {variant_name(k)})')
-        error.same_on_every_rank = True
-        raise error
     apply_linear_scaling(cfg, k)
     return k
 
