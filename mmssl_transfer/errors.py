@@ -9,7 +9,9 @@ Every ``tools/*.py`` (but ``check_install.py``, which runs before the package is
 message on stderr, its first line prefixed ``<tool>: error: `` as argparse does, and exit status 2. Anything
 else is a bug and keeps its traceback (exit status 1).
 
-In a distributed run (torchrun, srun) each message names the process (``rank 1 of 2: ...``), and under torchrun
+In a distributed run (torchrun, srun) each message names the process (``rank 1 of 2: ...``); an error that every
+process raises alike (``same_on_every_rank = True`` on the exception, e.g. a refused batch split) is printed by
+rank 0 alone, without the rank. Under torchrun
 the error is also written where torchrun's failure summary reads it (``$TORCHELASTIC_ERROR_FILE``), so the
 launcher's one report names the failing rank and the cause, for bad input and for bugs alike.
 """
@@ -47,16 +49,20 @@ def error_message(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def process_label() -> str:
-    """``'rank R of W'`` inside a distributed run of W > 1 processes, else ``''``."""
+def process_rank() -> tuple[int, int]:
+    """``(rank, world size)`` of this process; ``(0, 1)`` outside a distributed run."""
     dist = sys.modules.get('torch.distributed')
     if dist is not None and dist.is_available() and dist.is_initialized():
-        rank, world = dist.get_rank(), dist.get_world_size()
-    else:
-        try:
-            rank, world = int(os.environ['RANK']), int(os.environ['WORLD_SIZE'])
-        except (KeyError, ValueError):
-            return ''
+        return dist.get_rank(), dist.get_world_size()
+    try:
+        return int(os.environ['RANK']), int(os.environ['WORLD_SIZE'])
+    except (KeyError, ValueError):
+        return 0, 1
+
+
+def process_label() -> str:
+    """``'rank R of W'`` inside a distributed run of W > 1 processes, else ``''``."""
+    rank, world = process_rank()
     return f'rank {rank} of {world}' if world > 1 else ''
 
 
@@ -120,6 +126,10 @@ def run_tool(name: str, body: Callable[[], int | None], *, interrupted_hint: str
         status = body()
     except BAD_INPUT_ERRORS as exc:
         where = process_label()
+        if where and getattr(exc, 'same_on_every_rank', False):
+            if process_rank()[0] != 0:
+                return EXIT_BAD_INPUT  # rank 0 says it for every process
+            where = ''
         message = f'{where}: {error_message(exc)}' if where else error_message(exc)
         print(f'{name}: error: {message}', file=sys.stderr)
         record_for_launcher(exc, f'{name}: {message}')
