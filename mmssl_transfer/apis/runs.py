@@ -157,19 +157,20 @@ def make_result(cfg: Config, task: dict[str, Any], metrics: dict[str, Any], prov
     ``hparams`` records the protocol variant (the test config's, joined with the training run's
     ``train_variant`` when that differs) and the batch: ``batch_split`` is the training run's (from the model
     checkpoint: total batch, processes, per-process batch and accumulation), else the config's total batch;
-    ``linear_scaling`` (the checkpoint's, when the training run scaled the schedule) replaces the config's lr and
-    iterations with the scaled ones the model was trained with. ``paper_protocol`` is ``variant == 'paper'``
+    ``linear_scaling`` (the checkpoint's, when the training run scaled the schedule) replaces the config's total
+    batch, lr and iterations with the scaled ones the model was trained with. The record is built by
+    :func:`~mmssl_transfer.results.make_record`. ``paper_protocol`` is ``variant == 'paper'``
     (None when the config states no variant).
     """
     hparams = _training_hparams(cfg, batch_split)
     if linear_scaling:
         scaled = linear_scaling['scaled']
-        hparams.update(lr=scaled['lr'], max_iters=scaled['max_iters'], warmup_iters=scaled['warmup_iters'],
-                       linear_scaling_factor=linear_scaling['factor'])
+        hparams.update(total_batch_size=scaled['total_batch_size'], lr=scaled['lr'], max_iters=scaled['max_iters'],
+                       warmup_iters=scaled['warmup_iters'], linear_scaling_factor=linear_scaling['factor'])
         hparams.update({k: scaled[k] for k in ('milestones', 'decay_iters') if scaled.get(k)})
         hparams = {k: v for k, v in hparams.items() if v is not None}
     variant = result_variant(task.get('variant'), train_variant)
-    if 'total_batch_size' in task and not batch_split:
+    if 'total_batch_size' in task and not batch_split and not linear_scaling:
         hparams['total_batch_size'] = task['total_batch_size']
     extra = {'model_checkpoint': str(cfg.load_from),
              'provenance_source': provenance.get('source', 'checkpoint meta')}

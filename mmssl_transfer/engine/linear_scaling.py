@@ -14,16 +14,21 @@ On 8 GPUs detection (total 2) runs k = 4: total 8, lr 0.01, 36k iterations, lr x
 iterations; k = 8 gives the hand-written variant ``bs16-linear-scaling`` (total 16, lr 0.02, 18k, 12k/16k; that
 file keeps detectron2's 100 warm-up iterations where the rule gives 12). ``--paper-only`` refuses instead.
 
-:func:`scale_schedule` is the rule itself, a pure function on a :class:`Schedule` (a task's paper settings);
-:func:`apply_linear_scaling` applies it to a config.
+:func:`scale_schedule` is the rule itself, a pure function on a :class:`Schedule`, whose fields are named as the
+paper settings of a task's row in :data:`mmssl_transfer.tasks.TASKS` (the one place that states the paper's
+schedule, citing the paper's code): :func:`paper_schedule` reads a row, :func:`scaled_paper_schedule` gives the
+paper's schedule of a task on N GPUs. :func:`apply_linear_scaling` applies the same rule to a config (a variant's
+or a shrunken test config's own schedule; the paper's configs state the row's numbers, a test checks).
 """
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from mmengine.config import Config
+
+from mmssl_transfer.tasks import TASKS
 
 from .batch_split import LINEAR_SCALING_KEY, BatchSplitError, protocol_label
 
@@ -39,7 +44,7 @@ _NO_END = 10**9
 
 @dataclass(frozen=True)
 class Schedule:
-    """The numbers linear scaling changes, as a task's paper settings state them.
+    """The numbers linear scaling changes, named as a task's paper settings (``tasks.PaperSetting.name``) are.
 
     Args:
         total_batch_size: Images per optimizer step over all processes.
@@ -82,6 +87,28 @@ def scale_schedule(schedule: Schedule, k: int) -> Schedule:
                     max_iters=steps(schedule.max_iters), warmup_iters=steps(schedule.warmup_iters),
                     milestones=tuple(scale_iterations(m, k) for m in schedule.milestones),
                     decay_iters=steps(schedule.decay_iters))
+
+
+def paper_schedule(task: str) -> Schedule:
+    """The paper's schedule of ``task``: the :class:`Schedule` fields among its row's paper settings.
+
+    Raises:
+        ValueError: The row states no single schedule (a total batch, an lr and a number of iterations), e.g. a
+            probe, or the finetune sweep's lr grid.
+    """
+    settings = TASKS[task].paper_settings
+    missing = [key for key in ('total_batch_size', 'lr', 'max_iters') if key not in settings]
+    if missing:
+        raise ValueError(f'{task}: its paper settings state no schedule to scale (no {", ".join(missing)})')
+    return Schedule(**{f.name: settings[f.name] for f in fields(Schedule) if f.name in settings})
+
+
+def scaled_paper_schedule(task: str, world_size: int) -> tuple[int, Schedule]:
+    """The paper's schedule of ``task`` on ``world_size`` GPUs: the factor k (:func:`scaling_factor`; 1 when the
+    GPUs divide the total batch) and the schedule scaled by it (:func:`scale_schedule`)."""
+    paper = paper_schedule(task)
+    k = scaling_factor(paper.total_batch_size, world_size)
+    return k, scale_schedule(paper, k)
 
 
 def variant_name(k: int) -> str:

@@ -1,4 +1,7 @@
-"""The linear scaling rule (mmssl_transfer.engine.linear_scaling) on every dense task's paper protocol, N = 1..16."""
+"""The linear scaling rule (mmssl_transfer.engine.linear_scaling) on every dense task's paper protocol, N = 1..16.
+
+The paper's schedules come from the table of tasks (mmssl_transfer.tasks: the det/seg/normals rows' paper
+settings); the configs state the same numbers, and the rule on the table gives the hand-written 8-GPU variant."""
 import copy
 from pathlib import Path
 
@@ -8,18 +11,19 @@ from mmengine.config import Config
 from mmssl_transfer.apis import make_result
 from mmssl_transfer.apis.variants import load_with_variants
 from mmssl_transfer.engine.batch_split import BatchSplitError, apply_total_batch
-from mmssl_transfer.engine.linear_scaling import (Schedule, fit_to_processes, scale_schedule, scaling_factor,
-                                                  scaling_notice, schedule_of)
+from mmssl_transfer.engine.linear_scaling import (Schedule, fit_to_processes, paper_schedule, scale_schedule,
+                                                  scaled_paper_schedule, scaling_factor, scaling_notice, schedule_of)
+from mmssl_transfer.tasks import TASKS as TASK_TABLE
 
 REPO = Path(__file__).resolve().parents[2]
 #: One config per task family and protocol, with the paper's total batch and schedule type.
 TASKS = {'det-frozen': 'configs/det/byol_frozen_voc.py', 'det-finetune': 'configs/det/byol_finetune_voc.py',
          'seg': 'configs/seg/byol_upernet_ade20k.py', 'normals': 'configs/normals/byol_pspnet_nyuv2.py'}
-#: The paper's schedules, as their code states them (DESIGN.md, configs/_base_/schedules/).
-PAPER = {'det-frozen': Schedule(2, 0.0025, 144000, 100, (96000, 128000)),
-         'det-finetune': Schedule(2, 0.0025, 144000, 100, (96000, 128000)),
-         'seg': Schedule(4, 0.02, 150000, decay_iters=150000),
-         'normals': Schedule(2, 0.02, 13500, decay_iters=13500)}
+#: The row of the table of tasks each config belongs to.
+ROW = {'det-frozen': 'det', 'det-finetune': 'det', 'seg': 'seg', 'normals': 'normals'}
+#: The paper's schedules, from the table of tasks (each setting cites the paper's code).
+PAPER = {key: paper_schedule(row) for key, row in ROW.items()}
+BS16 = 'bs16-linear-scaling'
 
 
 @pytest.fixture(scope='module')
@@ -27,8 +31,19 @@ def configs() -> dict[str, Config]:
     return {task: Config.fromfile(str(REPO / path)) for task, path in TASKS.items()}
 
 
-def test_the_configs_state_the_papers_schedules(configs):
+def test_the_table_states_every_dense_tasks_schedule_and_the_configs_state_the_same(configs):
+    """The det/seg/normals rows of tasks.py hold the whole schedule the rule scales (the paper's code's numbers)."""
+    assert {row for row, spec in TASK_TABLE.items() if spec.family == 'train_test'} == set(ROW.values())
+    assert PAPER['det-frozen'] == Schedule(2, 0.0025, 144000, 100, (96000, 128000))  # detectron2 SOLVER block
+    assert PAPER['seg'] == Schedule(4, 0.02, 150000, decay_iters=150000)  # poly to 0 over 30 x 5000
+    assert PAPER['normals'] == Schedule(2, 0.02, 13500, decay_iters=13500)  # poly to 0 over 150 x 90
     assert {task: schedule_of(cfg) for task, cfg in configs.items()} == PAPER
+
+
+@pytest.mark.parametrize('row', [n for n, s in TASK_TABLE.items() if s.family == 'probe'])
+def test_rows_without_one_schedule_have_nothing_to_scale(row):
+    with pytest.raises(ValueError, match=f'{row}: its paper settings state no schedule to scale'):
+        paper_schedule(row)
 
 
 def test_detection_on_8_gpus_is_scaled_by_4():
@@ -41,13 +56,44 @@ def test_detection_on_8_gpus_is_scaled_by_4():
 
 
 def test_k_8_gives_the_hand_written_bs16_linear_scaling_variant_but_its_warm_up():
-    hand_written = schedule_of(load_with_variants(REPO / TASKS['det-frozen'], ['bs16-linear-scaling']))
+    hand_written = schedule_of(load_with_variants(REPO / TASKS['det-frozen'], [BS16]))
     rule = scale_schedule(PAPER['det-frozen'], 8)
     assert (rule.total_batch_size, rule.lr, rule.max_iters, rule.milestones) == (16, 0.02, 18000, (12000, 16000))
     # the variant file keeps detectron2's 100 warm-up iterations; the rule divides them too (100 / 8 -> 12)
     assert hand_written == Schedule(16, 0.02, 18000, 100, (12000, 16000))
     assert hand_written == Schedule(**{**vars(rule), 'warmup_iters': 100})
     assert rule.warmup_iters == 12
+
+
+@pytest.mark.parametrize('protocol', ['frozen', 'finetune'])
+def test_the_tables_det_numbers_scale_to_what_the_hand_written_variant_says(protocol):
+    """The det row's paper settings, scaled by the bs16 variant's own factor, are that file's numbers (total batch,
+    lr, iterations, milestones; its warm-up stays detectron2's 100), on both det protocols."""
+    config = REPO / TASK_TABLE['det'].runner.config.format(method='byol', protocol=protocol)
+    variant = load_with_variants(config, [BS16])
+    hand_written = schedule_of(variant)
+    row = TASK_TABLE['det'].paper_settings
+    k = variant.transfer_task.total_batch_size // row['total_batch_size']
+    assert k == 8 and variant.transfer_task.total_batch_size == row['total_batch_size'] * k
+    assert hand_written.lr == pytest.approx(row['lr'] * k)
+    assert hand_written.max_iters == row['max_iters'] // k
+    assert hand_written.milestones == tuple(m // k for m in row['milestones'])
+    assert hand_written.warmup_iters == row['warmup_iters']
+    # 16 GPUs need the same k from the table: the rule's schedule is the variant's but for the warm-up
+    assert scaled_paper_schedule('det', 16) == (8, Schedule(**{**vars(hand_written), 'warmup_iters': 12}))
+    assert scaled_paper_schedule('det', 8) == (4, Schedule(8, 0.01, 36000, 25, (24000, 32000)))
+
+
+@pytest.mark.parametrize('row', sorted(set(ROW.values())))
+def test_the_tables_schedule_on_1_to_16_gpus(row):
+    """The table's function: the smallest k whose total the GPUs split, and the rule applied to the row."""
+    paper = paper_schedule(row)
+    for world in range(1, 17):
+        k, scaled = scaled_paper_schedule(row, world)
+        assert paper.total_batch_size * k % world == 0
+        assert all(paper.total_batch_size * j % world for j in range(1, k)), (world, k)
+        assert scaled == scale_schedule(paper, k) and (k > 1 or scaled == paper)
+        assert scaled.lr == pytest.approx(paper.lr * k) and scaled.total_batch_size == paper.total_batch_size * k
 
 
 @pytest.mark.parametrize('task', TASKS)
@@ -58,7 +104,7 @@ def test_every_task_on_1_to_16_gpus_runs_the_smallest_linear_scaling_that_splits
         k = fit_to_processes(cfg, world)
         assert paper.total_batch_size * k % world == 0
         assert all(paper.total_batch_size * j % world for j in range(1, k)), (world, k)  # the smallest such k
-        assert schedule_of(cfg) == scale_schedule(paper, k)
+        assert (k, schedule_of(cfg)) == scaled_paper_schedule(ROW[task], world)  # the config follows the table
         split = apply_total_batch(cfg, world)
         assert split.total_batch_size == paper.total_batch_size * k == split.batch_per_process * world
         if k == 1:
@@ -120,3 +166,33 @@ def test_the_test_record_carries_the_scaled_numbers_and_is_not_the_papers(config
     assert {k: record.hparams[k] for k in keys} == {
         'total_batch_size': 8, 'world_size': 8, 'batch_size_per_gpu': 1, 'lr': 0.01, 'max_iters': 36000,
         'warmup_iters': 25, 'milestones': [24000, 32000], 'linear_scaling_factor': 4}
+    k, table = scaled_paper_schedule('det', 8)  # the record's numbers are the table's, scaled
+    assert record.hparams['linear_scaling_factor'] == k
+    assert {key: record.hparams[key] for key in ('total_batch_size', 'lr', 'max_iters', 'warmup_iters')} == {
+        'total_batch_size': table.total_batch_size, 'lr': table.lr, 'max_iters': table.max_iters,
+        'warmup_iters': table.warmup_iters}
+    assert record.config == str(test_cfg.filename) and record.task == 'det'
+
+
+def test_the_scaled_record_is_built_by_make_record(configs, monkeypatch):
+    """make_result hands the scaled run to results.make_record (the one record builder), with its variant."""
+    import mmssl_transfer.apis.runs as runs
+    from mmssl_transfer import results
+
+    calls = []
+
+    def spy(*args, **kwargs):
+        calls.append((args, kwargs))
+        return results.make_record(*args, **kwargs)
+    monkeypatch.setattr(runs, 'make_record', spy)
+    trained = copy.deepcopy(configs['seg'])
+    fit_to_processes(trained, 8)
+    test_cfg = copy.deepcopy(configs['seg'])
+    test_cfg.load_from = 'iter_75000.pth'
+    record = make_result(test_cfg, dict(test_cfg.transfer_task), {'mIoU': 0.3}, {'method': 'byol', 'sha256': 'x'},
+                         train_variant=trained.transfer_task.variant, linear_scaling=trained.linear_scaling)
+    (args, kwargs), = calls
+    assert args[0] == 'seg' and kwargs['variant'] == 'linear-scaling-x2'
+    assert record.paper_protocol is False and record.hparams['variant'] == 'linear-scaling-x2'
+    # a checkpoint without its split (trained elsewhere) still records the scaled total batch, not the config's
+    assert (record.hparams['total_batch_size'], record.hparams['lr'], record.hparams['max_iters']) == (8, 0.04, 75000)
