@@ -86,13 +86,19 @@ def peer_failure(exc: BaseException) -> str | None:
     return f'lost contact with another process, which failed (its error is reported above): {first}'
 
 
-def record_for_launcher(exc: BaseException, message: str | None = None, *, consequence: bool = False) -> None:
+#: ``extraInfo`` key of an error file whose message this process did not print (rank 0 says it for every process).
+UNSAID_KEY = 'unsaid'
+
+
+def record_for_launcher(exc: BaseException, message: str | None = None, *, consequence: bool = False,
+                        unsaid: bool = False) -> None:
     """Write ``exc`` (its traceback, or only ``message``) where torchrun's failure summary reads it.
 
     Only under torchrun (``$TORCHELASTIC_ERROR_FILE`` set, the JSON layout of torch's ``ErrorHandler``): the
     launcher reports the failure with the earliest time (whole seconds; ties go to the lowest rank) as the root
     cause of the run. A ``consequence`` of another process's failure is dated one second later, so the process
-    that failed first is the one named.
+    that failed first is the one named. An ``unsaid`` message was not printed by this process (rank 0 prints it);
+    the launcher (:mod:`mmssl_transfer.torchrun`) prints it when rank 0 was stopped before it could.
     """
     path = os.environ.get('TORCHELASTIC_ERROR_FILE')
     if not path:
@@ -100,7 +106,10 @@ def record_for_launcher(exc: BaseException, message: str | None = None, *, conse
     text = f'{type(exc).__name__}: {exc}' if message is None else message
     details = traceback.format_exc() if message is None else message
     stamp = int(time.time()) + int(consequence)
-    data = {'message': {'message': text, 'extraInfo': {'py_callstack': details, 'timestamp': str(stamp)}}}
+    info = {'py_callstack': details, 'timestamp': str(stamp)}
+    if unsaid:
+        info[UNSAID_KEY] = 'true'
+    data = {'message': {'message': text, 'extraInfo': info}}
     try:
         with open(path, 'w', encoding='utf-8') as file:
             json.dump(data, file)
@@ -127,8 +136,9 @@ def run_tool(name: str, body: Callable[[], int | None], *, interrupted_hint: str
     except BAD_INPUT_ERRORS as exc:
         where = process_label()
         if where and getattr(exc, 'same_on_every_rank', False):
-            if process_rank()[0] != 0:
-                return EXIT_BAD_INPUT  # rank 0 says it for every process
+            if process_rank()[0] != 0:  # rank 0 says it for every process; the launcher has it in case it cannot
+                record_for_launcher(exc, f'{name}: error: {error_message(exc)}', unsaid=True)
+                return EXIT_BAD_INPUT
             where = ''
         message = f'{where}: {error_message(exc)}' if where else error_message(exc)
         print(f'{name}: error: {message}', file=sys.stderr)
