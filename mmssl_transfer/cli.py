@@ -6,16 +6,18 @@ Every ``tools/*.py`` (but ``check_install.py``, which runs before the package is
 errors) into the whole message on stderr, its first line prefixed ``<tool>: error: `` as argparse does, and exit
 status 2. Anything else is a bug and keeps its traceback (exit status 1).
 
-In a distributed run (torchrun, srun) each message names the process (``rank 1 of 2: ...``), and under torchrun
-the error is also written where torchrun's failure summary reads it (``$TORCHELASTIC_ERROR_FILE``), so the
-launcher's one report names the failing rank and the cause, for bad input and for bugs alike.
+In a distributed run (torchrun, srun) each message names the process (``rank 1 of 2: ...``); an error that every
+process raises alike (``same_on_every_rank = True`` on the exception, e.g. a refused batch split) is printed by
+rank 0 alone, without the rank. Under torchrun the error is also written where torchrun's failure summary reads it
+(``$TORCHELASTIC_ERROR_FILE``), so the launcher's one report names the failing rank and the cause, for bad input
+and for bugs alike.
 """
 from __future__ import annotations
 
 import sys
 from typing import Callable
 
-from .distributed import EXIT_PEER_FAILED, peer_failure, process_label, record_for_launcher
+from .distributed import EXIT_PEER_FAILED, peer_failure, process_label, process_rank, record_for_launcher
 from .errors import BAD_INPUT_ERRORS, EXIT_BAD_INPUT, EXIT_INTERRUPTED, error_message
 
 
@@ -37,6 +39,11 @@ def run_tool(name: str, body: Callable[[], int | None], *, interrupted_hint: str
         status = body()
     except BAD_INPUT_ERRORS as exc:
         where = process_label()
+        if where and getattr(exc, 'same_on_every_rank', False):
+            if process_rank()[0] != 0:  # rank 0 says it for every process; the launcher has it in case it cannot
+                record_for_launcher(exc, f'{name}: error: {error_message(exc)}', unsaid=True)
+                return EXIT_BAD_INPUT
+            where = ''
         message = f'{where}: {error_message(exc)}' if where else error_message(exc)
         print(f'{name}: error: {message}', file=sys.stderr)
         record_for_launcher(exc, f'{name}: {message}')

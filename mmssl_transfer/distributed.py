@@ -67,16 +67,21 @@ def timeout_seconds(default: float | None = None) -> float:
 
 
 # ------------------------------------------------------------------ reporting a failed process to the launcher
-def process_label() -> str:
-    """``'rank R of W'`` inside a distributed run of W > 1 processes, else ``''``."""
+def process_rank() -> tuple[int, int]:
+    """``(rank, world size)`` of this process, from the process group or else the launcher's environment (an error
+    raised before the group starts); ``(0, 1)`` outside a distributed run."""
     dist = sys.modules.get('torch.distributed')
     if dist is not None and dist.is_available() and dist.is_initialized():
-        rank, world = dist.get_rank(), dist.get_world_size()
-    else:
-        try:
-            rank, world = int(os.environ['RANK']), int(os.environ['WORLD_SIZE'])
-        except (KeyError, ValueError):
-            return ''
+        return dist.get_rank(), dist.get_world_size()
+    try:
+        return int(os.environ['RANK']), int(os.environ['WORLD_SIZE'])
+    except (KeyError, ValueError):
+        return 0, 1
+
+
+def process_label() -> str:
+    """``'rank R of W'`` inside a distributed run of W > 1 processes, else ``''``."""
+    rank, world = process_rank()
     return f'rank {rank} of {world}' if world > 1 else ''
 
 
@@ -100,13 +105,19 @@ def peer_failure(exc: BaseException) -> str | None:
     return f'lost contact with another process, which failed (its error is reported above): {first}'
 
 
-def record_for_launcher(exc: BaseException, message: str | None = None, *, consequence: bool = False) -> None:
+#: ``extraInfo`` key of an error file whose message this process did not print (rank 0 says it for every process).
+UNSAID_KEY = 'unsaid'
+
+
+def record_for_launcher(exc: BaseException, message: str | None = None, *, consequence: bool = False,
+                        unsaid: bool = False) -> None:
     """Write ``exc`` (its traceback, or only ``message``) where torchrun's failure summary reads it.
 
     Only under torchrun (``$TORCHELASTIC_ERROR_FILE`` set, the JSON layout of torch's ``ErrorHandler``): the
     launcher reports the failure with the earliest time (whole seconds; ties go to the lowest rank) as the root
     cause of the run. A ``consequence`` of another process's failure is dated one second later, so the process
-    that failed first is the one named.
+    that failed first is the one named. An ``unsaid`` message was not printed by this process (rank 0 prints it);
+    the launcher (:mod:`mmssl_transfer.torchrun`) prints it when rank 0 was stopped before it could.
     """
     path = os.environ.get('TORCHELASTIC_ERROR_FILE')
     if not path:
@@ -114,7 +125,10 @@ def record_for_launcher(exc: BaseException, message: str | None = None, *, conse
     text = f'{type(exc).__name__}: {exc}' if message is None else message
     details = traceback.format_exc() if message is None else message
     stamp = int(time.time()) + int(consequence)
-    data = {'message': {'message': text, 'extraInfo': {'py_callstack': details, 'timestamp': str(stamp)}}}
+    info = {'py_callstack': details, 'timestamp': str(stamp)}
+    if unsaid:
+        info[UNSAID_KEY] = 'true'
+    data = {'message': {'message': text, 'extraInfo': info}}
     try:
         with open(path, 'w', encoding='utf-8') as file:
             json.dump(data, file)

@@ -10,7 +10,8 @@ flags), how many GPUs a cell may use, its primary metric and the analysis tables
 
 Everything else reads this table: ``results.py`` (task names, the paper settings a run is compared with to name
 its variant), ``config_generation.py`` (the per-method configs), ``suite/`` (cells and their command lines),
-``probes/`` (the paper's grids and protocols as defaults) and ``analysis/``. This module imports only the dataset
+``probes/`` (the paper's grids and protocols as defaults), ``engine/linear_scaling.py`` (the paper's schedule of a
+det/seg/normals row, scaled to the GPUs of a run) and ``analysis/``. This module imports only the dataset
 catalog, so it sits below all of them.
 
 A new task is one row here, its runner (a config family or a probe tool) and its tests.
@@ -110,6 +111,8 @@ _DET_SETTINGS = (  # the same SOLVER block in detectron2-configs/{frozen,finetun
     PaperSetting('total_batch_size', 2, 'detectron2-configs/frozen/byol.yaml L23 (IMS_PER_BATCH: 2)'),
     PaperSetting('lr', 0.0025, 'detectron2-configs/frozen/byol.yaml L22 (BASE_LR: 0.0025)'),
     PaperSetting('max_iters', 144000, 'detectron2-configs/frozen/byol.yaml L25 (MAX_ITER: 144000)'),
+    PaperSetting('warmup_iters', 100, 'detectron2-configs/frozen/byol.yaml L26 (WARMUP_ITERS: 100)'),
+    PaperSetting('milestones', (96000, 128000), 'detectron2-configs/frozen/byol.yaml L24 (STEPS: (96000, 128000))'),
 )
 _SEG_SETTINGS = (
     PaperSetting('total_batch_size', 4, 'semantic-segmentation/config/ade20k-resnet50-upernet.yaml L18 '
@@ -117,6 +120,8 @@ _SEG_SETTINGS = (
     PaperSetting('lr', 0.02, 'semantic-segmentation/config/ade20k-resnet50-upernet.yaml L23 (lr_encoder: 0.02)'),
     PaperSetting('max_iters', 150000, 'semantic-segmentation/config/ade20k-resnet50-upernet.yaml L19, L21 '
                  '(30 epochs x 5000 iterations)'),
+    PaperSetting('decay_iters', 150000, 'semantic-segmentation/config/ade20k-resnet50-upernet.yaml L25 '
+                 '(lr_pow: 0.9, the poly decay to 0 over all 30 x 5000 iterations)'),
 )
 _NORMALS_SETTINGS = (
     PaperSetting('total_batch_size', 2, 'surface-normal-estimation/train_generic.py L261, L318 (2 per GPU) x the '
@@ -124,6 +129,8 @@ _NORMALS_SETTINGS = (
     PaperSetting('lr', 0.02, 'surface-normal-estimation/train_generic.py L270-271 (lr_encoder, lr_decoder 2e-2)'),
     PaperSetting('max_iters', 13500, 'surface-normal-estimation/scripts/train_finetune_models.sh L25-26 '
                  '(150 epochs x 90 iterations)'),
+    PaperSetting('decay_iters', 13500, 'surface-normal-estimation/train_generic.py L152-153, L320 (poly decay, '
+                 'power 0.9, to 0 over max_iters = epoch_iters x num_epoch)'),
 )
 
 #: Zhao et al. (ICLR 2021)'s deep-image-prior reconstruction, which the paper follows (App. A.8):

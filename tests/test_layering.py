@@ -14,6 +14,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ('errors', 'compat', 'fileio'),  # the bad-input policy, the fixes to the OpenMMLab stack, safe file I/O
     # the process group, fetching, the package root and two shared formats
     ('distributed', 'download', '__init__', 'normal_cluster_file', 'project_files'),
+    ('torchrun',),  # the launcher wrapper of dist_*.sh: reads the processes' error files (distributed)
     ('checkpoints',),
     ('datasets',),  # catalog.py a leaf; no dataset imports a model or a metric
     ('evaluation',),  # metrics work on predictions alone

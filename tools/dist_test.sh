@@ -2,7 +2,8 @@
 # Distributed testing with torchrun: one process per GPU (on a machine without CUDA: CPU processes, gloo).
 #   tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py options]
 # NNODES, NODE_RANK, MASTER_ADDR, PORT as in dist_train.sh (one node without PORT: a free port); PYTHON selects
-# the interpreter. The metrics equal a one-process test's: every image is evaluated once, in dataset order.
+# the interpreter (as in dist_train.sh). Any number of GPUs: the metrics equal a one-process test's (every image
+# is evaluated once, in dataset order), and the record keeps the training run's variant (the checkpoint's meta).
 set -euo pipefail
 if [[ $# -lt 3 ]]; then
   echo "usage: $0 CONFIG CHECKPOINT GPUS [test.py options]" >&2
@@ -14,18 +15,22 @@ GPUS=$3
 NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-PYTHON=${PYTHON:-python}
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+if [[ -z "${PYTHON:-}" ]]; then  # the project's Python: its .venv if there is one, else python on PATH
+  if [[ -x "$ROOT/.venv/bin/python" ]]; then PYTHON="$ROOT/.venv/bin/python"; else PYTHON=python; fi
+fi
 if [[ "$NNODES" == 1 && -z "${PORT:-}" ]]; then
   RENDEZVOUS=(--standalone)  # one machine: torchrun picks a free port (runs side by side do not collide)
 else
   RENDEZVOUS=(--nnodes="$NNODES" --node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR" --master_port="${PORT:-29500}")
 fi
 
-PYTHONPATH="$(dirname "$0")/..${PYTHONPATH:+:$PYTHONPATH}" \
-"$PYTHON" -m torch.distributed.run \
+# mmssl_transfer.torchrun: torchrun, but a clean refusal (exit 2, said once) is not followed by its traceback
+PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" \
+"$PYTHON" -m mmssl_transfer.torchrun \
     "${RENDEZVOUS[@]}" \
     --nproc_per_node="$GPUS" \
-    "$(dirname "$0")/test.py" \
+    "$ROOT/tools/test.py" \
     "$CONFIG" \
     "$CHECKPOINT" \
     --launcher pytorch "${@:4}"

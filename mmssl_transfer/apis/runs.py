@@ -14,12 +14,15 @@ A config with ``test_time_aug = True`` is tested through its ``tta_model`` on it
 Every run starts its process group through :func:`mmssl_transfer.distributed.init_distributed` (CPU/gloo fix,
 timeouts). Training splits the protocol's total batch over the processes
 (:func:`~mmssl_transfer.engine.batch_split.apply_total_batch`), so 1 or N GPUs train the same protocol; the
-split is saved in the model checkpoint and written into the test result's hparams.
+split is saved in the model checkpoint and written into the test result's hparams. N processes that do not divide
+the total train the schedule linearly scaled to fit (:mod:`~mmssl_transfer.engine.linear_scaling`), recorded as
+the variant ``linear-scaling-x<k>`` with the scaled numbers in ``hparams``, or refuse (``paper_only``).
 """
 from __future__ import annotations
 
 import copy
 import os.path as osp
+import sys
 from typing import Any
 
 from mmengine.config import Config, ConfigDict
@@ -27,8 +30,9 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from ..distributed import init_distributed, run_on_main
-from ..engine.batch_split import BATCH_SPLIT_KEY, apply_total_batch
+from ..engine.batch_split import BATCH_SPLIT_KEY, LINEAR_SCALING_KEY, apply_total_batch
 from ..engine.hooks import PROVENANCE_KEY, TRAIN_VARIANT_KEY
+from ..engine.linear_scaling import fit_to_processes, scaling_notice
 from ..results import (RecordedBackbone, TransferResult, default_variant, make_record, plain_metrics, result_variant,
                        write_result)
 from .errors import LaunchError
@@ -61,15 +65,19 @@ def init_launcher(cfg: Config) -> None:
     init_distributed(cfg.get('launcher', 'none'), backend=dist_cfg.get('backend'), timeout=dist_cfg.get('timeout'))
 
 
-def train(cfg: Config, max_batch_per_gpu: int | None = None) -> Runner:
+def train(cfg: Config, max_batch_per_gpu: int | None = None, paper_only: bool = False) -> Runner:
     """Train as the config says (resuming if ``cfg.resume``); return the finished Runner.
 
     The config's total batch is split over the processes of the run (per-process batch = total / processes,
-    gradient accumulation when ``max_batch_per_gpu`` is below that), or refused when no exact split exists.
+    gradient accumulation when ``max_batch_per_gpu`` is below that). Processes that do not divide the total train
+    the schedule linearly scaled to fit, said in one line on stderr by rank 0, or, with ``paper_only``, refuse.
     """
-    from mmengine.dist import get_world_size
+    from mmengine.dist import get_rank, get_world_size
     init_launcher(cfg)
-    apply_total_batch(cfg, get_world_size(), max_batch_per_gpu)
+    world_size = get_world_size()
+    if fit_to_processes(cfg, world_size, paper_only) > 1 and get_rank() == 0:
+        print(scaling_notice(cfg, world_size), file=sys.stderr, flush=True)
+    apply_total_batch(cfg, world_size, max_batch_per_gpu)
     runner = build_runner(cfg)
     runner.train()
     run_on_main(lambda: None)  # rank 0 saved the checkpoints: every rank returns once they are complete
@@ -103,7 +111,8 @@ def test(cfg: Config, out: str | None = None, result_file: str | None = None) ->
         provenance = runner.message_hub.get_info(PROVENANCE_KEY) or _provenance_from_config(cfg)
         result = make_result(cfg, task, metrics, provenance,
                              train_variant=runner.message_hub.get_info(TRAIN_VARIANT_KEY),
-                             batch_split=runner.message_hub.get_info(BATCH_SPLIT_KEY))
+                             batch_split=runner.message_hub.get_info(BATCH_SPLIT_KEY),
+                             linear_scaling=runner.message_hub.get_info(LINEAR_SCALING_KEY))
         if out is not None:
             result.extra['predictions'] = osp.abspath(out)
         write_result(result_file or osp.join(cfg.work_dir, RESULT_FILE), result)
@@ -144,19 +153,28 @@ def transfer_task(cfg: Config) -> dict[str, Any]:
 
 
 def make_result(cfg: Config, task: dict[str, Any], metrics: dict[str, Any], provenance: dict[str, str],
-                train_variant: str | None = None, batch_split: dict[str, Any] | None = None) -> TransferResult:
+                train_variant: str | None = None, batch_split: dict[str, Any] | None = None,
+                linear_scaling: dict[str, Any] | None = None) -> TransferResult:
     """Turn the Runner's test metrics into a :class:`TransferResult` (metric-name prefixes dropped).
 
     ``hparams`` records the protocol variant (the test config's, joined with the training run's
     ``train_variant`` when that differs) and the batch: ``batch_split`` is the training run's (from the model
     checkpoint: total batch, processes, per-process batch and accumulation), else the config's total batch;
-    ``paper_protocol`` is ``variant == 'paper'`` for a task with a paper protocol (None when the config states no
-    variant; :func:`~mmssl_transfer.results.make_record` decides); ``pretraining_data`` is the config's
+    ``linear_scaling`` (the checkpoint's, when the training run scaled the schedule) replaces the config's total
+    batch, lr and iterations with the scaled ones the model was trained with. The record is built by
+    :func:`~mmssl_transfer.results.make_record`: ``paper_protocol`` is ``variant == 'paper'`` for a task with a
+    paper protocol (None when the config states no variant); ``pretraining_data`` is the config's
     ``transfer_task.pretraining_data``, else the zoo row's.
     """
     hparams = _training_hparams(cfg, batch_split)
+    if linear_scaling:
+        scaled = linear_scaling['scaled']
+        hparams.update(total_batch_size=scaled['total_batch_size'], lr=scaled['lr'], max_iters=scaled['max_iters'],
+                       warmup_iters=scaled['warmup_iters'], linear_scaling_factor=linear_scaling['factor'])
+        hparams.update({k: scaled[k] for k in ('milestones', 'decay_iters') if scaled.get(k)})
+        hparams = {k: v for k, v in hparams.items() if v is not None}
     variant = result_variant(task.get('variant'), train_variant, default_variant(task['task']))
-    if 'total_batch_size' in task and not batch_split:
+    if 'total_batch_size' in task and not batch_split and not linear_scaling:
         hparams['total_batch_size'] = task['total_batch_size']
     extra = {'model_checkpoint': str(cfg.load_from),
              'provenance_source': provenance.get('source', 'checkpoint meta')}

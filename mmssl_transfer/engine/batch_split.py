@@ -40,6 +40,8 @@ from mmssl_transfer.errors import InputError
 
 #: Message-hub info key and checkpoint ``meta`` key of the training run's split (read by the test result).
 BATCH_SPLIT_KEY = 'batch_split'
+#: Config key and checkpoint ``meta`` key of a linearly scaled schedule (:mod:`~mmssl_transfer.engine.linear_scaling`).
+LINEAR_SCALING_KEY = 'linear_scaling'
 #: The train loops whose iteration counts :func:`apply_total_batch` scales under accumulation, and which keys.
 LOOP_ITERATION_KEYS: dict[str, tuple[str, ...]] = {
     'IterBasedTrainLoop': ('max_iters', 'val_interval', 'val_begin'),
@@ -51,7 +53,9 @@ ITERATION_INTERVAL_HOOKS = {'logger': None, 'checkpoint': True}
 
 
 class BatchSplitError(InputError):
-    """A protocol's total batch cannot be run on the given processes exactly."""
+    """A protocol's total batch cannot be run on the given processes exactly (the same on every process)."""
+
+    same_on_every_rank = True  # decided from the config and the world size: rank 0 alone reports it
 
 
 @dataclass(frozen=True)
@@ -157,7 +161,8 @@ def apply_total_batch(cfg: Config, world_size: int, max_batch_per_gpu: int | Non
         cfg.sync_bn = 'torch'  # BN statistics over every process's share (GPUs; CPU/gloo keeps BN per process)
     seed_augmentation_by_draw(loader)
     hooks = [h for h in (cfg.get('custom_hooks') or []) if h.get('type') != 'BatchSplitHook']
-    cfg.custom_hooks = hooks + [ConfigDict(type='BatchSplitHook', split=split.as_hparams())]
+    cfg.custom_hooks = hooks + [ConfigDict(type='BatchSplitHook', split=split.as_hparams(),
+                                           linear_scaling=cfg.get(LINEAR_SCALING_KEY))]
     cfg[BATCH_SPLIT_KEY] = split.as_hparams()
     return split
 

@@ -37,6 +37,7 @@ def bad_path_arguments(bad: Path, tmp: Path) -> dict[str, list[str]]:
         'linear_probe.py': ['--checkpoint', f'{bad}/model.pth', '--dataset', 'dtd', '--out', f'{tmp}/r.json'],
         'fewshot.py': ['--checkpoint', f'{bad}/model.pth', '--dataset', 'eurosat', '--out-dir', f'{tmp}/fs'],
         'finetune_sweep.py': [f'{bad}/config.py', '--work-dir', f'{tmp}/sweep'],
+        'feature_properties.py': ['--checkpoint', f'{bad}/model.pth', '--dataset', 'dtd', '--out', f'{tmp}/fp.json'],
         'make_toy_data.py': [f'{tmp}/afile'],
         'prepare_nyuv2_normals.py': [f'{bad}/metadata', f'{bad}/images', f'{tmp}/nyuv2'],
         'prepare_data.py': ['dtd', '--from-archive', f'{bad}/dtd-r1.0.1.tar.gz', '--root', f'{tmp}/dtd'],

@@ -3,7 +3,9 @@
 - :class:`BatchSplitHook` checks, when training starts, that the run's process group and data loader are the
   ones the config was split for, records the split (total batch, processes, per-process batch, accumulation)
   in every saved checkpoint's ``meta['batch_split']`` and publishes it (also after a checkpoint load, i.e. in
-  a test run) as the message-hub info ``'batch_split'``, from which the test result's hparams are written.
+  a test run) as the message-hub info ``'batch_split'``, from which the test result's hparams are written; a
+  linearly scaled schedule (:mod:`~mmssl_transfer.engine.linear_scaling`) travels the same way, as
+  ``'linear_scaling'``.
 - :class:`UpdateStepParamSchedulerHook` steps iteration-based parameter schedulers once per optimizer update:
   under gradient accumulation an iteration is a micro-batch, and the schedule is written in updates.
 """
@@ -14,7 +16,7 @@ from typing import Any
 from mmengine.hooks import Hook, ParamSchedulerHook
 from mmengine.registry import HOOKS
 
-from ..batch_split import BATCH_SPLIT_KEY
+from ..batch_split import BATCH_SPLIT_KEY, LINEAR_SCALING_KEY
 
 
 @HOOKS.register_module()
@@ -24,12 +26,15 @@ class BatchSplitHook(Hook):
     Args:
         split: :meth:`BatchSplit.as_hparams` of the run; None in a test-only run (the hook then publishes the
             split recorded in the loaded checkpoint, if any).
+        linear_scaling: The run's linear scaling (factor, the paper's and the scaled schedule); None: not scaled.
     """
 
     priority = 'VERY_LOW'
 
-    def __init__(self, split: dict[str, Any] | None = None) -> None:
+    def __init__(self, split: dict[str, Any] | None = None, linear_scaling: dict[str, Any] | None = None) -> None:
         self.split = dict(split) if split else None
+        # plain dicts and lists (a ConfigDict in checkpoint meta would need a full unpickler to load)
+        self.linear_scaling = _plain(linear_scaling) if linear_scaling else None
 
     def before_train(self, runner) -> None:
         if self.split is None:
@@ -44,6 +49,10 @@ class BatchSplitHook(Hook):
             raise RuntimeError(f'the config was split for {self.split} but the run has {found}: build the config '
                                'with mmssl_transfer.apis.train (or apply_total_batch) in the processes that run it')
         runner.message_hub.update_info(BATCH_SPLIT_KEY, dict(self.split))
+        if self.linear_scaling:
+            runner.message_hub.update_info(LINEAR_SCALING_KEY, dict(self.linear_scaling))
+            runner.logger.info(f'the paper\'s schedule {self.linear_scaling["paper"]} linearly scaled by '
+                               f'{self.linear_scaling["factor"]}: {self.linear_scaling["scaled"]}')
         runner.logger.info('total batch {total_batch_size} = {world_size} processes x {batch_per_process} images '
                            'x {accumulative_counts} accumulated micro-batches'.format(**self.split))
 
@@ -51,11 +60,21 @@ class BatchSplitHook(Hook):
         split = self.split or runner.message_hub.get_info(BATCH_SPLIT_KEY)
         if split:
             checkpoint.setdefault('meta', {})[BATCH_SPLIT_KEY] = dict(split)
+        scaling = self.linear_scaling or runner.message_hub.get_info(LINEAR_SCALING_KEY)
+        if scaling:
+            checkpoint.setdefault('meta', {})[LINEAR_SCALING_KEY] = dict(scaling)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        split = (checkpoint.get('meta') or {}).get(BATCH_SPLIT_KEY)
-        if split:
-            runner.message_hub.update_info(BATCH_SPLIT_KEY, dict(split))
+        meta = checkpoint.get('meta') or {}
+        for key in (BATCH_SPLIT_KEY, LINEAR_SCALING_KEY):
+            if meta.get(key):
+                runner.message_hub.update_info(key, dict(meta[key]))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return [_plain(v) for v in value] if isinstance(value, (list, tuple)) else value
 
 
 @HOOKS.register_module()
