@@ -8,6 +8,8 @@
     python tools/run_suite.py my_suite.yaml --out work_dirs/mine --retry-failed
     python tools/run_suite.py quick --dry-run            # check the data, list cells, their state and commands
     python tools/run_suite.py paper --skip-missing       # run the cells whose datasets are there
+    python tools/run_suite.py paper --status             # queued / running / done / failed cells, from the store
+    python tools/run_suite.py paper --cancel             # stop the runners of the running cells (they resume)
 
 SUITE is a shipped suite (paper, quick, demo) or a path to a suite YAML file. Re-running skips finished cells.
 Before anything starts, every dataset the cells read is checked (as tools/prepare_data.py DATASET --check does):
@@ -19,9 +21,14 @@ probes 1). Each protocol's total batch is split over a cell's processes, so the 
 """
 import argparse
 import sys
+from pathlib import Path
 
-from mmssl_transfer.apis.suite_runs import run_suite
+from rich.console import Console
+
+from mmssl_transfer.apis.suite_runs import default_out_dir, run_suite
 from mmssl_transfer.errors import run_tool
+from mmssl_transfer.suite.spec import load_suite
+from mmssl_transfer.suite.status import cancel, print_status
 
 
 def main(argv=None) -> int:
@@ -41,9 +48,15 @@ def main(argv=None) -> int:
     parser.add_argument('--no-summary', action='store_true', help='do not summarise after running')
     parser.add_argument('--skip-missing', action='store_true',
                         help='leave out the cells of missing or unreadable datasets instead of stopping')
+    parser.add_argument('--status', action='store_true', help="print the state of the store's cells, run nothing")
+    parser.add_argument('--cancel', action='store_true', help="stop the runners of the store's running cells")
     args = parser.parse_args(argv)
 
     def body() -> int:
+        if args.status or args.cancel:
+            out = Path(args.out) if args.out else default_out_dir(load_suite(args.suite).name)
+            (cancel if args.cancel else print_status)(out, Console(highlight=False))
+            return 0
         return run_suite(args.suite, args.out, gpus=args.gpus, launcher=args.launcher, partition=args.partition,
                          max_batch_per_gpu=args.max_batch_per_gpu, retry_failed=args.retry_failed,
                          dry_run=args.dry_run, summary=not args.no_summary, skip_missing=args.skip_missing,

@@ -108,3 +108,57 @@ def test_a_total_batch_of_two_never_runs_on_three_slots(tmp_path, batch_two_kind
     assert 'on 2 device(s) 0,1' in log
     assert [c.gpu_counts(3) for c in report.cells] == [(1, 2)]
     assert set(report.states.values()) == {DONE}
+
+
+def _second_runner(suite: Path, out: Path) -> None:
+    """A second runner in its own process (forked: it sees the stand-in kind); exit status: the cells it ran."""
+    import os
+    report = _run(suite, out, Packer(1))
+    os._exit(len(report.ran))
+
+
+def test_two_runners_on_one_store_never_run_the_same_cell(tmp_path, fake_kind, two_checkpoints, monkeypatch):
+    import multiprocessing
+
+    from mmssl_transfer.suite.status import DONE as STATUS_DONE, cell_statuses
+    trace = tmp_path / 'trace.jsonl'
+    monkeypatch.setenv('FAKE_PROBE_TRACE', str(trace))
+    monkeypatch.setenv('FAKE_PROBE_BARRIER', f'{tmp_path / "barrier"}:2')  # each runner's cell waits for the other's
+    suite, out = fake_suite(tmp_path, two_checkpoints, datasets=('dtd',)), tmp_path / 'out'
+    other = multiprocessing.get_context('fork').Process(target=_second_runner, args=(suite, out))
+    other.start()
+    report = _run(suite, out, Packer(1))
+    other.join(120)
+    assert len(report.ran) + other.exitcode == 2 and len(report.ran) == 1  # one cell each
+    runs = _trace(trace)
+    assert sorted(r['method'] for r in runs) == ['byol', 'mocov2']  # each cell ran once
+    assert [r['barrier_met'] for r in runs] == [True, True]  # at the same time
+    assert [s.state for s in cell_statuses(out)] == [STATUS_DONE, STATUS_DONE]
+
+
+def test_status_shows_running_cells_and_cancel_leaves_them_interrupted(tmp_path, fake_kind, two_checkpoints,
+                                                                       monkeypatch):
+    import multiprocessing
+    import time
+
+    from mmssl_transfer.results import store_info_file
+    from mmssl_transfer.suite.status import INTERRUPTED, QUEUED, RUNNING, cancel, cell_statuses, print_status
+    monkeypatch.setenv('FAKE_PROBE_SLEEP', '120')
+    suite, out = fake_suite(tmp_path, two_checkpoints, datasets=('dtd',)), tmp_path / 'out'
+    runner = multiprocessing.get_context('fork').Process(target=_second_runner, args=(suite, out))
+    runner.start()
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if store_info_file(out).is_file() and RUNNING in [s.state for s in cell_statuses(out)]:
+            break
+        time.sleep(0.2)
+    states = cell_statuses(out)
+    assert [s.state for s in states] == [RUNNING, QUEUED]  # one slot: the second waits
+    assert states[0].job == str(runner.pid) and states[0].devices == '0' and states[0].elapsed >= 0
+    console = Console(file=io.StringIO(), width=300)
+    print_status(out, console)
+    assert '1 queued, 1 running, 0 interrupted, 0 done, 0 failed' in console.file.getvalue()
+    assert cancel(out, console) == [runner.pid]
+    runner.join(60)
+    assert runner.exitcode is not None
+    assert [s.state for s in cell_statuses(out)] == [INTERRUPTED, QUEUED]  # the next run resumes it
