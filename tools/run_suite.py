@@ -8,6 +8,7 @@
     python tools/run_suite.py my_suite.yaml --out work_dirs/mine --retry-failed
     python tools/run_suite.py quick --dry-run            # check the data, list cells, their state and commands
     python tools/run_suite.py paper --skip-missing       # run the cells whose datasets are there
+    python tools/run_suite.py paper --plan --gpus 8      # GPU-hours per cell and in all, wall clock on 8 GPUs
     python tools/run_suite.py paper --status             # queued / running / done / failed cells, from the store
     python tools/run_suite.py paper --cancel             # stop the runners of the running cells (they resume)
 
@@ -48,6 +49,9 @@ def main(argv=None) -> int:
     parser.add_argument('--no-summary', action='store_true', help='do not summarise after running')
     parser.add_argument('--skip-missing', action='store_true',
                         help='leave out the cells of missing or unreadable datasets instead of stopping')
+    parser.add_argument('--plan', action='store_true',
+                        help="print each cell's GPU-hours, the total and the packed wall clock; run nothing")
+    parser.add_argument('--gpu-kind', default='V100', help='GPU kind the plan prices (benchmarks/step_times.json)')
     parser.add_argument('--status', action='store_true', help="print the state of the store's cells, run nothing")
     parser.add_argument('--cancel', action='store_true', help="stop the runners of the store's running cells")
     args = parser.parse_args(argv)
@@ -60,7 +64,8 @@ def main(argv=None) -> int:
         return run_suite(args.suite, args.out, gpus=args.gpus, launcher=args.launcher, partition=args.partition,
                          max_batch_per_gpu=args.max_batch_per_gpu, retry_failed=args.retry_failed,
                          dry_run=args.dry_run, summary=not args.no_summary, skip_missing=args.skip_missing,
-                         gpus_per_cell=args.gpus_per_cell, max_parallel=args.max_parallel)
+                         gpus_per_cell=args.gpus_per_cell, max_parallel=args.max_parallel, plan=args.plan,
+                         gpu_kind=args.gpu_kind)
 
     return run_tool('run_suite.py', body, interrupted_hint='run the same command again to resume')
 
