@@ -11,8 +11,8 @@ from rich.console import Console
 
 from mmssl_transfer.analysis import PAPER, TOY_NOTICE, summarize_results
 from mmssl_transfer.suite.commands import LAUNCHERS, RunContext
-from mmssl_transfer.suite.runner import SuiteRunner
 from mmssl_transfer.suite.plan import cell_costs, load_step_times, print_plan
+from mmssl_transfer.suite.runner import SuiteRunner
 from mmssl_transfer.suite.scheduler import Packer
 from mmssl_transfer.suite.spec import SuiteError, load_suite
 
@@ -35,7 +35,8 @@ def run_suite(suite: str | Path, out: str | Path | None = None, *, gpus: int = 1
     count its total batch splits over (:mod:`~mmssl_transfer.suite.scheduler`; ``gpus_per_cell`` and
     ``max_parallel`` cap them); each tool splits its protocol's total batch over its processes, so the numbers do
     not depend on it. With ``launcher='slurm'`` (a blocking ``srun`` per cell) ``gpus`` caps each cell's GPUs and
-    cells run one at a time unless ``max_parallel``. ``max_batch_per_gpu`` caps the images a GPU holds (gradient accumulation).
+    cells run one at a time unless ``max_parallel``. ``max_batch_per_gpu`` caps the images a GPU holds (gradient
+    accumulation).
     ``plan`` prints the suite's cost (:mod:`~mmssl_transfer.suite.plan`: GPU-hours per cell and in all, the wall
     clock under the packing on ``gpus`` GPUs of kind ``gpu_kind``) and runs nothing. Before anything starts (and in a
     dry run), every dataset the cells read is checked

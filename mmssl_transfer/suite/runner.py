@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import ctypes
 import os
+import queue
 import shutil
 import signal
-import queue
 import subprocess
 import sys
 import threading

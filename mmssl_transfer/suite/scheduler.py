@@ -3,10 +3,11 @@
 A cell may run on the GPU counts its task's row allows (:meth:`~.matrix.Cell.gpu_counts`: counts that split its
 total batch evenly, within the task's ``max_gpus``), so a count its total batch refuses is never chosen. A cell
 alone in the queue gets the most GPUs it can use; while others wait, each gets about its share of the machine
-(``devices // waiting`` with ``waiting`` at most ``max_parallel``, rounded down to a count it can use), so a machine of 8 GPUs runs a detection cell on 2,
-a linear probe on 1 and a finetune on the rest at once. ``gpus_per_cell`` caps every cell's count and
-``max_parallel`` the cells running at once. Two cells that read the same cached features (``feature_key``) never
-run together: the second would extract them again, or read them while the first is writing them.
+(``devices // waiting`` with ``waiting`` at most ``max_parallel``, rounded down to a count it can use), so a
+machine of 8 GPUs runs a detection cell on 2, a linear probe on 1 and a finetune on the rest at once.
+``gpus_per_cell`` caps every cell's count and ``max_parallel`` the cells running at once. Two cells that read
+the same cached features (``feature_key``) never run together: the second would extract them again, or read
+them while the first is writing them.
 
 The packer only decides; :class:`~.runner.SuiteRunner` starts each placement as its own processes with
 ``CUDA_VISIBLE_DEVICES`` set to its devices (a torchrun ``--standalone`` each, so every cell has its own port).

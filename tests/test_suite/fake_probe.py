@@ -8,8 +8,8 @@ only by runs that ran at the same time.
 """
 import argparse
 import hashlib
-import json
 import importlib.util
+import json
 import os
 import sys
 import time

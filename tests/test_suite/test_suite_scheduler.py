@@ -120,7 +120,7 @@ def _second_runner(suite: Path, out: Path) -> None:
 def test_two_runners_on_one_store_never_run_the_same_cell(tmp_path, fake_kind, two_checkpoints, monkeypatch):
     import multiprocessing
 
-    from mmssl_transfer.suite.status import DONE as STATUS_DONE, cell_statuses
+    from mmssl_transfer.suite.status import cell_statuses
     trace = tmp_path / 'trace.jsonl'
     monkeypatch.setenv('FAKE_PROBE_TRACE', str(trace))
     monkeypatch.setenv('FAKE_PROBE_BARRIER', f'{tmp_path / "barrier"}:2')  # each runner's cell waits for the other's
@@ -133,7 +133,7 @@ def test_two_runners_on_one_store_never_run_the_same_cell(tmp_path, fake_kind, t
     runs = _trace(trace)
     assert sorted(r['method'] for r in runs) == ['byol', 'mocov2']  # each cell ran once
     assert [r['barrier_met'] for r in runs] == [True, True]  # at the same time
-    assert [s.state for s in cell_statuses(out)] == [STATUS_DONE, STATUS_DONE]
+    assert [s.state for s in cell_statuses(out)] == ['done', 'done']
 
 
 def test_status_shows_running_cells_and_cancel_leaves_them_interrupted(tmp_path, fake_kind, two_checkpoints,
