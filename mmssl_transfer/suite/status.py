@@ -92,7 +92,8 @@ def print_status(out_dir: Path, console: Console) -> list[CellStatus]:
 
 def cancel(out_dir: Path, console: Console) -> list[int]:
     """Stop the runners of the store's running cells (SIGTERM: each stops its cells' processes and leaves them
-    interrupted, to resume on the next run); return their process ids."""
+    interrupted, to resume on the next run); return their process ids. The ids are this machine's: a runner on
+    another machine sharing the store is stopped there."""
     pids = sorted({int(r.job) for r in cell_statuses(out_dir) if r.state == RUNNING and r.job})
     for pid in pids:
         try:
