@@ -183,6 +183,7 @@ class TrainTest:
     method_input: bool = True
     seed_option: str = 'randomness.seed'
     no_checkpoint_option: str = 'model.backbone.checkpoint'
+    total_batch_option: str = 'transfer_task.total_batch_size'  # a cell's --cfg-options key of its total batch
 
     def cell_text(self) -> str:
         """What the suite hashes into a cell's config hash (the text of round 2's table, so stores resume)."""
@@ -215,6 +216,7 @@ class Probe:
         checkpoint_args / scratch_args: How the tool is told the backbone checkpoint, or random initialisation.
         distributed: The tool takes ``--launcher``; with ``--gpus N`` it runs under torchrun.
         trains: The tool trains (takes ``--max-batch-per-gpu``).
+        total_batch_flag: The tool's flag of its total batch, when a cell may set it (its GPU counts follow it).
     """
 
     tool: str
@@ -224,6 +226,7 @@ class Probe:
     scratch_args: tuple[str, ...] = ('--from-scratch',)
     distributed: bool = True
     trains: bool = False
+    total_batch_flag: str | None = None
 
     @property
     def args(self) -> tuple[str, ...]:
@@ -265,6 +268,12 @@ IMAGE_SEMANTIC, IMAGE_STRUCTURAL, PIXEL_SEMANTIC, PIXEL_STRUCTURAL = CATEGORIES
 #: structural (Kotar et al.'s CLEVR count).
 DATASET_CATEGORIES: dict[str, tuple[str, str]] = {'clevr_count': (IMAGE_LEVEL, STRUCTURAL)}
 
+#: What one process of a cell holds on its GPU: dense training at full resolution (detection 800-1333 px, ADE20K
+#: and NYUv2 crops), a recognition finetune (224 px images, a share of a total batch of 64), or features
+#: extracted once under ``inference_mode`` (the probes solve on them, mostly on the CPU).
+MEMORY_CLASSES = {'dense': 'dense training at full resolution', 'training': '224-px training',
+                  'features': 'feature extraction only'}
+
 
 @dataclass(frozen=True)
 class TaskSpec:
@@ -292,6 +301,10 @@ class TaskSpec:
             protocol, else the name of the protocol its default borrows (depth: ``'normals-protocol'``).
         borrowed: For a task without a paper protocol, the settings its default borrows from another task's
             paper protocol (depth: the normals task's schedule); its configs state them.
+        max_gpus: The most GPUs one cell uses well (None: every count its total batch splits over evenly).
+        memory: Its memory class (:data:`MEMORY_CLASSES`): what one of its processes holds on a GPU.
+        reads_features: A cell reads backbone features from the suite's shared cache, which the first cell of
+            the same backbone and dataset extracts (the scheduler never runs two such cells at once).
     """
 
     name: str
@@ -313,6 +326,9 @@ class TaskSpec:
         assert bool(self.paper) == (self.default_variant == PAPER_VARIANT), (
             f'{self.name}: a row with paper settings defaults to the paper variant, one without names its own')
         assert not (self.paper and self.borrowed), f'{self.name}: borrowed settings are for tasks without a paper one'
+    max_gpus: int | None = None
+    memory: str = 'training'
+    reads_features: bool = False
 
     @property
     def task(self) -> str:
@@ -345,56 +361,68 @@ class TaskSpec:
         total = self.total_batch_size
         return tuple(n for n in range(1, max_gpus + 1) if total is None or total % n == 0)
 
+    def usable_gpus(self, limit: int, total_batch_size: int | None = None) -> tuple[int, ...]:
+        """GPU counts up to ``limit`` one cell may run on: they split its total batch (``total_batch_size``, or
+        the paper's) evenly, as ``engine/batch_split.py`` requires, and stay within :attr:`max_gpus`."""
+        total = total_batch_size if total_batch_size is not None else self.total_batch_size
+        most = min(limit, self.max_gpus or limit)
+        return tuple(n for n in range(1, most + 1) if total is None or total % n == 0)
+
 
 TASKS: dict[str, TaskSpec] = {
     'det': TaskSpec(
         name='det', family='train_test', datasets=('voc0712',), default_datasets=('voc0712',),
         protocols=('frozen', 'finetune'),
         category=(PIXELWISE, SEMANTIC), paper=_DET_SETTINGS, primary_metric='AP', tables=('detection_voc',),
+        memory='dense',
         runner=TrainTest(config='configs/det/{method}_{protocol}_voc.py', bases={
             'frozen': '_base_/det/faster-rcnn_r50_fpn_voc0712_frozen.py',
             'finetune': '_base_/det/faster-rcnn_r50_fpn_voc0712_finetune.py'})),
     'seg': TaskSpec(
         name='seg', family='train_test', datasets=('ade20k',), default_datasets=('ade20k',), protocols=('finetune',),
         category=(PIXELWISE, SEMANTIC), paper=_SEG_SETTINGS, primary_metric='mIoU', tables=('dense',),
+        memory='dense',
         runner=TrainTest(config='configs/seg/{method}_upernet_ade20k.py',
                          bases={'finetune': '_base_/seg/upernet_r50_ade20k.py'}, method_input=False)),
     'normals': TaskSpec(
         name='normals', family='train_test', datasets=('nyuv2',), default_datasets=('nyuv2',), protocols=('frozen',),
         category=(PIXELWISE, STRUCTURAL), paper=_NORMALS_SETTINGS, primary_metric='mean', tables=('dense',),
+        memory='dense',
         runner=TrainTest(config='configs/normals/{method}_pspnet_nyuv2.py',
                          bases={'frozen': '_base_/normals/pspnet_r50_nyuv2.py'}, method_input=False)),
     'depth': TaskSpec(  # not in the paper: Kotar et al.'s pixelwise structural task, trained like the normals
         name='depth', family='train_test', datasets=('nyuv2',), default_datasets=('nyuv2',), protocols=('frozen',),
         category=(PIXELWISE, STRUCTURAL), paper=(), default_variant='normals-protocol', borrowed=_NORMALS_SETTINGS,
-        primary_metric='rmse', tables=(),
+        primary_metric='rmse', tables=(), memory='dense',
         runner=TrainTest(config='configs/depth/{method}_pspnet_nyuv2_depth.py',
                          bases={'frozen': '_base_/depth/pspnet_r50_nyuv2_depth.py'}, method_input=False)),
     'linear': TaskSpec(  # protocols: the paper's solver (default), or the same objective solved to convergence
         name='linear', family='probe', datasets=MANY_SHOT_DATASETS, default_datasets=MANY_SHOT_DATASETS,
         protocols=('paper', 'converged'),
         category=(IMAGE_LEVEL, SEMANTIC), paper=_LINEAR_SETTINGS, primary_metric=None,
-        tables=('linear_manyshot', 'calibration'),
+        tables=('linear_manyshot', 'calibration'), max_gpus=1, memory='features', reads_features=True,
         runner=Probe(tool='linear_probe.py', options=FEATURE_PROBE_OPTIONS + ('protocol',))),
     'finetune': TaskSpec(
         name='finetune', family='probe', datasets=MANY_SHOT_DATASETS, default_datasets=MANY_SHOT_DATASETS,
         protocols=('finetune',),
         category=(IMAGE_LEVEL, SEMANTIC), paper=_FINETUNE_SETTINGS, primary_metric=None,
-        tables=('finetune_manyshot', 'calibration'), grid={'labels_per_class': []},
+        tables=('finetune_manyshot', 'calibration'), grid={'labels_per_class': []}, max_gpus=8,
         runner=Probe(tool='finetune_sweep.py', options=PROBE_OPTIONS, grid_options=('labels_per_class',),
-                     trains=True)),
+                     trains=True, total_batch_flag='--batch-size')),
     'fewshot': TaskSpec(
         name='fewshot', family='probe', datasets=FEWSHOT_DATASETS, default_datasets=FEWSHOT_DATASETS,
         protocols=('prototypical',),
         category=(IMAGE_LEVEL, SEMANTIC), paper=_FEWSHOT_SETTINGS, primary_metric='accuracy',
         tables=('fewshot_5way5shot', 'fewshot_5way20shot', 'fewshot_5way50shot', 'fewshot_cdfsl'),
-        protocol_label='{ways}way-{shots}shot', grid={'ways': [5], 'shots': [5, 20, 50]},
+        protocol_label='{ways}way-{shots}shot', grid={'ways': [5], 'shots': [5, 20, 50]}, max_gpus=1,
+        memory='features', reads_features=True,
         runner=Probe(tool='fewshot.py', options=FEATURE_PROBE_OPTIONS, grid_options=('ways', 'shots'))),
     'feature_properties': TaskSpec(  # paper Table 9 cols 5-11; one cell per dataset: its image(s) of the 15
         name='feature_properties', family='probe', datasets=MANY_SHOT_DATASETS + CDFSL_DATASETS,
         default_datasets=MANY_SHOT_DATASETS + CDFSL_DATASETS, protocols=('paper',),
         category=None, paper=_FEATURE_PROPERTIES_SETTINGS, primary_metric='attentive_diffusion',
-        tables=('feature_properties',), runner=Probe(tool='feature_properties.py', options=PROBE_OPTIONS)),
+        tables=('feature_properties',), memory='training',  # DIP generators are trained; images shard over GPUs
+        runner=Probe(tool='feature_properties.py', options=PROBE_OPTIONS)),
 }
 
 

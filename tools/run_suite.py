@@ -1,24 +1,35 @@
 """Run a transfer suite: backbones x tasks, resumable, then summarise it.
 
     python tools/run_suite.py demo                       # the toy world on CPU, in minutes
-    python tools/run_suite.py paper --gpus 8             # the paper's benchmark (dist_train.sh per cell)
+    python tools/run_suite.py paper --gpus 8             # the paper's benchmark, cells packed onto 8 GPUs
+    python tools/run_suite.py paper --gpus 8 --gpus-per-cell 2 --max-parallel 4
     python tools/run_suite.py paper --gpus 8 --max-batch-per-gpu 8   # GPUs that hold 8 images: accumulate
     python tools/run_suite.py paper --launcher slurm --partition gpu --gpus 8
     python tools/run_suite.py my_suite.yaml --out work_dirs/mine --retry-failed
     python tools/run_suite.py quick --dry-run            # check the data, list cells, their state and commands
     python tools/run_suite.py paper --skip-missing       # run the cells whose datasets are there
+    python tools/run_suite.py paper --plan --gpus 8      # GPU-hours per cell and in all, wall clock on 8 GPUs
+    python tools/run_suite.py paper --status             # queued / running / done / failed cells, from the store
+    python tools/run_suite.py paper --cancel             # stop the runners of the running cells (they resume)
 
 SUITE is a shipped suite (paper, quick, demo) or a path to a suite YAML file. Re-running skips finished cells.
 Before anything starts, every dataset the cells read is checked (as tools/prepare_data.py DATASET --check does):
 a missing or unreadable one stops the run with the command that fixes it, unless --skip-missing.
---gpus N runs every cell on N processes; each protocol's total batch is split over them (a total N does not divide
-is refused by the cell), so the numbers are those of one GPU.
+--gpus N is the machine's GPUs (CPU slots without CUDA): cells run side by side, each with its own
+CUDA_VISIBLE_DEVICES and torchrun --standalone, on the most GPUs it can use when alone and fewer while others wait,
+never on a count its total batch does not split over (detection 1 or 2, ADE20K 1, 2 or 4, finetune 1, 2, 4 or 8,
+probes 1). Each protocol's total batch is split over a cell's processes, so the numbers are those of one GPU.
 """
 import argparse
 import sys
+from pathlib import Path
 
-from mmssl_transfer.apis.suite_runs import run_suite
+from rich.console import Console
+
+from mmssl_transfer.apis.suite_runs import default_out_dir, run_suite
 from mmssl_transfer.cli import run_tool
+from mmssl_transfer.suite.spec import load_suite
+from mmssl_transfer.suite.status import cancel, print_status
 
 
 def main(argv=None) -> int:
@@ -26,7 +37,9 @@ def main(argv=None) -> int:
     parser.add_argument('suite', help='shipped suite name or suite YAML path')
     parser.add_argument('--out', help='output folder (default work_dirs/suite_<name>)')
     parser.add_argument('--gpus', type=int, default=1,
-                        help='GPUs (processes) per cell (>1: dist_train.sh / torchrun); the total batch is split')
+                        help='GPUs of the machine (CPU slots without CUDA) the cells are packed onto')
+    parser.add_argument('--gpus-per-cell', type=int, help='most GPUs any one cell gets')
+    parser.add_argument('--max-parallel', type=int, help='most cells running at once')
     parser.add_argument('--max-batch-per-gpu', type=int,
                         help='most images one GPU holds at once (training cells accumulate gradients)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none')
@@ -36,12 +49,23 @@ def main(argv=None) -> int:
     parser.add_argument('--no-summary', action='store_true', help='do not summarise after running')
     parser.add_argument('--skip-missing', action='store_true',
                         help='leave out the cells of missing or unreadable datasets instead of stopping')
+    parser.add_argument('--plan', action='store_true',
+                        help="print each cell's GPU-hours, the total and the packed wall clock; run nothing")
+    parser.add_argument('--gpu-kind', default='V100', help='GPU kind the plan prices (benchmarks/step_times.json)')
+    parser.add_argument('--status', action='store_true', help="print the state of the store's cells, run nothing")
+    parser.add_argument('--cancel', action='store_true', help="stop the runners of the store's running cells")
     args = parser.parse_args(argv)
 
     def body() -> int:
+        if args.status or args.cancel:
+            out = Path(args.out) if args.out else default_out_dir(load_suite(args.suite).name)
+            (cancel if args.cancel else print_status)(out, Console(highlight=False))
+            return 0
         return run_suite(args.suite, args.out, gpus=args.gpus, launcher=args.launcher, partition=args.partition,
                          max_batch_per_gpu=args.max_batch_per_gpu, retry_failed=args.retry_failed,
-                         dry_run=args.dry_run, summary=not args.no_summary, skip_missing=args.skip_missing)
+                         dry_run=args.dry_run, summary=not args.no_summary, skip_missing=args.skip_missing,
+                         gpus_per_cell=args.gpus_per_cell, max_parallel=args.max_parallel, plan=args.plan,
+                         gpu_kind=args.gpu_kind)
 
     return run_tool('run_suite.py', body, interrupted_hint='run the same command again to resume')
 

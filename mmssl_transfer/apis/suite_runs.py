@@ -11,7 +11,9 @@ from rich.console import Console
 
 from mmssl_transfer.analysis import PAPER, TOY_NOTICE, summarize_results
 from mmssl_transfer.suite.commands import LAUNCHERS, RunContext
+from mmssl_transfer.suite.plan import cell_costs, load_step_times, print_plan
 from mmssl_transfer.suite.runner import SuiteRunner
+from mmssl_transfer.suite.scheduler import Packer
 from mmssl_transfer.suite.spec import SuiteError, load_suite
 
 from .suite_data import check_suite_data
@@ -25,12 +27,19 @@ def default_out_dir(suite_name: str) -> Path:
 def run_suite(suite: str | Path, out: str | Path | None = None, *, gpus: int = 1, launcher: str = 'none',
               partition: str = '', max_batch_per_gpu: int | None = None, retry_failed: bool = False,
               dry_run: bool = False, summary: bool = True, skip_missing: bool = False,
-              console: Console | None = None) -> int:
+              gpus_per_cell: int | None = None, max_parallel: int | None = None, plan: bool = False,
+              gpu_kind: str = 'V100', console: Console | None = None) -> int:
     """Run (or with ``dry_run`` list) a suite, then summarise it; return 0 when every cell finished, else 1.
 
-    ``gpus`` is the number of processes per cell; each tool splits its protocol's total batch over them, so the
-    numbers do not depend on it. ``max_batch_per_gpu`` caps the images a GPU holds (gradient accumulation).
-    Before anything starts (and in a dry run), every dataset the cells read is checked
+    ``gpus`` is the machine's GPUs (or CPU slots): cells are packed onto them, several at once, each on a GPU
+    count its total batch splits over (:mod:`~mmssl_transfer.suite.scheduler`; ``gpus_per_cell`` and
+    ``max_parallel`` cap them); each tool splits its protocol's total batch over its processes, so the numbers do
+    not depend on it. With ``launcher='slurm'`` (a blocking ``srun`` per cell) ``gpus`` caps each cell's GPUs and
+    cells run one at a time unless ``max_parallel``. ``max_batch_per_gpu`` caps the images a GPU holds (gradient
+    accumulation).
+    ``plan`` prints the suite's cost (:mod:`~mmssl_transfer.suite.plan`: GPU-hours per cell and in all, the wall
+    clock under the packing on ``gpus`` GPUs of kind ``gpu_kind``) and runs nothing. Before anything starts (and in a
+    dry run), every dataset the cells read is checked
     (:func:`~.suite_data.check_suite_data`): a missing one stops the run, or with ``skip_missing`` its cells are
     left out.
     """
@@ -47,9 +56,13 @@ def run_suite(suite: str | Path, out: str | Path | None = None, *, gpus: int = 1
     out_dir = Path(out) if out is not None else default_out_dir(spec.name)
     ctx = RunContext(out_dir=out_dir.resolve(), gpus=gpus, launcher=launcher, partition=partition,
                      max_batch_per_gpu=max_batch_per_gpu)
+    packer = Packer(gpus, gpus_per_cell, max_parallel or (1 if launcher == 'slurm' else None))
     planned = SuiteRunner(spec, ctx, console=console).plan(dry_run=True)  # no download, no toy world written
+    if plan:
+        print_plan(cell_costs(planned, gpu_kind, load_step_times()), packer, console)
+        return 0
     spec, _ = check_suite_data(spec, planned, skip_missing=skip_missing, console=console)
-    runner = SuiteRunner(spec, ctx, retry_failed=retry_failed, console=console)
+    runner = SuiteRunner(spec, ctx, retry_failed=retry_failed, console=console, packer=packer)
     if dry_run:
         runner.dry_run()
         return 0

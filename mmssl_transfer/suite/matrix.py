@@ -19,7 +19,7 @@ from typing import Any, Iterable
 from mmssl_transfer.checkpoints.identity import IdentityMemo
 from mmssl_transfer.datasets.catalog import DATA_ROOTS
 from mmssl_transfer.project_files import project_root, variant_configs
-from mmssl_transfer.tasks import TASKS, TaskSpec, TrainTest
+from mmssl_transfer.tasks import TASKS, Probe, TaskSpec, TrainTest
 
 from .spec import NO_CHECKPOINT, TOY_CHECKPOINT, BackboneSpec, SuiteError, SuiteSpec
 
@@ -76,6 +76,35 @@ class Cell:
                  *(f'{k}{v}' for k, v in self.grid if f'{{{k}}}' not in self.spec.protocol_label),
                  f's{self.seed}', self.key_hash[:8])
         return re.sub(r'[^A-Za-z0-9_.+-]', '_', '.'.join(parts))
+
+    # -- resources (from the task's row) -------------------------------------------------------------------
+    @property
+    def total_batch_size(self) -> int | None:
+        """Images per optimizer step of this cell: its own override (``--cfg-options`` of a train/test cell, the
+        tool's batch flag of a probe), else the paper's."""
+        runner = self.spec.runner
+        if isinstance(runner, TrainTest) and runner.total_batch_option in self.cfg_options:
+            return int(self.cfg_options[runner.total_batch_option])
+        if isinstance(runner, Probe) and runner.total_batch_flag in self.args:
+            return int(self.args[self.args.index(runner.total_batch_flag) + 1])
+        return self.spec.total_batch_size
+
+    def gpu_counts(self, limit: int) -> tuple[int, ...]:
+        """The GPU (process) counts up to ``limit`` this cell may run on (see :meth:`TaskSpec.usable_gpus`)."""
+        return self.spec.usable_gpus(limit, self.total_batch_size)
+
+    @property
+    def memory(self) -> str:
+        """The task's memory class (``tasks.MEMORY_CLASSES``)."""
+        return self.spec.memory
+
+    @property
+    def feature_key(self) -> tuple[str, str] | None:
+        """(checkpoint, dataset) of the cached features the cell reads and another cell of the same key may be
+        extracting; None when the task reads no shared features."""
+        if not self.spec.reads_features:
+            return None
+        return (self.checkpoint_sha256 or f'scratch:{self.backbone.name}', self.dataset)
 
     def config_path(self, repo_root: Path | None = None) -> Path | None:
         """The cell's config file under ``repo_root`` (default: :func:`~mmssl_transfer.project_files.project_root`)."""

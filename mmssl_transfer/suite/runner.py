@@ -1,5 +1,9 @@
-"""Run a suite: write the toy world if the suite has one, expand the matrix, run every unfinished cell in
-order with a log per cell and a rich progress display, record each outcome in the result store.
+"""Run a suite: write the toy world if the suite has one, expand the matrix, run the unfinished cells packed onto
+the machine's GPUs (:mod:`.scheduler`: several at once, each on its own devices) with a log per cell and a rich
+progress display, record each outcome in the result store.
+
+Each cell runs under its lock in the store, so several runners may share one store (on one machine or on a
+shared file system): a cell locked by another runner is left to it.
 
 A failing cell is recorded (error, return code, log) and the suite carries on; failed cells are skipped on the
 next run unless ``retry_failed``. An interrupted cell (its RUNNING marker survives a kill) runs again; a
@@ -9,13 +13,15 @@ from __future__ import annotations
 
 import ctypes
 import os
+import queue
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +34,7 @@ from mmssl_transfer.results import ResultError, read_result, store_info_file, wr
 
 from .commands import RunContext, build_steps, cell_dir, result_path
 from .matrix import Cell, expand
+from .scheduler import Packer, Placement
 from .spec import SuiteSpec
 from .store import DONE, FAILED, INTERRUPTED, PENDING, ResultStore
 from .toyworld import make_toy_world
@@ -63,19 +70,32 @@ class CellFailed(RuntimeError):
 
 
 class _Stop(KeyboardInterrupt):
-    """Raised by the SIGTERM handler: stop the current cell's processes and leave it interrupted (handled like
+    """Raised by the SIGTERM handler: stop the running cells' processes and leave them interrupted (handled like
     Ctrl-C by the caller)."""
 
 
+class _CellStopped(Exception):
+    """A cell's process ended because the suite is stopping: the cell stays interrupted, not failed."""
+
+
 class SuiteRunner:
-    """Runs one suite into one output folder."""
+    """Runs one suite into one output folder.
+
+    Args:
+        packer: How cells share the machine's devices; default: one cell at a time on ``ctx.gpus`` GPUs (each
+            cell on the most of them its total batch allows).
+    """
 
     def __init__(self, suite: SuiteSpec, ctx: RunContext, *, retry_failed: bool = False,
-                 console: Console | None = None) -> None:
+                 console: Console | None = None, packer: Packer | None = None) -> None:
         self.suite, self.ctx, self.retry_failed = suite, ctx, retry_failed
         self.store = ResultStore(ctx.out_dir)
         self.console = console or Console(stderr=False, highlight=False)
         self.toy_folders: dict[str, Path] = {}
+        self.packer = packer or Packer(ctx.gpus, max_parallel=1)
+        self._stopping = threading.Event()
+        self._procs: dict[int, subprocess.Popen] = {}
+        self._procs_lock = threading.Lock()
 
     # -- planning ------------------------------------------------------------------------------------------
     def plan(self, dry_run: bool = False) -> list[Cell]:
@@ -106,27 +126,28 @@ class SuiteRunner:
 
     # -- running -------------------------------------------------------------------------------------------
     def run(self) -> RunReport:
-        self.store.lock()
         previous = signal.signal(signal.SIGTERM, _raise_stop)
         start = time.monotonic()
         try:
-            cells = self.plan()
-            write_json_atomic(store_info_file(self.ctx.out_dir), {  # what the last run was, read by the summary
-                'name': self.suite.name, 'file': str(self.suite.path), 'toy': self.suite.is_toy,
-                'cells': len(cells), 'gpus': self.ctx.gpus, 'launcher': self.ctx.launcher,
-                'max_batch_per_gpu': self.ctx.max_batch_per_gpu})
+            self.store.lock(wait=True)  # one runner at a time writes the toy world and the store info
+            try:
+                cells = self.plan()
+                write_json_atomic(store_info_file(self.ctx.out_dir), {  # what the last run was, read by the summary
+                    'name': self.suite.name, 'file': str(self.suite.path), 'toy': self.suite.is_toy,
+                    'cells': len(cells), 'gpus': self.ctx.gpus, 'launcher': self.ctx.launcher,
+                    'max_batch_per_gpu': self.ctx.max_batch_per_gpu, 'cell_ids': [c.cell_id for c in cells]})
+            finally:
+                self.store.unlock()
             report = RunReport(cells=cells)
             todo = [c for c in cells if self._should_run(self.store.state(c))]
             skipped = len(cells) - len(todo)
             self.console.print(f'[bold]suite {self.suite.name}[/]: {len(cells)} cells, {skipped} already '
-                               f'finished or failed, {len(todo)} to run -> {self.ctx.out_dir}')
+                               f'finished or failed, {len(todo)} to run on {self.packer.devices} '
+                               f'{"GPU" if self.packer.devices == 1 else "GPUs"} -> {self.ctx.out_dir}')
             with Progress(SpinnerColumn(), TextColumn('{task.description}'), BarColumn(), MofNCompleteColumn(),
                           TimeElapsedColumn(), console=self.console, transient=False) as progress:
                 bar = progress.add_task('cells', total=len(todo))
-                for cell in todo:
-                    progress.update(bar, description=f'[cyan]{cell.cell_id}')
-                    self._run_cell(cell, report, progress.console)
-                    progress.advance(bar)
+                self._run_packed(todo, report, progress, bar)
                 progress.update(bar, description='cells')
             report.states = {c.cell_id: self.store.state(c) for c in cells}
             report.seconds = time.monotonic() - start
@@ -134,29 +155,89 @@ class SuiteRunner:
             return report
         finally:
             signal.signal(signal.SIGTERM, previous)
-            self.store.unlock()
+
+    def _run_packed(self, todo: list[Cell], report: RunReport, progress: Progress, bar: Any) -> None:
+        """Start cells as the packer places them, each in a thread of its own; wait for one to end, repeat."""
+        ended: queue.Queue[Placement] = queue.Queue()
+        running: dict[str, tuple[Placement, threading.Thread, Any]] = {}
+        free = list(range(self.packer.devices))
+        waiting = list(todo)
+        try:
+            while waiting or running:
+                for placement in self.packer.place(waiting, free, [p for p, _, _ in running.values()]):
+                    cell = placement.cell
+                    waiting.remove(cell)
+                    handle = self.store.lock_cell(cell.cell_id)
+                    if handle is None or not self._should_run(self.store.state(cell)):
+                        if handle is not None:  # another runner finished it meanwhile
+                            self.store.unlock_cell(handle)
+                        else:
+                            progress.console.print(f'[yellow]-[/] {cell.cell_id} is running in another runner')
+                        progress.advance(bar)
+                        continue
+                    free = [d for d in free if d not in placement.devices]
+                    thread = threading.Thread(target=self._run_placed, args=(placement, report, progress, ended),
+                                              name=cell.cell_id, daemon=True)
+                    running[cell.cell_id] = (placement, thread, handle)
+                    thread.start()
+                if not running:
+                    continue  # every placed cell was another runner's: place the next ones
+                try:
+                    placement = ended.get(timeout=0.2)
+                except queue.Empty:
+                    continue
+                _, thread, handle = running.pop(placement.cell.cell_id)
+                thread.join()
+                self.store.unlock_cell(handle)
+                free = sorted(free + list(placement.devices))
+                progress.advance(bar)
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM (_Stop): stop every running cell, leave them interrupted
+            self._stopping.set()
+            with self._procs_lock:
+                procs = list(self._procs.values())
+            for proc in procs:
+                _stop(proc)
+            for _, thread, handle in running.values():
+                thread.join()
+                self.store.unlock_cell(handle)
+            raise
+
+    def _run_placed(self, placement: Placement, report: RunReport, progress: Progress,
+                    ended: queue.Queue) -> None:
+        try:
+            self._run_cell(placement.cell, report, progress.console, placement)
+        except _CellStopped:
+            pass
+        except Exception as exc:  # a bug here must not hang the suite: record it as the cell's failure
+            self.store.mark_failed(placement.cell, f'suite runner error: {exc!r}', None, 0.0)
+            report.errors[placement.cell.cell_id] = repr(exc)
+        finally:
+            ended.put(placement)
 
     def _should_run(self, state: str) -> bool:
         return state in (PENDING, INTERRUPTED) or (state == FAILED and self.retry_failed)
 
-    def _run_cell(self, cell: Cell, report: RunReport, console: Console) -> None:
+    def _run_cell(self, cell: Cell, report: RunReport, console: Console, placement: Placement) -> None:
         state = self.store.state(cell)
         resume = state == INTERRUPTED
-        folder = cell_dir(self.ctx, cell)
+        ctx = replace(self.ctx, gpus=placement.gpus)
+        folder = cell_dir(ctx, cell)
         if not resume:
             shutil.rmtree(folder, ignore_errors=True)
-        result_path(self.ctx, cell).unlink(missing_ok=True)  # never read a stale result
-        steps = build_steps(self.ctx, cell, resume=resume)
-        self.store.mark_running(cell, [s.display() for s in steps])
+        result_path(ctx, cell).unlink(missing_ok=True)  # never read a stale result
+        steps = build_steps(ctx, cell, resume=resume)
+        env = {} if ctx.launcher == 'slurm' else {'CUDA_VISIBLE_DEVICES': _visible_devices(placement.devices)}
+        self.store.mark_running(cell, [s.display() for s in steps], env.get('CUDA_VISIBLE_DEVICES', ''))
         log_path = self.store.log_file(cell.cell_id)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         report.ran.append(cell.cell_id)
         started = time.monotonic()
         try:
             with open(log_path, 'a', encoding='utf-8') as log:
-                log.write(f'=== {cell.cell_id} ({"resumed" if resume else "started"} {time.ctime()})\n')
+                log.write(f'=== {cell.cell_id} ({"resumed" if resume else "started"} {time.ctime()} on '
+                          f'{placement.gpus} device(s) {env.get("CUDA_VISIBLE_DEVICES", "")})\n')
                 for step in steps:
-                    self._run_step(step, log, log_path)
+                    self._run_step(step, log, log_path, env)
             result = self._read_result(cell)
         except CellFailed as exc:
             seconds = time.monotonic() - started
@@ -167,27 +248,34 @@ class SuiteRunner:
             return
         seconds = time.monotonic() - started
         self.store.mark_done(cell, result, seconds)
-        console.print(f'[green]v[/] {cell.cell_id}  {result.primary_metric}={result.value:.4g}  ({seconds:.1f}s)')
+        console.print(f'[green]v[/] {cell.cell_id}  {result.primary_metric}={result.value:.4g}  ({seconds:.1f}s, '
+                      f'{placement.gpus} device(s))')
 
-    def _run_step(self, step: Any, log: Any, log_path: Path) -> None:
+    def _run_step(self, step: Any, log: Any, log_path: Path, cell_env: dict[str, str]) -> None:
         try:
             argv = step.resolve()
         except (FileNotFoundError, OSError) as exc:
             raise CellFailed(f'{step.name}: {exc}') from None
         log.write(f'$ {" ".join(argv)}\n')
         log.flush()
-        env = {**os.environ, 'PYTHON': self.ctx.python, **step.env, 'PYTHONUNBUFFERED': '1',
+        env = {**os.environ, 'PYTHON': self.ctx.python, **step.env, **cell_env, 'PYTHONUNBUFFERED': '1',
                'PYTHONPATH': os.pathsep.join(filter(None, [str(self.ctx.repo_root), os.environ.get('PYTHONPATH')]))}
+        if self._stopping.is_set():
+            raise _CellStopped()
         try:
-            proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    cwd=self.ctx.repo_root, env=env, preexec_fn=_die_with_parent)
+            with self._procs_lock:
+                proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                        cwd=self.ctx.repo_root, env=env, preexec_fn=_die_with_parent)
+                self._procs[proc.pid] = proc
         except OSError as exc:
             raise CellFailed(f'{step.name}: cannot start {argv[0]}: {exc}') from None
         try:
             returncode = proc.wait()
-        except KeyboardInterrupt:  # Ctrl-C or SIGTERM (_Stop)
-            _stop(proc)
-            raise
+        finally:
+            with self._procs_lock:
+                self._procs.pop(proc.pid, None)
+        if self._stopping.is_set():
+            raise _CellStopped()
         if returncode != 0:
             log.flush()
             raise CellFailed(f'{step.name} exited with code {returncode}; last lines of {log_path}:\n'
@@ -221,6 +309,13 @@ class SuiteRunner:
 
 def _raise_stop(signum: int, frame: Any) -> None:
     raise _Stop()
+
+
+def _visible_devices(devices: tuple[int, ...]) -> str:
+    """``CUDA_VISIBLE_DEVICES`` of a cell: its device numbers, taken from the suite's own visible set when the
+    suite was started with one (``CUDA_VISIBLE_DEVICES=4,5,6,7``: device 0 of the suite is GPU 4)."""
+    outer = [d for d in os.environ.get('CUDA_VISIBLE_DEVICES', '').split(',') if d.strip()]
+    return ','.join(outer[d] if d < len(outer) else str(d) for d in devices)
 
 
 def _stop(proc: subprocess.Popen) -> None:

@@ -6,7 +6,9 @@ Layout under the output folder::
     failed/<cell_id>.json    failed: the error, return code and log path (removed once the cell succeeds)
     cells/<cell_id>/         the cell's working folder; RUNNING marks a cell in progress
     logs/<cell_id>.log       everything the cell's subprocesses printed
-    .lock                    held by the one suite process that writes this store
+    locks/<cell_id>.lock     held (flock) by the one runner running the cell, so runners sharing a store never
+                             run one cell twice; released when that process ends, even by SIGKILL
+    .lock                    held while a runner plans (writes the toy world and the store info)
 
 A cell counts as finished only when ``results/<cell_id>.json`` exists and reads back as a valid result. That
 file is written (atomically) after the tool exited successfully and its own result was read and checked, so
@@ -56,13 +58,17 @@ class ResultStore:
     def log_file(self, cell_id: str) -> Path:
         return self.root / 'logs' / f'{cell_id}.log'
 
+    def cell_lock_file(self, cell_id: str) -> Path:
+        return self.root / 'locks' / f'{cell_id}.lock'
+
     # -- locking -------------------------------------------------------------------------------------------
-    def lock(self) -> None:
-        """Hold the store's lock for this process (released on exit, also after SIGKILL)."""
+    def lock(self, wait: bool = False) -> None:
+        """Hold the store's lock for this process (released on exit, also after SIGKILL); ``wait`` blocks until
+        another runner releases it instead of refusing."""
         self.root.mkdir(parents=True, exist_ok=True)
         handle = open(self.root / '.lock', 'a+')
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
             handle.close()
             raise StoreError(f'{self.root}: another suite run is writing this output folder') from None
@@ -77,6 +83,48 @@ class ResultStore:
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
             self._lock_file.close()
             self._lock_file = None
+
+    def lock_cell(self, cell_id: str) -> Any | None:
+        """Take the cell's lock (an open file to pass to :meth:`unlock_cell`), or None while another process
+        holds it."""
+        path = self.cell_lock_file(cell_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, 'a+')
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        return handle
+
+    @staticmethod
+    def unlock_cell(handle: Any) -> None:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+    def cell_is_locked(self, cell_id: str) -> bool:
+        """Whether some process holds the cell's lock now (it is running there)."""
+        path = self.cell_lock_file(cell_id)
+        if not path.is_file():
+            return False
+        with open(path, 'a+') as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+    def running(self, cell_id: str) -> dict[str, Any] | None:
+        """The RUNNING marker of a cell (pid, start time, devices, commands), if any."""
+        try:
+            return json.loads(self.running_marker(cell_id).read_text(encoding='utf-8'))
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
 
     # -- state ---------------------------------------------------------------------------------------------
     def state(self, cell: Cell) -> str:
@@ -106,9 +154,10 @@ class ResultStore:
             return None
 
     # -- transitions ---------------------------------------------------------------------------------------
-    def mark_running(self, cell: Cell, commands: list[str]) -> None:
+    def mark_running(self, cell: Cell, commands: list[str], devices: str = '') -> None:
         write_json_atomic(self.running_marker(cell.cell_id),
-                          {'pid': os.getpid(), 'started': _now(), 'key': cell.key, 'commands': commands})
+                          {'pid': os.getpid(), 'started': _now(), 'key': cell.key, 'commands': commands,
+                           'devices': devices, 'log': str(self.log_file(cell.cell_id))})
 
     def mark_done(self, cell: Cell, result: TransferResult, seconds: float) -> Path:
         extra = dict(result.extra)

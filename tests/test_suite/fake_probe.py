@@ -1,11 +1,15 @@
 """A stand-in probe tool for the suite-machinery tests only (the shipped kind table targets the real tools).
 
 Writes a deterministic TransferResult for its arguments; ``--dataset broken`` fails like a real tool on bad
-input; FAKE_PROBE_SLEEP (seconds) makes it slow enough to be killed mid-cell.
+input; FAKE_PROBE_SLEEP (seconds) makes it slow enough to be killed mid-cell; FAKE_PROBE_TRACE names a file it
+appends one JSON line to (dataset, CUDA_VISIBLE_DEVICES, whether the barrier was met), to observe how cells were
+packed; FAKE_PROBE_BARRIER=FOLDER:N makes each run wait (60 s at most) until N runs have reached it, so it is met
+only by runs that ran at the same time.
 """
 import argparse
 import hashlib
 import importlib.util
+import json
 import os
 import sys
 import time
@@ -27,6 +31,18 @@ def main() -> int:
         parser.add_argument(f'--{name}')
     args = parser.parse_args()
     time.sleep(float(os.environ.get('FAKE_PROBE_SLEEP', '0')))
+    met = None
+    if os.environ.get('FAKE_PROBE_BARRIER'):
+        folder, count = os.environ['FAKE_PROBE_BARRIER'].rsplit(':', 1)
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        (Path(folder) / str(os.getpid())).touch()
+        deadline = time.time() + 60
+        while not (met := len(list(Path(folder).iterdir())) >= int(count)) and time.time() < deadline:
+            time.sleep(0.1)
+    if os.environ.get('FAKE_PROBE_TRACE'):
+        with open(os.environ['FAKE_PROBE_TRACE'], 'a') as trace:
+            trace.write(json.dumps({'dataset': args.dataset, 'method': args.method, 'barrier_met': met,
+                                    'devices': os.environ.get('CUDA_VISIBLE_DEVICES')}) + '\n')
     if args.dataset == 'broken' or not Path(args.data_root).is_dir():
         print(f'fake_probe.py: error: {args.data_root}: dataset folder not found', file=sys.stderr)
         return 2

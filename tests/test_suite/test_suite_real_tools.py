@@ -117,3 +117,13 @@ def test_a_suite_killed_mid_cell_resumes_to_the_uninterrupted_results(uninterrup
     assert not list((out / 'cells').glob('*/RUNNING'))
     log = (out / 'logs' / f'{killed_in}.log').read_text()
     assert log.count('=== ') == 2 and '(resumed' in log  # the interrupted cell ran again, nothing else did
+
+
+def test_cells_packed_on_two_cpu_slots_give_the_numbers_of_the_sequential_run(real_suite, uninterrupted, tmp_path):
+    out = tmp_path / 'packed'
+    proc = run_suite(real_suite, out, '--gpus', '2', '--no-summary')
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert 'to run on 2 GPUs' in proc.stdout
+    assert metrics(out) == metrics(uninterrupted[0])
+    devices = {log.read_text().splitlines()[0].rsplit(' ', 1)[-1] for log in (out / 'logs').glob('*.log')}
+    assert devices == {'0)', '1)'}  # both slots were used (each probe cell on one)

@@ -64,7 +64,7 @@ def test_an_interrupted_cell_is_never_read_as_finished_and_runs_again(tmp_path, 
     assert read_result(runner.store.result_file(victim.cell_id)).extra['suite']['cell_id'] == victim.cell_id
 
 
-def test_two_suite_processes_cannot_write_one_store(tmp_path):
+def test_one_runner_at_a_time_plans_into_a_store_and_one_holds_a_cell(tmp_path):
     first, second = ResultStore(tmp_path), ResultStore(tmp_path)
     first.lock()
     try:
@@ -74,6 +74,11 @@ def test_two_suite_processes_cannot_write_one_store(tmp_path):
         first.unlock()
     second.lock()
     second.unlock()
+    handle = first.lock_cell('a')
+    assert second.lock_cell('a') is None and second.cell_is_locked('a')
+    first.unlock_cell(handle)
+    assert not second.cell_is_locked('a')
+    second.unlock_cell(second.lock_cell('a'))
 
 
 def test_finished_results_carry_the_cell_key_backbone_and_log(tmp_path, fake_kind, two_checkpoints):
