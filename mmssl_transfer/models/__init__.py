@@ -1,13 +1,14 @@
-"""Models: the SSLResNet backbone plus task heads and losses, registered in mmdet, mmseg and mmpretrain.
+"""Models: the SSLResNet and SSLViT backbones plus task heads and losses, registered in mmdet, mmseg and mmpretrain.
 
 Configs load this with ``custom_imports = dict(imports=['mmssl_transfer.models'], allow_failed_imports=False)``.
 """
 from mmssl_transfer import compat
 
-from .backbones import SSLResNet
+from .backbones import SSLResNet, SSLViT
 from .registration import register_in_hosts
 
 compat.apply()
 register_in_hosts(SSLResNet)
+register_in_hosts(SSLViT)
 
-__all__ = ['SSLResNet', 'register_in_hosts']
+__all__ = ['SSLResNet', 'SSLViT', 'register_in_hosts']
