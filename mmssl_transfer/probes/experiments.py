@@ -18,7 +18,8 @@ from mmssl_transfer.datasets.classification.pipelines import get_eval_transform
 from mmssl_transfer.results import TransferResult, write_result
 
 from .errors import ProbeInputError
-from .features import ExtractionSpec, FeatureSet, cached_features
+from .features import (CLS_BN, DEFAULT_FEATURES, ExtractionSpec, FeatureSet, cached_features, feature_definition,
+                       vit_row)
 from .fewshot import PAPER_FEWSHOT_PROTOCOL, FewShotSkip, run_fewshot
 from .linear_probe import LINEAR_PROTOCOLS, run_linear_probe
 from .logistic import LINEAR_PROBE_WDS
@@ -80,7 +81,8 @@ def linear_probe_result(checkpoint: str | None, dataset: str, cache_dir: str, *,
                         batch_size: int = 64, num_workers: int = 2, device: str | None = None,
                         wds: Sequence[float] = LINEAR_PROBE_WDS, max_iter: int | None = None,
                         tol: float | None = None, seed: int = 0, protocol: str = 'paper', c: float | None = None,
-                        paper_c: bool = False, dataset_options: dict | None = None) -> TransferResult:
+                        paper_c: bool = False, dataset_options: dict | None = None,
+                        feature: str = 'default') -> TransferResult:
     """Many-shot linear probe of one checkpoint on one dataset (features from the cache).
 
     Args:
@@ -100,6 +102,8 @@ def linear_probe_result(checkpoint: str | None, dataset: str, cache_dir: str, *,
         paper_c: Use the C the paper selected for the checkpoint's method on this dataset (no sweep).
         dataset_options: Dataset arguments over the catalog's defaults (``{'caltech_split': 'seeded30'}``); a
             result whose options differ from the defaults is not the paper's protocol.
+        feature: A ViT checkpoint's feature (:mod:`.features`): ``'default'`` (the benchmark-wide CLS + mean
+            patch tokens), ``'method'`` (the method's own linear-evaluation feature, a named variant) or a name.
     """
     entry = get_cls_dataset(dataset)
     if not entry.many_shot:
@@ -112,8 +116,14 @@ def linear_probe_result(checkpoint: str | None, dataset: str, cache_dir: str, *,
         c = _paper_c_for(checkpoint, method_name, candidates, dataset)
     common = dict(cache_dir=cache_dir, checkpoint=checkpoint, dataset_name=dataset, data_root=data_root,
                   method=method, base_channels=base_channels, spec=spec, batch_size=batch_size,
-                  num_workers=num_workers, device=device, seed=seed, dataset_kwargs=dataset_options)
+                  num_workers=num_workers, device=device, seed=seed, dataset_kwargs=dataset_options,
+                  feature=feature)
     train, val, test = (_features(s, **common) for s in ('train', 'val', 'test'))
+    definition = feature_definition(vit_row(checkpoint, method), feature)
+    if definition == CLS_BN:  # MAE's BatchNorm1d(affine=False, eps=1e-6) with the training features' statistics
+        mean, var = train.features.mean(0), train.features.var(0, unbiased=False)
+        train, val, test = (FeatureSet((f.features - mean) / torch.sqrt(var + 1e-6), f.labels)
+                            for f in (train, val, test))
     outcome = run_linear_probe(train, val, test, entry.metric, entry.multilabel, protocol=protocol,
                                wds=tuple(wds), c=c, c_mode=c_mode, device=device, max_iter=max_iter, tol=tol)
     for note in outcome.warnings:
@@ -124,7 +134,9 @@ def linear_probe_result(checkpoint: str | None, dataset: str, cache_dir: str, *,
                     max_iter=outcome.solver['max_iter'], tol=outcome.solver['tol'],
                     transform='linear_eval' if spec == _linear_eval_spec(spec.crop, spec.stage) else 'custom',
                     image_size=spec.crop, stage=spec.stage)
-    variant = variant_name(deviations(settings, PAPER_LINEAR_PROTOCOL) + dataset_deviations(entry, dataset_options))
+    feature_note = [] if definition in DEFAULT_FEATURES.values() else [f'feature={definition}']
+    variant = variant_name(deviations(settings, PAPER_LINEAR_PROTOCOL) + dataset_deviations(entry, dataset_options)
+                           + feature_note)
     paper = variant == PAPER_VARIANT
     return TransferResult(
         task='linear', dataset=dataset, protocol=protocol, method=method_name, checkpoint_sha256=sha,
@@ -138,7 +150,7 @@ def linear_probe_result(checkpoint: str | None, dataset: str, cache_dir: str, *,
                'solver': outcome.solver, 'protocol_description': defaults.description,
                'calibration': outcome.calibration, 'transform': asdict(spec),
                'num_train': len(train), 'num_val': len(val), 'num_test': len(test),
-               'feature_dim': int(train.features.shape[1]), 'checkpoint': str(checkpoint),
+               'feature_dim': int(train.features.shape[1]), 'checkpoint': str(checkpoint), 'feature': definition,
                'dataset_options': entry.dataset_kwargs(**(dataset_options or {}))},
         config='tools/linear_probe.py')
 
@@ -147,8 +159,8 @@ def fewshot_results(checkpoint: str | None, dataset: str, cache_dir: str, *, sho
                     n_way: int = 5, n_query: int = 15, n_episodes: int = 600, data_root: str | None = None,
                     method: str = 'auto', base_channels: int = 64, transform: str = 'paper_fewshot',
                     image_size: int = 224, stage: int = 4, batch_size: int = 64, num_workers: int = 2,
-                    device: str | None = None, seed: int = 0,
-                    dataset_options: dict | None = None) -> tuple[list[TransferResult], dict[int, str]]:
+                    device: str | None = None, seed: int = 0, dataset_options: dict | None = None,
+                    feature: str = 'default') -> tuple[list[TransferResult], dict[int, str]]:
     """N-way K-shot results of one checkpoint on one dataset, one per K; and the skipped K with reasons.
 
     Images are pooled from the dataset's few-shot pool (train + val + test, or everything for CD-FSL).
@@ -173,6 +185,8 @@ def fewshot_results(checkpoint: str | None, dataset: str, cache_dir: str, *, sho
             probe does: one seed, one random network). A checkpoint's features do not depend on it, so every
             seed of a checkpoint reads the same cached features.
         dataset_options: Dataset arguments over the catalog's defaults (recorded in each result).
+        feature: A ViT checkpoint's feature, as in :func:`linear_probe_result` (``'cls_bn'`` is the linear
+            probe's only).
     """
     entry = get_cls_dataset(dataset)
     shots = tuple(shots) if shots is not None else entry.fewshot_shots
@@ -180,7 +194,11 @@ def fewshot_results(checkpoint: str | None, dataset: str, cache_dir: str, *, sho
     method_name, sha = checkpoint_identity(checkpoint, method)
     common = dict(cache_dir=cache_dir, checkpoint=checkpoint, dataset_name=dataset, data_root=data_root,
                   method=method, base_channels=base_channels, spec=spec, batch_size=batch_size,
-                  num_workers=num_workers, device=device, seed=seed, dataset_kwargs=dataset_options)
+                  num_workers=num_workers, device=device, seed=seed, dataset_kwargs=dataset_options,
+                  feature=feature)
+    definition = feature_definition(vit_row(checkpoint, method), feature)
+    if definition == CLS_BN:
+        raise ProbeInputError("feature 'cls_bn' (MAE's linear-probe BatchNorm) is the linear probe's; use 'cls'")
     parts = [_features(s, **common) for s in entry.fewshot_pool]
     features = torch.cat([p.features for p in parts])
     labels = torch.cat([p.labels for p in parts])
@@ -201,6 +219,7 @@ def fewshot_results(checkpoint: str | None, dataset: str, cache_dir: str, *, sho
             logger.warning(f'few-shot {dataset}: skipped: {exc}')
             continue
         found = deviations(settings, PAPER_FEWSHOT_PROTOCOL) + dataset_deviations(entry, dataset_options)
+        found += [] if definition in DEFAULT_FEATURES.values() else [f'feature={definition}']
         if out['eligible_classes'] < pool_classes:  # the paper's loader needs K + Q images in every class
             found.append(f'eligible_classes={out["eligible_classes"]}/{pool_classes}')
             logger.warning(f'few-shot {dataset} {k}-shot: only {out["eligible_classes"]} of {pool_classes} classes '
@@ -216,6 +235,7 @@ def fewshot_results(checkpoint: str | None, dataset: str, cache_dir: str, *, sho
             extra={'pool': list(entry.fewshot_pool), 'pool_size': int(len(labels)), 'pool_classes': pool_classes,
                    'eligible_classes': out['eligible_classes'], 'transform': asdict(spec),
                    'paper_episode_seed': 0 if entry.many_shot else None, 'checkpoint': str(checkpoint),
+                   'feature': definition,
                    'dataset_options': entry.dataset_kwargs(**(dataset_options or {}))},
             config='tools/fewshot.py'))
     return results, skipped

@@ -156,6 +156,31 @@ def checkpoint_normalization(opts: SweepOptions) -> dict[str, list[float]] | Non
     return dict(mean=list(mean), std=list(std))
 
 
+def vit_backbone(opts: SweepOptions) -> tuple[dict, int] | None:
+    """``(SSLViT config, feature width)`` when ``--checkpoint``/``--method`` is a ViT row of the zoo, else None.
+
+    The finetuned network is the backbone's benchmark-wide feature (final-norm CLS + mean of the final-norm patch
+    tokens) and the config's linear head, trained end to end on the paper's grid; ``--base-channels`` other than
+    64 marks a toy ViT file (width and depth follow it).
+    """
+    from .features import DEFAULT_FEATURES, vit_row
+    checkpoint = None if opts.from_scratch else opts.checkpoint
+    if checkpoint is None and opts.method in (None, 'auto'):
+        return None
+    row = vit_row(checkpoint, opts.method or 'auto')
+    if row is None:
+        return None
+    toy = opts.base_channels not in (None, 64)
+    width = row.vit.embed_dims
+    if toy and checkpoint is not None:
+        from mmssl_transfer.checkpoints import convert
+        width = convert(checkpoint, method=row.name).report.architecture['embed_dims']
+    elif toy:
+        raise ValueError('a toy ViT needs its checkpoint (width and depth come from the file)')
+    return dict(type='SSLViT', checkpoint=checkpoint, method=row.name, out_type=DEFAULT_FEATURES['vit'],
+                toy=toy), 2 * width
+
+
 def point_config(base: Config, opts: SweepOptions, point: GridPoint, final: bool,
                  normalization: dict[str, list[float]] | None = None) -> Config:
     """The config of one run: search (train -> val) or final (train+val -> test).
@@ -187,7 +212,11 @@ def point_config(base: Config, opts: SweepOptions, point: GridPoint, final: bool
         backbone.method = opts.method
     if normalization is not None:
         cfg.model.data_preprocessor.update(normalization)
-    if opts.base_channels is not None:
+    vit = vit_backbone(opts)
+    if vit is not None:  # a ViT row: SSLViT's benchmark-wide vector feature replaces SSLResNet + GAP
+        cfg.model.backbone, cfg.model.neck = vit[0], None
+        cfg.model.head.in_channels = vit[1]
+    elif opts.base_channels is not None:
         backbone.base_channels = opts.base_channels
         cfg.model.head.in_channels = opts.base_channels * 32
     cfg.model.head.init_cfg = copy.deepcopy(HEAD_INITS[opts.head_init])

@@ -112,6 +112,8 @@ class SSLViT(VisionTransformer):
             init_cfg=init_cfg, **kwargs)
         self.out_type = out_type
         self.method, self.spec, self.vit_arch, self.toy = spec.name, spec, arch, toy
+        if out_type == 'last4_cls' and not 1 <= last_n <= arch.num_layers:
+            raise ValueError(f'last_n must be in 1..{arch.num_layers}, got {last_n}')
         self.last_n = last_n
         self.num_register_tokens = arch.num_register_tokens
         self.register_tokens = (nn.Parameter(torch.zeros(1, arch.num_register_tokens, arch.embed_dims))
