@@ -18,8 +18,7 @@ from mmssl_transfer.datasets.classification.pipelines import get_eval_transform
 from mmssl_transfer.results import TransferResult, write_result
 
 from .errors import ProbeInputError
-from .features import (CLS_BN, DEFAULT_FEATURES, ExtractionSpec, FeatureSet, cached_features, feature_definition,
-                       vit_row)
+from .features import CLS_BN, DEFAULT_FEATURES, ExtractionSpec, FeatureSet, cached_features, feature_definition, vit_row
 from .fewshot import PAPER_FEWSHOT_PROTOCOL, FewShotSkip, run_fewshot
 from .linear_probe import LINEAR_PROTOCOLS, run_linear_probe
 from .logistic import LINEAR_PROBE_WDS
