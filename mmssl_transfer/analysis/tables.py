@@ -127,11 +127,20 @@ def protocol_variant(result: TransferResult) -> str | None:
     return 'variant'
 
 
+def pretraining_note(method: str) -> str:
+    """``' (LVD-142M)'`` for a zoo method not pre-trained on ImageNet-1k (DINOv2), else ``''``."""
+    from mmssl_transfer.checkpoints import find_method
+    spec = find_method(method) if method else None
+    return f' ({spec.pretraining_data})' if spec is not None and spec.pretraining_data != 'ImageNet-1k' else ''
+
+
 def row_label(result: TransferResult) -> str:
-    """The row of a result: its backbone (the suite's backbone name, else the method), with ``[variant]`` added
-    unless it ran the paper's protocol."""
+    """The row of a result: its backbone (the suite's backbone name, else the method), marked with its
+    pretraining data when that is not ImageNet-1k (DINOv2: LVD-142M), with ``[variant]`` added unless it ran the
+    paper's protocol."""
     suite = result.extra.get('suite') if isinstance(result.extra, dict) else None
     backbone = str(suite.get('backbone')) if isinstance(suite, dict) and suite.get('backbone') else result.method
+    backbone += pretraining_note(result.method)
     variant = protocol_variant(result)
     return backbone if variant is None else f'{backbone} [{variant}]'
 
