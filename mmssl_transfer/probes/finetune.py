@@ -70,7 +70,18 @@ HEAD_INITS: dict[str, dict | None] = {
 PAPER_FINETUNE_PROTOCOL: dict[str, Any] = dict(
     lrs=LR_GRID, wds=FINETUNE_WDS, augmentation='rrc_flip', search_augmentation=False, head_init='paper',
     steps=5000, total_batch_size=PAPER_TOTAL_BATCH_SIZE, image_size=224, config_variant=PAPER_VARIANT,
-    cfg_options=())
+    cfg_options=(), optimizer='paper')
+#: ``--optimizer``: the paper's SGD (the config's) or the ViT community's AdamW with layer-wise lr decay (MAE's
+#: fine-tuning recipe: betas (0.9, 0.999), decay 0.65 per block from the head down; the grid's lr and wd are
+#: AdamW's lr and its decoupled weight decay), through mmpretrain's LearningRateDecayOptimWrapperConstructor.
+OPTIMIZERS: dict[str, dict | None] = {
+    'paper': None,
+    'adamw-layer-decay': dict(type='OptimWrapper', optimizer=dict(type='AdamW', betas=(0.9, 0.999)),
+                              constructor='LearningRateDecayOptimWrapperConstructor',
+                              paramwise_cfg=dict(layer_decay_rate=0.65, custom_keys={
+                                  '.cls_token': dict(decay_mult=0.0), '.pos_embed': dict(decay_mult=0.0),
+                                  '.register_tokens': dict(decay_mult=0.0)})),
+}
 POINT_FILE = 'point.json'
 
 
@@ -126,8 +137,11 @@ class SweepOptions:
     launcher: str = 'none'
     seed: int = 0
     cfg_options: dict[str, Any] = field(default_factory=dict)
+    optimizer: str = 'paper'
 
     def __post_init__(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f'unknown optimizer {self.optimizer!r}; known: {sorted(OPTIMIZERS)}')
         if self.augmentation not in AUGMENTATIONS:
             raise ValueError(f'unknown augmentation {self.augmentation!r}; known: {AUGMENTATIONS}')
         if self.head_init not in HEAD_INITS:
@@ -193,7 +207,11 @@ def point_config(base: Config, opts: SweepOptions, point: GridPoint, final: bool
     cfg.experiment_name = f'{name}_{uuid.uuid4().hex[:8]}'  # unique: loggers/visualisers are per name
     cfg.launcher = opts.launcher
     cfg.randomness = dict(seed=opts.seed, deterministic=False)
-    cfg.optim_wrapper.optimizer.update(lr=point.lr, weight_decay=point.sgd_weight_decay)
+    if OPTIMIZERS[opts.optimizer] is not None:  # a named variant: the grid's lr and wd are AdamW's own
+        cfg.optim_wrapper = copy.deepcopy(OPTIMIZERS[opts.optimizer])
+        cfg.optim_wrapper['optimizer'].update(lr=point.lr, weight_decay=point.wd)
+    else:
+        cfg.optim_wrapper.optimizer.update(lr=point.lr, weight_decay=point.sgd_weight_decay)
     max_iters = opts.max_iters or cfg.train_cfg.max_iters
     # no validation inside training (val_begin past the end); search points call runner.val() once after it
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters,
@@ -362,7 +380,7 @@ def finetune_sweep(opts: SweepOptions) -> TransferResult:
                     search_augmentation=opts.search_augmentation, head_init=opts.head_init,
                     steps=_as_run(records, 'steps'), total_batch_size=_as_run(records, 'total_batch_size'),
                     image_size=opts.image_size or 224, config_variant=task.get('variant', 'unknown'),
-                    cfg_options=tuple(sorted(opts.cfg_options)))
+                    cfg_options=tuple(sorted(opts.cfg_options)), optimizer=opts.optimizer)
     variant = variant_name(deviations(settings, PAPER_FINETUNE_PROTOCOL))
     result = TransferResult(
         task='finetune', dataset=task.get('dataset', Path(opts.config).stem), protocol=protocol_name(opts),

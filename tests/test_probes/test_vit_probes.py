@@ -80,3 +80,29 @@ def test_finetune_config_of_a_vit_row_trains_sslvit_with_the_benchmark_feature(t
     model.init_weights()
     logits = model(torch.randn(2, 3, 32, 32), mode='tensor')
     assert logits.shape == (2, 47)
+
+
+def test_adamw_layer_decay_is_a_named_finetune_variant_decaying_lr_with_depth(toy_cls, vit_files, tmp_path):
+    from mmengine.config import Config
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import DefaultScope
+    from mmpretrain.registry import MODELS
+
+    import mmssl_transfer.models  # noqa: F401
+    from mmssl_transfer.probes.finetune import PAPER_FINETUNE_PROTOCOL
+    opts = SweepOptions(config=str(CONFIGS / '_base_/cls/finetune_dtd.py'), work_dir=str(tmp_path), max_iters=1,
+                        batch_size=2, image_size=32, checkpoint=str(vit_files['dino']), base_channels=8,
+                        data_root=str(toy_cls / 'dtd'), num_workers=0, optimizer='adamw-layer-decay')
+    assert PAPER_FINETUNE_PROTOCOL['optimizer'] == 'paper'
+    cfg = point_config(Config.fromfile(opts.config), opts, GridPoint(0.01, 1e-4, 'rrc_flip'), final=False)
+    assert cfg.optim_wrapper['optimizer'] == dict(type='AdamW', betas=(0.9, 0.999), lr=0.01, weight_decay=1e-4)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = MODELS.build(cfg.model)
+        wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    lr_of = {name: group['lr'] for group in wrapper.optimizer.param_groups for name in group.get('param_names', [])}
+    if not lr_of:  # mmpretrain's constructor keeps one group per parameter, in model order
+        names = [n for n, p in model.named_parameters() if p.requires_grad]
+        lr_of = dict(zip(names, (g['lr'] for g in wrapper.optimizer.param_groups)))
+    first, last = lr_of['backbone.layers.0.attn.qkv.weight'], lr_of['backbone.layers.3.attn.qkv.weight']
+    assert lr_of['backbone.patch_embed.projection.weight'] < first < last < lr_of['head.fc.weight'] == 0.01
+    assert last == pytest.approx(0.01 * 0.65)

@@ -277,6 +277,12 @@ class SSLViT(VisionTransformer):
         return tuple(normed[i][:, start:].reshape(b, *grid, -1).permute(0, 3, 1, 2).contiguous()
                      for i in self.out_indices)
 
+    def get_layer_depth(self, param_name: str, prefix: str = '') -> tuple[int, int]:
+        """mmpretrain's depth for layer-wise lr decay; the register tokens sit with the embeddings (depth 0)."""
+        if param_name == prefix + 'register_tokens':
+            return 0, self.num_layers + 2
+        return super().get_layer_depth(param_name, prefix)
+
     # ---------------------------------------------------------------- input normalisation
     @property
     def input_normalization(self) -> dict[str, list[float]]:
