@@ -165,9 +165,13 @@ def source_tensors(obj: Any, spec: MethodSpec) -> dict[str, Any] | None:
 
 def markers_match(source: dict[str, Any], spec: MethodSpec) -> bool:
     """Whether the head markers of ``spec`` hold for ``source`` (key prefixes, matched with ``startswith``)."""
+    return key_markers_match(source, spec) and vit_arch_matches(source, spec)
+
+
+def key_markers_match(source: dict[str, Any], spec: MethodSpec) -> bool:
+    """Whether the key-prefix markers of ``spec`` hold (without a ViT row's width/patch/depth)."""
     has = lambda marker: any(k.startswith(marker) for k in source)  # noqa: E731
-    return (all(has(m) for m in spec.markers) and not any(has(m) for m in spec.absent_markers)
-            and vit_arch_matches(source, spec))
+    return all(has(m) for m in spec.markers) and not any(has(m) for m in spec.absent_markers)
 
 
 def is_torchvision_layout(spec: MethodSpec) -> bool:
@@ -268,7 +272,9 @@ def explain_format(obj: Any, filename: str | None = None,
             f'no: head markers differ (needs {markers})'
         rows.append(RowCheck(spec.name, _container_text(container), True, ok, name_note, verdict))
     layout_rows = [ALL_METHODS[m] for m in located]
-    candidates = candidates or layout_rows  # no row's markers hold: every row with the layout is a candidate
+    # no row's markers hold: the rows whose key markers hold (a tiny ViT: any width), else every row with the layout
+    candidates = candidates or [s for s in layout_rows if s.vit is not None and
+                                key_markers_match(located[s.name][1], s)] or layout_rows
     first = candidates[0] if candidates else None
     explanation = dict(
         source=filename or '<state dict>', top_level_keys=[str(k) for k in obj] if isinstance(obj, Mapping) else [],

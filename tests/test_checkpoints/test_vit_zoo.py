@@ -77,7 +77,9 @@ def test_a_file_name_picks_the_row_of_a_toy_width_file(tmp_path):
     assert (conversion.report.method, conversion.report.layout) == ('dino_vitb16', 'dino_vitb16')
     assert conversion.report.architecture['embed_dims'] == 24 and conversion.report.architecture['num_heads'] == 12
     anonymous = write_release(model, tmp_path / 'weights.pth', 'dino')
-    assert convert(anonymous).report.method.startswith('ambiguous: dino_vits16, dino_vitb16')
+    assert convert(anonymous).report.method == 'ambiguous: dino_vits16, dino_vitb16'  # DINOv2's markers fail
+    reg = write_release(authors_model('dinov2_vits14_reg4'), tmp_path / 'w2.pth', 'plain')
+    assert convert(reg).report.method == 'ambiguous: dinov2_vits14_reg4, dinov2_vitb14_reg4'
 
 
 def test_mocov3_momentum_encoder_predictor_and_head_are_dropped(tmp_path):
