@@ -97,6 +97,7 @@ _FINETUNE_SETTINGS = (
     PaperSetting('image_size', 224, 'finetune.py L497'),
     PaperSetting('config_variant', PAPER_VARIANT, "the finetune config's own transfer_task.variant"),
     PaperSetting('cfg_options', (), 'no overrides of the config'),
+    PaperSetting('optimizer', 'paper', 'finetune.py L115 (optim.SGD, momentum 0.9, nesterov; the config\'s)'),
 )
 _FEWSHOT_SETTINGS = (
     PaperSetting('transform', 'paper_fewshot',

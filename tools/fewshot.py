@@ -48,7 +48,8 @@ def main(argv=None) -> int:
             method=args.method, base_channels=args.base_channels, transform=args.transform,
             image_size=args.image_size, stage=args.stage,
             batch_size=args.batch_size, num_workers=args.workers, device=args.device, seed=args.seed,
-            dataset_options=dataset_options_from_args(args), pretraining_data=args.pretraining_data)
+            dataset_options=dataset_options_from_args(args), pretraining_data=args.pretraining_data,
+            feature=args.feature)
         if args.out and not results:  # the one requested K cannot be evaluated on this dataset
             raise ProbeInputError(f'{args.dataset} {args.shots[0]}-shot skipped: {skipped[args.shots[0]]}')
 

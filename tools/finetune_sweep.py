@@ -26,7 +26,7 @@ from mmengine.config import DictAction
 from mmssl_transfer.cli import run_tool
 from mmssl_transfer.datasets.catalog import MANY_SHOT_DATASETS
 from mmssl_transfer.distributed import LAUNCHERS, run_on_main
-from mmssl_transfer.probes.finetune import SweepOptions, finetune_config, finetune_sweep
+from mmssl_transfer.probes.finetune import OPTIMIZERS, SweepOptions, finetune_config, finetune_sweep
 from mmssl_transfer.results import write_result
 from mmssl_transfer.tasks import FINETUNE_WDS, HEAD_INITS, LR_GRID
 
@@ -52,6 +52,9 @@ def main(argv=None) -> int:
     parser.add_argument('--head-init', choices=sorted(HEAD_INITS), default='paper',
                         help="linear head init: 'paper' (nn.Linear's default, the paper's) or 'normal' "
                              "(mmpretrain's Normal(std=0.01), a variant)")
+    parser.add_argument('--optimizer', choices=sorted(OPTIMIZERS), default='paper',
+                        help="the paper's SGD (default) or AdamW with layer-wise lr decay 0.65 (MAE's ViT recipe; "
+                             'a named variant)')
     parser.add_argument('--max-iters', type=int, help='training steps (default: the config, 5000)')
     parser.add_argument('--batch-size', type=int,
                         help='total batch per optimizer step over all GPUs (default: the config\'s '
@@ -93,7 +96,7 @@ def main(argv=None) -> int:
         base_channels=args.base_channels, data_root=args.data_root, labels_per_class=args.labels_per_class,
         label_fraction=args.label_fraction, subset_seed=args.subset_seed, num_workers=args.workers,
         launcher=args.launcher, seed=args.seed, cfg_options=dict(args.cfg_options),
-        pretraining_data=args.pretraining_data)
+        pretraining_data=args.pretraining_data, optimizer=args.optimizer)
 
     def body() -> int:
         result = finetune_sweep(opts)

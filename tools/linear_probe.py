@@ -45,7 +45,8 @@ def main(argv=None) -> int:
             method=args.method, base_channels=args.base_channels, spec=spec_from_args(args),
             batch_size=args.batch_size, num_workers=args.workers, device=args.device, wds=wds,
             max_iter=args.max_iter, seed=args.seed, protocol=args.protocol, c=args.C, paper_c=args.paper_c,
-            dataset_options=dataset_options_from_args(args), pretraining_data=args.pretraining_data)
+            dataset_options=dataset_options_from_args(args), pretraining_data=args.pretraining_data,
+            feature=args.feature)
 
         def write() -> None:  # rank 0 of a distributed run (all ranks computed the same result)
             write_result(args.out, result)

@@ -131,11 +131,21 @@ def protocol_variant(result: TransferResult) -> str | None:
     return 'variant'
 
 
+def pretraining_note(method: str, stated: str | None = None) -> str:
+    """``' (LVD-142M)'`` for a backbone not pre-trained on ImageNet-1k (DINOv2), by the record's ``stated``
+    pretraining data else its zoo row's; ``''`` for ImageNet-1k or unknown data."""
+    from mmssl_transfer.checkpoints import UNKNOWN_PRETRAINING_DATA, pretraining_data_of
+    data = pretraining_data_of(method, stated) if method or stated else UNKNOWN_PRETRAINING_DATA
+    return '' if data in ('imagenet-1k', UNKNOWN_PRETRAINING_DATA) else f' ({data.upper()})'
+
+
 def row_label(result: TransferResult) -> str:
-    """The row of a result: its backbone (the suite's backbone name, else the method), with ``[variant]`` added
-    unless it ran the paper's protocol."""
+    """The row of a result: its backbone (the suite's backbone name, else the method), marked with its
+    pretraining data when that is not ImageNet-1k (DINOv2: LVD-142M), with ``[variant]`` added unless it ran the
+    paper's protocol."""
     suite = result.extra.get('suite') if isinstance(result.extra, dict) else None
     backbone = str(suite.get('backbone')) if isinstance(suite, dict) and suite.get('backbone') else result.method
+    backbone += pretraining_note(result.method, result.pretraining_data)
     variant = protocol_variant(result)
     return backbone if variant is None else f'{backbone} [{variant}]'
 

@@ -1,4 +1,5 @@
-"""The model zoo and checkpoint conversion: any supported self-supervised ResNet-50 release -> torchvision names.
+"""The model zoo and checkpoint conversion: any supported self-supervised ResNet-50 release -> torchvision names,
+any ViT release -> mmpretrain ``VisionTransformer`` names.
 
     from mmssl_transfer.checkpoints import ZOO, get_method, convert, CheckpointError
     identity = identify('moco-v2')                                  # a file, URL or zoo name, resolved once
@@ -18,8 +19,9 @@ from .identity import BackboneIdentity, IdentityMemo, convert_file, identify, re
 from .report import explanation_tables, print_explanation, print_report, report_table
 from .resnet_layout import resnet50_shapes
 from .safe_load import LoadedCheckpoint, load_checkpoint
-from .zoo import (NORMALIZATIONS, UNKNOWN_PRETRAINING_DATA, ZOO, MethodSpec, ambiguous_candidates, find_method,
-                  get_method, pretraining_data_of)
+from .vit_layout import ViTArch, vit_shapes
+from .zoo import (ALL_METHODS, NORMALIZATIONS, UNKNOWN_PRETRAINING_DATA, VIT_ZOO, ZOO, MethodSpec, ambiguous_candidates,
+                  find_method, get_method, pretraining_data_of)
 
 __all__ = [
     'ZOO', 'MethodSpec', 'NORMALIZATIONS', 'get_method', 'find_method', 'detect_format', 'Detection', 'convert',
@@ -29,4 +31,5 @@ __all__ = [
     'explanation_tables', 'print_explanation', 'ambiguous_candidates', 'identify', 'BackboneIdentity',
     'IdentityMemo', 'requested_method', 'pretraining_data_of',
     'UNKNOWN_PRETRAINING_DATA',
+    'VIT_ZOO', 'ALL_METHODS', 'ViTArch', 'vit_shapes',
 ]

@@ -1,5 +1,8 @@
 """Convert any zoo checkpoint to a strict torchvision ResNet-50 state dict (no ``fc``), with a report.
 
+A ViT row's file becomes an mmpretrain ``VisionTransformer`` state dict (plus ``register_tokens``) checked against
+the row's architecture at the file's width and depth (:mod:`.vit_layout`); ``report.architecture`` records it.
+
 ``convert(src, method='auto')`` loads the file safely (:mod:`.safe_load`), detects or takes the method
 (:mod:`.formats`), renames keys (:mod:`.keymaps`) and then checks the result against the ResNet-50 layout of the
 width found in ``conv1.weight`` (:mod:`.resnet_layout`): every backbone tensor present with the right shape,
@@ -10,7 +13,7 @@ reported as ``filled``; they do not influence the network.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -24,7 +27,8 @@ from .keymaps import KEY_MAPS, to_tensor
 from .metadata import PTH_META_KEY, PTH_STATE_KEY, converted_file_metadata, pth_metadata
 from .resnet_layout import is_batch_counter, resnet50_shapes
 from .safe_load import LoadedCheckpoint, load_checkpoint
-from .zoo import ZOO, MethodSpec, find_method
+from .vit_layout import found_architecture, to_timm_name, vit_shapes
+from .zoo import ALL_METHODS, MethodSpec, find_method
 
 _LIST_LIMIT = 12
 
@@ -55,6 +59,7 @@ class ConversionReport:
     unexpected: list[str] = field(default_factory=list)
     filled: list[str] = field(default_factory=list)
     ignored_entries: list[str] = field(default_factory=list)
+    architecture: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form (for logs and result records)."""
@@ -113,7 +118,7 @@ def convert(src: str | Path | Mapping | LoadedCheckpoint, method: str = 'auto') 
     if method == 'auto':
         detection = detect_format(obj, filename=str(loaded.path) if loaded.path else None,
                                   metadata=loaded.metadata)
-        method_name, layout, normalization = detection.method, ZOO[detection.layout], detection.normalization
+        method_name, layout, normalization = detection.method, ALL_METHODS[detection.layout], detection.normalization
         detected_by, candidates = detection.detected_by, detection.candidates
     else:
         spec = layout = find_method(method)
@@ -122,7 +127,7 @@ def convert(src: str | Path | Mapping | LoadedCheckpoint, method: str = 'auto') 
         method_name, normalization = spec.name, spec.normalization
         detected_by, candidates = f'given: method={method!r}', (spec.name,)
         if locate(obj, spec) is None:  # an already converted file (torchvision names) of this method?
-            converted = [s for s in ZOO.values() if is_torchvision_layout(s) and locate(obj, s) is not None]
+            converted = [s for s in ALL_METHODS.values() if is_torchvision_layout(s) and locate(obj, s) is not None]
             if converted:
                 layout = converted[0]
                 detected_by += '; the file is already in torchvision layout'
@@ -147,6 +152,10 @@ def convert(src: str | Path | Mapping | LoadedCheckpoint, method: str = 'auto') 
             raise CheckpointError(f'{name}: cannot convert {src_key!r} to {dst_key!r} ({err})') from None
         origin[dst_key] = src_key
 
+    if layout.vit is not None:
+        return _checked_vit(converted, origin, obj, name, layout, loaded, plan.dropped, ignored_top,
+                            dict(method=method_name, detected_by=detected_by, candidates=tuple(candidates),
+                                 normalization=normalization))
     stem = converted['conv1.weight']
     if stem.dim() != 4 or tuple(stem.shape[1:]) != (3, 7, 7):
         raise CheckpointError(f'{name}: shape mismatch: conv1.weight has shape {tuple(stem.shape)}, expected '
@@ -183,6 +192,44 @@ def convert(src: str | Path | Mapping | LoadedCheckpoint, method: str = 'auto') 
         sha256=loaded.sha256, loader=loaded.loader, normalization=normalization,
         kept=[origin[k] for k in expected if k in converted], dropped=list(plan.dropped), missing=[],
         unexpected=[], filled=filled, ignored_entries=ignored_top)
+    return Conversion(state_dict=state_dict, report=report)
+
+
+def _checked_vit(converted: dict[str, torch.Tensor], origin: dict[str, str], obj: Any, name: str, layout: MethodSpec,
+                 loaded: LoadedCheckpoint, dropped: list[str], ignored_top: list[str],
+                 identity: dict[str, Any]) -> Conversion:
+    """The strict check of a ViT row: the row's patch, grid, LayerScale and registers, every tensor of that
+    layout at the file's width and depth present with its shape, nothing else. Messages use the file's key names."""
+    found = found_architecture(converted)
+    arch = replace(layout.vit, embed_dims=found.embed_dims, num_layers=found.num_layers,
+                   num_heads=layout.vit.num_heads if found.embed_dims % layout.vit.num_heads == 0 else 1)
+    wrong = found.differences(arch)
+    if wrong:
+        try:
+            other = detect_format(obj).method
+        except CheckpointError:
+            other = ''
+        hint = f'; the file has the layout of {other}' if other and other != layout.name else ''
+        raise CheckpointError(f'{name}: not a {layout.name} ({layout.paper_name}) ViT: {", ".join(wrong)}{hint}')
+    expected = vit_shapes(arch)
+    missing = [to_timm_name(k) for k in expected if k not in converted]
+    if missing:
+        raise CheckpointError(f'{name}: {len(missing)} backbone keys missing for {layout.name} (ViT, width '
+                              f'{arch.embed_dims}, {arch.num_layers} blocks): {_listing(missing)}')
+    mismatched = [f'{origin[k]} {tuple(converted[k].shape)} vs expected {shape}' for k, shape in expected.items()
+                  if tuple(converted[k].shape) != shape]
+    if mismatched:
+        raise CheckpointError(f'{name}: shape mismatch against the {layout.name} ViT of width {arch.embed_dims} '
+                              f'({len(mismatched)} tensors): {_listing(mismatched)}')
+    unexpected = [origin[k] for k in converted if k not in expected]
+    if unexpected:
+        raise CheckpointError(f'{name}: {len(unexpected)} unexpected keys (not part of the {layout.name} ViT): '
+                              f'{_listing(unexpected)}')
+    state_dict = OrderedDict((k, converted[k]) for k in expected)
+    report = ConversionReport(
+        source=name, layout=layout.name, base_channels=arch.embed_dims, num_params=_param_count(state_dict),
+        num_tensors=len(state_dict), sha256=loaded.sha256, loader=loaded.loader, kept=[origin[k] for k in expected],
+        dropped=list(dropped), ignored_entries=ignored_top, architecture=arch.to_dict(), **identity)
     return Conversion(state_dict=state_dict, report=report)
 
 

@@ -12,7 +12,7 @@ from mmssl_transfer.download import DownloadError, cache_root
 from mmssl_transfer.download import download as _download
 
 from .errors import CheckpointError
-from .zoo import ZOO, find_method
+from .zoo import ALL_METHODS, find_method
 
 __all__ = ['DownloadError', 'default_cache_dir', 'download', 'resolve_checkpoint']
 
@@ -48,7 +48,7 @@ def resolve_checkpoint(name_or_path: str | Path, cache_dir: str | Path | None = 
         return download(text, cache_dir, progress=progress)
     spec = find_method(text)
     if spec is None:
-        raise CheckpointError(f'{text}: no such file, and not a zoo method name (known: {", ".join(ZOO)})')
+        raise CheckpointError(f'{text}: no such file, and not a zoo method name (known: {", ".join(ALL_METHODS)})')
     if not spec.direct_download:
         raise CheckpointError(f'{spec.name}: the official release ({spec.urls[0]}) is a TensorFlow checkpoint; '
                               f'{spec.how_to_get}')

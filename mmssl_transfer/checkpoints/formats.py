@@ -1,9 +1,11 @@
 """Recognise which zoo layout a loaded checkpoint has, from its container keys and key prefixes.
 
 For every zoo row, the file must (1) hold one of the row's containers (or be a flat tensor dict when the row has
-none), (2) yield ``conv1.weight`` through the row's key map, and (3) satisfy the row's head markers (key prefixes
-that must or must not exist, e.g. MoCo-v1's linear ``module.encoder_q.fc.weight`` vs MoCo-v2's MLP
-``fc.0``/``fc.2``). The rows that pass are the *candidates*; then, in this order:
+none), (2) yield ``conv1.weight`` (a ViT row: ``patch_embed.proj.weight``) through the row's key map, and (3) satisfy
+the row's head markers (key prefixes that must or must not exist, e.g. MoCo-v1's linear
+``module.encoder_q.fc.weight`` vs MoCo-v2's MLP ``fc.0``/``fc.2``; DINOv2's ``ls1`` LayerScale and
+``register_tokens``) and, for a ViT row, its width, patch and depth (ViT-S/16 vs ViT-B/16 vs ViT-S/14). The rows
+that pass are the *candidates*; then, in this order:
 
 1. our own converted files record their method and normalisation (:mod:`.metadata`): that is the answer;
 2. a known release file name (``MethodSpec.known_filenames``) or a file named after a method (``pclv1.pth.tar``)
@@ -33,7 +35,8 @@ import torch
 from .errors import CheckpointError
 from .keymaps import KEY_MAPS, flatten_byol_state
 from .metadata import METHOD_KEY, NORMALIZATION_KEY
-from .zoo import (ZOO, MethodSpec, ambiguous_candidates, ambiguous_method, find_method, is_recorded_method,
+from .vit_layout import VIT_STEM
+from .zoo import (ALL_METHODS, MethodSpec, ambiguous_candidates, ambiguous_method, find_method, is_recorded_method,
                   normalize_name)
 
 
@@ -59,8 +62,8 @@ class Detection:
     def __post_init__(self) -> None:
         if not self.layout:
             object.__setattr__(self, 'layout', self.method)
-        if not self.normalization and self.method in ZOO:
-            object.__setattr__(self, 'normalization', ZOO[self.method].normalization)
+        if not self.normalization and self.method in ALL_METHODS:
+            object.__setattr__(self, 'normalization', ALL_METHODS[self.method].normalization)
 
     @property
     def ambiguous(self) -> bool:
@@ -119,9 +122,27 @@ def _tensors_in(obj: Any, spec: MethodSpec, container: str | None) -> dict[str, 
 
 
 def layout_matches(source: dict[str, Any], spec: MethodSpec) -> bool:
-    """Whether ``spec``'s key map finds the stem convolution in ``source`` (the layout test)."""
+    """Whether ``spec``'s key map finds the stem convolution (a ViT's patch embedding) in ``source``."""
     plan = KEY_MAPS[spec.key_map](source.keys(), spec)
-    return 'conv1.weight' in plan.mapping.values()
+    return (VIT_STEM if spec.vit is not None else 'conv1.weight') in plan.mapping.values()
+
+
+def vit_arch_in(source: dict[str, Any], spec: MethodSpec) -> tuple[int, int, int] | None:
+    """``(width, patch, depth)`` of the ViT ``spec``'s key map finds in ``source`` (``None``: not a ViT)."""
+    plan = KEY_MAPS[spec.key_map](source.keys(), spec)
+    by_target = {dst: src for src, dst in plan.mapping.items()}
+    stem = source.get(by_target.get(VIT_STEM, ''))
+    if stem is None or len(getattr(stem, 'shape', ())) != 4:
+        return None
+    blocks = {int(k.split('.')[1]) for k in by_target if k.startswith('layers.') and k.split('.')[1].isdigit()}
+    return int(stem.shape[0]), int(stem.shape[-1]), max(blocks) + 1 if blocks else 0
+
+
+def vit_arch_matches(source: dict[str, Any], spec: MethodSpec) -> bool:
+    """For a ViT row: whether width, patch and depth of the file are the row's (always true for ResNet rows)."""
+    if spec.vit is None:
+        return True
+    return vit_arch_in(source, spec) == (spec.vit.embed_dims, spec.vit.patch_size, spec.vit.num_layers)
 
 
 def locate(obj: Any, spec: MethodSpec) -> tuple[str | None, dict[str, Any]] | None:
@@ -135,6 +156,11 @@ def locate(obj: Any, spec: MethodSpec) -> tuple[str | None, dict[str, Any]] | No
 
 def markers_match(source: dict[str, Any], spec: MethodSpec) -> bool:
     """Whether the head markers of ``spec`` hold for ``source`` (key prefixes, matched with ``startswith``)."""
+    return key_markers_match(source, spec) and vit_arch_matches(source, spec)
+
+
+def key_markers_match(source: dict[str, Any], spec: MethodSpec) -> bool:
+    """Whether the key-prefix markers of ``spec`` hold (without a ViT row's width/patch/depth)."""
     has = lambda marker: any(k.startswith(marker) for k in source)  # noqa: E731
     return all(has(m) for m in spec.markers) and not any(has(m) for m in spec.absent_markers)
 
@@ -149,7 +175,8 @@ def methods_named_by(filename: str | None) -> list[tuple[str, str]]:
     if not filename:
         return []
     name = Path(filename).name
-    named = [(s.name, f'the official file name {name!r}') for s in ZOO.values() if name.lower() in s.known_filenames]
+    named = [(s.name, f'the official file name {name!r}') for s in ALL_METHODS.values()
+             if name.lower() in s.known_filenames]
     by_stem = find_method(name.split('.')[0]) or find_method(normalize_name(name.split('.')[0]))
     if by_stem is not None and by_stem.name not in [m for m, _ in named]:
         named.append((by_stem.name, f'the file name {name!r}'))
@@ -179,7 +206,10 @@ def _container_text(container: str | None) -> str:
 def _how(spec: MethodSpec) -> str:
     return {'prefix': f'keys starting with {spec.keep_prefix!r}' if spec.keep_prefix else 'torchvision key names',
             'simclrv2': 'SimCLRv2-Pytorch key names (net.0.0, net.{s}.blocks.{b}...)',
-            'byol_haiku': 'BYOL Haiku module paths (online_params/online_state)'}[spec.key_map]
+            'byol_haiku': 'BYOL Haiku module paths (online_params/online_state)',
+            'timm_vit': f'ViT keys (patch_embed.proj, blocks.N) under {spec.keep_prefix or "no prefix"!r}'
+                        + (f' after stripping {list(spec.strip_prefixes)}' if spec.strip_prefixes else '')
+            }[spec.key_map]
 
 
 def _heads(source: dict[str, Any], spec: MethodSpec) -> list[str]:
@@ -193,7 +223,7 @@ def _heads(source: dict[str, Any], spec: MethodSpec) -> list[str]:
 def _normalisation_groups(names: list[str]) -> str:
     groups: dict[str, list[str]] = {}
     for name in names:
-        groups.setdefault(ZOO[name].normalization, []).append(name)
+        groups.setdefault(ALL_METHODS[name].normalization, []).append(name)
     text = {'unit': 'unit ([0, 1] input)', 'imagenet': 'imagenet (mean/std)'}
     return '; '.join(f'{", ".join(members)}: {text.get(norm, norm)}' for norm, members in groups.items())
 
@@ -206,7 +236,7 @@ def explain_format(obj: Any, filename: str | None = None,
     named = methods_named_by(filename)
     named_methods = {m: why for m, why in reversed(named)}  # first reason wins
     rows, candidates, located = [], [], {}
-    for spec in ZOO.values():
+    for spec in ALL_METHODS.values():
         found = locate(obj, spec)
         name_note = named_methods.get(spec.name, '')
         if found is None:
@@ -225,12 +255,17 @@ def explain_format(obj: Any, filename: str | None = None,
         if ok:
             candidates.append(spec)
         markers = ', '.join([f'{list(spec.markers)} present'] * bool(spec.markers) +
-                            [f'{list(spec.absent_markers)} absent'] * bool(spec.absent_markers))
+                            [f'{list(spec.absent_markers)} absent'] * bool(spec.absent_markers) +
+                            ([f'ViT width/patch/depth {spec.vit.embed_dims}/{spec.vit.patch_size}/'
+                              f'{spec.vit.num_layers}, file has {"/".join(map(str, vit_arch_in(source, spec)))}']
+                             if spec.vit is not None else []))
         verdict = (f'candidate (head markers {markers})' if markers else 'candidate') if ok else \
             f'no: head markers differ (needs {markers})'
         rows.append(RowCheck(spec.name, _container_text(container), True, ok, name_note, verdict))
-    layout_rows = [ZOO[m] for m in located]
-    candidates = candidates or layout_rows  # no row's markers hold: every row with the layout is a candidate
+    layout_rows = [ALL_METHODS[m] for m in located]
+    # no row's markers hold: the rows whose key markers hold (a tiny ViT: any width), else every row with the layout
+    candidates = candidates or [s for s in layout_rows if s.vit is not None and
+                                key_markers_match(located[s.name][1], s)] or layout_rows
     first = candidates[0] if candidates else None
     explanation = dict(
         source=filename or '<state dict>', top_level_keys=[str(k) for k in obj] if isinstance(obj, Mapping) else [],
@@ -247,7 +282,8 @@ def explain_format(obj: Any, filename: str | None = None,
 
     recorded = metadata.get(METHOD_KEY, '')
     if is_recorded_method(recorded) and all(is_torchvision_layout(s) for s in candidates):
-        norm = metadata.get(NORMALIZATION_KEY) or (ZOO[recorded].normalization if recorded in ZOO else '')
+        row = ALL_METHODS.get(recorded)
+        norm = metadata.get(NORMALIZATION_KEY) or (row.normalization if row else '')
         if norm:
             detection = Detection(method=recorded, candidates=ambiguous_candidates(recorded) or (recorded,),
                                   layout=first.name, normalization=norm,
@@ -260,7 +296,9 @@ def explain_format(obj: Any, filename: str | None = None,
     if hints:
         method, why = hints[0]
         extra = '' if method in names else ' (a file in torchvision names may hold any converted method)'
-        detection = Detection(method=method, candidates=tuple(names), layout=first.name,
+        # a ViT row's own layout carries its architecture (ViT-S vs ViT-B share keys, not shapes)
+        layout = method if method in located and ALL_METHODS[method].vit is not None else first.name
+        detection = Detection(method=method, candidates=tuple(names), layout=layout,
                               detected_by=f'{evidence}; chosen by {why} among {names}{extra}')
         return Explanation(**explanation, detection=detection)
     if len(candidates) == 1:

@@ -3,14 +3,16 @@
     identity = identify('byol')                      # a zoo name (downloaded on first use), a file or a URL
     identity.path, identity.sha256, identity.method  # what the feature cache and the result record key on
     identity.normalization                           # the input mean/std name of the method
-    identity.conversion                              # the strict torchvision state dict + report (loaded once)
+    identity.conversion                              # the strict state dict + report (loaded once): torchvision
+                                                     # names, or mmpretrain ViT names for a ViT row
 
 Everything that needs to know the backbone takes the identity instead of a path string: the feature cache keys
-on ``identity.sha256``, the extractor loads ``identity.conversion`` and the record reads ``method`` and
-``sha256``. So a checkpoint is hashed at most once and loaded and converted at most once per process, and
-only when something needs its tensors or a detection: with an :class:`IdentityMemo` on disk (remembered by
-path, size and modification time) a run whose features are all cached reads neither. Config runs (mmengine
-Runner) resolve through the same function in ``SSLResNet.convert_checkpoint`` and carry the report on the model.
+on ``identity.sha256``, the extractor (SSLResNet or, for a ViT row, SSLViT) loads ``identity.conversion`` and
+the record reads ``method`` and ``sha256``. So a checkpoint is hashed at most once and loaded and converted at
+most once per process, and only when something needs its tensors or a detection: with an :class:`IdentityMemo`
+on disk (remembered by path, size and modification time) a run whose features are all cached reads neither.
+Config runs (mmengine Runner) resolve through the same function in ``SSLResNet.convert_checkpoint`` and
+``SSLViT.convert_checkpoint`` and carry the report on the model.
 """
 from __future__ import annotations
 

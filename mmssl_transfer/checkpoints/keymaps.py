@@ -14,6 +14,9 @@ never by substring and never by position in a list.
   OIHW, BN ``scale``/``offset`` become weight/bias, the state ``mean_ema``/``var_ema`` ``average`` become the running
   statistics (names as in byol/utils/networks.py and the public converters ajtejankar/byol-convert and
   ssl-transfer's convert_byol).
+* ``timm_vit``: the ViT releases (DINO, MoCo v3, MAE, iBOT, DINOv2) in timm names -> mmpretrain
+  ``VisionTransformer`` names (:data:`~.vit_layout.TIMM_TO_MMPRETRAIN`), after the row's prefix and the wrapper
+  prefixes its authors' loader strips.
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ import numpy as np
 import torch
 
 from .resnet_layout import BN_SUFFIXES, RESNET50_BLOCKS
+from .vit_layout import to_mmpretrain_name
 from .zoo import MethodSpec
 
 #: How a source array becomes a torchvision tensor.
@@ -178,11 +182,31 @@ def flatten_byol_state(experiment_state: Any) -> dict[str, Any]:
     return flat
 
 
+def plan_timm_vit(keys: Iterable[str], spec: MethodSpec) -> KeyPlan:
+    """Keep keys under ``spec.keep_prefix``, strip it and then ``spec.strip_prefixes`` (each at most once, in
+    order), drop the row's head prefixes and rename the rest to mmpretrain ViT names; a key that is no ViT tensor
+    keeps its name (and is reported as unexpected by the converter)."""
+    plan = KeyPlan()
+    for key in keys:
+        if not key.startswith(spec.keep_prefix):
+            plan.dropped.append(key)
+            continue
+        name = key[len(spec.keep_prefix):]
+        for prefix in spec.strip_prefixes:
+            name = name[len(prefix):] if name.startswith(prefix) else name
+        if name.startswith(spec.drop_prefixes):
+            plan.dropped.append(key)
+        else:
+            plan.add(key, to_mmpretrain_name(name) or name)
+    return plan
+
+
 #: key_map kind -> planner; every planner takes (flat source keys, spec).
 KEY_MAPS: dict[str, Callable[[Iterable[str], MethodSpec], KeyPlan]] = {
     'prefix': plan_prefix,
     'simclrv2': plan_simclrv2,
     'byol_haiku': plan_byol_haiku,
+    'timm_vit': plan_timm_vit,
 }
 
 

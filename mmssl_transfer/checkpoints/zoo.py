@@ -1,7 +1,9 @@
-"""The model zoo: one declarative row per pre-trained ResNet-50 of Ericsson et al. (CVPR 2021), plus two newer ones.
+"""The model zoo: one declarative row per pre-trained ResNet-50 of Ericsson et al. (CVPR 2021), plus two newer ones,
+and one row per self-supervised ViT release (DINO, MoCo v3, MAE, iBOT, DINOv2; :data:`VIT_ZOO`).
 
 Each :class:`MethodSpec` says where the official file lives, how its keys are laid out (container, prefix to keep
-and strip, heads to drop, which key map) and what input normalisation the network expects. Format detection
+and strip, heads to drop, which key map) and what input normalisation the network expects; a ViT row also its
+architecture (:class:`~.vit_layout.ViTArch`), pretraining data and its own linear-evaluation feature. Format detection
 (:mod:`.formats`) and conversion (:mod:`.convert`) read only this table; adding a method is adding a row.
 
 URLs are the ones the paper's code base (``linusericsson/ssl-transfer``: readme.md and
@@ -12,7 +14,10 @@ paper did; this zoo then converts the resulting PyTorch file.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+
+from .vit_layout import ViTArch
 
 #: Input normalisation per convention, in 0-255 pixel units (what mmdet/mmseg/mmpretrain preprocessors take).
 NORMALIZATIONS: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]] = {
@@ -21,7 +26,7 @@ NORMALIZATIONS: dict[str, tuple[tuple[float, float, float], tuple[float, float, 
 }
 
 FAMILIES = ('contrastive', 'clustering', 'supervised', 'other')
-KEY_MAP_KINDS = ('prefix', 'simclrv2', 'byol_haiku')
+KEY_MAP_KINDS = ('prefix', 'simclrv2', 'byol_haiku', 'timm_vit')
 #: Which layers a method's training framework padded TensorFlow-'SAME' style (asymmetric on even inputs):
 #: ``'none'`` (PyTorch), ``'maxpool'`` (google-research/simclr: strided convs are padded symmetrically with
 #: ``fixed_padding`` then VALID; only the stem max-pool is SAME) or ``'all'`` (Haiku: SAME everywhere).
@@ -64,10 +69,17 @@ class MethodSpec:
         md5_prefix: Leading hex digits of the official file's md5, as its authors publish them (MoCo's README).
         aliases: Extra names accepted by :func:`get_method`.
         pretraining_data: The images the backbone was (self-)supervised on (Kotar et al. 2021 compare ImageNet,
-            its unbalanced subsets, Places, Taskonomy and Kinetics); ``'imagenet-1k'`` for every current row.
+            its unbalanced subsets, Places, Taskonomy and Kinetics); ``'imagenet-1k'`` for every row but DINOv2's
+            (``'lvd-142m'``).
         tf_same_padding: Layers the training framework padded 'SAME' (see :data:`TF_SAME_PADDING`): SAME pads
             asymmetrically on even inputs (one pixel more at the bottom/right). The paper ignored this (symmetric
             PyTorch padding everywhere); ``SSLResNet(tf_same_padding='as_trained')`` applies it.
+        vit: The architecture of a ViT row (``None`` for the ResNet-50 rows); see :class:`~.vit_layout.ViTArch`.
+        strip_prefixes: After ``keep_prefix``, wrapper prefixes removed from every key, as the authors' own loader
+            does (DINO/iBOT ``utils.load_pretrained_weights`` strips ``module.`` and ``backbone.``, so a full
+            checkpoint's ``teacher`` loads like the backbone-only file).
+        linear_feature: The method's own linear-evaluation feature (a name of
+            :data:`mmssl_transfer.models.backbones.ssl_vit.VIT_FEATURES`), run as a named probe variant.
     """
 
     name: str
@@ -94,12 +106,21 @@ class MethodSpec:
     aliases: tuple[str, ...] = field(default=())
     tf_same_padding: str = 'none'
     pretraining_data: str = 'imagenet-1k'
+    vit: ViTArch | None = None
+    strip_prefixes: tuple[str, ...] = ()
+    linear_feature: str = ''
 
     def __post_init__(self) -> None:
         assert self.family in FAMILIES, self.family
         assert self.key_map in KEY_MAP_KINDS, self.key_map
         assert self.normalization in NORMALIZATIONS, self.normalization
         assert self.tf_same_padding in TF_SAME_PADDING, self.tf_same_padding
+        assert (self.vit is not None) == (self.key_map == 'timm_vit'), self.name
+
+    @property
+    def architecture(self) -> str:
+        """``'resnet50'`` or ``'vit'``."""
+        return 'resnet50' if self.vit is None else 'vit'
 
     @property
     def known_filenames(self) -> tuple[str, ...]:
@@ -204,8 +225,110 @@ _SPECS = (
                top1_source='facebookresearch/dino README (ResNet-50, linear evaluation)'),
 )
 
-#: name -> spec, in the paper's order (ascending ImageNet top-1), then the two methods beyond the paper.
+
+def _vit(name: str, paper_name: str, family: str, top1: float, url: str, container: str | None, keep_prefix: str,
+         drop: tuple[str, ...], arch: ViTArch, top1_source: str, **kwargs) -> MethodSpec:
+    """A ViT row: not in the paper, ImageNet mean/std input, timm-style keys."""
+    return MethodSpec(name, paper_name, family, top1, (url,), url.rsplit('/', 1)[-1], container, keep_prefix, drop,
+                      key_map='timm_vit', in_paper=False, vit=arch, top1_source=top1_source, **kwargs)
+
+
+_DINO_VIT = 'https://dl.fbaipublicfiles.com/dino'
+_MOCOV3 = 'https://dl.fbaipublicfiles.com/moco-v3'
+_IBOT = 'https://lf3-nlp-opensource.bytetos.com/obj/nlp-opensource/archive/2022/ibot'
+_DINOV2 = 'https://dl.fbaipublicfiles.com/dinov2'
+#: DINO/iBOT load with utils.load_pretrained_weights, which strips these from every key.
+_DINO_STRIP = ('module.', 'backbone.')
+#: Keys of a DINO-style checkpoint that are never backbone tensors (DINOv2's training-only mask token).
+_DINOV2_EXTRA = ('mask_token', 'head.')
+_VIT_S16 = ViTArch(384, 12, 6, 16, interpolate_offset=0.1)
+_VIT_B16 = ViTArch(768, 12, 12, 16, interpolate_offset=0.1)
+_DINOV2_S14 = ViTArch(384, 12, 6, 14, pos_grid=37, layer_scale=True, interpolate_offset=0.1)
+_DINOV2_B14 = ViTArch(768, 12, 12, 14, pos_grid=37, layer_scale=True, interpolate_offset=0.1)
+#: DINOv2's hub builds the _reg models with interpolate_offset=0.0, interpolate_antialias=True.
+_REG4 = dict(num_register_tokens=4, interpolate_offset=0.0, interpolate_antialias=True)
+_DINO_ABSENT = ('mask_token', 'register_tokens', 'blocks.0.ls1.', 'backbone.mask_token', 'backbone.blocks.0.ls1.')
+
+#: The ViT releases (issue 25): each method's own file, container and prefixes, read from its save code.
+_VIT_SPECS = (
+    _vit('dino_vits16', 'DINO ViT-S/16', 'other', 77.0,
+         f'{_DINO_VIT}/dino_deitsmall16_pretrain/dino_deitsmall16_pretrain.pth', None, '', ('head.',), _VIT_S16,
+         'facebookresearch/dino README (linear)', alt_containers=('teacher',), strip_prefixes=_DINO_STRIP,
+         absent_markers=_DINO_ABSENT, linear_feature='last4_cls',
+         release_names=('dino_deitsmall16_pretrain.pth', 'dino_deitsmall16_pretrain_full_checkpoint.pth'),
+         aliases=('dino-vit-s16', 'dino_vit_small')),
+    _vit('dino_vitb16', 'DINO ViT-B/16', 'other', 78.2,
+         f'{_DINO_VIT}/dino_vitbase16_pretrain/dino_vitbase16_pretrain.pth', None, '', ('head.',), _VIT_B16,
+         'facebookresearch/dino README (linear)', alt_containers=('teacher',), strip_prefixes=_DINO_STRIP,
+         absent_markers=_DINO_ABSENT, linear_feature='cls_patch_mean',
+         release_names=('dino_vitbase16_pretrain.pth', 'dino_vitbase16_pretrain_full_checkpoint.pth'),
+         aliases=('dino-vit-b16', 'dino_vit_base')),
+    _vit('mocov3_vits', 'MoCo v3 ViT-S', 'contrastive', 73.2, f'{_MOCOV3}/vit-s-300ep/vit-s-300ep.pth.tar',
+         'state_dict', 'module.base_encoder.', ('head.',),
+         ViTArch(384, 12, 12, 16, pos_embed='sincos'),  # 12 heads: facebookresearch/moco-v3 vits.py vit_small
+         'facebookresearch/moco-v3 README (300 ep, linear)', linear_feature='cls', aliases=('mocov3-vit-s',)),
+    _vit('mocov3_vitb', 'MoCo v3 ViT-B', 'contrastive', 76.7, f'{_MOCOV3}/vit-b-300ep/vit-b-300ep.pth.tar',
+         'state_dict', 'module.base_encoder.', ('head.',), ViTArch(768, 12, 12, 16, pos_embed='sincos'),
+         'facebookresearch/moco-v3 README (300 ep, linear)', linear_feature='cls', aliases=('mocov3-vit-b',)),
+    _vit('mae_vitb16', 'MAE ViT-B/16', 'other', 68.0, 'https://dl.fbaipublicfiles.com/mae/pretrain/'
+         'mae_pretrain_vit_base.pth', 'model', '', ('head.', 'fc_norm.', 'mask_token', 'decoder_'),
+         ViTArch(768, 12, 12, 16, pos_embed='sincos'),
+         'MAE paper (linear, TF/TPU; facebookresearch/mae FINETUNE.md: 67.8 in PyTorch)', md5_prefix='8cad7c',
+         linear_feature='cls_bn', aliases=('mae', 'mae-vit-b16')),
+    _vit('ibot_vits16', 'iBOT ViT-S/16', 'other', 77.9, f'{_IBOT}/vits_16/checkpoint_teacher.pth', 'state_dict',
+         '', ('head.', 'masked_embed'), _VIT_S16, 'bytedance/ibot README (linear)', strip_prefixes=_DINO_STRIP,
+         linear_feature='last4_cls', aliases=('ibot-vit-s16',)),
+    _vit('ibot_vitb16', 'iBOT ViT-B/16', 'other', 79.5, f'{_IBOT}/vitb_16/checkpoint_teacher.pth', 'state_dict',
+         '', ('head.', 'masked_embed'), _VIT_B16, 'bytedance/ibot README (linear, block masks)',
+         strip_prefixes=_DINO_STRIP, linear_feature='cls_patch_mean', aliases=('ibot-vit-b16',)),
+    _vit('dinov2_vits14', 'DINOv2 ViT-S/14', 'other', 81.1, f'{_DINOV2}/dinov2_vits14/dinov2_vits14_pretrain.pth',
+         None, '', _DINOV2_EXTRA, _DINOV2_S14, 'facebookresearch/dinov2 README (linear)',
+         markers=('blocks.0.ls1.gamma',), absent_markers=('register_tokens',), pretraining_data='lvd-142m',
+         linear_feature='cls_patch_mean'),
+    _vit('dinov2_vitb14', 'DINOv2 ViT-B/14', 'other', 84.5, f'{_DINOV2}/dinov2_vitb14/dinov2_vitb14_pretrain.pth',
+         None, '', _DINOV2_EXTRA, _DINOV2_B14, 'facebookresearch/dinov2 README (linear)',
+         markers=('blocks.0.ls1.gamma',), absent_markers=('register_tokens',), pretraining_data='lvd-142m',
+         linear_feature='cls_patch_mean'),
+    _vit('dinov2_vits14_reg4', 'DINOv2 ViT-S/14 reg4', 'other', 80.9,
+         f'{_DINOV2}/dinov2_vits14/dinov2_vits14_reg4_pretrain.pth', None, '', _DINOV2_EXTRA,
+         ViTArch(384, 12, 6, 14, pos_grid=37, layer_scale=True, **_REG4), 'facebookresearch/dinov2 README (linear)',
+         markers=('blocks.0.ls1.gamma', 'register_tokens'), pretraining_data='lvd-142m',
+         linear_feature='cls_patch_mean'),
+    _vit('dinov2_vitb14_reg4', 'DINOv2 ViT-B/14 reg4', 'other', 84.6,
+         f'{_DINOV2}/dinov2_vitb14/dinov2_vitb14_reg4_pretrain.pth', None, '', _DINOV2_EXTRA,
+         ViTArch(768, 12, 12, 14, pos_grid=37, layer_scale=True, **_REG4), 'facebookresearch/dinov2 README (linear)',
+         markers=('blocks.0.ls1.gamma', 'register_tokens'), pretraining_data='lvd-142m',
+         linear_feature='cls_patch_mean'),
+)
+#: name -> spec, in the paper's order (ascending ImageNet top-1), then the two ResNet-50s and the ViTs beyond it.
 ZOO: dict[str, MethodSpec] = {spec.name: spec for spec in _SPECS}
+#: The ViT releases (not in the paper): name -> spec. Kept apart from :data:`ZOO`, whose consumers (generated
+#: configs, toy ResNet files, suites) build ResNet-50s; format detection and name lookups read both.
+VIT_ZOO: dict[str, MethodSpec] = {spec.name: spec for spec in _VIT_SPECS}
+
+
+class _Rows(Mapping):
+    """A read-only live view of several name -> spec tables, in their order (tests may patch one table)."""
+
+    def __init__(self, *tables: dict[str, MethodSpec]) -> None:
+        self._tables = tables
+
+    def __getitem__(self, name: str) -> MethodSpec:
+        for table in self._tables:
+            if name in table:
+                return table[name]
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        for table in self._tables:
+            yield from table
+
+    def __len__(self) -> int:
+        return sum(len(t) for t in self._tables)
+
+
+#: Every row: the ResNet-50s, then the ViTs.
+ALL_METHODS: Mapping[str, MethodSpec] = _Rows(ZOO, VIT_ZOO)
 
 
 def normalize_name(name: str) -> str:
@@ -214,7 +337,7 @@ def normalize_name(name: str) -> str:
 
 
 _ALIASES: dict[str, str] = {}
-for _spec in _SPECS:
+for _spec in (*_SPECS, *_VIT_SPECS):
     for _alias in (_spec.name, _spec.paper_name, *_spec.aliases):
         _ALIASES[normalize_name(_alias)] = _spec.name
 
@@ -222,7 +345,7 @@ for _spec in _SPECS:
 def find_method(name: str) -> MethodSpec | None:
     """Return the spec called ``name`` (any alias, e.g. ``'MoCo-v2'``, ``'moco_v2'``) or ``None``."""
     key = _ALIASES.get(normalize_name(name))
-    return ZOO[key] if key else None
+    return ALL_METHODS[key] if key else None
 
 
 def get_method(name: str) -> MethodSpec:
@@ -233,7 +356,7 @@ def get_method(name: str) -> MethodSpec:
     """
     spec = find_method(name)
     if spec is None:
-        raise KeyError(f'unknown method {name!r}; known: {", ".join(ZOO)}')
+        raise KeyError(f'unknown method {name!r}; known: {", ".join(ALL_METHODS)}')
     return spec
 
 
@@ -264,10 +387,11 @@ def pretraining_data_of(method: str, stated: str | None = None) -> str:
     if stated:
         return stated
     names = ambiguous_candidates(method) or (method,)
-    found = {ZOO[name].pretraining_data for name in names if name in ZOO}
-    return found.pop() if len(found) == 1 and all(name in ZOO for name in names) else UNKNOWN_PRETRAINING_DATA
+    found = {ALL_METHODS[name].pretraining_data for name in names if name in ALL_METHODS}
+    return found.pop() if len(found) == 1 and all(name in ALL_METHODS for name in names) else UNKNOWN_PRETRAINING_DATA
 
 
 def is_recorded_method(method: str) -> bool:
     """Whether ``method`` is a zoo name or an ambiguous record of zoo names (what converted files may record)."""
-    return method in ZOO or bool(ambiguous_candidates(method)) and all(n in ZOO for n in ambiguous_candidates(method))
+    return method in ALL_METHODS or bool(ambiguous_candidates(method)) and all(
+        n in ALL_METHODS for n in ambiguous_candidates(method))

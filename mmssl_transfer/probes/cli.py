@@ -43,6 +43,10 @@ def add_feature_args(parser: argparse.ArgumentParser) -> None:
                         help='side of the centre crop the backbone sees (default 224; tests use 32); the transform '
                              'resizes to it (linear_eval: shorter side) or to int(1.15 x) square (paper_fewshot)')
     parser.add_argument('--stage', type=int, default=4, choices=[1, 2, 3, 4], help='pooled ResNet stage')
+    parser.add_argument('--feature', default='default',
+                        help="ViT checkpoints: 'default' (final-norm CLS + mean patch tokens, benchmark-wide), "
+                             "'method' (the method's own linear-eval feature, a named variant), or one of cls, "
+                             'patch_mean, cls_patch_mean, last4_cls, cls_bn (linear probe only)')
     parser.add_argument('--batch-size', type=int, default=64)
     parser.add_argument('--workers', type=int, default=2, help='data loading workers')
     parser.add_argument('--device', help='cuda / cpu (default: cuda when available)')

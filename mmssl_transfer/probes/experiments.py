@@ -21,7 +21,8 @@ from mmssl_transfer.results import TransferResult, deviations, make_record, resu
 from mmssl_transfer.tasks import LINEAR_PROBE_WDS
 
 from .errors import ProbeInputError
-from .features import ExtractionSpec, FeatureSet, cached_features, identity_memo
+from .features import (CLS_BN, DEFAULT_FEATURES, ExtractionSpec, FeatureSet, cached_features, feature_definition,
+                       identity_memo, vit_row)
 from .fewshot import FewShotSkip, run_fewshot
 from .linear_probe import LINEAR_PROTOCOLS, run_linear_probe
 from .paper_c import paper_selected_c
@@ -65,7 +66,7 @@ def linear_probe_result(checkpoint: str | BackboneIdentity | None, dataset: str,
                         wds: Sequence[float] = LINEAR_PROBE_WDS, max_iter: int | None = None,
                         tol: float | None = None, seed: int = 0, protocol: str = 'paper', c: float | None = None,
                         paper_c: bool = False, dataset_options: dict | None = None,
-                        pretraining_data: str | None = None) -> TransferResult:
+                        pretraining_data: str | None = None, feature: str = 'default') -> TransferResult:
     """Many-shot linear probe of one checkpoint on one dataset (features from the cache).
 
     Args:
@@ -87,6 +88,8 @@ def linear_probe_result(checkpoint: str | BackboneIdentity | None, dataset: str,
         dataset_options: Dataset arguments over the catalog's defaults (``{'caltech_split': 'seeded30'}``); a
             result whose options differ from the defaults is not the paper's protocol.
         pretraining_data: What the backbone was pretrained on (``--pretraining-data``); None: the zoo row's.
+        feature: A ViT checkpoint's feature (:mod:`.features`): ``'default'`` (the benchmark-wide CLS + mean
+            patch tokens), ``'method'`` (the method's own linear-evaluation feature, a named variant) or a name.
     """
     entry = get_cls_dataset(dataset)
     if not entry.many_shot:
@@ -99,8 +102,14 @@ def linear_probe_result(checkpoint: str | BackboneIdentity | None, dataset: str,
         c = _paper_c_for(identity, dataset)
     common = dict(cache_dir=cache_dir, checkpoint=identity, dataset_name=dataset, data_root=data_root,
                   method=method, base_channels=base_channels, spec=spec, batch_size=batch_size,
-                  num_workers=num_workers, device=device, seed=seed, dataset_kwargs=dataset_options)
+                  num_workers=num_workers, device=device, seed=seed, dataset_kwargs=dataset_options,
+                  feature=feature)
     train, val, test = (_features(s, **common) for s in ('train', 'val', 'test'))
+    definition = feature_definition(vit_row(identity), feature)
+    if definition == CLS_BN:  # MAE's BatchNorm1d(affine=False, eps=1e-6) with the training features' statistics
+        mean, var = train.features.mean(0), train.features.var(0, unbiased=False)
+        train, val, test = (FeatureSet((f.features - mean) / torch.sqrt(var + 1e-6), f.labels)
+                            for f in (train, val, test))
     outcome = run_linear_probe(train, val, test, entry.metric, entry.multilabel, protocol=protocol,
                                wds=tuple(wds), c=c, c_mode=c_mode, device=device, max_iter=max_iter, tol=tol)
     for note in outcome.warnings:
@@ -111,11 +120,13 @@ def linear_probe_result(checkpoint: str | BackboneIdentity | None, dataset: str,
                     max_iter=outcome.solver['max_iter'], tol=outcome.solver['tol'],
                     transform='linear_eval' if spec == _linear_eval_spec(spec.crop, spec.stage) else 'custom',
                     image_size=spec.crop, stage=spec.stage)
+    feature_note = [] if definition in DEFAULT_FEATURES.values() else [f'feature={definition}']
     return make_record(
         'linear', identity, dataset=dataset, protocol=protocol,
         metrics={entry.metric: outcome.test_value,
                  **{k: v for k, v in outcome.calibration.items() if k in ('ece', 'ece_temperature_scaled')}},
-        primary_metric=entry.metric, settings=settings, departures=dataset_deviations(entry, dataset_options),
+        primary_metric=entry.metric, settings=settings,
+        departures=dataset_deviations(entry, dataset_options) + feature_note,
         hparams={'C': outcome.best_c, 'wd': outcome.best_wd, 'C_mode': c_mode, 'grid_size': len(wds),
                  'grid_wd_range': [min(wds), max(wds)], 'max_iter': outcome.solver['max_iter'],
                  'tol': outcome.solver['tol']},
@@ -123,7 +134,7 @@ def linear_probe_result(checkpoint: str | BackboneIdentity | None, dataset: str,
                'solver': outcome.solver, 'protocol_description': defaults.description,
                'calibration': outcome.calibration, 'transform': asdict(spec),
                'num_train': len(train), 'num_val': len(val), 'num_test': len(test),
-               'feature_dim': int(train.features.shape[1]), 'checkpoint': str(identity.argument),
+               'feature_dim': int(train.features.shape[1]), 'checkpoint': str(identity.argument), 'feature': definition,
                'dataset_options': entry.dataset_kwargs(**(dataset_options or {}))},
         config='tools/linear_probe.py', pretraining_data=pretraining_data)
 
@@ -133,9 +144,9 @@ def fewshot_results(checkpoint: str | BackboneIdentity | None, dataset: str, cac
                     n_way: int = 5, n_query: int = 15, n_episodes: int = 600, data_root: str | None = None,
                     method: str = 'auto', base_channels: int = 64, transform: str = 'paper_fewshot',
                     image_size: int = 224, stage: int = 4, batch_size: int = 64, num_workers: int = 2,
-                    device: str | None = None, seed: int = 0,
-                    dataset_options: dict | None = None,
-                    pretraining_data: str | None = None) -> tuple[list[TransferResult], dict[int, str]]:
+                    device: str | None = None, seed: int = 0, dataset_options: dict | None = None,
+                    pretraining_data: str | None = None,
+                    feature: str = 'default') -> tuple[list[TransferResult], dict[int, str]]:
     """N-way K-shot results of one checkpoint on one dataset, one per K; and the skipped K with reasons.
 
     Images are pooled from the dataset's few-shot pool (train + val + test, or everything for CD-FSL).
@@ -162,6 +173,8 @@ def fewshot_results(checkpoint: str | BackboneIdentity | None, dataset: str, cac
             seed of a checkpoint reads the same cached features.
         dataset_options: Dataset arguments over the catalog's defaults (recorded in each result).
         pretraining_data: As in :func:`linear_probe_result`.
+        feature: A ViT checkpoint's feature, as in :func:`linear_probe_result` (``'cls_bn'`` is the linear
+            probe's only).
     """
     entry = get_cls_dataset(dataset)
     shots = tuple(shots) if shots is not None else entry.fewshot_shots
@@ -169,7 +182,11 @@ def fewshot_results(checkpoint: str | BackboneIdentity | None, dataset: str, cac
     identity = identify(checkpoint, method, memo=identity_memo(cache_dir))
     common = dict(cache_dir=cache_dir, checkpoint=identity, dataset_name=dataset, data_root=data_root,
                   method=method, base_channels=base_channels, spec=spec, batch_size=batch_size,
-                  num_workers=num_workers, device=device, seed=seed, dataset_kwargs=dataset_options)
+                  num_workers=num_workers, device=device, seed=seed, dataset_kwargs=dataset_options,
+                  feature=feature)
+    definition = feature_definition(vit_row(identity), feature)
+    if definition == CLS_BN:
+        raise ProbeInputError("feature 'cls_bn' (MAE's linear-probe BatchNorm) is the linear probe's; use 'cls'")
     parts = [_features(s, **common) for s in entry.fewshot_pool]
     features = torch.cat([p.features for p in parts])
     labels = torch.cat([p.labels for p in parts])
@@ -190,6 +207,7 @@ def fewshot_results(checkpoint: str | BackboneIdentity | None, dataset: str, cac
             logger.warning(f'few-shot {dataset}: skipped: {exc}')
             continue
         found = dataset_deviations(entry, dataset_options)
+        found += [] if definition in DEFAULT_FEATURES.values() else [f'feature={definition}']
         if out['eligible_classes'] < pool_classes:  # the paper's loader needs K + Q images in every class
             found.append(f'eligible_classes={out["eligible_classes"]}/{pool_classes}')
             logger.warning(f'few-shot {dataset} {k}-shot: only {out["eligible_classes"]} of {pool_classes} classes '
@@ -204,6 +222,7 @@ def fewshot_results(checkpoint: str | BackboneIdentity | None, dataset: str, cac
             extra={'pool': list(entry.fewshot_pool), 'pool_size': int(len(labels)), 'pool_classes': pool_classes,
                    'eligible_classes': out['eligible_classes'], 'transform': asdict(spec),
                    'paper_episode_seed': 0 if entry.many_shot else None, 'checkpoint': str(identity.argument),
+                   'feature': definition,
                    'dataset_options': entry.dataset_kwargs(**(dataset_options or {}))},
             config='tools/fewshot.py', pretraining_data=pretraining_data))
     return results, skipped

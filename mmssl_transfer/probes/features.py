@@ -9,11 +9,18 @@ the last stage (2048-d for a ResNet-50), no scaling. Batched under
 single-process run (same batch compositions, so the same numbers bit for bit) and every rank receives all
 features in dataset order; rank 0 alone writes the cache entry while the others wait.
 
+A ViT row of the zoo (:data:`~mmssl_transfer.checkpoints.VIT_ZOO`) is read by :class:`ViTFeatureExtractor`
+instead: ``feature='default'`` is the benchmark-wide ViT feature (final-norm CLS concatenated with the mean of the
+final-norm patch tokens, as DINO's ViT-B and DINOv2's linear evaluations), ``'method'`` the row's own
+linear-evaluation feature (DINO/iBOT ViT-S: last-4 CLS; MoCo v3: CLS; MAE: CLS through a BatchNorm without affine,
+``'cls_bn'``, whose standardisation the linear probe applies with the training features' statistics), or any
+name of :data:`~mmssl_transfer.models.backbones.ssl_vit.VIT_FEATURES`.
+
 The cache is keyed by everything that changes the numbers: checkpoint sha256, dataset and its root, split and
-its options, transform (its whole pipeline, decoding included) and layer. Each entry is a ``.safetensors`` file
-(features, labels) plus a JSON marker written after it that records the file's sha256; an entry whose marker
-is missing or whose checksum does not match (partial write, corruption) is rebuilt, so a finished entry is
-never recomputed and a broken one is never trusted.
+its options, transform (its whole pipeline, decoding included) and layer, and for a ViT the feature definition.
+Each entry is a ``.safetensors`` file (features, labels) plus a JSON marker written after it that records the
+file's sha256; an entry whose marker is missing or whose checksum does not match (partial write, corruption) is
+rebuilt, so a finished entry is never recomputed and a broken one is never trusted.
 """
 from __future__ import annotations
 
@@ -156,9 +163,58 @@ class GAPFeatureExtractor(torch.nn.Module):
         return outs[self.backbone.out_indices.index(self.stage - 1)].mean((2, 3)).float()
 
 
+class ViTFeatureExtractor(GAPFeatureExtractor):
+    """Normalise like :class:`GAPFeatureExtractor`, then return the ViT backbone's vector feature."""
+
+    def forward(self, batch: dict) -> torch.Tensor:
+        x = torch.stack(batch['inputs']).to(self.mean.device, non_blocking=True)
+        return self.backbone((x.flip(1).float() - self.mean) / self.std)[0].float()
+
+
+#: The ViT features a probe may name beyond the backbone's outputs: MAE's CLS through BatchNorm1d(affine=False).
+CLS_BN = 'cls_bn'
+#: The benchmark-wide feature of each architecture.
+DEFAULT_FEATURES = {'resnet50': 'gap', 'vit': 'cls_patch_mean'}
+
+
+def vit_row(identity: BackboneIdentity):
+    """The zoo ViT row a probe's backbone is (``None`` for a ResNet-50 or a random initialisation).
+
+    A given method names it; for ``'auto'`` the identity's detection does (remembered by its memo, else from the
+    identity's one conversion, which the extractor then loads): a file a name alone tells apart (a tiny DINOv2
+    reg4 file) is its first candidate's layout.
+    """
+    from mmssl_transfer.checkpoints import get_method
+    if identity.requested != 'auto':
+        spec = get_method(identity.requested)
+    elif identity.is_scratch:
+        return None
+    else:
+        spec = get_method(identity.candidates[0])
+    return spec if spec.vit is not None else None
+
+
+def feature_definition(row, feature: str = 'default') -> str:
+    """The feature a probe extracts: ``'gap'`` for a ResNet-50; for a ViT row ``'default'`` ->
+    ``'cls_patch_mean'``, ``'method'`` -> the row's own linear-evaluation feature, or a name of ``VIT_FEATURES``."""
+    from mmssl_transfer.models.backbones.ssl_vit import VIT_FEATURES
+    if row is None:
+        if feature not in ('default', 'gap'):
+            raise ValueError(f'feature={feature!r} is for ViT checkpoints; a ResNet-50 gives the pooled stage')
+        return DEFAULT_FEATURES['resnet50']
+    name = {'default': DEFAULT_FEATURES['vit'], 'method': row.linear_feature}.get(feature, feature)
+    if name not in (set(VIT_FEATURES) - {'featmap'}) | {CLS_BN}:
+        raise ValueError(f'unknown ViT feature {feature!r}; known: default, method, '
+                         f'{", ".join(sorted((set(VIT_FEATURES) - {"featmap"}) | {CLS_BN}))}')
+    return name
+
+
 def build_extractor(checkpoint: str | os.PathLike | BackboneIdentity | None, method: str = 'auto',
-                    base_channels: int = 64, stage: int = 4, seed: int = 0) -> GAPFeatureExtractor:
-    """SSLResNet (strictly loaded, eval mode) + GAP of ``stage`` with the method's input normalisation.
+                    base_channels: int = 64, stage: int = 4, seed: int = 0,
+                    feature: str = 'default') -> GAPFeatureExtractor:
+    """SSLResNet (strictly loaded, eval mode) + GAP of ``stage`` with the method's input normalisation; for a ViT
+    row SSLViT with the named ``feature`` (any ``base_channels`` but 64 means a toy ViT file: width and depth
+    follow it).
 
     The backbone loads the identity's conversion (:func:`~mmssl_transfer.checkpoints.identify`), so a run that
     builds several extractors converts its checkpoint once.
@@ -168,6 +224,17 @@ def build_extractor(checkpoint: str | os.PathLike | BackboneIdentity | None, met
     import mmssl_transfer.models  # noqa: F401  (registers SSLResNet)
     identity = identify(checkpoint, method)
     torch.manual_seed(seed)  # random-init (from-scratch) features are reproducible
+    row = vit_row(identity)
+    if row is not None:
+        name = feature_definition(row, feature)
+        with DefaultScope.overwrite_default_scope('mmpretrain'):
+            backbone = MODELS.build(dict(type='SSLViT', checkpoint=None if identity.is_scratch else identity,
+                                         method=row.name, out_type='cls' if name == CLS_BN else name,
+                                         toy=base_channels != 64))
+        backbone.init_weights()
+        norm = backbone.input_normalization
+        return ViTFeatureExtractor(backbone, norm['mean'], norm['std']).eval()
+    feature_definition(None, feature)
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         backbone = MODELS.build(dict(type='SSLResNet', checkpoint=None if identity.is_scratch else str(identity.path),
                                      method=identity.requested, base_channels=base_channels,
@@ -213,7 +280,7 @@ def cached_features(cache_dir: str | os.PathLike, checkpoint: str | os.PathLike 
                     split: str, *, data_root: str | None = None, method: str = 'auto', base_channels: int = 64,
                     spec: ExtractionSpec = ExtractionSpec(), batch_size: int = 64, num_workers: int = 2,
                     device: str | None = None, seed: int = 0, progress: bool | None = None,
-                    dataset_kwargs: dict | None = None) -> FeatureSet:
+                    dataset_kwargs: dict | None = None, feature: str = 'default') -> FeatureSet:
     """Features of one dataset split from the cache, extracting (and caching) them on a miss.
 
     Args:
@@ -230,6 +297,8 @@ def cached_features(cache_dir: str | os.PathLike, checkpoint: str | os.PathLike 
         dataset_kwargs: Extra dataset arguments (e.g. ``split_seed``) over the catalog's defaults (e.g.
             Caltech101's ``caltech_split='paper'``); all part of the key.
         progress: Show a progress bar. Defaults to None (when stdout is a terminal).
+        feature: For a ViT checkpoint: ``'default'``, ``'method'`` or a feature name (see module docstring);
+            its definition is part of the key. Defaults to 'default'.
     """
     from mmengine.dataset import Compose
     from mmpretrain.registry import TRANSFORMS
@@ -244,6 +313,9 @@ def cached_features(cache_dir: str | os.PathLike, checkpoint: str | os.PathLike 
                   transform=asdict(spec), pipeline=spec.pipeline(False, dataset_name))  # the decode step too
     if split in ('train', 'val'):  # which images a held-out val takes (the paper's draw since issue 11)
         fields['val_split'] = dataset_kwargs.get('val_split', 'paper')
+    definition = feature_definition(vit_row(identity), feature)
+    if definition != DEFAULT_FEATURES['resnet50']:  # ResNet-50 keys stay those of the entries already cached
+        fields['feature'] = definition
     cache = FeatureCache(cache_dir)
     key = FeatureCache.key(fields)
     tag = identity.tag
@@ -256,7 +328,7 @@ def cached_features(cache_dir: str | os.PathLike, checkpoint: str | os.PathLike 
     in_memory = 'img' in dataset.get_data_info(0)
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         dataset.pipeline = Compose([TRANSFORMS.build(t) for t in spec.pipeline(in_memory, dataset_name)])
-    extractor = build_extractor(identity, method, base_channels, spec.stage, seed)
+    extractor = build_extractor(identity, method, base_channels, spec.stage, seed, feature)
     if progress is None:
         progress = sys.stdout.isatty()
     features = extract_features(extractor, dataset, batch_size, num_workers, device, progress)

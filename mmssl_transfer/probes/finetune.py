@@ -53,6 +53,17 @@ from mmssl_transfer.tasks import FINETUNE_WDS, HEAD_INITS, LR_GRID
 from .errors import ProbeInputError
 
 AUGMENTATIONS: tuple[str, ...] = FINETUNE_AUGMENTATIONS
+#: ``--optimizer``: the paper's SGD (the config's) or the ViT community's AdamW with layer-wise lr decay (MAE's
+#: fine-tuning recipe: betas (0.9, 0.999), decay 0.65 per block from the head down; the grid's lr and wd are
+#: AdamW's lr and its decoupled weight decay), through mmpretrain's LearningRateDecayOptimWrapperConstructor.
+OPTIMIZERS: dict[str, dict | None] = {
+    'paper': None,
+    'adamw-layer-decay': dict(type='OptimWrapper', optimizer=dict(type='AdamW', betas=(0.9, 0.999)),
+                              constructor='LearningRateDecayOptimWrapperConstructor',
+                              paramwise_cfg=dict(layer_decay_rate=0.65, custom_keys={
+                                  '.cls_token': dict(decay_mult=0.0), '.pos_embed': dict(decay_mult=0.0),
+                                  '.register_tokens': dict(decay_mult=0.0)})),
+}
 POINT_FILE = 'point.json'
 
 
@@ -109,8 +120,11 @@ class SweepOptions:
     seed: int = 0
     cfg_options: dict[str, Any] = field(default_factory=dict)
     pretraining_data: str | None = None  # recorded only; None: the config's transfer_task, else the zoo's
+    optimizer: str = 'paper'
 
     def __post_init__(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f'unknown optimizer {self.optimizer!r}; known: {sorted(OPTIMIZERS)}')
         if self.augmentation not in AUGMENTATIONS:
             raise ValueError(f'unknown augmentation {self.augmentation!r}; known: {AUGMENTATIONS}')
         if self.head_init not in HEAD_INITS:
@@ -137,6 +151,33 @@ def checkpoint_normalization(opts: SweepOptions) -> dict[str, list[float]] | Non
     return dict(mean=list(mean), std=list(std))
 
 
+def vit_backbone(opts: SweepOptions) -> tuple[dict, int] | None:
+    """``(SSLViT config, feature width)`` when ``--checkpoint``/``--method`` is a ViT row of the zoo, else None.
+
+    The finetuned network is the backbone's benchmark-wide feature (final-norm CLS + mean of the final-norm patch
+    tokens) and the config's linear head, trained end to end on the paper's grid; ``--base-channels`` other than
+    64 marks a toy ViT file (width and depth follow it).
+    """
+    from mmssl_transfer.checkpoints import identify
+
+    from .features import DEFAULT_FEATURES, vit_row
+    checkpoint = None if opts.from_scratch else opts.checkpoint
+    if checkpoint is None and opts.method in (None, 'auto'):
+        return None
+    identity = identify(checkpoint, opts.method or 'auto')
+    row = vit_row(identity)
+    if row is None:
+        return None
+    toy = opts.base_channels not in (None, 64)
+    width = row.vit.embed_dims
+    if toy and checkpoint is not None:
+        width = identity.conversion.report.architecture['embed_dims']
+    elif toy:
+        raise ValueError('a toy ViT needs its checkpoint (width and depth come from the file)')
+    return dict(type='SSLViT', checkpoint=checkpoint, method=row.name, out_type=DEFAULT_FEATURES['vit'],
+                toy=toy), 2 * width
+
+
 def point_config(base: Config, opts: SweepOptions, point: GridPoint, final: bool,
                  normalization: dict[str, list[float]] | None = None) -> Config:
     """The config of one run: search (train -> val) or final (train+val -> test).
@@ -149,7 +190,11 @@ def point_config(base: Config, opts: SweepOptions, point: GridPoint, final: bool
     cfg.experiment_name = f'{name}_{uuid.uuid4().hex[:8]}'  # unique: loggers/visualisers are per name
     cfg.launcher = opts.launcher
     cfg.randomness = dict(seed=opts.seed, deterministic=False)
-    cfg.optim_wrapper.optimizer.update(lr=point.lr, weight_decay=point.sgd_weight_decay)
+    if OPTIMIZERS[opts.optimizer] is not None:  # a named variant: the grid's lr and wd are AdamW's own
+        cfg.optim_wrapper = copy.deepcopy(OPTIMIZERS[opts.optimizer])
+        cfg.optim_wrapper['optimizer'].update(lr=point.lr, weight_decay=point.wd)
+    else:
+        cfg.optim_wrapper.optimizer.update(lr=point.lr, weight_decay=point.sgd_weight_decay)
     max_iters = opts.max_iters or cfg.train_cfg.max_iters
     # no validation inside training (val_begin past the end); search points call runner.val() once after it
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters,
@@ -168,7 +213,11 @@ def point_config(base: Config, opts: SweepOptions, point: GridPoint, final: bool
         backbone.method = opts.method
     if normalization is not None:
         cfg.model.data_preprocessor.update(normalization)
-    if opts.base_channels is not None:
+    vit = vit_backbone(opts)
+    if vit is not None:  # a ViT row: SSLViT's benchmark-wide vector feature replaces SSLResNet + GAP
+        cfg.model.backbone, cfg.model.neck = vit[0], None
+        cfg.model.head.in_channels = vit[1]
+    elif opts.base_channels is not None:
         backbone.base_channels = opts.base_channels
         cfg.model.head.in_channels = opts.base_channels * 32
     cfg.model.head.init_cfg = copy.deepcopy(HEAD_INITS[opts.head_init])
@@ -309,7 +358,7 @@ def finetune_sweep(opts: SweepOptions) -> TransferResult:
                     search_augmentation=opts.search_augmentation, head_init=opts.head_init,
                     steps=_as_run(records, 'steps'), total_batch_size=_as_run(records, 'total_batch_size'),
                     image_size=opts.image_size or 224, config_variant=task.get('variant', 'unknown'),
-                    cfg_options=tuple(sorted(opts.cfg_options)))
+                    cfg_options=tuple(sorted(opts.cfg_options)), optimizer=opts.optimizer)
     result = make_record(
         'finetune', RecordedBackbone(record['method'], record['sha256']),
         dataset=task.get('dataset', Path(opts.config).stem), protocol=protocol_name(opts), metrics=metrics,

@@ -155,11 +155,17 @@ def expand(suite: SuiteSpec, toy_folders: dict[str, Path] | None = None, *,
 def backbone_checkpoint(backbone: BackboneSpec, toy_folders: dict[str, Path], *, resolve_zoo: bool = True,
                         suite: SuiteSpec | None = None) -> str | None:
     """The checkpoint a backbone's cells load: a file path, a zoo name (not downloaded yet) or ``None``."""
-    from mmssl_transfer.checkpoints import ZOO
+    from mmssl_transfer.checkpoints import ALL_METHODS as ZOO  # the ResNet-50 rows and the ViT rows
+    from mmssl_transfer.checkpoints import VIT_ZOO
 
     where = f'{suite.path}: backbone {backbone.name!r}' if suite else f'backbone {backbone.name!r}'
     if backbone.checkpoint == NO_CHECKPOINT:
         return None
+    if backbone.checkpoint == TOY_CHECKPOINT and backbone.method in VIT_ZOO:
+        if 'vit_checkpoints' not in toy_folders:
+            raise SuiteError(f'{where}: a toy ViT checkpoint needs toy_world with the "vit_checkpoints" kind')
+        from mmssl_transfer.toy.vit_checkpoints import toy_vit_checkpoint_path
+        return str(toy_vit_checkpoint_path(toy_folders['vit_checkpoints'], backbone.method))
     if backbone.checkpoint == TOY_CHECKPOINT:
         if 'checkpoints' not in toy_folders:
             raise SuiteError(f'{where}: checkpoint "toy" needs toy_world with the "checkpoints" kind')

@@ -13,6 +13,7 @@ from typing import Any, Callable
 # kind -> "module:function"; the function writes under out_dir/<its own sub-folder> and returns that folder.
 TOY_GENERATORS: dict[str, str] = {
     'checkpoints': 'mmssl_transfer.toy.checkpoints:make_toy_checkpoints',
+    'vit_checkpoints': 'mmssl_transfer.toy.vit_checkpoints:make_toy_vit_checkpoints',
     'voc': 'mmssl_transfer.toy.voc:make_toy_voc',
     'ade20k': 'mmssl_transfer.toy.ade20k:make_toy_ade20k',
     'nyuv2': 'mmssl_transfer.toy.nyuv2:make_toy_nyuv2',

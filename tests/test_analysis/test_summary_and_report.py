@@ -251,3 +251,14 @@ def test_a_narrow_console_still_shows_every_value_beside_long_variant_labels(tmp
     for label, values in linear.iterrows():
         row = next(line for line in printed.splitlines() if label in line)
         assert [cell.strip() for cell in row.split('│')[2:-1]] == [cell.strip('*_') for cell in values]
+
+
+def test_rows_of_a_backbone_not_pretrained_on_imagenet_say_so():
+    from mmssl_transfer.analysis.tables import row_label
+    from mmssl_transfer.results import TransferResult
+
+    def result(method):
+        return TransferResult(task='linear', dataset='dtd', protocol='paper', method=method, checkpoint_sha256='',
+                              metrics={'top1': 50.0}, primary_metric='top1', paper_protocol=True)
+    assert row_label(result('dinov2_vits14_reg4')) == 'dinov2_vits14_reg4 (LVD-142M)'
+    assert row_label(result('dino_vits16')) == 'dino_vits16' and row_label(result('byol')) == 'byol'

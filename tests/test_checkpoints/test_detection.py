@@ -5,7 +5,7 @@ import shutil
 import pytest
 import torch
 
-from mmssl_transfer.checkpoints import CheckpointError, convert, explain, load_checkpoint, save_converted
+from mmssl_transfer.checkpoints import ALL_METHODS, CheckpointError, convert, explain, load_checkpoint, save_converted
 from mmssl_transfer.toy.checkpoints import toy_checkpoint_path, toy_reference_state_dict
 
 
@@ -149,7 +149,7 @@ def test_explain_lists_every_zoo_row_with_its_verdict(toy_checkpoints, tmp_path)
     path = shutil.copy(toy_checkpoint_path(toy_checkpoints, 'pclv2'), tmp_path / 'renamed.pth.tar')
     loaded, explanation = explain(path)
     rows = {row.method: row for row in explanation.rows}
-    assert len(rows) == 16
+    assert list(rows) == list(ALL_METHODS)  # the 16 ResNet-50 rows, then the ViT rows
     assert rows['pclv2'].verdict.startswith('candidate') and rows['mocov2'].verdict.startswith('candidate')
     assert rows['mocov1'].layout_ok and rows['mocov1'].verdict.startswith('no: head markers differ (needs')
     assert rows['byol'].verdict == 'no: container missing'

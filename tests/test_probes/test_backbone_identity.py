@@ -18,8 +18,12 @@ TOOLS = Path(__file__).resolve().parents[2] / 'tools'
 @pytest.fixture
 def counters(monkeypatch, toy_ckpt):
     """How often the toy checkpoint is hashed, loaded and converted (wherever in the package it happens)."""
+    return _counting(monkeypatch, toy_ckpt)
+
+
+def _counting(monkeypatch, checkpoint) -> dict[str, int]:
     counts = {'hash': 0, 'load': 0, 'convert': 0}
-    target = Path(toy_ckpt).resolve()
+    target = Path(checkpoint).resolve()
     digest, load, convert = fileio.file_digest, identity_module.load_checkpoint, identity_module.convert
 
     def counting_digest(path, *args, **kwargs):
@@ -64,6 +68,26 @@ def test_cold_run_converts_and_hashes_once_and_warm_run_not_at_all(toy_cls, toy_
     assert (warm.method, warm.checkpoint_sha256) == (cold.method, cold.checkpoint_sha256) == (
         'mocov2', file_sha256(toy_ckpt))
     assert warm.value == cold.value
+
+
+def test_a_vit_file_is_identified_and_converted_once_too(toy_cls, tmp_path, monkeypatch):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from vit_reference import authors_model, write_release
+    ckpt = write_release(authors_model('dino_vits16', depth=2), tmp_path / 'dino_deitsmall16_pretrain.pth', 'dino')
+    counters = _counting(monkeypatch, ckpt)
+    args = ['--checkpoint', str(ckpt), '--base-channels', '8', '--dataset', 'dtd',  # a toy-width ViT, detected
+            '--data-root', str(toy_cls / 'dtd'), '--cache-dir', str(tmp_path / 'cache'), '--image-size', '32',
+            '--workers', '0', '--device', 'cpu', '--grid-size', '5', '--max-iter', '50']
+    tool = _linear_probe_tool()
+    assert tool(args + ['--out', str(tmp_path / 'cold.json')]) == 0
+    assert counters == {'hash': 1, 'load': 1, 'convert': 1}  # detection, SSLViT's width and its weights: one
+    counters.update(hash=0, load=0, convert=0)
+    assert tool(args + ['--out', str(tmp_path / 'warm.json')]) == 0
+    assert counters == {'hash': 0, 'load': 0, 'convert': 0}
+    cold, warm = read_result(tmp_path / 'cold.json'), read_result(tmp_path / 'warm.json')
+    assert (warm.method, warm.checkpoint_sha256, warm.value) == (cold.method, cold.checkpoint_sha256, cold.value)
+    assert cold.method == 'dino_vits16' and cold.extra['feature'] == 'cls_patch_mean'
+    assert 'feature=' not in cold.hparams['variant']  # the benchmark-wide feature is no departure
 
 
 def test_identity_resolves_files_and_zoo_names_in_one_place(toy_ckpt, tmp_path, counters):

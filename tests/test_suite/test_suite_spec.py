@@ -11,10 +11,11 @@ def test_shipped_suites_are_package_data():
 
 
 def test_paper_suite_lists_the_14_paper_models_and_every_task_kind():
-    from mmssl_transfer.checkpoints import ZOO
+    from mmssl_transfer.checkpoints import VIT_ZOO, ZOO
     spec = load_suite('paper')
-    assert {b.method for b in spec.backbones} == {n for n, s in ZOO.items() if s.in_paper}
-    assert len(spec.backbones) == 14
+    resnets = [b.method for b in spec.backbones if b.method in ZOO]
+    assert set(resnets) == {n for n, s in ZOO.items() if s.in_paper} and len(resnets) == 14
+    assert [b.method for b in spec.backbones if b.method not in ZOO] == list(VIT_ZOO)  # the vit block
     # depth is Kotar et al.'s task, not the paper's
     assert {t.kind for t in spec.tasks} == set(TASKS) - {'depth'}
 
@@ -30,8 +31,10 @@ def test_paper_suite_expands_to_every_cell_of_the_paper_in_a_stable_order():
     spec = load_suite('paper')
     cells = expand(spec, resolve_zoo=False)
     # per model: det frozen + finetune, seg, normals, 11 linear, 11 finetune, 14 x (5, 20)-shot, 11 x 50-shot,
-    # 15 feature-property cells
-    assert len(cells) == 14 * (2 + 1 + 1 + 11 + 11 + 28 + 11 + 15)
+    # 15 feature-property cells; per ViT (the vit block): the recognition probes only
+    assert len(cells) == 14 * (2 + 1 + 1 + 11 + 11 + 28 + 11 + 15) + 11 * (11 + 11 + 28 + 11)
+    vit_cells = [c for c in cells if c.backbone.method.startswith(('dino', 'mocov3', 'mae', 'ibot'))]
+    assert len(vit_cells) == 11 * 61 and {c.kind for c in vit_cells} == {'linear', 'finetune', 'fewshot'}
     assert [c.cell_id for c in cells] == [c.cell_id for c in expand(spec, resolve_zoo=False)]
     assert len({c.cell_id for c in cells}) == len(cells)
     fifty = {c.dataset for c in cells if c.protocol_label == '5way-50shot'}
@@ -79,7 +82,8 @@ def test_a_missing_checkpoint_file_is_named_when_the_matrix_is_built(tmp_path):
 
 def test_demo_suite_runs_every_task_family_on_toy_checkpoints_of_three_methods(tmp_path):
     spec = load_suite('demo')
-    assert spec.is_toy and set(spec.toy_kinds) == {'checkpoints', 'voc', 'ade20k', 'nyuv2', 'classification'}
+    assert spec.is_toy and set(spec.toy_kinds) == {'checkpoints', 'vit_checkpoints', 'voc', 'ade20k', 'nyuv2',
+                                                   'classification'}
     toy_methods = {b.method for b in spec.backbones if b.checkpoint == 'toy'}
     assert len(toy_methods) >= 3
     cells = expand(spec, {kind: tmp_path / kind for kind in spec.toy_kinds}, resolve_zoo=False)
@@ -89,6 +93,8 @@ def test_demo_suite_runs_every_task_family_on_toy_checkpoints_of_three_methods(t
     assert cells[0].data_root == str(tmp_path / 'voc')
     assert any(c.checkpoint is None and dict(c.grid).get('labels_per_class') for c in cells)  # scratch curve
     assert {c.config_variants for c in cells} == {(), ('flip-aug',)}  # one cell runs a named variant
+    vit = {(c.kind, c.backbone.method) for c in cells if c.checkpoint and 'vit_checkpoints' in c.checkpoint}
+    assert {k for k, _ in vit} == {'linear', 'fewshot', 'finetune'} and len({m for _, m in vit}) == 3
 
 
 def test_quick_suite_loads():
