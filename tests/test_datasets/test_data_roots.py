@@ -7,7 +7,8 @@ from mmssl_transfer.datasets.classification import (CDFSL_DATASETS, CLS_DATASETS
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
 #: The registered dataset class of each dense-prediction entry of the table, as its configs name it.
-DENSE_TYPES = {'CheckedVOCDataset': 'voc0712', 'ADE20KDataset': 'ade20k', 'NYUv2NormalsDataset': 'nyuv2'}
+DENSE_TYPES = {'CheckedVOCDataset': 'voc0712', 'ADE20KDataset': 'ade20k', 'NYUv2NormalsDataset': 'nyuv2',
+               'NYUv2DepthDataset': 'nyuv2'}
 
 
 def _top_level_data_root(path: Path) -> str | None:

@@ -1,8 +1,9 @@
 # NYUv2 depth (795 train / 654 test labelled frames, the normals task's split and folder; depths/ written by
 # tools/prepare_nyuv2_normals.py from nyu_depth_v2_labeled.mat as 16-bit millimetres), trained and tested as the
 # normals task (nyuv2_normals.py):
-#   train: random short side in (300, 375, 450, 525, 600), long side <= 1000, whole images, PIL bilinear resize,
-#          depth by nearest neighbour (DepthResize); no flip;
+#   train: random short side in (300, 375, 450, 525, 600) drawn PER IMAGE (the normals task now draws one per
+#          batch, as the paper's code; depth does not follow it yet), long side <= 1000, whole images, PIL
+#          bilinear resize, depth by nearest neighbour (DepthResize); no flip;
 #   test:  short side 450 rounded up to a multiple of 8, predictions resized back to 480x640 and compared with
 #          the original depth: mmseg's DepthMetric on the Eigen crop ('nyu_crop', rows 45:471, cols 41:601),
 #          depths in (1e-3, 10) m, metrics per image then averaged.
