@@ -19,6 +19,7 @@ from mmengine.config import Config, ConfigDict
 
 from ..engine.hooks import BackboneProvenanceHook, BatchSplitHook
 from .errors import LaunchError
+from .protocol_diff import paper_reference, protocol_changes, variant_label
 from .variants import load_with_variants
 
 DATALOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
@@ -97,6 +98,7 @@ def load_config(config: str,
             raise FileNotFoundError(f'{load_from}: model checkpoint not found')
         cfg.load_from = load_from
 
+    record_protocol(cfg, variants)
     add_provenance_hook(cfg)
     add_batch_split_hook(cfg)
     return cfg

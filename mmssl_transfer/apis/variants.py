@@ -77,13 +77,17 @@ def result_variant(test_variant: str | None, train_variant: str | None) -> str |
     """The variant a test result reports: the non-paper variants of training and testing, joined with ``+``.
 
     A checkpoint trained with a variant stays that variant when tested with the paper's test, and the paper's
-    training tested with a test-time variant is that variant. None when the test config states no variant.
+    training tested with a test-time variant is that variant. The ``cfg:`` components (config keys a run changed
+    from the paper's protocol, :mod:`.protocol_diff`) of both are merged key by key (the test run's value wins).
+    None when the test config states no variant.
     """
+    from .protocol_diff import split_variant, variant_label
     if test_variant is None:
         return None
     names: list[str] = []
+    changes: dict[str, str] = {}
     for variant in (train_variant, test_variant):
-        for name in (variant or '').split('+'):
-            if name and name != PAPER and name not in names:
-                names.append(name)
-    return '+'.join(names) or PAPER
+        more, changed = split_variant(variant or '')
+        names += [n for n in more if n not in names]
+        changes.update(changed)
+    return variant_label(names, changes)
