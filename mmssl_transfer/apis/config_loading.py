@@ -18,6 +18,7 @@ from typing import Any, Sequence
 from mmengine.config import Config, ConfigDict
 
 from ..engine.hooks import BackboneProvenanceHook, BatchSplitHook
+from . import input_normalization  # noqa: F401  (registers InputNormalizationHook)
 from .errors import LaunchError
 from .protocol_diff import paper_reference, protocol_changes, variant_label
 from .variants import load_with_variants
@@ -101,7 +102,31 @@ def load_config(config: str,
     record_protocol(cfg, variants)
     add_provenance_hook(cfg)
     add_batch_split_hook(cfg)
+    add_hook(cfg, 'InputNormalizationHook')
     return cfg
+
+
+def add_hook(cfg: Config, name: str) -> None:
+    """Append ``dict(type=name)`` to ``cfg.custom_hooks`` unless a hook of that type is there."""
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(h.get('type') == name for h in hooks):
+        hooks.append(ConfigDict(type=name))
+    cfg.custom_hooks = hooks
+
+
+def record_protocol(cfg: Config, variants: Sequence[str] = ()) -> None:
+    """Set ``transfer_task.variant`` from what the effective config changed from the paper's protocol.
+
+    The named variants plus a ``cfg:key=value,...`` component for every result-deciding key that differs from
+    the config the paper's protocol produces with the same variants (:mod:`.protocol_diff`), so a run shortened
+    through ``--cfg-options`` is recorded as a variant, never as the paper's protocol. Configs without a
+    ``transfer_task`` are left alone.
+    """
+    task = cfg.get('transfer_task')
+    if not isinstance(task, dict) or ('variant' not in task and not variants):
+        return
+    changes = protocol_changes(cfg, paper_reference(cfg, variants))
+    task['variant'] = variant_label(variants, changes)
 
 
 def set_data_root(cfg: Config, data_root: str) -> int:
