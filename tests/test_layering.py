@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / 'mmssl_transfer'
 #: each other. A new top-level module or package gets a row here.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ('errors', 'compat'),
-    ('fileio', 'distributed'),  # safe file I/O; the process group of distributed runs
+    ('fileio', 'distributed', 'torchrun'),  # safe file I/O; the process group of distributed runs; torchrun
     ('__init__', 'results', 'normal_cluster_file', 'project_files', 'download'),  # package root, records, formats
     ('checkpoints',),
     ('models',),

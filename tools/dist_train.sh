@@ -22,7 +22,7 @@ else
 fi
 
 PYTHONPATH="$(dirname "$0")/..${PYTHONPATH:+:$PYTHONPATH}" \
-"$PYTHON" -m torch.distributed.run \
+"$PYTHON" -m mmssl_transfer.torchrun \
     "${RENDEZVOUS[@]}" \
     --nproc_per_node="$GPUS" \
     "$(dirname "$0")/train.py" \

@@ -16,7 +16,7 @@ import sys
 from mmssl_transfer.distributed import is_main
 from mmssl_transfer.errors import run_tool
 from mmssl_transfer.probes.cli import (add_feature_args, add_transform_arg, dataset_options_from_args, init_run,
-                                       spec_from_args)
+                                       resolve_base_channels, spec_from_args)
 from mmssl_transfer.probes.features import cached_features
 
 
@@ -29,6 +29,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     def body() -> int:
+
+        resolve_base_channels(args)
         init_run(args.launcher, args.work_dir, 'extract_features')
         for split in args.splits:
             fs = cached_features(args.cache_dir, None if args.from_scratch else args.checkpoint, args.dataset,

@@ -17,7 +17,8 @@ import sys
 
 from mmssl_transfer.distributed import run_on_main
 from mmssl_transfer.errors import run_tool
-from mmssl_transfer.probes.cli import add_feature_args, add_transform_arg, dataset_options_from_args, init_run
+from mmssl_transfer.probes.cli import (add_feature_args, add_transform_arg, dataset_options_from_args, init_run,
+                                       resolve_base_channels)
 from mmssl_transfer.probes.errors import ProbeInputError
 from mmssl_transfer.probes.experiments import fewshot_results, write_results
 from mmssl_transfer.results import write_result
@@ -40,6 +41,8 @@ def main(argv=None) -> int:
         parser.error('--out needs exactly one --shots value (use --out-dir for several)')
 
     def body() -> int:
+
+        resolve_base_channels(args)
         init_run(args.launcher, args.work_dir, 'fewshot')
         results, skipped = fewshot_results(
             None if args.from_scratch else args.checkpoint, args.dataset, args.cache_dir, shots=args.shots,

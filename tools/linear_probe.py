@@ -15,7 +15,8 @@ import sys
 
 from mmssl_transfer.distributed import run_on_main
 from mmssl_transfer.errors import run_tool
-from mmssl_transfer.probes.cli import add_feature_args, dataset_options_from_args, init_run, spec_from_args
+from mmssl_transfer.probes.cli import (add_feature_args, dataset_options_from_args, init_run, resolve_base_channels,
+                                       spec_from_args)
 from mmssl_transfer.probes.experiments import linear_probe_result
 from mmssl_transfer.probes.linear_probe import LINEAR_PROTOCOLS
 from mmssl_transfer.results import write_result
@@ -36,6 +37,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     def body() -> int:
+
+        resolve_base_channels(args)
         import torch
         init_run(args.launcher, args.work_dir, 'linear_probe')
         wds = tuple(torch.logspace(-6, 5, args.grid_size).tolist())  # linear.py L436 (its -w flag)
@@ -48,8 +51,10 @@ def main(argv=None) -> int:
 
         def write() -> None:  # rank 0 of a distributed run (all ranks computed the same result)
             write_result(args.out, result)
-            print(f'{result.dataset} linear {result.primary_metric} = {result.value:.2f} ({result.protocol} '
-                  f'protocol, C={result.hparams["C"]:.3g} by {result.hparams["C_mode"]}) -> {args.out}')
+            # what the record says: the paper's protocol only when paper_protocol is true, else the variant
+            ran = 'paper protocol' if result.paper_protocol else f'variant {result.hparams.get("variant")}'
+            print(f'{result.dataset} linear {result.primary_metric} = {result.value:.2f} ({ran}; '
+                  f'{result.protocol} solver, C={result.hparams["C"]:.3g} by {result.hparams["C_mode"]}) -> {args.out}')
         run_on_main(write)
         return 0
 

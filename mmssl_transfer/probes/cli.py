@@ -25,7 +25,21 @@ def add_backbone_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument('--checkpoint', help='backbone checkpoint file (any zoo format)')
     group.add_argument('--from-scratch', action='store_true', help='random initialisation (seeded) instead')
     parser.add_argument('--method', default='auto', help="zoo method of the checkpoint (default: 'auto' = detect)")
-    parser.add_argument('--base-channels', type=int, default=64, help='backbone width (64 = ResNet-50)')
+    parser.add_argument('--base-channels', type=int,
+                        help="backbone width (64 = ResNet-50; default: the checkpoint's own, 64 without one)")
+
+
+def resolve_base_channels(args: argparse.Namespace) -> int:
+    """Set ``args.base_channels`` when not given: the width the converter reads from the checkpoint's stem
+    (64 for ``--from-scratch`` or a zoo name), so a width-8 toy checkpoint needs no flag."""
+    if args.base_channels is None:
+        checkpoint = None if getattr(args, 'from_scratch', False) else args.checkpoint
+        if checkpoint is None or not Path(checkpoint).is_file():
+            args.base_channels = 64
+        else:
+            from mmssl_transfer.checkpoints import convert
+            args.base_channels = convert(checkpoint, method=args.method).report.base_channels
+    return args.base_channels
 
 
 def add_feature_args(parser: argparse.ArgumentParser) -> None:

@@ -85,7 +85,7 @@ def test_probe_cells_call_their_tool_and_go_through_torchrun_with_gpus(tmp_path,
     assert argv[argv.index('--shots') + 1] == '20' and argv[argv.index('--dataset') + 1] == 'dtd'
     assert argv[argv.index('--out') + 1].endswith(f'cells/{cell.cell_id}/result.json')
     step, = build_steps(RunContext(out_dir=tmp_path, gpus=2), cell)
-    assert step.argv[1:4] == ['-m', 'torch.distributed.run', '--nproc_per_node=2']
+    assert step.argv[1:4] == ['-m', 'mmssl_transfer.torchrun', '--nproc_per_node=2']
     assert step.argv[-2:] == ['--launcher', 'pytorch']
 
 
