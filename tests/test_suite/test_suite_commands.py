@@ -1,10 +1,14 @@
 """Cell keys and the command lines the kind table builds for each launcher."""
 from pathlib import Path
 
-from mmssl_transfer.suite import expand, load_suite
+import pytest
+
+from mmssl_transfer.suite import SuiteError, expand, load_suite
 from mmssl_transfer.suite.commands import RunContext, build_steps
 
 from tests.test_suite.suite_helpers import write_suite
+
+REPO_CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
 
 
 def _cells(tmp_path, checkpoint, **task):
@@ -102,7 +106,6 @@ def test_dry_run_checks_the_data_then_lists_cells_and_commands_and_runs_nothing(
     import io
     import shutil
 
-    import pytest
     from rich.console import Console
 
     from mmssl_transfer.apis.suite_data import SuiteDataError
@@ -184,3 +187,20 @@ def test_gpus_and_the_per_gpu_cap_reach_the_tools_that_train_and_no_batch_is_sca
                                             max_batch_per_gpu=2), det)
     assert slurm_train.env == {'GPUS': '16', 'GPUS_PER_NODE': '8'}
     assert slurm_train.argv[slurm_train.argv.index('--max-batch-per-gpu') + 1] == '2'
+
+
+def test_a_suite_backbone_can_run_the_users_own_configs(tmp_path, two_checkpoints):
+    """``config: mynet`` makes the train/test cells run configs/<task>/mynet_*.py, not the zoo method's."""
+    repo = tmp_path / 'repo'
+    (repo / 'configs' / 'det').mkdir(parents=True)
+    mine = repo / 'configs' / 'det' / 'mynet_frozen_voc.py'
+    mine.write_text((REPO_CONFIGS / 'det' / 'byol_frozen_voc.py').read_text().replace('../', f'{REPO_CONFIGS}/'))
+    data = {'backbones': [{'name': 'mine', 'method': 'byol', 'checkpoint': str(two_checkpoints['byol']),
+                           'config': 'mynet'}],
+            'data_roots': {'voc0712': 'data/VOC'}, 'tasks': [{'kind': 'det', 'protocols': ['frozen']}]}
+    cell, = expand(load_suite(write_suite(tmp_path, data)), repo_root=repo)
+    assert cell.config_path(repo) == mine
+    train, test = build_steps(RunContext(out_dir=tmp_path / 'out', repo_root=repo), cell)
+    assert str(mine) in train.argv and str(mine) in test.argv
+    with pytest.raises(SuiteError, match="config: 'my/net' is not a config name"):
+        load_suite(write_suite(tmp_path, dict(data, backbones=[dict(data['backbones'][0], config='my/net')])))
