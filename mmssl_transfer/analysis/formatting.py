@@ -85,6 +85,20 @@ def comparison_notes(comparison: pd.DataFrame) -> list[str]:
     return lines
 
 
+def comparison_rich(table: TableResult) -> Table:
+    """The per-cell comparison as a terminal table: backbone, column, ours, paper, ours - paper (or why not)."""
+    shown = Table(title=f'{table.spec.title}: ours vs paper', title_justify='left')
+    for name, justify in (('backbone', 'left'), ('column', 'left'), ('ours', 'right'), ('paper', 'right'),
+                          ('ours - paper', 'right')):
+        shown.add_column(name, justify=justify, no_wrap=True)
+    for record in table.comparison.itertuples(index=False):
+        diff = (format_cell(record.diff) if record.status == 'compared'
+                else NOT_DIFFED_MARKS.get(record.status, f'({record.status})'))
+        shown.add_row(escape(str(record.backbone)), escape(str(record.column)), format_cell(record.ours),
+                      format_cell(record.paper), diff)
+    return shown
+
+
 def _cells(n: int) -> str:
     return f'{n} cell' if n == 1 else f'{n} cells'
 
@@ -118,6 +132,7 @@ def print_summary(summary: Summary, console: Console | None = None) -> None:
             rich_table.add_row(escape(str(row)), *values.tolist())  # '[variant]' in a label is text, not markup
         _print_whole(console, rich_table)
         if table.comparison is not None and not table.comparison.empty:
+            _print_whole(console, comparison_rich(table))
             first, *rest = comparison_notes(table.comparison)
             console.print(f'  vs paper: {escape(first)}', soft_wrap=True)
             for line in rest:

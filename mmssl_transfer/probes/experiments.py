@@ -6,6 +6,7 @@ table, and the result record. The tools in ``tools/`` only parse flags and call 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import asdict
 from pathlib import Path
 from typing import Sequence
@@ -222,8 +223,15 @@ def fewshot_results(checkpoint: str | None, dataset: str, cache_dir: str, *, sho
 
 
 def result_filename(result: TransferResult) -> str:
-    """``<task>_<dataset>_<protocol>_<method>.json``: one file per result in an output folder."""
-    return f'{result.task}_{result.dataset}_{result.protocol}_{result.method}.json'
+    """``<task>_<dataset>_<protocol>_<method>.json``: one file per result in an output folder, each part a safe
+    token (``ambiguous: supervised, dino`` -> ``ambiguous-supervised-dino``: no colon, space or comma)."""
+    parts = (result.task, result.dataset, result.protocol, result.method)
+    return '_'.join(safe_token(part) for part in parts) + '.json'
+
+
+def safe_token(text: str) -> str:
+    """``text`` with every run of characters other than letters, digits, ``.``, ``+`` and ``-`` made one ``-``."""
+    return re.sub(r'[^A-Za-z0-9.+-]+', '-', text).strip('-') or 'none'
 
 
 def write_results(results: Sequence[TransferResult], out_dir: str | os.PathLike) -> list[Path]:
