@@ -3,6 +3,7 @@ terminal view (best in bold green, second in yellow). Nothing here computes a nu
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 from rich.console import Console
@@ -44,11 +45,17 @@ def display_frame(table: TableResult, mark: str = 'markdown') -> pd.DataFrame:
 def markdown_table(frame: pd.DataFrame, index_name: str = 'backbone') -> str:
     """A GitHub Markdown table of a frame of strings/numbers."""
     header = [index_name] + [str(c) for c in frame.columns]
-    lines = ['| ' + ' | '.join(header) + ' |', '|' + '|'.join(['---'] + ['---:'] * len(frame.columns)) + '|']
+    align = ['---:' if all(_numeric(v) for v in frame[c]) else '---' for c in frame.columns]  # text left
+    lines = ['| ' + ' | '.join(header) + ' |', '|' + '|'.join(['---'] + align) + '|']
     for row, values in frame.iterrows():
         cells = [str(row)] + [v if isinstance(v, str) else format_cell(float(v), digits=3) for v in values]
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
+
+
+def _numeric(value) -> bool:
+    """A number, or a number as the tables print it (``**77.00**``, ``73.00 ± 0.60``, ``-`` for none)."""
+    return not isinstance(value, str) or value == '-' or bool(re.match(r'^[*_]*[-+]?(\d|nan|inf)', value))
 
 
 #: How a cell that is not diffed against the paper shows in the diff column (status -> mark).

@@ -187,7 +187,10 @@ def _html_marked_table(table) -> str:
 
 
 def _html_table(frame: pd.DataFrame) -> str:
-    return frame.to_html(escape=True, border=0, na_rep='-')
+    """An HTML table whose index name heads the first column (pandas would add a row of its own for it)."""
+    if frame.index.name is None:
+        return frame.to_html(escape=True, border=0, na_rep='-')
+    return frame.reset_index().to_html(escape=True, border=0, na_rep='-', index=False)
 
 
 def _img(path: Path) -> str:

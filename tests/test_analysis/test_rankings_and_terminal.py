@@ -47,3 +47,15 @@ def test_compare_paper_prints_a_per_cell_table_at_full_width(tmp_path):
     rows = [line for line in text.splitlines() if line.strip().startswith('│ byol ') and 'DTD' in line]
     assert rows and any('77.00' in line and '(variant)' not in line for line in rows)  # ours, paper, diff
     assert any('60.00' in line and '(variant)' in line for line in rows)  # the variant cell: shown, not diffed
+
+
+def test_markdown_aligns_text_left_and_numbers_right_and_html_has_no_index_name_row():
+    import pandas as pd
+
+    from mmssl_transfer.analysis.formatting import markdown_table
+    from mmssl_transfer.analysis.report import _html_table
+    frame = pd.DataFrame({'why': ['a reason', 'another'], 'value': ['**77.00**', '73.00 ± 0.60']},
+                         index=pd.Index(['byol', 'swav'], name='backbone'))
+    assert markdown_table(frame).splitlines()[1] == '|---|---|---:|'
+    html = _html_table(frame)
+    assert html.count('<tr') == 3 and '<th>backbone</th>' in html  # header + 2 rows, no extra 'backbone' row
