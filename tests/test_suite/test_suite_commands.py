@@ -117,9 +117,10 @@ def test_dry_run_checks_the_data_then_lists_cells_and_commands_and_runs_nothing(
         run_suite('quick', tmp_path / 'out', dry_run=True, console=console)
     assert 'data of suite quick' in console.file.getvalue()
     shutil.copytree(make_toy_classification(tmp_path / 'toy', datasets=('dtd',)) / 'dtd', tmp_path / 'data' / 'dtd')
-    console = Console(file=io.StringIO(), width=300)
+    console = Console(file=io.StringIO(), width=80)  # piped output: tables at full width, never split mid-path
     assert run_suite('quick', tmp_path / 'out', dry_run=True, skip_missing=True, console=console) == 0
     text = console.file.getvalue()
+    assert any('linear_probe.py' in line and '--dataset dtd' in line for line in text.splitlines()), text
     # linear and 5/20-shot on DTD for 4 backbones: the cells whose data are there
     assert 'suite quick: 12 cells (dry run)' in text and 'linear_probe.py' in text and 'dist_' not in text
     assert not (tmp_path / 'out' / 'results').exists()
