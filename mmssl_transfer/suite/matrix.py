@@ -81,7 +81,8 @@ class Cell:
         """The cell's config file under ``repo_root`` (default: :func:`~mmssl_transfer.project_files.project_root`)."""
         runner = self.spec.runner
         if isinstance(runner, TrainTest):
-            config = runner.config.format(method=self.backbone.method, protocol=self.protocol, dataset=self.dataset)
+            config = runner.config.format(method=self.backbone.config or self.backbone.method, protocol=self.protocol,
+                                          dataset=self.dataset)
             return (repo_root or project_root()) / config
         return None
 
