@@ -10,6 +10,7 @@ import torch
 
 from mmssl_transfer import apis
 from mmssl_transfer.apis import load_config
+from mmssl_transfer.errors import InputError
 from mmssl_transfer.results import read_result
 
 from .conftest import REPO, shrink_normals_config
@@ -93,5 +94,7 @@ def test_missing_cluster_file_is_an_error_naming_it(tmp_path, toy_nyuv2, byol_to
     data = tmp_path / 'data'
     shutil.copytree(toy_nyuv2, data)
     (data / 'normal_clusters_k40.npy').unlink()
-    with pytest.raises(FileNotFoundError, match='normal_clusters_k40.npy.*compute_normal_clusters'):
+    # a file of the data folder: the message ends with the line that checks the folder (one error contract)
+    with pytest.raises(InputError, match='normal_clusters_k40.npy.*compute_normal_clusters') as raised:
         run_mode(tmp_path, data, byol_toy_checkpoint)
+    assert str(raised.value).endswith(f'python tools/prepare_data.py nyuv2 --check --root {data}')
