@@ -2,9 +2,9 @@
 
 The paper's detection protocol has a total batch of 2: 8 processes train it linearly scaled by 4 (total 8, one toy
 image per process; the shrunken config's 4 iterations become 1), say so once, and the model is recorded as
-``linear-scaling-x4`` (beside the toy shrink's ``cfg:`` component) with the scaled numbers by a test run that names no variant (tools/test.py in this process:
-the record comes from the checkpoint's meta whatever the number of test processes, and another 3 to 8 process
-start-ups would double the test's time).
+``linear-scaling-x4`` (beside the toy shrink's ``cfg:`` component) with the scaled numbers by a test run that
+names no variant (tools/test.py in this process: the record comes from the checkpoint's meta whatever the number
+of test processes, and another 3 to 8 process start-ups would double the test's time).
 ``--paper-only`` refuses with one line and exit 2, without torchrun's traceback. Width-8 toy network, 160x128
 images, one iteration: the cost is the processes' start-up (torch and mmdet imports).
 """
