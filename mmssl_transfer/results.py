@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, NamedTuple, Sequence
@@ -176,16 +177,57 @@ def result_variant(test_variant: str | None, train_variant: str | None,
     default (``'paper'``, or :attr:`~mmssl_transfer.tasks.TaskSpec.default_variant`), joined.
 
     A checkpoint trained with a variant stays that variant when tested with the default test, and the default
-    training tested with a test-time variant is that variant. None when the test config states no variant.
+    training tested with a test-time variant is that variant. The ``cfg:`` components (config keys a run changed
+    from the paper's protocol, :mod:`mmssl_transfer.apis.protocol_diff`) of both are merged key by key (the test
+    run's value wins). None when the test config states no variant.
     """
     if test_variant is None:
         return None
     names: list[str] = []
+    changes: dict[str, str] = {}
     for variant in (train_variant, test_variant):
-        for name in (variant or '').split('+'):
-            if name and name not in (PAPER_VARIANT, default) and name not in names:
-                names.append(name)
-    return '+'.join(names) or default
+        more, changed = split_variant(variant or '', default)
+        names += [n for n in more if n not in names]
+        changes.update(changed)
+    return variant_label(names, changes, default)
+
+
+#: Prefix of the variant component listing the config keys a run changed from its protocol.
+CHANGES_PREFIX = 'cfg:'
+
+
+def variant_label(names: Sequence[str], changes: Mapping[str, Any], default: str = PAPER_VARIANT) -> str:
+    """A run's variant: named variants and one ``cfg:key=value,...`` component (sorted keys), joined with ``+``;
+    ``default`` (the task's default variant) when there is neither."""
+    parts = [n for n in names if n and n not in (PAPER_VARIANT, default)]
+    if changes:
+        parts.append(CHANGES_PREFIX + ','.join(f'{k}={_change_text(v)}' for k, v in sorted(changes.items())))
+    return '+'.join(parts) or default
+
+
+def parse_changes(component: str) -> dict[str, str]:
+    """The ``key -> value`` text of a ``cfg:`` component (inverse of :func:`variant_label` for one component)."""
+    body = component[len(CHANGES_PREFIX):] if component.startswith(CHANGES_PREFIX) else component
+    items = re.split(r',(?=[A-Za-z_][\w.]*=)', body) if body else []
+    return dict(item.split('=', 1) for item in items if '=' in item)
+
+
+def split_variant(label: str, default: str = PAPER_VARIANT) -> tuple[list[str], dict[str, str]]:
+    """A variant label's named variants (without ``'paper'`` and ``default``) and its ``cfg:`` changes."""
+    names: list[str] = []
+    changes: dict[str, str] = {}
+    for part in re.split(r'\+(?=[A-Za-z_]|' + re.escape(CHANGES_PREFIX) + ')', label or ''):
+        if part.startswith(CHANGES_PREFIX):
+            changes.update(parse_changes(part))
+        elif part and part not in (PAPER_VARIANT, default) and part not in names:
+            names.append(part)
+    return names, changes
+
+
+def _change_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(',', ':'), default=str)
 
 
 def default_variant(task: str) -> str:
@@ -303,5 +345,12 @@ def is_store(root: str | os.PathLike) -> bool:
 
 
 def result_filename(result: TransferResult) -> str:
-    """``<task>_<dataset>_<protocol>_<method>.json``: one file per result in a tool's output folder."""
-    return f'{result.task}_{result.dataset}_{result.protocol}_{result.method}.json'
+    """``<task>_<dataset>_<protocol>_<method>.json``: one file per result in a tool's output folder, each part a
+    safe token (``ambiguous: supervised, dino`` -> ``ambiguous-supervised-dino``: no colon, space or comma)."""
+    parts = (result.task, result.dataset, result.protocol, result.method)
+    return '_'.join(safe_token(part) for part in parts) + '.json'
+
+
+def safe_token(text: str) -> str:
+    """``text`` with every run of characters other than letters, digits, ``.``, ``+`` and ``-`` made one ``-``."""
+    return re.sub(r'[^A-Za-z0-9.+-]+', '-', text).strip('-') or 'none'

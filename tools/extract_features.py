@@ -16,7 +16,7 @@ import sys
 from mmssl_transfer.cli import run_tool
 from mmssl_transfer.distributed import is_main
 from mmssl_transfer.probes.cli import (add_feature_args, add_transform_arg, dataset_options_from_args,
-                                       identity_from_args, init_run, spec_from_args)
+                                       identity_from_args, init_run, resolve_base_channels, spec_from_args)
 from mmssl_transfer.probes.features import cached_features
 
 
@@ -31,6 +31,7 @@ def main(argv=None) -> int:
     def body() -> int:
         init_run(args.launcher, args.work_dir, 'extract_features')
         identity = identity_from_args(args)  # resolved, hashed and converted at most once for every split
+        resolve_base_channels(args, identity)
         for split in args.splits:
             fs = cached_features(args.cache_dir, identity, args.dataset,
                                  split, data_root=args.data_root, method=args.method,

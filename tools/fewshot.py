@@ -18,7 +18,7 @@ import sys
 from mmssl_transfer.cli import run_tool
 from mmssl_transfer.distributed import run_on_main
 from mmssl_transfer.probes.cli import (add_feature_args, add_transform_arg, dataset_options_from_args,
-                                       identity_from_args, init_run)
+                                       identity_from_args, init_run, resolve_base_channels)
 from mmssl_transfer.probes.errors import ProbeInputError
 from mmssl_transfer.probes.experiments import fewshot_results, write_results
 from mmssl_transfer.results import write_result
@@ -42,8 +42,10 @@ def main(argv=None) -> int:
 
     def body() -> int:
         init_run(args.launcher, args.work_dir, 'fewshot')
+        identity = identity_from_args(args)
+        resolve_base_channels(args, identity)
         results, skipped = fewshot_results(
-            identity_from_args(args), args.dataset, args.cache_dir, shots=args.shots,
+            identity, args.dataset, args.cache_dir, shots=args.shots,
             n_way=args.ways, n_query=args.queries, n_episodes=args.episodes, data_root=args.data_root,
             method=args.method, base_channels=args.base_channels, transform=args.transform,
             image_size=args.image_size, stage=args.stage,

@@ -16,7 +16,7 @@ import sys
 from mmssl_transfer.cli import run_tool
 from mmssl_transfer.distributed import run_on_main
 from mmssl_transfer.probes.cli import (add_feature_args, dataset_options_from_args, identity_from_args, init_run,
-                                       spec_from_args)
+                                       resolve_base_channels, spec_from_args)
 from mmssl_transfer.probes.experiments import linear_probe_result
 from mmssl_transfer.probes.linear_probe import LINEAR_PROTOCOLS
 from mmssl_transfer.results import write_result
@@ -39,9 +39,11 @@ def main(argv=None) -> int:
 
     def body() -> int:
         init_run(args.launcher, args.work_dir, 'linear_probe')
+        identity = identity_from_args(args)
+        resolve_base_channels(args, identity)
         wds = linear_wd_grid(args.grid_size)
         result = linear_probe_result(
-            identity_from_args(args), args.dataset, args.cache_dir, data_root=args.data_root,
+            identity, args.dataset, args.cache_dir, data_root=args.data_root,
             method=args.method, base_channels=args.base_channels, spec=spec_from_args(args),
             batch_size=args.batch_size, num_workers=args.workers, device=args.device, wds=wds,
             max_iter=args.max_iter, seed=args.seed, protocol=args.protocol, c=args.C, paper_c=args.paper_c,
@@ -50,8 +52,10 @@ def main(argv=None) -> int:
 
         def write() -> None:  # rank 0 of a distributed run (all ranks computed the same result)
             write_result(args.out, result)
-            print(f'{result.dataset} linear {result.primary_metric} = {result.value:.2f} ({result.protocol} '
-                  f'protocol, C={result.hparams["C"]:.3g} by {result.hparams["C_mode"]}) -> {args.out}')
+            # what the record says: the paper's protocol only when paper_protocol is true, else the variant
+            ran = 'paper protocol' if result.paper_protocol else f'variant {result.hparams.get("variant")}'
+            print(f'{result.dataset} linear {result.primary_metric} = {result.value:.2f} ({ran}; '
+                  f'{result.protocol} solver, C={result.hparams["C"]:.3g} by {result.hparams["C_mode"]}) -> {args.out}')
         run_on_main(write)
         return 0
 

@@ -25,6 +25,9 @@ def main(argv=None) -> int:
     parser.add_argument('--out', help='output folder (default <RESULTS>/summary, or work_dirs/summary_paper)')
     parser.add_argument('--compare', choices=['paper'],
                         help='put the published numbers beside ours; only paper-protocol cells are diffed')
+    parser.add_argument('--rank-variants', action='store_true',
+                        help='rank every row label (each variant an entry of its own); default: one entry per '
+                        "backbone, its paper-protocol row where it has one")
     parser.add_argument('--bootstrap', type=int, default=2000, help='bootstrap resamples for correlation CIs')
     args = parser.parse_args(argv)
     results = Path(args.results)
@@ -32,7 +35,8 @@ def main(argv=None) -> int:
                        else (results.parent if results.is_file() else results) / 'summary')
 
     def body() -> int:
-        paths = summarize_results(args.results, out, compare=args.compare, n_boot=args.bootstrap)
+        paths = summarize_results(args.results, out, compare=args.compare, n_boot=args.bootstrap,
+                                  rank_variants=args.rank_variants)
         print(f'report: {paths["report"]}')
         return 0
 

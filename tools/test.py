@@ -27,6 +27,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('checkpoint', help='trained model checkpoint (.pth of the whole model)')
     parser.add_argument('--work-dir', help='the dir to save logs and result.json')
     parser.add_argument('--data-root', help='dataset root; replaces every data_root of the data loaders')
+    parser.add_argument('--method', help="zoo method of the backbone checkpoint (sets model.backbone.method; "
+                        "'auto' detects it); needed where the file's layout does not tell the method")
     parser.add_argument('--variant', action='append', default=[], metavar='NAME',
                         help='protocol variant(s) the model was trained / is tested with '
                         '(configs/variants/<task>/NAME.py, repeatable; recorded in the result)')
@@ -47,7 +49,8 @@ def main(argv=None) -> int:
 
     def body() -> int:
         cfg = load_config(args.config, cfg_options=args.cfg_options, work_dir=args.work_dir,
-                          data_root=args.data_root, launcher=args.launcher, load_from=args.checkpoint,
+                          data_root=args.data_root, method=args.method, launcher=args.launcher,
+                          load_from=args.checkpoint,
                           variants=args.variant)
         result = test(cfg, out=args.out, result_file=args.result_file)
         if result is not None:

@@ -36,6 +36,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--data-root', help='dataset root; replaces every data_root of the data loaders')
     parser.add_argument('--checkpoint', help='backbone checkpoint (file or zoo method name); '
                         'sets model.backbone.checkpoint')
+    parser.add_argument('--method', help="zoo method of the backbone checkpoint (sets model.backbone.method; "
+                        "'auto' detects it); needed where the file's layout does not tell the method")
     parser.add_argument('--variant', action='append', default=[], metavar='NAME',
                         help="a protocol variant instead of the paper's protocol (configs/variants/<task>/NAME.py; "
                         'repeat to apply several in order; recorded in the result)')
@@ -65,7 +67,8 @@ def main(argv=None) -> int:
 
     def body() -> int:
         cfg = load_config(args.config, cfg_options=args.cfg_options, work_dir=args.work_dir,
-                          data_root=args.data_root, checkpoint=args.checkpoint, launcher=args.launcher,
+                          data_root=args.data_root, checkpoint=args.checkpoint, method=args.method,
+                          launcher=args.launcher,
                           amp=args.amp, auto_scale_lr=args.auto_scale_lr, resume=args.resume,
                           variants=args.variant)
         train(cfg, max_batch_per_gpu=args.max_batch_per_gpu, paper_only=args.paper_only)

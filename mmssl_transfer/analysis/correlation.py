@@ -30,6 +30,10 @@ FEATURE_SCALES = {'Lin unscaled': PERCENT, 'Lin scaled': PERCENT, 'FT unscaled':
                   'Err R': UNBOUNDED, 'Err G': UNBOUNDED, 'Err B': UNBOUNDED, 'Attn diffusion': PERCENT}
 
 
+#: Fewest backbones a correlation is reported for: below it r is "undefined" (with 3 or 4 points a bootstrap
+#: interval collapses to e.g. [-1.00, -1.00] and reads like a result; the paper's tables have 14).
+MIN_CORRELATION_N = 5
+
 #: Bounded values are clipped this far inside (0, 1) before the logit (a toy 100% would be +inf).
 LOGIT_EPS = 1e-4
 
@@ -64,12 +68,13 @@ class Correlation:
 
 def correlate(x: np.ndarray, y: np.ndarray, n_boot: int = 2000, seed: int = 0) -> Correlation:
     """Pearson and Spearman r of already-transformed ``x`` and ``y``, with percentile bootstrap intervals
-    (backbones resampled with replacement; resamples with a constant side are skipped)."""
+    (backbones resampled with replacement; resamples with a constant side are skipped). Undefined (NaN) below
+    :data:`MIN_CORRELATION_N` backbones or when a side is constant."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     keep = np.isfinite(x) & np.isfinite(y)
     x, y = x[keep], y[keep]
     n = len(x)
-    if n < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+    if n < MIN_CORRELATION_N or np.ptp(x) == 0 or np.ptp(y) == 0:
         nan = (np.nan, np.nan)
         return Correlation(np.nan, np.nan, nan, nan, n)
     pearson = float(stats.pearsonr(x, y)[0])

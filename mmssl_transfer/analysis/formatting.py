@@ -3,6 +3,7 @@ terminal view (best in bold green, second in yellow). Nothing here computes a nu
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 from rich.console import Console
@@ -44,11 +45,17 @@ def display_frame(table: TableResult, mark: str = 'markdown') -> pd.DataFrame:
 def markdown_table(frame: pd.DataFrame, index_name: str = 'backbone') -> str:
     """A GitHub Markdown table of a frame of strings/numbers."""
     header = [index_name] + [str(c) for c in frame.columns]
-    lines = ['| ' + ' | '.join(header) + ' |', '|' + '|'.join(['---'] + ['---:'] * len(frame.columns)) + '|']
+    align = ['---:' if all(_numeric(v) for v in frame[c]) else '---' for c in frame.columns]  # text left
+    lines = ['| ' + ' | '.join(header) + ' |', '|' + '|'.join(['---'] + align) + '|']
     for row, values in frame.iterrows():
         cells = [str(row)] + [v if isinstance(v, str) else format_cell(float(v), digits=3) for v in values]
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
+
+
+def _numeric(value) -> bool:
+    """A number, or a number as the tables print it (``**77.00**``, ``73.00 ± 0.60``, ``-`` for none)."""
+    return not isinstance(value, str) or value == '-' or bool(re.match(r'^[*_]*[-+]?(\d|nan|inf)', value))
 
 
 #: How a cell that is not diffed against the paper shows in the diff column (status -> mark).
@@ -85,6 +92,20 @@ def comparison_notes(comparison: pd.DataFrame) -> list[str]:
     return lines
 
 
+def comparison_rich(table: TableResult) -> Table:
+    """The per-cell comparison as a terminal table: backbone, column, ours, paper, ours - paper (or why not)."""
+    shown = Table(title=f'{table.spec.title}: ours vs paper', title_justify='left')
+    for name, justify in (('backbone', 'left'), ('column', 'left'), ('ours', 'right'), ('paper', 'right'),
+                          ('ours - paper', 'right')):
+        shown.add_column(name, justify=justify, no_wrap=True)
+    for record in table.comparison.itertuples(index=False):
+        diff = (format_cell(record.diff) if record.status == 'compared'
+                else NOT_DIFFED_MARKS.get(record.status, f'({record.status})'))
+        shown.add_row(escape(str(record.backbone)), escape(str(record.column)), format_cell(record.ours),
+                      format_cell(record.paper), diff)
+    return shown
+
+
 def _cells(n: int) -> str:
     return f'{n} cell' if n == 1 else f'{n} cells'
 
@@ -118,6 +139,7 @@ def print_summary(summary: Summary, console: Console | None = None) -> None:
             rich_table.add_row(escape(str(row)), *values.tolist())  # '[variant]' in a label is text, not markup
         _print_whole(console, rich_table)
         if table.comparison is not None and not table.comparison.empty:
+            _print_whole(console, comparison_rich(table))
             first, *rest = comparison_notes(table.comparison)
             console.print(f'  vs paper: {escape(first)}', soft_wrap=True)
             for line in rest:

@@ -20,6 +20,9 @@ from .tables import UNKNOWN_PROTOCOL, Column, TableSpec, column_spec
 
 _PLUS_MINUS = re.compile(r'^\s*([-+0-9.eE]+)\s*±\s*([-+0-9.eE]+)\s*$')
 NON_ROWS = ('Corr. to ImageNet',)
+#: (reference CSV, column) -> factor from the unit the paper prints to the one our tables use (one unit per
+#: metric family: the paper prints ADE20K mIoU as a fraction beside pixel accuracy in percent; ours is percent).
+REFERENCE_UNITS: dict[tuple[str, str], float] = {('dense.csv', 'ADE mIoU↑'): 100.0}
 
 
 def reference_csv(name: str) -> pd.DataFrame:
@@ -50,6 +53,10 @@ def load_reference(name: str, keep_extra_rows: bool = False) -> tuple[pd.DataFra
     raw = raw.loc[rows]
     values = raw.apply(lambda col: col.map(_number))
     cis = raw.apply(lambda col: col.map(_ci))
+    for (csv, column), factor in REFERENCE_UNITS.items():
+        if csv == name and column in values.columns:
+            values[column] = values[column] * factor
+            cis[column] = cis[column] * factor
     index = [mapping.get(r, r) for r in rows]
     values.index = cis.index = index
     return values.astype(float), cis.astype(float)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -10,6 +11,8 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from .label_efficiency import UtilityPoint  # noqa: E402
 
@@ -26,35 +29,52 @@ def save_figure(fig: plt.Figure, stem: Path) -> list[Path]:
 
 def scatter_grid(title: str, frame: pd.DataFrame, imagenet: pd.Series, correlations: pd.DataFrame,
                  stem: Path) -> list[Path]:
-    """One panel per column: downstream metric against ImageNet top-1, one labelled point per backbone,
-    a least-squares line and Pearson/Spearman r in the panel title."""
+    """One panel per column: downstream metric against ImageNet top-1, one point per backbone (a colour and
+    marker each, named in one legend beside the panels, so labels never overlap the points or each other),
+    Pearson/Spearman r in the panel title and a least-squares line only where r is defined."""
     columns = list(frame.columns)
     ncols = min(4, max(1, len(columns)))
     nrows = math.ceil(len(columns) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 2.8 * nrows), squeeze=False,
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols + 2.2, 2.8 * nrows), squeeze=False,
                              layout='constrained')  # tight_layout gave up on long titles
+    style = backbone_styles(list(frame.index))
     x_all = imagenet.reindex(frame.index)
     for ax, label in zip(axes.flat, columns):
         y = frame[label]
         keep = x_all.notna() & y.notna()
         x, yy = x_all[keep].to_numpy(), y[keep].to_numpy()
-        ax.scatter(x, yy, s=14, color='tab:blue')
         for name, xi, yi in zip(x_all[keep].index, x, yy):
-            ax.annotate(name, (xi, yi), fontsize=6, xytext=(2, 2), textcoords='offset points')
-        if len(x) >= 2 and np.ptp(x) > 0:
+            ax.scatter([xi], [yi], s=18, color=style[name][0], marker=style[name][1])
+        r = correlations.loc[label] if label in correlations.index else None
+        defined = r is not None and np.isfinite(r['pearson'])
+        if defined and np.ptp(x) > 0:
             slope, intercept = np.polyfit(x, yy, 1)
             xs = np.linspace(x.min(), x.max(), 10)
             ax.plot(xs, slope * xs + intercept, color='tab:gray', linewidth=0.8)
-        r = correlations.loc[label] if label in correlations.index else None
-        subtitle = (f'r={r["pearson"]:.2f}  rho={r["spearman"]:.2f}'
-                    if r is not None and np.isfinite(r['pearson']) else 'r undefined')
+        subtitle = (f'r={r["pearson"]:.2f}  rho={r["spearman"]:.2f}' if defined
+                    else f'r undefined (n={len(x)})')
         ax.set_title(f'{label}\n{subtitle}', fontsize=8)
         ax.set_xlabel('ImageNet top-1 (%)', fontsize=7)
         ax.tick_params(labelsize=6)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))  # a few ticks: labels like '72.575.0' cannot collide
     for ax in list(axes.flat)[len(columns):]:
         ax.axis('off')
+    handles = [Line2D([], [], linestyle='', marker=marker, color=color, label=name)
+               for name, (color, marker) in style.items()]
+    fig.legend(handles=handles, loc='outside right upper', fontsize=7, frameon=False)
     fig.suptitle(title, fontsize=10)
     return save_figure(fig, stem)
+
+
+#: Markers cycled after the 10 colours, so up to 60 backbones keep a distinct (colour, marker) each.
+_MARKERS = ('o', 's', '^', 'D', 'v', 'P')
+
+
+def backbone_styles(names: list[str]) -> dict[str, tuple[Any, str]]:
+    """name -> (colour, marker), distinct for every name, in order."""
+    colors = plt.get_cmap('tab10').colors
+    return {name: (colors[i % len(colors)], _MARKERS[(i // len(colors)) % len(_MARKERS)])
+            for i, name in enumerate(names)}
 
 
 def utility_plot(curves: dict[str, list[UtilityPoint]], title: str, stem: Path) -> list[Path]:

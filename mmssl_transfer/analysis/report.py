@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import math
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -34,13 +35,25 @@ th { background: #eef2f7; } td:first-child, th:first-child { text-align: left; }
 """
 
 
+#: Why the published-row check is in every summary: it validates the correlation method, not the user's runs.
+FEATURE_CHECK_NOTE = ('Not about your runs: a check of the correlation method this summary uses (logit '
+                      'transform, then Pearson across backbones). It recomputes the "Corr. to ImageNet" row of the '
+                      "paper's feature-property table (ECE, LPIPS, colour error, attentive diffusion) from the "
+                      "paper's own published numbers; 'within rounding' says whether each published r is "
+                      'reproduced within the spread the rounding of those numbers allows.')
+
+
 def summarize_results(results: str | Path, out: str | Path, compare: str | None = None,
-                      console: Console | None = None, toy: bool = False, n_boot: int = 2000) -> dict[str, Path]:
-    """Summarise a result store (or ``'paper'``) into ``out``; print the tables; return the written paths."""
-    console = console or Console(highlight=False)
+                      console: Console | None = None, toy: bool = False, n_boot: int = 2000,
+                      rank_variants: bool = False) -> dict[str, Path]:
+    """Summarise a result store (or ``'paper'``) into ``out``; print the tables; return the written paths.
+
+    The console prints at its natural width when output is piped (no wrapping at 80 columns, no colour codes).
+    """
+    console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 10_000)
     loaded = load_results(results)
     summary = summarize(loaded, source=str(results), compare=compare, n_boot=n_boot,
-                        failures=load_failures(results))
+                        failures=load_failures(results), rank_variants=rank_variants)
     summary.toy = toy or bool(load_suite_info(results).get('toy'))
     print_summary(summary, console)
     return write_summary(summary, out)
@@ -97,6 +110,7 @@ def write_summary(summary: Summary, out_dir: str | Path) -> dict[str, Path]:
                                                  figures / f'feature_properties_{slug}')
     summary.feature_correlations.to_csv(out / 'paper_corr_to_imagenet_check.csv', index_label='column')
     md += ['## Check: the paper\'s "Corr. to ImageNet" row recomputed from its published numbers\n',
+           FEATURE_CHECK_NOTE + '\n',
            markdown_table(summary.feature_correlations.map(
                lambda v: v if isinstance(v, (str, bool)) else f'{v:.4f}').astype(str), 'column'), '']
     if summary.failures:
@@ -207,6 +221,7 @@ def render_html(summary: Summary) -> str:
         parts.append('<h2>Feature properties per backbone: original | DIP reconstruction | saliency</h2>')
         parts += [_img(p) for p in pictures]
     parts.append('<h2>Check: the paper\'s "Corr. to ImageNet" row, recomputed from its published numbers</h2>')
+    parts.append(f'<p>{html.escape(FEATURE_CHECK_NOTE)}</p>')
     parts.append(_html_table(summary.feature_correlations.map(
         lambda v: str(v) if isinstance(v, (bool, str)) else f'{v:.4f}')))
     body = '\n'.join(parts)
@@ -226,7 +241,10 @@ def _html_marked_table(table) -> str:
 
 
 def _html_table(frame: pd.DataFrame) -> str:
-    return frame.to_html(escape=True, border=0, na_rep='-')
+    """An HTML table whose index name heads the first column (pandas would add a row of its own for it)."""
+    if frame.index.name is None:
+        return frame.to_html(escape=True, border=0, na_rep='-')
+    return frame.reset_index().to_html(escape=True, border=0, na_rep='-', index=False)
 
 
 def _img(path: Path) -> str:

@@ -144,7 +144,7 @@ def paper_results() -> list[TransferResult]:
 
 # -- analysis -------------------------------------------------------------------------------------------------
 def summarize(results: list[TransferResult], source: str = '', compare: str | None = None,
-              n_boot: int = 2000, failures: Iterable[dict] = ()) -> Summary:
+              n_boot: int = 2000, failures: Iterable[dict] = (), rank_variants: bool = False) -> Summary:
     """Every table, comparison, ranking, correlation and utility curve the results allow.
 
     With ``compare='paper'`` each table gets its comparison with the published numbers, in which only the cells of
@@ -168,7 +168,8 @@ def summarize(results: list[TransferResult], source: str = '', compare: str | No
     categories = analyse_categories(results, n_boot=n_boot) if results else None
     if categories is not None and compare != PAPER:  # Kotar et al.'s findings are the reference of --compare
         categories.reference = pd.DataFrame()
-    return Summary(source=source, tables=tables, rankings=_rankings(tables), imagenet=imagenet,
+    return Summary(source=source, tables=tables, rankings=_rankings(tables, variants, rank_variants),
+                   imagenet=imagenet,
                    utility=utility_from_results(results), feature_correlations=feature_correlation_check(),
                    failures=list(failures), feature_images=feature_images(results), categories=categories,
                    pretraining=by_pretraining_data(results))
@@ -192,14 +193,35 @@ def _table_correlations(spec: TableSpec, values: pd.DataFrame, imagenet: pd.Seri
     return table
 
 
-def _rankings(tables: list[TableResult]) -> pd.DataFrame:
-    """Mean rank per backbone in each table (1 = best) and the average over tables."""
-    per_table = {t.spec.name: ranks(t.spec, t.values).mean(axis=1) for t in tables if len(t.values) > 1}
+def _rankings(tables: list[TableResult], variants: dict[str, str | None] | None = None,
+              rank_variants: bool = False) -> pd.DataFrame:
+    """Mean rank per backbone in each table (1 = best) and the average over tables.
+
+    One entry per backbone: in each table its paper-protocol row, else its first row (so a backbone whose
+    cells ran variants, e.g. the demo's, is ranked once, not once per variant label). ``rank_variants`` ranks
+    every row label instead, each variant an entry of its own.
+    """
+    per_table = {}
+    for t in tables:
+        values = t.values if rank_variants else _one_row_per_backbone(t.values, variants or {})
+        if len(values) > 1:
+            per_table[t.spec.name] = ranks(t.spec, values).mean(axis=1)
     frame = pd.DataFrame(per_table)
     if not frame.empty:
         frame['average rank'] = frame.mean(axis=1)
         frame = frame.sort_values('average rank')
     return frame
+
+
+def _one_row_per_backbone(values: pd.DataFrame, variants: dict[str, str | None]) -> pd.DataFrame:
+    """``values`` with one row per backbone (its paper-protocol row first), indexed by the backbone name."""
+    def backbone(label: str) -> str:
+        variant = variants.get(label)
+        return label[:-len(f' [{variant}]')] if variant and label.endswith(f' [{variant}]') else label
+    order = sorted(values.index, key=lambda label: (backbone(label), variants.get(label) is not None, label))
+    picked = values.loc[order]
+    picked.index = [backbone(label) for label in order]
+    return picked[~picked.index.duplicated(keep='first')]
 
 
 def utility_from_results(results: list[TransferResult]) -> dict[str, dict[str, list[UtilityPoint]]]:

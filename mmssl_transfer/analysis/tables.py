@@ -27,7 +27,8 @@ class Column:
     """One column: results with this task/dataset/protocol, one metric, its scale and direction.
 
     ``dataset=None`` averages the metric over every dataset of the task (the calibration columns).
-    ``factor`` converts our number into the unit the paper prints (mmseg's mIoU 0-100 -> the paper's 0-1).
+    ``factor`` converts our number into the unit the table shows (one unit per metric family: percent for
+    accuracies, AP, mIoU; the published fractions are scaled on loading, paper_reference.REFERENCE_UNITS).
     """
 
     label: str
@@ -94,7 +95,7 @@ TABLES: tuple[TableSpec, ...] = (
                   Column('<11.25°↑', 'normals', 'nyuv2', metric='within_11.25'),
                   Column('<22.5°↑', 'normals', 'nyuv2', metric='within_22.5'),
                   Column('<30°↑', 'normals', 'nyuv2', metric='within_30'),
-                  Column('ADE mIoU↑', 'seg', 'ade20k', metric='mIoU', scale=FRACTION, factor=0.01),
+                  Column('ADE mIoU↑', 'seg', 'ade20k', metric='mIoU'),  # percent, as pixel accuracy
                   Column('ADE pixel acc↑', 'seg', 'ade20k', metric='aAcc'))),
     TableSpec(name='calibration', title='Calibration: mean ECE (%) over datasets, before/after temperature scaling',
               group='calibration', reference='feature_properties.csv', columns=(

@@ -7,6 +7,7 @@ config at their data and backbone checkpoint without editing it:
 - ``data_root``: every ``data_root`` key of the train/val/test data loaders (nested datasets included) and
   the top-level ``data_root`` variable;
 - ``checkpoint``: ``model.backbone.checkpoint`` (a path or a zoo method name) of the SSL backbone;
+- ``method``: ``model.backbone.method``, the zoo method of that checkpoint (``'auto'`` detects it);
 
 and ``variants``: named protocol variants applied on top of the config (:mod:`.variants`).
 """
@@ -18,7 +19,10 @@ from typing import Any, Sequence
 from mmengine.config import Config, ConfigDict
 
 from ..engine.hooks import BackboneProvenanceHook, BatchSplitHook
+from ..results import default_variant, variant_label
+from . import input_normalization  # noqa: F401  (registers InputNormalizationHook)
 from .errors import LaunchError
+from .protocol_diff import paper_reference, protocol_changes
 from .variants import load_with_variants
 
 DATALOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
@@ -30,6 +34,7 @@ def load_config(config: str,
                 work_dir: str | None = None,
                 data_root: str | None = None,
                 checkpoint: str | None = None,
+                method: str | None = None,
                 launcher: str = 'none',
                 amp: bool = False,
                 auto_scale_lr: bool = False,
@@ -44,6 +49,7 @@ def load_config(config: str,
         work_dir: Output folder; defaults to the config's ``work_dir`` or ``./work_dirs/<config name>[_<variant>]``.
         data_root: Dataset root that replaces every ``data_root`` in the data loaders.
         checkpoint: Backbone checkpoint (path or zoo method name) for ``model.backbone.checkpoint``.
+        method: Zoo method of the backbone checkpoint for ``model.backbone.method`` (``'auto'``: detect it).
         launcher: ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
         amp: Train with automatic mixed precision (``AmpOptimWrapper``, dynamic loss scale).
         auto_scale_lr: Scale the lr by (total batch size / ``auto_scale_lr.base_batch_size``).
@@ -68,6 +74,8 @@ def load_config(config: str,
         set_data_root(cfg, data_root)
     if checkpoint is not None:
         set_backbone_checkpoint(cfg, checkpoint)
+    if method is not None:
+        set_backbone_method(cfg, method)
 
     if work_dir is not None:
         cfg.work_dir = work_dir
@@ -97,9 +105,34 @@ def load_config(config: str,
             raise FileNotFoundError(f'{load_from}: model checkpoint not found')
         cfg.load_from = load_from
 
+    record_protocol(cfg, variants)
     add_provenance_hook(cfg)
     add_batch_split_hook(cfg)
+    add_hook(cfg, 'InputNormalizationHook')
     return cfg
+
+
+def add_hook(cfg: Config, name: str) -> None:
+    """Append ``dict(type=name)`` to ``cfg.custom_hooks`` unless a hook of that type is there."""
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(h.get('type') == name for h in hooks):
+        hooks.append(ConfigDict(type=name))
+    cfg.custom_hooks = hooks
+
+
+def record_protocol(cfg: Config, variants: Sequence[str] = ()) -> None:
+    """Set ``transfer_task.variant`` from what the effective config changed from the paper's protocol.
+
+    The named variants plus a ``cfg:key=value,...`` component for every result-deciding key that differs from
+    the config the paper's protocol produces with the same variants (:mod:`.protocol_diff`), so a run shortened
+    through ``--cfg-options`` is recorded as a variant, never as the paper's protocol. Configs without a
+    ``transfer_task`` are left alone.
+    """
+    task = cfg.get('transfer_task')
+    if not isinstance(task, dict) or ('variant' not in task and not variants):
+        return
+    changes = protocol_changes(cfg, paper_reference(cfg, variants))
+    task['variant'] = variant_label(variants, changes, default_variant(str(task.get('task'))))
 
 
 def set_data_root(cfg: Config, data_root: str) -> int:
@@ -135,6 +168,19 @@ def set_backbone_checkpoint(cfg: Config, checkpoint: str) -> None:
         raise LaunchError(f'{cfg.filename}: --checkpoint needs model.backbone of type '
                           f'{"/".join(SSL_BACKBONE_TYPES)}, found {found!r}')
     backbone['checkpoint'] = checkpoint
+
+
+def set_backbone_method(cfg: Config, method: str) -> None:
+    """Name the SSL backbone's zoo method (``'auto'``: detect it from the checkpoint)."""
+    from ..checkpoints import find_method
+    spec = find_method(method) if method != 'auto' else None
+    if method != 'auto' and spec is None:
+        from ..checkpoints import ZOO
+        raise LaunchError(f'{cfg.filename}: --method {method!r} is not a zoo method (known: auto, {", ".join(ZOO)})')
+    backbone = cfg.get('model', {}).get('backbone')
+    if not isinstance(backbone, dict) or backbone.get('type') not in SSL_BACKBONE_TYPES:
+        raise LaunchError(f'{cfg.filename}: --method needs model.backbone of type {"/".join(SSL_BACKBONE_TYPES)}')
+    backbone['method'] = spec.name if spec is not None else 'auto'
 
 
 def add_provenance_hook(cfg: Config) -> None:

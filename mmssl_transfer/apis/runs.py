@@ -23,7 +23,8 @@ from __future__ import annotations
 import copy
 import os.path as osp
 import sys
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from mmengine.config import Config, ConfigDict
 from mmengine.registry import RUNNERS
@@ -33,8 +34,10 @@ from ..distributed import init_distributed, run_on_main
 from ..engine.batch_split import BATCH_SPLIT_KEY, LINEAR_SCALING_KEY, apply_total_batch
 from ..engine.hooks import PROVENANCE_KEY, TRAIN_VARIANT_KEY
 from ..engine.linear_scaling import fit_to_processes, scaling_notice
+from ..errors import BAD_INPUT_ERRORS, error_message
 from ..results import (RecordedBackbone, TransferResult, default_variant, make_record, plain_metrics, result_variant,
                        write_result)
+from .config_keys import config_key_errors
 from .errors import LaunchError
 
 RESULT_FILE = 'result.json'
@@ -78,8 +81,9 @@ def train(cfg: Config, max_batch_per_gpu: int | None = None, paper_only: bool = 
     if fit_to_processes(cfg, world_size, paper_only) > 1 and get_rank() == 0:
         print(scaling_notice(cfg, world_size), file=sys.stderr, flush=True)
     apply_total_batch(cfg, world_size, max_batch_per_gpu)
-    runner = build_runner(cfg)
-    runner.train()
+    with config_key_errors(cfg), dataset_check_hint(cfg):
+        runner = build_runner(cfg)
+        runner.train()
     run_on_main(lambda: None)  # rank 0 saved the checkpoints: every rank returns once they are complete
     return runner
 
@@ -102,10 +106,12 @@ def test(cfg: Config, out: str | None = None, result_file: str | None = None) ->
         raise LaunchError(f'{out}: --out must be a .pkl file')
     if cfg.get('test_time_aug', False):
         cfg = with_test_time_aug(cfg)
-    runner = build_runner(cfg)
-    if out is not None:
-        runner.test_evaluator.metrics.append(_prediction_dumper(cfg.get('default_scope'), out))
-    metrics = runner.test()
+    with config_key_errors(cfg), dataset_check_hint(cfg):
+        runner = build_runner(cfg)
+        if out is not None:
+            runner.test_evaluator.metrics.append(_prediction_dumper(cfg.get('default_scope'), out))
+        load_model_checkpoint(runner, cfg.load_from)
+        metrics = runner.test()
 
     def write() -> TransferResult:  # rank 0 (the metrics are the same on every rank); the others wait
         provenance = runner.message_hub.get_info(PROVENANCE_KEY) or _provenance_from_config(cfg)
@@ -118,6 +124,44 @@ def test(cfg: Config, out: str | None = None, result_file: str | None = None) ->
         write_result(result_file or osp.join(cfg.work_dir, RESULT_FILE), result)
         return result
     return run_on_main(write)
+
+
+#: transfer_task.dataset -> the ``tools/prepare_data.py`` name that checks its folder.
+DATASET_CHECKS: dict[str, str] = {'voc0712': 'voc0712', 'ade20k': 'ade20k', 'nyuv2': 'nyuv2'}
+
+
+@contextmanager
+def dataset_check_hint(cfg: Config) -> Iterator[None]:
+    """End a dataset layout error about ``cfg``'s data root with the ``prepare_data.py ... --check`` line."""
+    try:
+        yield
+    except BAD_INPUT_ERRORS as exc:
+        name = DATASET_CHECKS.get(str((cfg.get('transfer_task') or {}).get('dataset')))
+        root = cfg.get('data_root')
+        message = error_message(exc)
+        if name is None or not root or 'prepare_data.py' in message or str(root).rstrip('/') not in message:
+            raise
+        raise LaunchError(f'{message}\ncheck the folder (what is wrong, how to fix it): '
+                          f'python tools/prepare_data.py {name} --check --root {root}') from None
+
+
+def load_model_checkpoint(runner: Runner, checkpoint: str) -> None:
+    """Load the trained model ``checkpoint`` as ``runner.test()`` would (weights only), failing in one line.
+
+    A truncated file or one whose pickle needs more than tensors and mmengine's own types is a
+    :class:`LaunchError` saying so; it never relays torch's advice to retry with ``weights_only=False``.
+    """
+    import pickle
+
+    from ..checkpoints.safe_load import torch_error_reason
+    try:
+        runner.load_or_resume()
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, KeyError) as exc:
+        if isinstance(exc, RuntimeError) and not any(
+                marker in str(exc) for marker in ('PytorchStreamReader', 'Weights only load failed', 'zip archive',
+                                                  'Unsupported operand', 'invalid load key')):
+            raise
+        raise LaunchError(f'{checkpoint}: {torch_error_reason(exc)}') from None
 
 
 def with_test_time_aug(cfg: Config) -> Config:

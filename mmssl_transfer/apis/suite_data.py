@@ -15,6 +15,7 @@ from rich.console import Console
 from mmssl_transfer.datasets.catalog import DATA_SOURCES
 from mmssl_transfer.datasets.preparation import DatasetCheck, check_datasets, check_table, fix_command
 from mmssl_transfer.suite.matrix import Cell
+from mmssl_transfer.suite.runner import print_whole
 from mmssl_transfer.suite.spec import SuiteError, SuiteSpec
 
 
@@ -54,7 +55,7 @@ def check_suite_data(suite: SuiteSpec, cells: list[Cell], *, skip_missing: bool 
     if not roots:
         return suite, []
     checks = check_datasets(roots)
-    console.print(check_table(checks, official=True, title=f'data of suite {suite.name}'))
+    print_whole(console, check_table(checks, official=True, title=f'data of suite {suite.name}'))
     unusable = [c for c in checks if not c.usable]
     differing = [c.name for c in checks if c.usable and not c.ok(official=True)]
     if differing:

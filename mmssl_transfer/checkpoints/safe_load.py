@@ -22,8 +22,10 @@ import argparse
 import collections
 import keyword
 import pickle
+import pickletools
 import re
 import struct
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -149,20 +151,31 @@ def _sniff(path: Path, head: bytes, size: int) -> str:
     return 'unknown'
 
 
-def _torch_error_reason(err: BaseException) -> str:
+def torch_error_reason(err: BaseException) -> str:
+    """What a failed weights-only ``torch.load`` means, in words (never torch's advice to drop weights_only)."""
     text = str(err)
+    operand = re.search(r'Unsupported operand (\d+)', text)
+    if operand:
+        opcode = pickletools.code2op.get(chr(int(operand.group(1))))
+        name = f'pickle opcode {opcode.name}' if opcode else f'pickle opcode {operand.group(1)}'
+        return (f'refused to load: a plain Python pickle ({name}), not a torch.save file; the safe loader reads '
+                'torch.save files of tensors and plain containers only, and nothing in the file was run')
     unsafe = re.search(r'Unsupported global: GLOBAL ([\w.]+)', text) or re.search(
-        r'(?:Unsupported operand|Trying to (?:call|load)|Unsupported class) ([^\n]+)', text)
+        r'(?:Trying to (?:call|load)|Unsupported class) ([^\n]+)', text)
     if 'Weights only load failed' in text or unsafe:
         what = unsafe.group(1).strip() if unsafe else 'non-tensor objects'
+        what = what.split(' whose module ')[0].replace('unsupported GLOBAL ', '').rstrip('.')
         return (f'refused to load: the pickle inside needs {what!r}, which weights_only loading does not allow '
-                '(a checkpoint must hold tensors and plain containers only)')
+                '(a checkpoint must hold tensors and plain containers only); nothing in the file was run')
     first = text.strip().splitlines()[0] if text.strip() else type(err).__name__
+    first = first.split('. This is an internal miniz error')[0]
     return f'truncated or corrupt file ({type(err).__name__}: {first[:160]})'
 
 
 def _load_torch(path: Path) -> Any:
-    with torch.serialization.safe_globals([argparse.Namespace]):
+    with torch.serialization.safe_globals([argparse.Namespace]), warnings.catch_warnings():
+        # a plain pickle is refused with a reason of its own (torch_error_reason); its protocol warning is noise
+        warnings.filterwarnings('ignore', message='Detected pickle protocol')
         return torch.load(path, map_location='cpu', weights_only=True)
 
 
@@ -216,7 +229,7 @@ def load_checkpoint(path: str | Path, sha256: str | None = None) -> LoadedCheckp
             if kind == 'pickle' and 'magic number' in str(err):
                 obj, loader = _load_pickle_or_raise(path), 'pickle'  # a plain pickle under a .pth name
             else:
-                raise CheckpointError(f'{path}: {_torch_error_reason(err)}') from None
+                raise CheckpointError(f'{path}: {torch_error_reason(err)}') from None
         metadata = pth_metadata(obj)  # our own converted .pth files record method and normalisation
     if not isinstance(obj, dict):
         raise CheckpointError(f'{path}: not a checkpoint: the file holds a {type(obj).__name__}, '

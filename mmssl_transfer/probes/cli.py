@@ -27,10 +27,19 @@ def add_backbone_args(parser: argparse.ArgumentParser) -> None:
                        '(downloaded into the checkpoint cache)')
     group.add_argument('--from-scratch', action='store_true', help='random initialisation (seeded) instead')
     parser.add_argument('--method', default='auto', help="zoo method of the checkpoint (default: 'auto' = detect)")
-    parser.add_argument('--base-channels', type=int, default=64, help='backbone width (64 = ResNet-50)')
+    parser.add_argument('--base-channels', type=int,
+                        help="backbone width (64 = ResNet-50; default: the checkpoint's own, 64 without one)")
     parser.add_argument('--pretraining-data',
                         help='what the backbone was pretrained on, recorded in the result (default: the zoo '
                         'row\'s, imagenet-1k; "unknown" for a backbone outside the zoo)')
+
+
+def resolve_base_channels(args: argparse.Namespace, identity: BackboneIdentity) -> int:
+    """Set ``args.base_channels`` when not given: the width the converter reads from the checkpoint's stem
+    (64 for ``--from-scratch``), so a width-8 toy checkpoint needs no flag."""
+    if args.base_channels is None:
+        args.base_channels = 64 if identity.is_scratch else identity.conversion.report.base_channels
+    return args.base_channels
 
 
 def add_feature_args(parser: argparse.ArgumentParser) -> None:

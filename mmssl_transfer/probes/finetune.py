@@ -16,7 +16,8 @@ and any other grid, schedule, batch or image size. Known remaining difference: t
 epoch with a smaller batch (no ``drop_last``), mmengine's ``InfiniteSampler`` always gives full batches.
 
 Each finished point leaves ``<work_dir>/<point>/point.json`` (with the batch and steps as the Runner ran them);
-a rerun skips those points (resume). The final result is a :class:`~mmssl_transfer.results.TransferResult` at
+a rerun skips those points, and a point killed part-way resumes from its latest checkpoint (one every
+:data:`POINT_CHECKPOINT_EVERY` steps). The final result is a :class:`~mmssl_transfer.results.TransferResult` at
 ``<work_dir>/result.json``. Label-efficiency subsets (``labels_per_class`` / ``label_fraction``) and the
 from-scratch baseline (random init) are options; they are experiments of their own (protocol names
 ``finetune-10perclass``, ``finetune-scratch``), not variants of the finetune protocol.
@@ -140,6 +141,11 @@ class SweepOptions:
         return [GridPoint(lr, wd, aug) for aug, lr, wd in itertools.product(self.augmentations, self.lrs, self.wds)]
 
 
+#: Steps between the checkpoints of one grid point (the paper's points run 5,000): at most this many are redone
+#: when a killed sweep resumes inside a point.
+POINT_CHECKPOINT_EVERY = 1000
+
+
 def checkpoint_normalization(opts: SweepOptions) -> dict[str, list[float]] | None:
     """Input mean/std of the method of ``--checkpoint`` (zoo table), or None to keep the config's."""
     if opts.from_scratch or opts.checkpoint is None:
@@ -202,8 +208,12 @@ def point_config(base: Config, opts: SweepOptions, point: GridPoint, final: bool
     cfg.param_scheduler = [dict(type='CosineAnnealingLR', T_max=max_iters, by_epoch=False, begin=0,
                                 end=max_iters, eta_min=0)]
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=min(100, max_iters))
-    cfg.default_hooks.checkpoint = (dict(type='CheckpointHook', by_epoch=False, interval=max_iters,
-                                         max_keep_ckpts=1) if final else None)
+    # a checkpoint every POINT_CHECKPOINT_EVERY steps (and at the end), the newest kept: a killed point resumes
+    # from it (cfg.resume with no load_from: the latest checkpoint of the point's work dir, if any)
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', by_epoch=False,
+                                        interval=min(POINT_CHECKPOINT_EVERY, max_iters), max_keep_ckpts=1)
+    cfg.resume = True
+    cfg.load_from = None
     backbone = cfg.model.backbone
     if opts.from_scratch:
         backbone.checkpoint = None

@@ -169,7 +169,7 @@ def _probe_steps(ctx: RunContext, cell: Cell, runner: Probe, resume: bool) -> li
                                    '--ntasks-per-node', str(min(ctx.gpus, 8)), ctx.python, '-u', tool]
                      + args + ['--launcher', 'slurm'], env)]
     if ctx.distributed and runner.distributed:
-        return [Step(runner.tool, [ctx.python, '-m', 'torch.distributed.run', f'--nproc_per_node={ctx.gpus}',
+        return [Step(runner.tool, [ctx.python, '-m', 'mmssl_transfer.torchrun', f'--nproc_per_node={ctx.gpus}',
                                    '--standalone', tool] + args + ['--launcher', 'pytorch'])]
     return [Step(runner.tool, [ctx.python, tool] + args)]
 

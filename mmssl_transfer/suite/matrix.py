@@ -85,9 +85,18 @@ class Cell:
         runner = self.spec.runner
         if isinstance(runner, TrainTest) and runner.total_batch_option in self.cfg_options:
             return int(self.cfg_options[runner.total_batch_option])
+        if isinstance(runner, TrainTest) and self.config_variants:
+            stated = [t for t in map(_variant_total_batch, self.variant_files()) if t is not None]
+            if stated:  # the last named variant that states a total batch decides (they apply in order)
+                return stated[-1]
         if isinstance(runner, Probe) and runner.total_batch_flag in self.args:
             return int(self.args[self.args.index(runner.total_batch_flag) + 1])
         return self.spec.total_batch_size
+
+    def variant_files(self) -> list[Path]:
+        """The files of this cell's named protocol variants (``configs/variants/<task>/<name>.py``) that exist."""
+        known = variant_configs(self.spec.task, project_root() / 'configs')
+        return [known[name] for name in self.config_variants if name in known]
 
     def gpu_counts(self, limit: int) -> tuple[int, ...]:
         """The GPU (process) counts up to ``limit`` this cell may run on (see :meth:`TaskSpec.usable_gpus`)."""
@@ -110,7 +119,8 @@ class Cell:
         """The cell's config file under ``repo_root`` (default: :func:`~mmssl_transfer.project_files.project_root`)."""
         runner = self.spec.runner
         if isinstance(runner, TrainTest):
-            config = runner.config.format(method=self.backbone.method, protocol=self.protocol, dataset=self.dataset)
+            config = runner.config.format(method=self.backbone.config or self.backbone.method, protocol=self.protocol,
+                                          dataset=self.dataset)
             return (repo_root or project_root()) / config
         return None
 
@@ -272,3 +282,15 @@ def _base_files(text: str) -> list[str]:
 
 def _sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode('utf-8')).hexdigest()
+
+
+def _variant_total_batch(path: Path) -> int | None:
+    """The ``transfer_task.total_batch_size`` a variant fragment states (e.g. the toy variants' 2), or None. Read
+    from its text: a fragment reads its experiment config as ``_base_`` and cannot be loaded alone."""
+    for node in ast.parse(path.read_text(encoding='utf-8')).body:
+        if (isinstance(node, ast.Assign) and [ast.unparse(t) for t in node.targets] == ['transfer_task']
+                and isinstance(node.value, ast.Call)):
+            for keyword in node.value.keywords:
+                if keyword.arg == 'total_batch_size' and isinstance(keyword.value, ast.Constant):
+                    return int(keyword.value.value)
+    return None

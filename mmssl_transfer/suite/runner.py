@@ -25,7 +25,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -40,6 +41,21 @@ from .store import DONE, FAILED, INTERRUPTED, PENDING, ResultStore
 from .toyworld import make_toy_world
 
 LOG_TAIL_LINES = 15
+
+
+def print_whole(console: Console, renderable: RenderableType) -> None:
+    """Print a table at its natural width when the output is not a terminal (a pipe or log file), so paths and
+    commands are never split mid-token at 80 columns; on a terminal rich fits it to the window as usual."""
+    if console.is_terminal:
+        console.print(renderable)
+        return
+    natural = Measurement.get(console, console.options.update_width(10_000), renderable).maximum
+    width = console.width
+    console.width = max(width, natural)
+    try:
+        console.print(renderable)
+    finally:
+        console.width = width
 
 
 @dataclass
@@ -121,7 +137,7 @@ class SuiteRunner:
         for i, cell in enumerate(cells, 1):
             commands = '\n'.join(s.display() for s in build_steps(self.ctx, cell))
             table.add_row(str(i), cell.cell_id, self.store.state(cell), commands)
-        self.console.print(table)
+        print_whole(self.console, table)
         return cells
 
     # -- running -------------------------------------------------------------------------------------------
@@ -304,7 +320,7 @@ class SuiteRunner:
                 table.add_column(column, overflow='fold')
             for f in failures:
                 table.add_row(f['cell_id'], f['error'].splitlines()[0], f['log'])
-            self.console.print(table)
+            print_whole(self.console, table)
 
 
 def _raise_stop(signum: int, frame: Any) -> None:

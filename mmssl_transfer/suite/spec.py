@@ -18,6 +18,8 @@ A suite file (shipped ones live in ``mmssl_transfer/suite/suites/``) looks like:
         checkpoint: work/byol_ep100.pth
         method: byol
       - {name: scratch, method: supervised, checkpoint: none}   # random initialisation
+      - {name: mynet, method: simclrv1, checkpoint: work/mynet.pth, config: mynet}   # train/test cells run the
+                               # user's own configs/det/mynet_frozen_voc.py, configs/seg/mynet_upernet_ade20k.py, ...
     tasks:
       - {kind: det, protocols: [frozen, finetune]}
       - {kind: linear, datasets: [aircraft, dtd]}
@@ -59,6 +61,8 @@ class BackboneSpec:
         name: Row label in tables and part of the cell folder names.
         method: Zoo method (checkpoint layout and input normalisation).
         checkpoint: A file path, a zoo name, ``'toy'`` or ``'none'`` (random init).
+        config: The ``<name>`` of the user's own per-task configs (``configs/det/<name>_frozen_voc.py``, ...)
+            that train/test cells run instead of the zoo method's; empty: the method's.
         cfg_options: Extra mmengine ``--cfg-options`` for this backbone's train/test cells.
         args: Extra command-line arguments for this backbone's probe cells.
     """
@@ -66,6 +70,7 @@ class BackboneSpec:
     name: str
     method: str
     checkpoint: str
+    config: str = ''
     cfg_options: dict[str, Any] = field(default_factory=dict)
     args: tuple[str, ...] = ()
 
@@ -173,7 +178,7 @@ def _parse_backbone(entry: Any, where: '_Where') -> BackboneSpec:
         entry = {'name': entry}
     if not isinstance(entry, dict):
         where.fail('', f'expected a zoo name or a mapping, found {type(entry).__name__}')
-    unknown = set(entry) - {'name', 'method', 'checkpoint', 'cfg_options', 'args'}
+    unknown = set(entry) - {'name', 'method', 'checkpoint', 'config', 'cfg_options', 'args'}
     if unknown:
         where.fail('', f'unknown keys {sorted(unknown)}')
     name = str(entry.get('name', entry.get('method', '')))
@@ -185,7 +190,10 @@ def _parse_backbone(entry: Any, where: '_Where') -> BackboneSpec:
     checkpoint = str(entry.get('checkpoint', method))
     if checkpoint in ZOO and checkpoint != method:
         where.fail('checkpoint', f'zoo checkpoint {checkpoint!r} does not match method {method!r}')
-    return BackboneSpec(name=name, method=method, checkpoint=checkpoint,
+    config = str(entry.get('config', ''))
+    if config and not _NAME.match(config):
+        where.fail('config', f'{config!r} is not a config name (the <name> of configs/det/<name>_frozen_voc.py)')
+    return BackboneSpec(name=name, method=method, checkpoint=checkpoint, config=config,
                         cfg_options=where.mapping(entry, 'cfg_options'),
                         args=tuple(str(a) for a in where.list_of(entry, 'args')))
 

@@ -38,9 +38,13 @@ def test_known_correlation_and_its_bootstrap_interval():
     assert corr.correlate(x, y, n_boot=2000, seed=0).pearson_ci == c.pearson_ci  # seeded
 
 
-def test_correlation_is_undefined_for_fewer_than_three_backbones_or_constant_metrics():
+def test_correlation_is_undefined_below_the_stated_number_of_backbones_or_for_constant_metrics():
+    assert corr.MIN_CORRELATION_N == 5
     assert math.isnan(corr.correlate(np.array([1.0, 2.0]), np.array([1.0, 3.0])).pearson)
-    assert math.isnan(corr.correlate(np.array([1.0, 2.0, 3.0]), np.array([5.0, 5.0, 5.0])).pearson)
+    four = corr.correlate(np.array([1.0, 2.0, 3.0, 4.0]), np.array([4.0, 3.0, 2.0, 1.0]))  # not "-1.00 [-1, -1]"
+    assert math.isnan(four.pearson) and math.isnan(four.pearson_ci[0]) and four.n == 4
+    assert not math.isnan(corr.correlate(np.arange(5.0), np.array([1.0, 3.0, 2.0, 5.0, 4.0])).pearson)
+    assert math.isnan(corr.correlate(np.arange(5.0), np.full(5, 5.0)).pearson)
 
 
 def test_paper_corr_to_imagenet_row_is_reproduced_from_its_published_numbers():

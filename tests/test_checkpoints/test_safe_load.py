@@ -62,6 +62,12 @@ def test_malicious_pickle_under_a_pth_name_is_refused(tmp_path):
     path.write_bytes(pickle.dumps({'x': RunsShell(sentinel)}, protocol=2))
     with pytest.raises(CheckpointError, match='refused'):
         load_checkpoint(path)
+    # protocol 4 (pickle's default): the reason is readable, not torch's opcode number ("needs '149'")
+    path.write_bytes(pickle.dumps({'x': RunsShell(sentinel)}, protocol=4))
+    with pytest.raises(CheckpointError, match=r'renamed\.pth: refused to load: a plain Python pickle '
+                                              r'\(pickle opcode FRAME\), not a torch\.save file') as info:
+        load_checkpoint(path)
+    assert '149' not in str(info.value) and 'weights_only=False' not in str(info.value)
     assert not sentinel.exists()
 
 

@@ -125,6 +125,10 @@ def test_decode_names_an_image_that_does_not_decode(toy_world, tmp_path):
                               '(AssertionError: failed to load image: ' + str(root / 'jpg' / 'image_00001.jpg')
                               + ')']
     assert check_dataset('flowers', root, official=False).state == OTHER_COUNTS  # not decoded: not seen
+    # the fix does not suggest --download into the same folder (it keeps files that are there, corrupt or not)
+    fix = failure_text(check, official=False).splitlines()[-1]
+    assert fix.startswith('fix: 1 image(s) do not decode; get an intact copy into a new folder (')
+    assert '--root NEW_FOLDER' in fix and f'--root {root}' not in fix
 
 
 def test_a_complete_copy_is_complete(toy_world, monkeypatch):

@@ -76,7 +76,9 @@ def test_training_updates_the_head_only_and_testing_writes_the_depth_metrics(
     assert set(result.metrics) == DEPTH_METRICS
     # the head predicts (0, 10) m and the toy room is 0.3-5 m deep: errors of metres, not millimetres
     assert 0.0 < result.metrics['rmse'] < 10.0 and 0.0 <= result.metrics['d1'] <= 1.0
-    assert result.hparams['variant'] == 'normals-protocol' and result.paper_protocol is False
+    # the shrunken config is not even the default protocol (normals-protocol): the record names what it changed
+    assert result.hparams['variant'].startswith('cfg:') and result.paper_protocol is False
+    assert 'model.backbone.base_channels=8' in result.hparams['variant']
     assert result.pretraining_data == 'imagenet-1k'  # the zoo row's
 
 
@@ -91,7 +93,7 @@ def test_virb_variant_trains_with_l1_at_224(tmp_path, toy_nyuv2, byol_toy_checkp
                       load_from=str(tmp_path / 'iter_2.pth'), variants=['virb-224-l1'])
     cfg.transfer_task.pretraining_data = 'places365'  # a config states a backbone's pretraining data
     result = apis.test(toy_sized(cfg))
-    assert result.hparams['variant'] == 'virb-224-l1' and set(result.metrics) == DEPTH_METRICS
+    assert result.hparams['variant'].startswith('virb-224-l1+cfg:') and set(result.metrics) == DEPTH_METRICS
     assert result.pretraining_data == 'places365'
 
 
@@ -103,3 +105,16 @@ def test_slide_test_mode_that_mmseg_ignores_is_refused():
     cfg.test_cfg = dict(mode='slide', crop_size=(64, 64), stride=(32, 32))
     with pytest.raises(ValueError, match="'slide'.*whole-image"):
         MODELS.build(cfg)
+
+
+def test_toy_variant_trains_and_tests_the_committed_config(tmp_path, toy_nyuv2, byol_toy_checkpoint):
+    """The demo suite's depth cell: the committed config with ``--variant toy`` and nothing else runs on the toy
+    NYUv2 and is recorded as 'toy' (diffed with depth's default plus the toy fragment: no cfg: component)."""
+    config = str(REPO / 'configs' / 'depth' / 'byol_pspnet_nyuv2_depth.py')
+    apis.train(load_config(config, work_dir=str(tmp_path), data_root=str(toy_nyuv2),
+                           checkpoint=str(byol_toy_checkpoint), variants=['toy']))
+    result = apis.test(load_config(config, work_dir=str(tmp_path / 'test'), data_root=str(toy_nyuv2),
+                                   checkpoint=str(byol_toy_checkpoint), load_from=str(tmp_path / 'iter_4.pth'),
+                                   variants=['toy']))
+    assert result.hparams['variant'] == 'toy' and result.paper_protocol is False
+    assert set(result.metrics) == DEPTH_METRICS and result.hparams['max_iters'] == 4

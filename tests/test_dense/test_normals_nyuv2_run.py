@@ -10,6 +10,7 @@ import torch
 
 from mmssl_transfer import apis
 from mmssl_transfer.apis import load_config
+from mmssl_transfer.errors import InputError
 from mmssl_transfer.results import read_result
 
 from .conftest import REPO, shrink_normals_config
@@ -58,23 +59,25 @@ def test_test_writes_angular_error_metrics_to_result_json(clusters_run, toy_nyuv
     assert set(result.metrics) == ANGULAR_METRICS
     assert 0.0 <= result.metrics['median'] <= 180.0 and 0.0 <= result.metrics['within_30'] <= 100.0
     assert result.method == 'byol'
-    assert result.paper_protocol is True and result.hparams['variant'] == 'paper'
+    # the shrunken config is not the paper's protocol: the record names what it changed
+    assert result.paper_protocol is False and result.hparams['variant'].startswith('cfg:')
+    assert 'model.backbone.base_channels=8' in result.hparams['variant']
     assert result.hparams['total_batch_size'] == 2
 
 
 def test_a_model_trained_with_a_variant_is_recorded_as_that_variant(tmp_path, toy_nyuv2, byol_toy_checkpoint):
     config = run_mode(tmp_path, toy_nyuv2, byol_toy_checkpoint, variants=['flip-aug'])
     checkpoint = torch.load(tmp_path / 'iter_2.pth', map_location='cpu', weights_only=False)
-    assert checkpoint['meta']['transfer_variant'] == 'flip-aug'
+    assert checkpoint['meta']['transfer_variant'].startswith('flip-aug+cfg:')
     # tested without naming the variant: still not the paper's protocol
     result = apis.test(load_config(str(config), work_dir=str(tmp_path / 'test'), data_root=str(toy_nyuv2),
                                    load_from=str(tmp_path / 'iter_2.pth')))
-    assert result.hparams['variant'] == 'flip-aug' and result.paper_protocol is False
-    assert result.extra['train_variant'] == 'flip-aug'
+    assert result.hparams['variant'].startswith('flip-aug+cfg:') and result.paper_protocol is False
+    assert result.extra['train_variant'].startswith('flip-aug+cfg:')
     # and with a test-time variant on top, both are named
     result = apis.test(load_config(str(config), work_dir=str(tmp_path / 'test2'), data_root=str(toy_nyuv2),
                                    load_from=str(tmp_path / 'iter_2.pth'), variants=['native-resolution-test']))
-    assert result.hparams['variant'] == 'flip-aug+native-resolution-test'
+    assert result.hparams['variant'].startswith('flip-aug+native-resolution-test+cfg:')
 
 
 def test_regression_mode_is_one_knob(tmp_path, toy_nyuv2, byol_toy_checkpoint):
@@ -91,5 +94,7 @@ def test_missing_cluster_file_is_an_error_naming_it(tmp_path, toy_nyuv2, byol_to
     data = tmp_path / 'data'
     shutil.copytree(toy_nyuv2, data)
     (data / 'normal_clusters_k40.npy').unlink()
-    with pytest.raises(FileNotFoundError, match='normal_clusters_k40.npy.*compute_normal_clusters'):
+    # a file of the data folder: the message ends with the line that checks the folder (one error contract)
+    with pytest.raises(InputError, match='normal_clusters_k40.npy.*compute_normal_clusters') as raised:
         run_mode(tmp_path, data, byol_toy_checkpoint)
+    assert str(raised.value).endswith(f'python tools/prepare_data.py nyuv2 --check --root {data}')

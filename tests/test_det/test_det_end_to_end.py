@@ -161,7 +161,9 @@ def test_bad_data_root_exits_2_with_one_line_naming_it(toy_det_configs, tmp_path
                                   '--data-root', str(missing)])
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1].startswith('train.py: error:') and f'{missing}: VOC data root not found' in err[-1]
+    assert err[-2].startswith('train.py: error:') and f'{missing}: VOC data root not found' in err[-2]
+    assert err[-1] == ('check the folder (what is wrong, how to fix it): '
+                       f'python tools/prepare_data.py voc0712 --check --root {missing}')
 
 
 def test_missing_model_checkpoint_exits_2(toy_det_configs, tmp_path, capsys):

@@ -2,9 +2,9 @@
 
 The paper's detection protocol has a total batch of 2: 8 processes train it linearly scaled by 4 (total 8, one toy
 image per process; the shrunken config's 4 iterations become 1), say so once, and the model is recorded as
-``linear-scaling-x4`` with the scaled numbers by a test run that names no variant (tools/test.py in this process:
-the record comes from the checkpoint's meta whatever the number of test processes, and another 3 to 8 process
-start-ups would double the test's time).
+``linear-scaling-x4`` (beside the toy shrink's ``cfg:`` component) with the scaled numbers by a test run that
+names no variant (tools/test.py in this process: the record comes from the checkpoint's meta whatever the number
+of test processes, and another 3 to 8 process start-ups would double the test's time).
 ``--paper-only`` refuses with one line and exit 2, without torchrun's traceback. Width-8 toy network, 160x128
 images, one iteration: the cost is the processes' start-up (torch and mmdet imports).
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from mmssl_transfer.results import read_result
+from mmssl_transfer.results import read_result, split_variant
 
 from .conftest import REPO, Timer, free_port, ok, tool_env
 
@@ -49,7 +49,8 @@ def test_dist_train_on_8_processes_runs_the_det_schedule_linearly_scaled_and_rec
     assert len(notices) == 1, train.stderr[-3000:]  # rank 0 alone
     assert 'recorded as variant linear-scaling-x4' in notices[0] and 'divides 2 (e.g. 1, 2' in notices[0]
     checkpoint = torch.load(work / 'iter_1.pth', map_location='cpu', weights_only=False)
-    assert checkpoint['meta']['transfer_variant'] == 'linear-scaling-x4'
+    # the shrunken config's own changes are a cfg: component (apis.protocol_diff); the scaling is its named variant
+    assert split_variant(checkpoint['meta']['transfer_variant'])[0] == ['linear-scaling-x4']
     assert checkpoint['meta']['batch_split'] == {'total_batch_size': 8, 'world_size': 8, 'batch_per_process': 1,
                                                  'accumulative_counts': 1, 'total_stated': True}
     assert checkpoint['meta']['linear_scaling']['factor'] == 4
@@ -59,7 +60,9 @@ def test_dist_train_on_8_processes_runs_the_det_schedule_linearly_scaled_and_rec
         status = tool_main('test.py')([str(config), str(work / 'iter_1.pth'), '--work-dir', str(work / 'test'), *data])
     assert status == 0
     record = read_result(work / 'test' / 'result.json')
-    assert record.paper_protocol is False and record.hparams['variant'] == 'linear-scaling-x4'
+    names, changes = split_variant(record.hparams['variant'])
+    assert record.paper_protocol is False and names == ['linear-scaling-x4'] and changes['train_cfg.max_iters'] == '4'
+    assert record.hparams['variant'].startswith('linear-scaling-x4+cfg:')
     assert record.hparams['linear_scaling_factor'] == 4 and record.hparams['total_batch_size'] == 8
     assert record.hparams['lr'] == 0.01 and record.hparams['max_iters'] == 1 and record.hparams['world_size'] == 8
     print(f'dist_train.sh 8 processes: {train_time.seconds:.1f} s, test.py: {test_time.seconds:.1f} s')

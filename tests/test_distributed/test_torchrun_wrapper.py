@@ -63,3 +63,21 @@ def test_rank_0_alone_says_a_refusal_and_the_launcher_when_rank_0_was_stopped_fi
     _fail_with(monkeypatch, -15, 2, error_files={0: file_0, 1: file_1})  # rank 0 printed, then was stopped
     assert wrapper.main(['--nproc_per_node=4', 'tools/train.py']) == 2
     assert capsys.readouterr().err == ''
+
+
+def test_one_process_own_error_is_printed_again_last(tmp_path, monkeypatch, capsys):
+    """A bad input only rank 1 meets (its own line, 'rank 1 of 2') ends the launcher's output, after torchrun's log
+    lines; exit 2, no summary."""
+    error_file = tmp_path / 'error_1.json'
+    monkeypatch.setenv('TORCHELASTIC_ERROR_FILE', str(error_file))
+    monkeypatch.setenv('RANK', '1')
+    monkeypatch.setenv('WORLD_SIZE', '2')
+
+    def body():
+        raise FileNotFoundError('/data/voc: VOC data root not found')
+    assert run_tool('train.py', body) == 2
+    line = 'train.py: error: rank 1 of 2: /data/voc: VOC data root not found'
+    assert capsys.readouterr().err.splitlines() == [line]
+    _fail_with(monkeypatch, -15, 2, error_files={1: str(error_file)})
+    assert wrapper.main(['--nproc_per_node=2', 'tools/train.py']) == 2
+    assert capsys.readouterr().err.splitlines() == [line]

@@ -195,8 +195,10 @@ def test_finetune_val_is_the_papers_held_out_20_percent_and_the_final_run_trains
     split = int(np.floor(0.2 * len(everything)))
     assert sorted(paths(search.val_dataloader.dataset)) == sorted(everything[i] for i in order[:split])
     assert sorted(paths(search.train_dataloader.dataset)) == sorted(everything[i] for i in order[split:])
-    # the final run starts again from the pretrained checkpoint (finetune.py L246-251), not from a search run
-    assert final.model.backbone.checkpoint == str(toy_ckpt) and not final.get('load_from') and not final.resume
+    # the final run starts again from the pretrained checkpoint (finetune.py L246-251), not from a search run:
+    # it resumes only from checkpoints of its own folder (a killed final run), never a search point's
+    assert final.model.backbone.checkpoint == str(toy_ckpt) and not final.get('load_from')
+    assert Path(final.work_dir).name.startswith('final_') and Path(final.work_dir) != Path(search.work_dir)
 
 
 def _fake_run_point(world_size=1):
@@ -250,3 +252,22 @@ def test_ties_on_val_keep_the_first_point_of_the_papers_order(tmp_path, monkeypa
     monkeypatch.setattr(finetune, 'run_point', run)
     result = finetune_sweep(SweepOptions(config=finetune_config('dtd'), work_dir=str(tmp_path)))
     assert (result.hparams['lr'], result.hparams['wd']) == (0.1, 0.0)
+
+
+def test_a_killed_grid_point_resumes_from_its_latest_checkpoint(toy_cls, toy_ckpt, tmp_path, monkeypatch):
+    from mmengine.config import Config
+    monkeypatch.setattr(finetune, 'POINT_CHECKPOINT_EVERY', 2)
+    base = Config.fromfile(str(CONFIGS / '_base_/cls/finetune_dtd.py'))
+    point = GridPoint(0.01, 1e-4, 'center_crop')
+    cfg = point_config(base, _opts(toy_cls, toy_ckpt, tmp_path, max_iters=4), point, final=False)
+    assert cfg.default_hooks.checkpoint.interval == 2 and cfg.resume and cfg.load_from is None
+    # a point killed after step 2: its folder holds that checkpoint and no point.json
+    finetune.run_point(point_config(base, _opts(toy_cls, toy_ckpt, tmp_path, max_iters=2), point, final=False),
+                       final=False)
+    folder = tmp_path / point.name
+    (folder / 'point.json').unlink()
+    assert sorted(p.name for p in folder.glob('iter_*.pth')) == ['iter_2.pth']
+    finetune.run_point(cfg, final=False)
+    logs = '\n'.join(p.read_text() for p in folder.glob('*/*.log'))
+    assert 'resumed' in logs.lower() and 'iter_2.pth' in logs  # steps 3-4 only, not a restart from 0
+    assert sorted(p.name for p in folder.glob('iter_*.pth')) == ['iter_4.pth'] and (folder / 'point.json').exists()

@@ -19,7 +19,8 @@ def _tool(name):
 
 
 def _common(toy_cls, ckpt, cache, dataset):
-    return ['--checkpoint', str(ckpt), '--method', 'mocov2', '--base-channels', '8', '--dataset', dataset,
+    # no --base-channels: the tools read the width-8 toy checkpoint's width from its stem
+    return ['--checkpoint', str(ckpt), '--method', 'mocov2', '--dataset', dataset,
             '--data-root', str(toy_cls / dataset), '--cache-dir', str(cache), '--image-size', '32',
             '--workers', '0', '--device', 'cpu']
 
@@ -42,7 +43,9 @@ def test_linear_probe_tool_writes_a_result(toy_cls, toy_ckpt, tmp_path, capsys):
     assert {'ece', 'ece_temperature_scaled'} <= set(result.metrics)
     assert result.extra['calibration']['temperature_scheme'] == 'paper'
     assert len(result.extra['val_curve']) == 9
-    assert 'dtd linear top1' in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert 'dtd linear top1' in printed  # the line says what the record says: a variant, not the paper's protocol
+    assert '(variant wd_grid=9-point+image_size=32; paper solver' in printed and 'paper protocol' not in printed
 
 
 def test_linear_probe_tool_protocols_and_fixed_c(toy_cls, toy_ckpt, tmp_path):

@@ -1,10 +1,14 @@
 """Cell keys and the command lines the kind table builds for each launcher."""
 from pathlib import Path
 
-from mmssl_transfer.suite import expand, load_suite
+import pytest
+
+from mmssl_transfer.suite import SuiteError, expand, load_suite
 from mmssl_transfer.suite.commands import RunContext, build_steps
 
 from tests.test_suite.suite_helpers import write_suite
+
+REPO_CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
 
 
 def _cells(tmp_path, checkpoint, **task):
@@ -85,7 +89,7 @@ def test_probe_cells_call_their_tool_and_go_through_torchrun_with_gpus(tmp_path,
     assert argv[argv.index('--shots') + 1] == '20' and argv[argv.index('--dataset') + 1] == 'dtd'
     assert argv[argv.index('--out') + 1].endswith(f'cells/{cell.cell_id}/result.json')
     step, = build_steps(RunContext(out_dir=tmp_path, gpus=2), cell)
-    assert step.argv[1:4] == ['-m', 'torch.distributed.run', '--nproc_per_node=2']
+    assert step.argv[1:4] == ['-m', 'mmssl_transfer.torchrun', '--nproc_per_node=2']
     assert step.argv[-2:] == ['--launcher', 'pytorch']
 
 
@@ -102,7 +106,6 @@ def test_dry_run_checks_the_data_then_lists_cells_and_commands_and_runs_nothing(
     import io
     import shutil
 
-    import pytest
     from rich.console import Console
 
     from mmssl_transfer.apis.suite_data import SuiteDataError
@@ -114,9 +117,10 @@ def test_dry_run_checks_the_data_then_lists_cells_and_commands_and_runs_nothing(
         run_suite('quick', tmp_path / 'out', dry_run=True, console=console)
     assert 'data of suite quick' in console.file.getvalue()
     shutil.copytree(make_toy_classification(tmp_path / 'toy', datasets=('dtd',)) / 'dtd', tmp_path / 'data' / 'dtd')
-    console = Console(file=io.StringIO(), width=300)
+    console = Console(file=io.StringIO(), width=80)  # piped output: tables at full width, never split mid-path
     assert run_suite('quick', tmp_path / 'out', dry_run=True, skip_missing=True, console=console) == 0
     text = console.file.getvalue()
+    assert any('linear_probe.py' in line and '--dataset dtd' in line for line in text.splitlines()), text
     # linear and 5/20-shot on DTD for 4 backbones: the cells whose data are there
     assert 'suite quick: 12 cells (dry run)' in text and 'linear_probe.py' in text and 'dist_' not in text
     assert not (tmp_path / 'out' / 'results').exists()
@@ -184,3 +188,20 @@ def test_gpus_and_the_per_gpu_cap_reach_the_tools_that_train_and_no_batch_is_sca
                                             max_batch_per_gpu=2), det)
     assert slurm_train.env == {'GPUS': '16', 'GPUS_PER_NODE': '8'}
     assert slurm_train.argv[slurm_train.argv.index('--max-batch-per-gpu') + 1] == '2'
+
+
+def test_a_suite_backbone_can_run_the_users_own_configs(tmp_path, two_checkpoints):
+    """``config: mynet`` makes the train/test cells run configs/<task>/mynet_*.py, not the zoo method's."""
+    repo = tmp_path / 'repo'
+    (repo / 'configs' / 'det').mkdir(parents=True)
+    mine = repo / 'configs' / 'det' / 'mynet_frozen_voc.py'
+    mine.write_text((REPO_CONFIGS / 'det' / 'byol_frozen_voc.py').read_text().replace('../', f'{REPO_CONFIGS}/'))
+    data = {'backbones': [{'name': 'mine', 'method': 'byol', 'checkpoint': str(two_checkpoints['byol']),
+                           'config': 'mynet'}],
+            'data_roots': {'voc0712': 'data/VOC'}, 'tasks': [{'kind': 'det', 'protocols': ['frozen']}]}
+    cell, = expand(load_suite(write_suite(tmp_path, data)), repo_root=repo)
+    assert cell.config_path(repo) == mine
+    train, test = build_steps(RunContext(out_dir=tmp_path / 'out', repo_root=repo), cell)
+    assert str(mine) in train.argv and str(mine) in test.argv
+    with pytest.raises(SuiteError, match="config: 'my/net' is not a config name"):
+        load_suite(write_suite(tmp_path, dict(data, backbones=[dict(data['backbones'][0], config='my/net')])))

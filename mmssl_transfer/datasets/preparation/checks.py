@@ -48,6 +48,7 @@ class DatasetCheck:
         problems: Why the readers cannot use the folder (each names a path).
         differences: How a readable folder differs from the official copy.
         notes: Anything else worth knowing (which split files were read, what was decoded).
+        undecodable: Images of the decoded sample that do not decode (each is also a problem).
     """
 
     name: str
@@ -59,6 +60,7 @@ class DatasetCheck:
     problems: list[str] = field(default_factory=list)
     differences: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    undecodable: list[str] = field(default_factory=list)
 
     @property
     def usable(self) -> bool:
@@ -310,6 +312,7 @@ def _decode_sample(check: DatasetCheck, paths: list[str], n: int) -> None:
             loader.transform({'img_path': paths[i]})
         except (ImageDecodeError, OSError) as exc:
             failed.append(str(exc).splitlines()[0])
+            check.undecodable.append(paths[i])
     check.notes.append(f'decoded {len(picked) - len(failed)} of {len(picked)} sampled images ({backend})')
     for problem in failed:
         check.fail(problem)

@@ -67,7 +67,12 @@ def failure_text(check: DatasetCheck, official: bool = True) -> str:
         lines += [f'    {d}' for d in check.differences]
     lines.append('expected layout:')
     lines += [f'  {line}' for line in layout_drawing(check.name).rstrip().splitlines()]
-    if check.state == OTHER_COUNTS:
+    if check.undecodable and len(check.undecodable) == len(check.problems):
+        # --download keeps files that are there, so it cannot replace a corrupt one: an intact copy elsewhere can
+        lines.append(f'fix: {len(check.undecodable)} image(s) do not decode; get an intact copy into a new folder '
+                     f'({fix_command(check.name, "NEW_FOLDER")}) and use --data-root NEW_FOLDER, or replace each '
+                     f'listed file with its original and check again with --decode')
+    elif check.state == OTHER_COUNTS:
         lines.append(f'fix: a complete copy ({fix_command(check.name, "NEW_FOLDER")}); or, for a toy world or a '
                      'subset on purpose, check with --any-counts')
     else:

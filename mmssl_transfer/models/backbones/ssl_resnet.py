@@ -15,8 +15,8 @@ from mmengine.logging import MMLogger
 from mmpretrain.models.backbones import ResNet
 from torch import nn
 
-from mmssl_transfer.checkpoints import (NORMALIZATIONS, Conversion, ConversionReport, ambiguous_candidates, get_method,
-                                        identify, requested_method)
+from mmssl_transfer.checkpoints import (NORMALIZATIONS, CheckpointError, Conversion, ConversionReport,
+                                        ambiguous_candidates, get_method, identify, requested_method)
 from mmssl_transfer.models.layers import SAME_PADDED_LAYERS, use_tf_same_padding
 
 
@@ -169,8 +169,10 @@ class SSLResNet(ResNet):
         """
         report = conversion.report
         if report.base_channels != self.base_channels:
-            raise ValueError(f'{self.checkpoint}: checkpoint width base_channels={report.base_channels} but the '
-                             f'backbone was built with base_channels={self.base_channels}')
+            raise CheckpointError(f'{self.checkpoint}: checkpoint width base_channels={report.base_channels} but '
+                                  f'the backbone was built with base_channels={self.base_channels}; set '
+                                  f'model.backbone.base_channels={report.base_channels} (probes: --base-channels '
+                                  f'{report.base_channels})')
         # strict=True: every backbone tensor must come from the checkpoint, nothing may be left over
         # (BN step counters missing from TF/JAX formats are filled by the converter and listed in report.filled).
         self.load_state_dict(conversion.state_dict, strict=True)

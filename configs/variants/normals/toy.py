@@ -1,0 +1,21 @@
+# Variant of the NYUv2 normals protocol: the toy world's size, so a new backbone's config runs end to end on CPU
+# in a minute (tools/train.py CONFIG --variant toy --data-root <toy>/nyuv2_normals, the same for tools/test.py;
+# the demo suite runs its normals cells this way). Width-8 backbone, 16-channel PSP head, 4 iterations at a
+# total batch of 2, ~48x80 images (test at short side 40, the paper's 450 scaled down), no data-loader workers.
+# Toy numbers mean nothing.
+model = dict(backbone=dict(base_channels=8), decode_head=dict(in_channels=256, channels=16))
+train_cfg = dict(max_iters=4, val_interval=1000, val_begin=1000)  # no validation pass: the test step evaluates
+param_scheduler = [dict(_base_.param_scheduler[0], end=4)]
+train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False, dataset=dict(
+    pipeline=[dict(s, scales=[(80, 40), (80, 48)]) if s['type'] in ('RandomChoiceResize', 'BatchRandomChoiceResize')
+              else s
+              for s in _base_.train_dataloader.dataset.pipeline]))
+val_dataloader = dict(num_workers=0, persistent_workers=False, dataset=dict(
+    pipeline=[dict(s, short_side=40) if s['type'] == 'ShortSideResizeToMultiple' else s
+              for s in _base_.val_dataloader.dataset.pipeline]))
+test_dataloader = dict(num_workers=0, persistent_workers=False, dataset=dict(
+    pipeline=[dict(s, short_side=40) if s['type'] == 'ShortSideResizeToMultiple' else s
+              for s in _base_.test_dataloader.dataset.pipeline]))
+default_hooks = dict(checkpoint=dict(interval=4), logger=dict(interval=1))
+log_processor = dict(window_size=1)
+transfer_task = dict(variant='toy', total_batch_size=2)
