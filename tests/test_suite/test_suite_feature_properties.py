@@ -24,5 +24,5 @@ def test_feature_property_cells_run_the_tool_on_their_dataset_at_the_papers_sett
                                             name='all.yaml')))
     assert len(default) == 15
     step, = build_steps(RunContext(out_dir=tmp_path, gpus=2), cells[0])  # images sharded over the processes
-    assert step.argv[1:4] == ['-m', 'torch.distributed.run', '--nproc_per_node=2']
+    assert step.argv[1:4] == ['-m', 'mmssl_transfer.torchrun', '--nproc_per_node=2']
     assert step.argv[-2:] == ['--launcher', 'pytorch']
