@@ -160,8 +160,10 @@ def category_figure(analysis: CategoryAnalysis, stem: Path) -> list[Path]:
     """Four panels (one per category): one point per backbone and end task, z-scored end-task score against
     ImageNet top-1, with the category's Pearson / Spearman r in the title."""
     from .plots import plt, save_figure
-    fig, axes = plt.subplots(1, 4, figsize=(13, 3.2), squeeze=False, layout='constrained')
     scores = analysis.scores
+    most = max([sum(analysis.end_tasks.get(n) == c for n in scores.columns) for c in CATEGORIES] or [0])
+    # each panel's legend sits below it (end-task names are long): the figure grows with the longest legend
+    fig, axes = plt.subplots(1, 4, figsize=(13, 3.2 + 0.13 * most), squeeze=False, layout='constrained')
     imagenet = corr.imagenet_top1({b: b for b in scores.index}) if not scores.empty else pd.Series(dtype=float)
     for ax, category in zip(axes.flat, CATEGORIES):
         names = [n for n in scores.columns if analysis.end_tasks.get(n) == category]
@@ -175,7 +177,7 @@ def category_figure(analysis: CategoryAnalysis, stem: Path) -> list[Path]:
         ax.set_xlabel('ImageNet top-1 (%)', fontsize=7)
         ax.tick_params(labelsize=6)
         if names:
-            ax.legend(fontsize=5)
+            ax.legend(fontsize=5, loc='upper center', bbox_to_anchor=(0.5, -0.22), frameon=False)
     axes.flat[0].set_ylabel('end-task score (z, higher is better)', fontsize=7)
     fig.suptitle("Kotar et al.'s task categories", fontsize=10)
     return save_figure(fig, stem)
