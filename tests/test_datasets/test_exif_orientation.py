@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from mmcv.transforms import LoadImageFromFile
 from mmengine.config import Config
+from mmengine.registry import DefaultScope
 from mmpretrain.registry import TRANSFORMS
 from PIL import Image
 
@@ -35,7 +36,8 @@ def rotated_jpeg(tmp_path):
 @pytest.mark.parametrize('dataset', ['dtd', 'sun397'])  # cv2 and Pillow decoding
 def test_recognition_load_step_ignores_the_exif_orientation_as_pil(rotated_jpeg, dataset):
     path, paper = rotated_jpeg
-    img = TRANSFORMS.build(load_step(dataset)).transform({'img_path': str(path)})['img']
+    with DefaultScope.overwrite_default_scope('mmpretrain'):  # whatever scope an earlier test left current
+        img = TRANSFORMS.build(load_step(dataset)).transform({'img_path': str(path)})['img']
     assert img.shape == paper.shape == (16, 24, 3)
     assert np.abs(img[..., ::-1].astype(int) - paper).mean() < 2  # BGR; cv2's libjpeg may round differently
     # mmcv's default decode rotates it: the case this step exists for
