@@ -10,7 +10,9 @@ mmpretrain. The writers reproduce each release's ``torch.save`` container (read 
 from __future__ import annotations
 
 import argparse
+import copy
 import math
+import warnings
 from pathlib import Path
 
 import torch
@@ -199,9 +201,66 @@ def _head(prefix: str, dim: int, out: int = 16) -> dict:
             f'{prefix}mlp.2.weight': torch.randn(out, 32), f'{prefix}mlp.2.bias': torch.zeros(out)}
 
 
+class IBOTHead(nn.Module):
+    """iBOT's ``models/head.py`` iBOTHead at a toy width: DINOHead's MLP and weight-normed ``last_layer``, and
+    ``last_layer2`` for the patch tokens, which is the same module with ``shared_head`` (the released runs)."""
+
+    def __init__(self, dim, out_dim=16, hidden=32, bottleneck=8, shared_head=True):
+        super().__init__()
+        self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, hidden), nn.GELU(),
+                                 nn.Linear(hidden, bottleneck))
+        with warnings.catch_warnings():  # iBOT uses the old weight_norm (weight_g / weight_v)
+            warnings.simplefilter('ignore')
+            self.last_layer = nn.utils.weight_norm(nn.Linear(bottleneck, out_dim, bias=False))
+            self.last_layer2 = self.last_layer if shared_head else nn.utils.weight_norm(
+                nn.Linear(bottleneck, out_dim, bias=False))
+
+
+class MultiCropWrapper(nn.Module):
+    """DINO/iBOT ``utils.MultiCropWrapper``: what the state dict names ``backbone.`` and ``head.``."""
+
+    def __init__(self, backbone, head):
+        super().__init__()
+        self.backbone, self.head = backbone, head
+
+
+class DDP(nn.Module):
+    """What DistributedDataParallel adds to the names of the student: ``module.``."""
+
+    def __init__(self, module):
+        super().__init__()
+        self.module = module
+
+
+class IBOTLoss(nn.Module):
+    """main_ibot.py iBOTLoss's saved state: the CLS and patch centres."""
+
+    def __init__(self, out_dim=16, patch_out_dim=16):
+        super().__init__()
+        self.register_buffer('center', torch.zeros(1, out_dim))
+        self.register_buffer('center2', torch.zeros(1, 1, patch_out_dim))
+
+
+def ibot_full_checkpoint(teacher: AuthorsViT) -> dict:
+    """main_ibot.py's ``save_dict`` (written as ``checkpoint.pth``): the DDP student (its backbone with MIM's
+    ``masked_embed`` and other weights than the teacher's), the plain MultiCropWrapper teacher, optimizer, epoch,
+    args and the loss state."""
+    dim = teacher.cls_token.shape[-1]
+    student_backbone = copy.deepcopy(teacher)
+    student_backbone.masked_embed = nn.Parameter(torch.zeros(1, dim))
+    with torch.no_grad():
+        for p in student_backbone.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    student = DDP(MultiCropWrapper(student_backbone, IBOTHead(dim)))
+    return dict(student=student.state_dict(), teacher=MultiCropWrapper(teacher, IBOTHead(dim)).state_dict(),
+                optimizer={'state': {}, 'param_groups': [{'lr': 0.0, 'params': [0, 1]}]}, epoch=800,
+                args=argparse.Namespace(arch='vit_small', patch_size=16, shared_head=True),
+                ibot_loss=IBOTLoss().state_dict())
+
+
 def write_release(model: AuthorsViT, path: Path, layout: str) -> Path:
     """``torch.save`` the model as its authors' release does (``layout``: dino, dino_full, mocov3, mae, ibot,
-    plain)."""
+    ibot_full, plain)."""
     sd = {k: v.detach().clone() for k, v in model.state_dict().items()}
     dim = sd['cls_token'].shape[-1]
     if layout in ('dino', 'plain'):  # DINO backbone-only (teacher) file; DINOv2 hub file
@@ -226,6 +285,8 @@ def write_release(model: AuthorsViT, path: Path, layout: str) -> Path:
         obj = dict(model=state)
     elif layout == 'ibot':  # checkpoint_teacher.pth
         obj = dict(state_dict=sd)
+    elif layout == 'ibot_full':  # checkpoint.pth
+        obj = ibot_full_checkpoint(model)
     else:
         raise ValueError(layout)
     torch.save(obj, path)

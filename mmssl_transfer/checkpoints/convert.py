@@ -2,6 +2,8 @@
 
 A ViT row's file becomes an mmpretrain ``VisionTransformer`` state dict (plus ``register_tokens``) checked against
 the row's architecture at the file's width and depth (:mod:`.vit_layout`); ``report.architecture`` records it.
+:func:`save_converted` writes it in those names with the row in its metadata, and :func:`convert` reads such a file
+back as that row (:func:`~.formats.as_converted`).
 
 ``convert(src, method='auto')`` loads the file safely (:mod:`.safe_load`), detects or takes the method
 (:mod:`.formats`), renames keys (:mod:`.keymaps`) and then checks the result against the ResNet-50 layout of the
@@ -22,13 +24,14 @@ import torch
 from mmssl_transfer.fileio import atomic_path
 
 from .errors import CheckpointError
-from .formats import Explanation, describe_layout, detect_format, explain_format, is_torchvision_layout, locate
+from .formats import (Explanation, describe_layout, detect_format, explain_format, is_torchvision_layout, key_layout,
+                      locate)
 from .keymaps import KEY_MAPS, to_tensor
-from .metadata import PTH_META_KEY, PTH_STATE_KEY, converted_file_metadata, pth_metadata
+from .metadata import METHOD_KEY, PTH_META_KEY, PTH_STATE_KEY, converted_file_metadata, pth_metadata
 from .resnet_layout import is_batch_counter, resnet50_shapes
 from .safe_load import LoadedCheckpoint, load_checkpoint
 from .vit_layout import found_architecture, to_timm_name, vit_shapes
-from .zoo import ALL_METHODS, MethodSpec, find_method
+from .zoo import ALL_METHODS, MethodSpec, ambiguous_candidates, find_method
 
 _LIST_LIMIT = 12
 
@@ -126,12 +129,19 @@ def convert(src: str | Path | Mapping | LoadedCheckpoint, method: str = 'auto') 
             raise CheckpointError(f'{name}: unknown method {method!r} (use auto or one of the zoo names)')
         method_name, normalization = spec.name, spec.normalization
         detected_by, candidates = f'given: method={method!r}', (spec.name,)
-        if locate(obj, spec) is None:  # an already converted file (torchvision names) of this method?
+        if key_layout(obj, spec) is not spec:  # our converted file of a ViT row
+            recorded = loaded.metadata.get(METHOD_KEY, '')
+            if recorded and spec.name not in (ambiguous_candidates(recorded) or (recorded,)):
+                raise CheckpointError(f'{name}: a converted file of {recorded} (its metadata says so), not of '
+                                      f'{spec.name}; pass method=auto or method={recorded!r}')
+            detected_by += '; the file is already converted (mmpretrain names)'
+        elif locate(obj, spec) is None:  # an already converted file (torchvision names) of this method?
             converted = [s for s in ALL_METHODS.values() if is_torchvision_layout(s) and locate(obj, s) is not None]
             if converted:
                 layout = converted[0]
                 detected_by += '; the file is already in torchvision layout'
-    found = locate(obj, layout)
+    keys = key_layout(obj, layout)  # the layout the file's keys are in (a ViT row: the release's, or ours)
+    found = locate(obj, keys)
     if found is None:
         where = f'container {layout.container!r}' if layout.container else 'a raw state dict'
         raise CheckpointError(f'{name}: not in the {layout.name} layout (expected {where} with '
@@ -140,7 +150,7 @@ def convert(src: str | Path | Mapping | LoadedCheckpoint, method: str = 'auto') 
     if isinstance(obj, Mapping) and container is not None:
         ignored_top = [str(k) for k in obj if k != container]
 
-    plan = KEY_MAPS[layout.key_map](source.keys(), layout)
+    plan = KEY_MAPS[keys.key_map](source.keys(), keys)
     converted: dict[str, torch.Tensor] = {}
     origin: dict[str, str] = {}
     for src_key, dst_key in plan.mapping.items():

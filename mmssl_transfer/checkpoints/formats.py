@@ -4,10 +4,13 @@ For every zoo row, the file must (1) hold one of the row's containers (or be a f
 none), (2) yield ``conv1.weight`` (a ViT row: ``patch_embed.proj.weight``) through the row's key map, and (3) satisfy
 the row's head markers (key prefixes that must or must not exist, e.g. MoCo-v1's linear
 ``module.encoder_q.fc.weight`` vs MoCo-v2's MLP ``fc.0``/``fc.2``; DINOv2's ``ls1`` LayerScale and
-``register_tokens``) and, for a ViT row, its width, patch and depth (ViT-S/16 vs ViT-B/16 vs ViT-S/14). The rows
-that pass are the *candidates*; then, in this order:
+``register_tokens``) and, for a ViT row, its width, patch and depth (ViT-S/16 vs ViT-B/16 vs ViT-S/14), and
+(4) hold none of the row's ``absent_entries`` (a DINO full checkpoint's ``dino_loss`` is not iBOT's ``ibot_loss``).
+A ViT row also reads our own converted ViT files (mmpretrain names, :func:`as_converted`), told apart by their
+patch, grid, LayerScale and registers. The rows that pass are the *candidates*; then, in this order:
 
-1. our own converted files record their method and normalisation (:mod:`.metadata`): that is the answer;
+1. our own converted files record their method and normalisation (:mod:`.metadata`): that is the answer (a
+   ResNet file in torchvision names, a ViT file in mmpretrain names of the recorded row);
 2. a known release file name (``MethodSpec.known_filenames``) or a file named after a method (``pclv1.pth.tar``)
    picks among the candidates (for a file in torchvision names, which may hold any method once converted, it
    may name any zoo method), and the evidence says so;
@@ -25,7 +28,7 @@ Prefixes are matched with ``startswith`` only: ``module.encoder_q_extra.`` or ``
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -34,8 +37,8 @@ import torch
 
 from .errors import CheckpointError
 from .keymaps import KEY_MAPS, flatten_byol_state
-from .metadata import METHOD_KEY, NORMALIZATION_KEY
-from .vit_layout import VIT_STEM
+from .metadata import METHOD_KEY, NORMALIZATION_KEY, PTH_STATE_KEY
+from .vit_layout import VIT_STEM, VIT_STEM_SOURCE, found_architecture
 from .zoo import (ALL_METHODS, MethodSpec, ambiguous_candidates, ambiguous_method, find_method, is_recorded_method,
                   normalize_name)
 
@@ -122,9 +125,30 @@ def _tensors_in(obj: Any, spec: MethodSpec, container: str | None) -> dict[str, 
 
 
 def layout_matches(source: dict[str, Any], spec: MethodSpec) -> bool:
-    """Whether ``spec``'s key map finds the stem convolution (a ViT's patch embedding) in ``source``."""
+    """Whether ``spec``'s key map finds the stem convolution (a ViT's patch embedding) in ``source``: for a ViT
+    release under the authors' name (``patch_embed.proj.weight``), for our converted ViT files under mmpretrain's."""
     plan = KEY_MAPS[spec.key_map](source.keys(), spec)
-    return (VIT_STEM if spec.vit is not None else 'conv1.weight') in plan.mapping.values()
+    stem = VIT_STEM if spec.vit is not None else 'conv1.weight'
+    sources = [src for src, dst in plan.mapping.items() if dst == stem]
+    if spec.key_map == 'timm_vit':
+        return any(src.endswith(VIT_STEM_SOURCE) for src in sources)
+    return bool(sources)
+
+
+def as_converted(spec: MethodSpec) -> MethodSpec:
+    """The layout in which :func:`~.convert.save_converted` writes a ViT row: mmpretrain names, flat
+    (safetensors) or under ``'state_dict'`` (``.pth``); no prefixes, heads or key markers."""
+    return replace(spec, key_map='mmpretrain_vit', container=PTH_STATE_KEY, alt_containers=(None,), keep_prefix='',
+                   strip_prefixes=(), drop_prefixes=(), markers=(), absent_markers=(), absent_entries=())
+
+
+def key_layout(obj: Any, spec: MethodSpec) -> MethodSpec:
+    """The layout whose keys ``obj`` holds for row ``spec``: the row's own, or for a ViT row our converted layout
+    (:func:`as_converted`) when only that one is found."""
+    if spec.vit is None or locate(obj, spec) is not None:
+        return spec
+    converted = as_converted(spec)
+    return converted if locate(obj, converted) is not None else spec
 
 
 def vit_arch_in(source: dict[str, Any], spec: MethodSpec) -> tuple[int, int, int] | None:
@@ -160,9 +184,18 @@ def markers_match(source: dict[str, Any], spec: MethodSpec) -> bool:
 
 
 def key_markers_match(source: dict[str, Any], spec: MethodSpec) -> bool:
-    """Whether the key-prefix markers of ``spec`` hold (without a ViT row's width/patch/depth)."""
+    """Whether the key-prefix markers of ``spec`` hold (without a ViT row's width/patch/depth); for our converted
+    ViT files, whose keys carry no method's marks, whether patch, grid, LayerScale and registers are the row's."""
+    if spec.key_map == 'mmpretrain_vit':
+        return not [d for d in found_architecture(source).differences(spec.vit)
+                    if not d.startswith(('embed_dims', 'num_layers'))]
     has = lambda marker: any(k.startswith(marker) for k in source)  # noqa: E731
     return all(has(m) for m in spec.markers) and not any(has(m) for m in spec.absent_markers)
+
+
+def entries_allow(obj: Any, spec: MethodSpec) -> bool:
+    """Whether the file holds none of the top-level entries that rule ``spec`` out (``absent_entries``)."""
+    return not (isinstance(obj, Mapping) and any(entry in obj for entry in spec.absent_entries))
 
 
 def is_torchvision_layout(spec: MethodSpec) -> bool:
@@ -208,7 +241,8 @@ def _how(spec: MethodSpec) -> str:
             'simclrv2': 'SimCLRv2-Pytorch key names (net.0.0, net.{s}.blocks.{b}...)',
             'byol_haiku': 'BYOL Haiku module paths (online_params/online_state)',
             'timm_vit': f'ViT keys (patch_embed.proj, blocks.N) under {spec.keep_prefix or "no prefix"!r}'
-                        + (f' after stripping {list(spec.strip_prefixes)}' if spec.strip_prefixes else '')
+                        + (f' after stripping {list(spec.strip_prefixes)}' if spec.strip_prefixes else ''),
+            'mmpretrain_vit': 'converted ViT keys (patch_embed.projection, layers.N: mmpretrain names)',
             }[spec.key_map]
 
 
@@ -235,9 +269,10 @@ def explain_format(obj: Any, filename: str | None = None,
     where = f'{filename}: ' if filename else ''
     named = methods_named_by(filename)
     named_methods = {m: why for m, why in reversed(named)}  # first reason wins
-    rows, candidates, located = [], [], {}
+    rows, candidates, located, views = [], [], {}, {}
     for spec in ALL_METHODS.values():
-        found = locate(obj, spec)
+        view = key_layout(obj, spec)  # a ViT row reads our converted files too
+        found = locate(obj, view)
         name_note = named_methods.get(spec.name, '')
         if found is None:
             holders = [c for c in spec.containers if (_is_tensor_dict(obj) if c is None else
@@ -250,45 +285,53 @@ def explain_format(obj: Any, filename: str | None = None,
             rows.append(RowCheck(spec.name, container, False, False, name_note, verdict))
             continue
         container, source = found
-        located[spec.name] = found
-        ok = markers_match(source, spec)
+        located[spec.name], views[spec.name] = found, view
+        ok = markers_match(source, view) and entries_allow(obj, spec)
         if ok:
             candidates.append(spec)
-        markers = ', '.join([f'{list(spec.markers)} present'] * bool(spec.markers) +
-                            [f'{list(spec.absent_markers)} absent'] * bool(spec.absent_markers) +
+        markers = ', '.join([f'{list(view.markers)} present'] * bool(view.markers) +
+                            [f'{list(view.absent_markers)} absent'] * bool(view.absent_markers) +
+                            [f'top-level {list(spec.absent_entries)} absent'] * bool(spec.absent_entries) +
+                            ['patch, grid, LayerScale and registers of the row'] * (view is not spec) +
                             ([f'ViT width/patch/depth {spec.vit.embed_dims}/{spec.vit.patch_size}/'
-                              f'{spec.vit.num_layers}, file has {"/".join(map(str, vit_arch_in(source, spec)))}']
+                              f'{spec.vit.num_layers}, file has {"/".join(map(str, vit_arch_in(source, view)))}']
                              if spec.vit is not None else []))
         verdict = (f'candidate (head markers {markers})' if markers else 'candidate') if ok else \
             f'no: head markers differ (needs {markers})'
         rows.append(RowCheck(spec.name, _container_text(container), True, ok, name_note, verdict))
     layout_rows = [ALL_METHODS[m] for m in located]
     # no row's markers hold: the rows whose key markers hold (a tiny ViT: any width), else every row with the layout
-    candidates = candidates or [s for s in layout_rows if s.vit is not None and
-                                key_markers_match(located[s.name][1], s)] or layout_rows
+    candidates = candidates or [s for s in layout_rows if s.vit is not None and entries_allow(obj, s) and
+                                key_markers_match(located[s.name][1], views[s.name])] or layout_rows
     first = candidates[0] if candidates else None
     explanation = dict(
         source=filename or '<state dict>', top_level_keys=[str(k) for k in obj] if isinstance(obj, Mapping) else [],
         prefixes=_common_prefixes(obj), metadata=metadata,
-        head_keys=_heads(located[first.name][1], first) if first else [], rows=rows)
+        head_keys=_heads(located[first.name][1], views[first.name]) if first else [], rows=rows)
     if first is None:
         return Explanation(**explanation, refusal=f'{where}unknown checkpoint layout: no zoo method matches '
                                                   f'({describe_layout(obj)})')
     names = [s.name for s in candidates]
     container = located[first.name][0]
-    evidence = f'{_container_text(container)} with {_how(first)}'
-    if first.markers or first.absent_markers:
-        evidence += f'; head markers {list(first.markers)} present, {list(first.absent_markers)} absent'
+    first_view = views[first.name]
+    evidence = f'{_container_text(container)} with {_how(first_view)}'
+    if first_view.markers or first_view.absent_markers:
+        evidence += f'; head markers {list(first_view.markers)} present, {list(first_view.absent_markers)} absent'
 
     recorded = metadata.get(METHOD_KEY, '')
-    if is_recorded_method(recorded) and all(is_torchvision_layout(s) for s in candidates):
+    recorded_rows = ambiguous_candidates(recorded) or (recorded,)
+    # our converted ViT file: the recorded row (one of those its architecture allows) gives heads and all
+    converted_vit = all(views[s.name].key_map == 'mmpretrain_vit' for s in candidates) and \
+        set(recorded_rows) <= set(names)
+    if is_recorded_method(recorded) and (converted_vit or all(is_torchvision_layout(s) for s in candidates)):
         row = ALL_METHODS.get(recorded)
         norm = metadata.get(NORMALIZATION_KEY) or (row.normalization if row else '')
         if norm:
-            detection = Detection(method=recorded, candidates=ambiguous_candidates(recorded) or (recorded,),
-                                  layout=first.name, normalization=norm,
-                                  detected_by=f'converted file in torchvision layout; its metadata records '
-                                              f'{recorded!r} with {norm} normalisation')
+            kind = 'ViT file in mmpretrain names' if converted_vit else 'file in torchvision layout'
+            detection = Detection(method=recorded, candidates=recorded_rows,
+                                  layout=recorded_rows[0] if converted_vit else first.name, normalization=norm,
+                                  detected_by=f'converted {kind}; its metadata records {recorded!r} with {norm} '
+                                              'normalisation')
             return Explanation(**explanation, detection=detection)
 
     converted = all(is_torchvision_layout(s) for s in candidates)  # any method may be in torchvision names

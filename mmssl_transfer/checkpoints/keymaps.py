@@ -17,6 +17,8 @@ never by substring and never by position in a list.
 * ``timm_vit``: the ViT releases (DINO, MoCo v3, MAE, iBOT, DINOv2) in timm names -> mmpretrain
   ``VisionTransformer`` names (:data:`~.vit_layout.TIMM_TO_MMPRETRAIN`), after the row's prefix and the wrapper
   prefixes its authors' loader strips.
+* ``mmpretrain_vit``: our own converted ViT files (:func:`~.convert.save_converted`), already in those names: every
+  key is kept as it is and checked against the row's architecture by the converter.
 """
 from __future__ import annotations
 
@@ -201,12 +203,22 @@ def plan_timm_vit(keys: Iterable[str], spec: MethodSpec) -> KeyPlan:
     return plan
 
 
+def plan_mmpretrain_vit(keys: Iterable[str], spec: MethodSpec) -> KeyPlan:
+    """Keep every key of a converted ViT file as it is (it is in mmpretrain names already); what is no tensor of
+    the row's ViT is reported as unexpected by the converter."""
+    plan = KeyPlan()
+    for key in keys:
+        plan.add(key, key)
+    return plan
+
+
 #: key_map kind -> planner; every planner takes (flat source keys, spec).
 KEY_MAPS: dict[str, Callable[[Iterable[str], MethodSpec], KeyPlan]] = {
     'prefix': plan_prefix,
     'simclrv2': plan_simclrv2,
     'byol_haiku': plan_byol_haiku,
     'timm_vit': plan_timm_vit,
+    'mmpretrain_vit': plan_mmpretrain_vit,
 }
 
 

@@ -26,7 +26,10 @@ NORMALIZATIONS: dict[str, tuple[tuple[float, float, float], tuple[float, float, 
 }
 
 FAMILIES = ('contrastive', 'clustering', 'supervised', 'other')
-KEY_MAP_KINDS = ('prefix', 'simclrv2', 'byol_haiku', 'timm_vit')
+KEY_MAP_KINDS = ('prefix', 'simclrv2', 'byol_haiku', 'timm_vit', 'mmpretrain_vit')
+#: The key maps of ViT rows: the authors' (timm) names, and our converted files' mmpretrain names
+#: (:func:`~.formats.as_converted`).
+VIT_KEY_MAPS = ('timm_vit', 'mmpretrain_vit')
 #: Which layers a method's training framework padded TensorFlow-'SAME' style (asymmetric on even inputs):
 #: ``'none'`` (PyTorch), ``'maxpool'`` (google-research/simclr: strided convs are padded symmetrically with
 #: ``fixed_padding`` then VALID; only the stem max-pool is SAME) or ``'all'`` (Haiku: SAME everywhere).
@@ -63,6 +66,9 @@ class MethodSpec:
         markers: Source-key prefixes (keys inside the container, unstripped) that must be present for format
             detection to pick this method, e.g. MoCo-v2's MLP head ``module.encoder_q.fc.0.``.
         absent_markers: Source-key prefixes that must be absent for format detection to pick this method.
+        absent_entries: Top-level entries of the file that rule this row out, whatever container holds the
+            backbone: a DINO full checkpoint saves ``dino_loss`` where iBOT's saves ``ibot_loss``, and their
+            ``teacher`` state dicts are alike.
         direct_download: ``False`` when the official file is not the PyTorch checkpoint we convert.
         how_to_get: One line for users when ``direct_download`` is False.
         sha256: Known checksum of the official file, if recorded.
@@ -96,6 +102,7 @@ class MethodSpec:
     in_paper: bool = True
     markers: tuple[str, ...] = ()
     absent_markers: tuple[str, ...] = ()
+    absent_entries: tuple[str, ...] = ()
     alt_containers: tuple[str, ...] = ()
     release_names: tuple[str, ...] | None = None
     top1_source: str = ''
@@ -115,7 +122,7 @@ class MethodSpec:
         assert self.key_map in KEY_MAP_KINDS, self.key_map
         assert self.normalization in NORMALIZATIONS, self.normalization
         assert self.tf_same_padding in TF_SAME_PADDING, self.tf_same_padding
-        assert (self.vit is not None) == (self.key_map == 'timm_vit'), self.name
+        assert (self.vit is not None) == (self.key_map in VIT_KEY_MAPS), self.name
 
     @property
     def architecture(self) -> str:
@@ -249,18 +256,23 @@ _DINOV2_B14 = ViTArch(768, 12, 12, 14, pos_grid=37, layer_scale=True, interpolat
 _REG4 = dict(num_register_tokens=4, interpolate_offset=0.0, interpolate_antialias=True)
 _DINO_ABSENT = ('mask_token', 'register_tokens', 'blocks.0.ls1.', 'backbone.mask_token', 'backbone.blocks.0.ls1.')
 
-#: The ViT releases (issue 25): each method's own file, container and prefixes, read from its save code.
+#: The ViT releases (issue 25): each method's own file, container and prefixes, read from its save code. A full
+#: training checkpoint of DINO (main_dino.py) or iBOT (main_ibot.py: ``checkpoint.pth``) holds ``student``
+#: (``module.backbone.``), ``teacher`` (``backbone.``) and the loss state (``dino_loss`` / ``ibot_loss``): its
+#: row takes the teacher, as the authors' backbone files do. Checksums: only MAE publishes one (the md5 prefix in
+#: its README, verified on download); DINO's and DINOv2's hub URLs carry no hash suffix and the MoCo v3
+#: (CONFIG.md) and iBOT (README) tables list none, so those rows have none.
 _VIT_SPECS = (
     _vit('dino_vits16', 'DINO ViT-S/16', 'other', 77.0,
          f'{_DINO_VIT}/dino_deitsmall16_pretrain/dino_deitsmall16_pretrain.pth', None, '', ('head.',), _VIT_S16,
          'facebookresearch/dino README (linear)', alt_containers=('teacher',), strip_prefixes=_DINO_STRIP,
-         absent_markers=_DINO_ABSENT, linear_feature='last4_cls',
+         absent_markers=_DINO_ABSENT, absent_entries=('ibot_loss',), linear_feature='last4_cls',
          release_names=('dino_deitsmall16_pretrain.pth', 'dino_deitsmall16_pretrain_full_checkpoint.pth'),
          aliases=('dino-vit-s16', 'dino_vit_small')),
     _vit('dino_vitb16', 'DINO ViT-B/16', 'other', 78.2,
          f'{_DINO_VIT}/dino_vitbase16_pretrain/dino_vitbase16_pretrain.pth', None, '', ('head.',), _VIT_B16,
          'facebookresearch/dino README (linear)', alt_containers=('teacher',), strip_prefixes=_DINO_STRIP,
-         absent_markers=_DINO_ABSENT, linear_feature='cls_patch_mean',
+         absent_markers=_DINO_ABSENT, absent_entries=('ibot_loss',), linear_feature='cls_patch_mean',
          release_names=('dino_vitbase16_pretrain.pth', 'dino_vitbase16_pretrain_full_checkpoint.pth'),
          aliases=('dino-vit-b16', 'dino_vit_base')),
     _vit('mocov3_vits', 'MoCo v3 ViT-S', 'contrastive', 73.2, f'{_MOCOV3}/vit-s-300ep/vit-s-300ep.pth.tar',
@@ -277,10 +289,12 @@ _VIT_SPECS = (
          linear_feature='cls_bn', aliases=('mae', 'mae-vit-b16')),
     _vit('ibot_vits16', 'iBOT ViT-S/16', 'other', 77.9, f'{_IBOT}/vits_16/checkpoint_teacher.pth', 'state_dict',
          '', ('head.', 'masked_embed'), _VIT_S16, 'bytedance/ibot README (linear)', strip_prefixes=_DINO_STRIP,
-         linear_feature='last4_cls', aliases=('ibot-vit-s16',)),
+         alt_containers=('teacher',), absent_entries=('dino_loss',), linear_feature='last4_cls',
+         aliases=('ibot-vit-s16',)),
     _vit('ibot_vitb16', 'iBOT ViT-B/16', 'other', 79.5, f'{_IBOT}/vitb_16/checkpoint_teacher.pth', 'state_dict',
          '', ('head.', 'masked_embed'), _VIT_B16, 'bytedance/ibot README (linear, block masks)',
-         strip_prefixes=_DINO_STRIP, linear_feature='cls_patch_mean', aliases=('ibot-vit-b16',)),
+         strip_prefixes=_DINO_STRIP, alt_containers=('teacher',), absent_entries=('dino_loss',),
+         linear_feature='cls_patch_mean', aliases=('ibot-vit-b16',)),
     _vit('dinov2_vits14', 'DINOv2 ViT-S/14', 'other', 81.1, f'{_DINOV2}/dinov2_vits14/dinov2_vits14_pretrain.pth',
          None, '', _DINOV2_EXTRA, _DINOV2_S14, 'facebookresearch/dinov2 README (linear)',
          markers=('blocks.0.ls1.gamma',), absent_markers=('register_tokens',), pretraining_data='lvd-142m',

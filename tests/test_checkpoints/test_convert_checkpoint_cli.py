@@ -157,3 +157,14 @@ def test_cli_needs_dst_unless_explaining(toy_checkpoints, capsys):
     with pytest.raises(SystemExit) as info:
         load_tool().main([str(toy_checkpoint_path(toy_checkpoints, 'swav'))])
     assert info.value.code == 2 and 'give DST to convert, or --explain without DST' in capsys.readouterr().err
+
+
+def test_cli_vit_conversion_is_read_back_as_its_row(tmp_path, capsys):
+    from mmssl_transfer.toy.vit_checkpoints import make_toy_vit_checkpoints, toy_vit_checkpoint_path
+    src = toy_vit_checkpoint_path(make_toy_vit_checkpoints(tmp_path, rows=['mocov3_vits']), 'mocov3_vits')
+    dst = tmp_path / 'weights.safetensors'  # a name that says nothing: the file's metadata does
+    assert load_tool().main([str(src), str(dst)]) == 0
+    assert 'mocov3_vits' in capsys.readouterr().out
+    report = convert(dst).report
+    assert (report.method, report.layout, report.architecture['num_heads']) == ('mocov3_vits', 'mocov3_vits', 12)
+    assert report.kept == list(convert(src).state_dict)  # our file keeps the converted names as they are

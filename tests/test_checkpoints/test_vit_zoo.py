@@ -59,6 +59,17 @@ def test_dino_full_checkpoint_is_detected_as_dino_and_its_teacher_converted(tmp_
     assert detection.method == 'dino_vitb16' and "container 'teacher'" in detection.detected_by
 
 
+def test_ibot_full_checkpoint_is_detected_as_ibot_not_dino_and_dino_full_not_as_ibot(tmp_path):
+    ibot = _release_at_real_width(tmp_path, 'ibot_vits16', name='checkpoint.pth', layout='ibot_full')
+    _, explanation = explain(ibot)
+    assert explanation.detection.method == 'ibot_vits16'
+    assert "container 'teacher'" in explanation.detection.detected_by
+    verdicts = {r.method: r.verdict for r in explanation.rows}
+    assert verdicts['dino_vits16'].startswith('no') and "top-level ['ibot_loss'] absent" in verdicts['dino_vits16']
+    dino = _release_at_real_width(tmp_path, 'dino_vits16', name='checkpoint2.pth', layout='dino_full')
+    assert detect_format(load_checkpoint(dino).obj).method == 'dino_vits16'
+
+
 def test_explain_tells_vit_from_resnet_rows_and_sizes_apart(tmp_path, toy_checkpoints):
     _, explanation = explain(_release_at_real_width(tmp_path, 'dino_vits16'))
     verdicts = {r.method: r.verdict for r in explanation.rows}

@@ -13,8 +13,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from vit_reference import ROWS, authors_model, write_release  # noqa: E402
 
-from mmssl_transfer.checkpoints import CheckpointError, convert  # noqa: E402
+from mmssl_transfer.checkpoints import CheckpointError, convert, convert_file, identify  # noqa: E402
 from mmssl_transfer.models import SSLViT  # noqa: E402
+from mmssl_transfer.probes.features import build_extractor  # noqa: E402
 
 #: row -> (native input side, an interpolated (h, w) the authors' code accepts)
 SIZES = {16: (224, (160, 192)), 14: (518, (224, 252))}
@@ -63,6 +64,61 @@ def test_dino_full_checkpoint_loads_the_teacher(tmp_path):
     x = torch.randn(1, 3, 224, 224)
     with torch.no_grad():
         torch.testing.assert_close(backbone(x)[0], model.features(x)['cls'], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize('row', list(ROWS))
+def test_a_converted_file_reads_back_as_its_row_with_the_same_features(tmp_path, row):
+    """What tools/convert_checkpoint.py writes (convert_file), .pth or .safetensors under a name that says nothing,
+    is read back as the row it came from: by convert, identify, SSLViT (auto or the row named) and the probes."""
+    model, path = _fixture(tmp_path, row)
+    patch = ROWS[row][0]['patch_size']
+    x = torch.randn(1, 3, *SIZES[patch][1])
+    with torch.no_grad():
+        expected = model.features(x)['cls_patch_mean']
+    for suffix in ('pth', 'safetensors'):
+        dst = tmp_path / f'converted.{suffix}'
+        written = convert_file(path, dst).state_dict
+        report = convert(dst).report
+        assert (report.method, report.layout) == (row, row) and 'converted ViT file' in report.detected_by
+        assert identify(dst).method == row
+        for method in ('auto', row):
+            backbone = SSLViT(checkpoint=dst, method=method, toy=True).eval()
+            backbone.init_weights()
+            assert backbone.method == row and backbone.conversion_report.method == row
+            assert all(torch.equal(backbone.state_dict()[k], v) for k, v in written.items())
+            with torch.no_grad():
+                torch.testing.assert_close(backbone(x)[0], expected, rtol=1e-4, atol=1e-4)
+        extractor = build_extractor(dst, base_channels=24)  # a toy width: the probes' toy ViT switch
+        assert extractor.backbone.method == row
+        with torch.no_grad():
+            torch.testing.assert_close(extractor.backbone(x)[0], expected, rtol=1e-4, atol=1e-4)
+
+
+def test_a_converted_file_named_as_another_row_is_an_error(tmp_path):
+    _, path = _fixture(tmp_path, 'mocov3_vits')
+    dst = tmp_path / 'converted.pth'
+    convert_file(path, dst)
+    with pytest.raises(CheckpointError, match=r'converted\.pth: a converted file of mocov3_vits .*not of dino_vits16'):
+        convert(dst, method='dino_vits16')
+
+
+def test_ibot_full_checkpoint_loads_the_teacher(tmp_path):
+    model = authors_model('ibot_vits16')
+    path = write_release(model, tmp_path / 'checkpoint.pth', 'ibot_full')  # main_ibot.py's name
+    backbone = SSLViT(checkpoint=path, method='ibot_vits16', out_type='cls', toy=True).eval()
+    backbone.init_weights()
+    report = backbone.conversion_report
+    assert report.method == 'ibot_vits16' and {'student', 'ibot_loss'} <= set(report.ignored_entries)
+    assert {'head.last_layer.weight_g', 'head.last_layer2.weight_g', 'head.mlp.0.weight'} <= set(report.dropped)
+    assert all(k.startswith('backbone.') for k in report.kept)
+    student = torch.load(path, weights_only=False)['student']
+    x = torch.randn(1, 3, 224, 224)
+    with torch.no_grad():
+        got = backbone(x)[0]
+        torch.testing.assert_close(got, model.features(x)['cls'], rtol=1e-4, atol=1e-4)
+        model.load_state_dict({k[len('module.backbone.'):]: v for k, v in student.items()
+                               if k.startswith('module.backbone.') and 'masked_embed' not in k})
+        assert not torch.allclose(got, model.features(x)['cls'], atol=1e-3)  # the student differs
 
 
 def test_mocov3_vit_s_with_six_heads_is_refused_and_would_compute_something_else(tmp_path):
