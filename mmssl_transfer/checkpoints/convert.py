@@ -31,7 +31,7 @@ from .metadata import METHOD_KEY, PTH_META_KEY, PTH_STATE_KEY, converted_file_me
 from .resnet_layout import is_batch_counter, resnet50_shapes
 from .safe_load import LoadedCheckpoint, load_checkpoint
 from .vit_layout import found_architecture, to_timm_name, vit_shapes
-from .zoo import ALL_METHODS, MethodSpec, ambiguous_candidates, find_method
+from .zoo import ALL_METHODS, ARCHITECTURE_NAMES, MethodSpec, ambiguous_candidates, find_method
 
 _LIST_LIMIT = 12
 
@@ -145,7 +145,8 @@ def convert(src: str | Path | Mapping | LoadedCheckpoint, method: str = 'auto') 
     if found is None:
         where = f'container {layout.container!r}' if layout.container else 'a raw state dict'
         raise CheckpointError(f'{name}: not in the {layout.name} layout (expected {where} with '
-                              f'{layout.keep_prefix or "torchvision"!r}-style keys); found {describe_layout(obj)}')
+                              f'{layout.keep_prefix or "torchvision"!r}-style keys); found {describe_layout(obj)}'
+                              + _layout_hint(obj, loaded))
     container, source = found
     if isinstance(obj, Mapping) and container is not None:
         ignored_top = [str(k) for k in obj if k != container]
@@ -203,6 +204,16 @@ def convert(src: str | Path | Mapping | LoadedCheckpoint, method: str = 'auto') 
         kept=[origin[k] for k in expected if k in converted], dropped=list(plan.dropped), missing=[],
         unexpected=[], filled=filled, ignored_entries=ignored_top)
     return Conversion(state_dict=state_dict, report=report)
+
+
+def _layout_hint(obj: Any, loaded: LoadedCheckpoint) -> str:
+    """``'; the file has the layout of <method> (<architecture>)'`` when detection recognises it, else ''."""
+    try:
+        found = detect_format(obj, filename=str(loaded.path) if loaded.path else None, metadata=loaded.metadata)
+    except CheckpointError:
+        return ''
+    architecture = ARCHITECTURE_NAMES[ALL_METHODS[found.layout].architecture]
+    return f'; the file has the layout of {found.method} (a {architecture})'
 
 
 def _checked_vit(converted: dict[str, torch.Tensor], origin: dict[str, str], obj: Any, name: str, layout: MethodSpec,

@@ -26,6 +26,8 @@ NORMALIZATIONS: dict[str, tuple[tuple[float, float, float], tuple[float, float, 
 }
 
 FAMILIES = ('contrastive', 'clustering', 'supervised', 'other')
+#: A row's architecture (:attr:`MethodSpec.architecture`) as messages name it.
+ARCHITECTURE_NAMES = {'resnet50': 'ResNet-50', 'vit': 'ViT'}
 KEY_MAP_KINDS = ('prefix', 'simclrv2', 'byol_haiku', 'timm_vit', 'mmpretrain_vit')
 #: The key maps of ViT rows: the authors' (timm) names, and our converted files' mmpretrain names
 #: (:func:`~.formats.as_converted`).
@@ -126,7 +128,7 @@ class MethodSpec:
 
     @property
     def architecture(self) -> str:
-        """``'resnet50'`` or ``'vit'``."""
+        """``'resnet50'`` or ``'vit'`` (:data:`ARCHITECTURE_NAMES`)."""
         return 'resnet50' if self.vit is None else 'vit'
 
     @property

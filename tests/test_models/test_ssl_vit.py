@@ -14,8 +14,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from vit_reference import ROWS, authors_model, write_release  # noqa: E402
 
 from mmssl_transfer.checkpoints import CheckpointError, convert, convert_file, identify  # noqa: E402
-from mmssl_transfer.models import SSLViT  # noqa: E402
+from mmssl_transfer.models import SSLResNet, SSLViT  # noqa: E402
 from mmssl_transfer.probes.features import build_extractor  # noqa: E402
+from mmssl_transfer.toy.checkpoints import toy_checkpoint_path  # noqa: E402
 
 #: row -> (native input side, an interpolated (h, w) the authors' code accepts)
 SIZES = {16: (224, (160, 192)), 14: (518, (224, 252))}
@@ -119,6 +120,27 @@ def test_ibot_full_checkpoint_loads_the_teacher(tmp_path):
         model.load_state_dict({k[len('module.backbone.'):]: v for k, v in student.items()
                                if k.startswith('module.backbone.') and 'masked_embed' not in k})
         assert not torch.allclose(got, model.features(x)['cls'], atol=1e-3)  # the student differs
+
+
+def test_a_file_of_the_other_architecture_names_the_backbone_to_use(tmp_path, toy_checkpoints):
+    _, vit = _fixture(tmp_path, 'dino_vits16')
+    with pytest.raises(CheckpointError, match=r'dino_deitsmall16_pretrain\.pth: this is a ViT checkpoint \(row '
+                                              r'dino_vits16\): use SSLViT, not SSLResNet$'):
+        SSLResNet(checkpoint=vit).init_weights()
+    with pytest.raises(CheckpointError, match=r'this is a ViT checkpoint \(row dino_vits16\): use SSLViT'):
+        SSLResNet(checkpoint=vit, base_channels=8).load_conversion(convert(vit))  # what the probes call
+    mocov2 = toy_checkpoint_path(toy_checkpoints, 'mocov2')
+    with pytest.raises(CheckpointError, match=rf'^{mocov2}: this is a ResNet-50 checkpoint \(row mocov2\): use '
+                                              r'SSLResNet, not SSLViT$'):
+        SSLViT(checkpoint=mocov2)
+    supervised = tmp_path / 'weights.pth'  # torchvision names: a layout only a file name tells apart
+    supervised.write_bytes(toy_checkpoint_path(toy_checkpoints, 'supervised').read_bytes())
+    with pytest.raises(CheckpointError, match=r'this is a ResNet-50 checkpoint \(row ambiguous: supervised, '
+                                              r'barlowtwins, dino\): use SSLResNet'):
+        SSLViT(checkpoint=supervised)
+    with pytest.raises(CheckpointError, match=r'not in the dino_vits16 layout .*; the file has the layout of '
+                                              r'mocov2 \(a ResNet-50\)$'):
+        SSLViT(checkpoint=mocov2, method='dino_vits16', toy=True).init_weights()
 
 
 def test_mocov3_vit_s_with_six_heads_is_refused_and_would_compute_something_else(tmp_path):

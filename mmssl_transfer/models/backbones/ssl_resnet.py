@@ -2,9 +2,10 @@
 
 It is mmpretrain's ``ResNet`` (plain 7x7 stem, style 'pytorch', torchvision key names: ``conv1``, ``bn1``,
 ``layer1.0.conv1`` ... ``downsample.0/1``) whose ``init_weights`` converts the checkpoint through
-:mod:`mmssl_transfer.checkpoints` and loads it with ``strict=True``. The same class is registered in the MODELS
-registries of mmdet, mmseg and mmpretrain (see :mod:`mmssl_transfer.models.registration`), so one backbone
-serves detection, segmentation, surface normals and classification configs.
+:mod:`mmssl_transfer.checkpoints` and loads it with ``strict=True`` (:class:`.StrictCheckpointMixin`). The same
+class is registered in the MODELS registries of mmdet, mmseg and mmpretrain (see
+:mod:`mmssl_transfer.models.registration`), so one backbone serves detection, segmentation, surface normals and
+classification configs.
 """
 from __future__ import annotations
 
@@ -15,12 +16,14 @@ from mmengine.logging import MMLogger
 from mmpretrain.models.backbones import ResNet
 from torch import nn
 
-from mmssl_transfer.checkpoints import (NORMALIZATIONS, CheckpointError, Conversion, ConversionReport,
+from mmssl_transfer.checkpoints import (NORMALIZATIONS, BackboneIdentity, CheckpointError, Conversion, ConversionReport,
                                         ambiguous_candidates, get_method, identify, requested_method)
 from mmssl_transfer.models.layers import SAME_PADDED_LAYERS, use_tf_same_padding
 
+from .strict_loading import StrictCheckpointMixin
 
-class SSLResNet(ResNet):
+
+class SSLResNet(StrictCheckpointMixin, ResNet):
     """ResNet-50 backbone initialised from a self-supervised checkpoint.
 
     Args:
@@ -70,6 +73,7 @@ class SSLResNet(ResNet):
     """
 
     FIXED_ARCH = dict(depth=50, deep_stem=False, avg_down=False, style='pytorch')
+    architecture = 'resnet50'
 
     def __init__(self,
                  checkpoint: Optional[str | Path] = None,
@@ -136,50 +140,25 @@ class SSLResNet(ResNet):
             layer[0] = first[0]
         return layer
 
-    # ---------------------------------------------------------------- weights
-    def convert_checkpoint(self) -> Conversion:
-        """Resolve (download if a zoo name), detect and convert the checkpoint; raises CheckpointError."""
-        if self.checkpoint is None:
-            raise ValueError('SSLResNet has no checkpoint (random initialisation)')
-        return identify(self.checkpoint, self.method).conversion
+    # ---------------------------------------------------------------- weights (StrictCheckpointMixin's hooks)
+    def checkpoint_identity(self) -> BackboneIdentity:
+        """The checkpoint resolved as the method asked for."""
+        return identify(self.checkpoint, self.method)
 
-    @property
-    def conversion_report(self) -> Optional[ConversionReport]:
-        """What was loaded: method, kept/dropped keys, sha256 ... (None for a random initialisation).
-
-        Computed on first access when the weights were not loaded through :meth:`init_weights` (for example
-        when a Runner restores a whole-model checkpoint for testing).
-        """
-        if self._conversion_report is None and self.checkpoint is not None:
-            self._conversion_report = self.convert_checkpoint().report
-        return self._conversion_report
-
-    def init_weights(self) -> None:
-        """Random init without a checkpoint; otherwise load the converted checkpoint strictly."""
-        if self.checkpoint is None:
-            super().init_weights()
-            return
-        self.load_conversion(self.convert_checkpoint())
-
-    def load_conversion(self, conversion: Conversion) -> None:
-        """Load an already converted checkpoint strictly (what :meth:`init_weights` does after converting).
-
-        The probes convert once per run (:class:`~mmssl_transfer.checkpoints.BackboneIdentity`) and hand the
-        conversion to every backbone they build.
-        """
+    def check_conversion(self, conversion: Conversion) -> None:
+        """The file's base width must be the one built. (BN step counters missing from TF/JAX formats are filled
+        by the converter and listed in ``report.filled``, so the strict load still sees every tensor.)"""
         report = conversion.report
         if report.base_channels != self.base_channels:
             raise CheckpointError(f'{self.checkpoint}: checkpoint width base_channels={report.base_channels} but '
                                   f'the backbone was built with base_channels={self.base_channels}; set '
                                   f'model.backbone.base_channels={report.base_channels} (probes: --base-channels '
                                   f'{report.base_channels})')
-        # strict=True: every backbone tensor must come from the checkpoint, nothing may be left over
-        # (BN step counters missing from TF/JAX formats are filled by the converter and listed in report.filled).
-        self.load_state_dict(conversion.state_dict, strict=True)
-        self._conversion_report = report
+
+    def after_load(self, report: ConversionReport) -> None:
+        """Apply the padding as trained of a detected method; log the load."""
         if self.tf_same_padding == 'as_trained' and self.method == 'auto':
             use_tf_same_padding(self, self._padding_as_trained(report))
-        self._is_init = True
         logger = MMLogger.get_current_instance()
         if ambiguous_candidates(report.method):
             logger.warning(f'SSLResNet: {self.checkpoint} is in a layout that only a file name tells apart; results '

@@ -7,7 +7,8 @@ On top it adds what mmpretrain lacks for these releases: DINOv2's register token
 CLS and patches), the authors' own position-embedding resize (DINO's ``scale_factor=(n + 0.1) / grid`` rule, the
 size-based rule of MAE/MoCo v3 and of DINOv2 with registers, with its antialiasing), the final norm on every
 returned block, frozen blocks kept in eval mode, and the feature definitions of :data:`VIT_FEATURES`. The
-checkpoint is converted by :mod:`mmssl_transfer.checkpoints` and loaded with ``strict=True``.
+checkpoint is converted by :mod:`mmssl_transfer.checkpoints` and loaded with ``strict=True``
+(:class:`.StrictCheckpointMixin`).
 """
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ from mmssl_transfer.checkpoints import (NORMALIZATIONS, BackboneIdentity, Conver
 from mmssl_transfer.checkpoints.vit_layout import ViTArch
 from mmssl_transfer.checkpoints.zoo import MethodSpec, ambiguous_candidates
 
+from .strict_loading import StrictCheckpointMixin
+
 #: What :class:`SSLViT` returns for ``out_type`` (every token through the final norm, as the authors' eval code):
 VIT_FEATURES = {
     'cls_patch_mean': 'final-norm CLS concatenated with the mean of the final-norm patch tokens (2D; the '
@@ -38,7 +41,7 @@ VIT_FEATURES = {
 }
 
 
-class SSLViT(VisionTransformer):
+class SSLViT(StrictCheckpointMixin, VisionTransformer):
     """ViT backbone initialised from a self-supervised ViT release.
 
     Args:
@@ -64,6 +67,7 @@ class SSLViT(VisionTransformer):
     """
 
     OUT_TYPES = set(VIT_FEATURES) | {'raw'}  # 'raw' only for mmpretrain's __init__
+    architecture = 'vit'
 
     def __init__(self,
                  checkpoint: Optional[str | Path | BackboneIdentity] = None,
@@ -95,6 +99,7 @@ class SSLViT(VisionTransformer):
                 raise ValueError('SSLViT needs method= (a zoo ViT row) or a checkpoint: the row gives the '
                                  'architecture')
             conversion = self._resolved('auto').conversion
+            self.check_architecture(conversion.report)  # a ResNet-50 file: use SSLResNet
             method = conversion.report.method
             if ambiguous_candidates(method):
                 raise ValueError(f'SSLViT: {checkpoint} could be any of {", ".join(ambiguous_candidates(method))}, '
@@ -158,43 +163,28 @@ class SSLViT(VisionTransformer):
             self._identity = identify(self.checkpoint, method)
         return self._identity
 
-    def convert_checkpoint(self) -> Conversion:
-        """Resolve, convert and check the checkpoint against this row; raises CheckpointError."""
-        if self.checkpoint is None:
-            raise ValueError('SSLViT has no checkpoint (random initialisation)')
-        return self._resolved(self.method).conversion
+    # ---------------------------------------------------------------- StrictCheckpointMixin's hooks
+    def checkpoint_identity(self) -> BackboneIdentity:
+        """The checkpoint resolved as this row (the identity given as ``checkpoint`` when it was one)."""
+        return self._resolved(self.method)
 
-    @property
-    def conversion_report(self) -> Optional[ConversionReport]:
-        """What was loaded (method, kept/dropped keys, architecture, sha256); None for a random init."""
-        if self._conversion_report is None and self.checkpoint is not None:
-            self._conversion_report = self.convert_checkpoint().report
-        return self._conversion_report
+    def init_random_extras(self) -> None:
+        """The register tokens, which mmpretrain's ViT does not have."""
+        if self.register_tokens is not None:
+            nn.init.trunc_normal_(self.register_tokens, std=0.02)
 
-    def init_weights(self) -> None:
-        """Random init without a checkpoint; otherwise load the converted checkpoint strictly."""
-        if self.checkpoint is None:
-            super().init_weights()
-            if self.register_tokens is not None:
-                nn.init.trunc_normal_(self.register_tokens, std=0.02)
-            return
-        self.load_conversion(self._conversion if self._conversion is not None else self.convert_checkpoint())
-
-    def load_conversion(self, conversion: Conversion) -> None:
-        """Load an already converted checkpoint of this row strictly (what :meth:`init_weights` does after
-        converting); the architecture the file has must be the one built."""
-        self._conversion, self._identity = None, None  # the tensors are in the module now
+    def check_conversion(self, conversion: Conversion) -> None:
+        """The architecture the file has must be the one built."""
+        self._conversion, self._identity = None, None  # loaded now (or refused): not kept twice in memory
         found = conversion.report.architecture
         built = (('embed_dims', self.vit_arch.embed_dims), ('num_layers', self.vit_arch.num_layers))
         wrong = [f'{k} {found.get(k)} in the file vs {v} built' for k, v in built if found.get(k) != v]
         if wrong:
             raise ValueError(f'{self.checkpoint}: the checkpoint is not the {self.method} ViT built here '
                              f'({", ".join(wrong)}); tiny test files need toy=True')
-        # strict=True: every tensor of the backbone comes from the file and nothing is left over.
-        self.load_state_dict(conversion.state_dict, strict=True)
-        self._conversion_report = conversion.report
-        self._is_init = True
-        report = conversion.report
+
+    def after_load(self, report: ConversionReport) -> None:
+        """Log the load."""
         MMLogger.get_current_instance().info(
             f'SSLViT: loaded {report.method} ({self.spec.paper_name}, {self.vit_arch.num_heads} heads) from '
             f'{self.checkpoint} strictly ({len(report.kept)} tensors, {report.num_params:,} parameters, dropped '
