@@ -155,6 +155,21 @@ class AuthorsViT(nn.Module):
                 output.append(self.norm(x))
         return output
 
+    def get_intermediate_layers_with_class_token(self, x, n):
+        """DINOv2's ``get_intermediate_layers(x, n, return_class_token=True)`` (norm=True): ``(patch tokens without
+        the registers, class token)`` of each of the last ``n`` blocks, through the final norm."""
+        return [(o[:, 1 + self.num_register_tokens:], o[:, 0]) for o in self.get_intermediate_layers(x, n)]
+
+    def dinov2_linear_input(self, x, layers=4):
+        """The input of DINOv2's released linear heads (hub/classifiers.py ``_LinearClassifierWrapper``): layers=1
+        the final-norm CLS and patch-token mean of ``forward_features``; layers=4 the class tokens of the last 4
+        blocks and the mean of the last block's patch tokens (any ``layers`` here, for toy depths)."""
+        if layers == 1:
+            out = self.get_intermediate_layers(x, 1)[-1]
+            return torch.cat([out[:, 0], out[:, 1 + self.num_register_tokens:].mean(dim=1)], dim=1)
+        outs = self.get_intermediate_layers_with_class_token(x, layers)
+        return torch.cat([cls for _, cls in outs] + [outs[-1][0].mean(dim=1)], dim=1)
+
     def features(self, x, n_last=4):
         """The feature definitions of the benchmark from the authors' outputs."""
         outs = self.get_intermediate_layers(x, n_last)
@@ -162,6 +177,7 @@ class AuthorsViT(nn.Module):
         return dict(cls=last[:, 0], patch_mean=last[:, start:].mean(1),
                     cls_patch_mean=torch.cat((last[:, 0], last[:, start:].mean(1)), dim=-1),
                     last4_cls=torch.cat([o[:, 0] for o in outs], dim=-1),
+                    last4_cls_patch_mean=self.dinov2_linear_input(x, n_last),
                     featmap=last[:, start:].reshape(x.shape[0], x.shape[2] // self.patch_size,
                                                     x.shape[3] // self.patch_size, -1).permute(0, 3, 1, 2))
 

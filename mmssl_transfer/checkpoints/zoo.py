@@ -256,6 +256,8 @@ _DINOV2_S14 = ViTArch(384, 12, 6, 14, pos_grid=37, layer_scale=True, interpolate
 _DINOV2_B14 = ViTArch(768, 12, 12, 14, pos_grid=37, layer_scale=True, interpolate_offset=0.1)
 #: DINOv2's hub builds the _reg models with interpolate_offset=0.0, interpolate_antialias=True.
 _REG4 = dict(num_register_tokens=4, interpolate_offset=0.0, interpolate_antialias=True)
+#: DINOv2's linear eval: hub ``dinov2_vit*14_lc`` (default layers=4) and its ``linear4_head`` files.
+_DINOV2_LINEAR = 'last4_cls_patch_mean'
 _DINO_ABSENT = ('mask_token', 'register_tokens', 'blocks.0.ls1.', 'backbone.mask_token', 'backbone.blocks.0.ls1.')
 
 #: The ViT releases (issue 25): each method's own file, container and prefixes, read from its save code. A full
@@ -300,21 +302,21 @@ _VIT_SPECS = (
     _vit('dinov2_vits14', 'DINOv2 ViT-S/14', 'other', 81.1, f'{_DINOV2}/dinov2_vits14/dinov2_vits14_pretrain.pth',
          None, '', _DINOV2_EXTRA, _DINOV2_S14, 'facebookresearch/dinov2 README (linear)',
          markers=('blocks.0.ls1.gamma',), absent_markers=('register_tokens',), pretraining_data='lvd-142m',
-         linear_feature='cls_patch_mean'),
+         linear_feature=_DINOV2_LINEAR),
     _vit('dinov2_vitb14', 'DINOv2 ViT-B/14', 'other', 84.5, f'{_DINOV2}/dinov2_vitb14/dinov2_vitb14_pretrain.pth',
          None, '', _DINOV2_EXTRA, _DINOV2_B14, 'facebookresearch/dinov2 README (linear)',
          markers=('blocks.0.ls1.gamma',), absent_markers=('register_tokens',), pretraining_data='lvd-142m',
-         linear_feature='cls_patch_mean'),
+         linear_feature=_DINOV2_LINEAR),
     _vit('dinov2_vits14_reg4', 'DINOv2 ViT-S/14 reg4', 'other', 80.9,
          f'{_DINOV2}/dinov2_vits14/dinov2_vits14_reg4_pretrain.pth', None, '', _DINOV2_EXTRA,
          ViTArch(384, 12, 6, 14, pos_grid=37, layer_scale=True, **_REG4), 'facebookresearch/dinov2 README (linear)',
          markers=('blocks.0.ls1.gamma', 'register_tokens'), pretraining_data='lvd-142m',
-         linear_feature='cls_patch_mean'),
+         linear_feature=_DINOV2_LINEAR),
     _vit('dinov2_vitb14_reg4', 'DINOv2 ViT-B/14 reg4', 'other', 84.6,
          f'{_DINOV2}/dinov2_vitb14/dinov2_vitb14_reg4_pretrain.pth', None, '', _DINOV2_EXTRA,
          ViTArch(768, 12, 12, 14, pos_grid=37, layer_scale=True, **_REG4), 'facebookresearch/dinov2 README (linear)',
          markers=('blocks.0.ls1.gamma', 'register_tokens'), pretraining_data='lvd-142m',
-         linear_feature='cls_patch_mean'),
+         linear_feature=_DINOV2_LINEAR),
 )
 #: name -> spec, in the paper's order (ascending ImageNet top-1), then the two ResNet-50s and the ViTs beyond it.
 ZOO: dict[str, MethodSpec] = {spec.name: spec for spec in _SPECS}

@@ -55,7 +55,7 @@ def add_feature_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--feature', default='default',
                         help="ViT checkpoints: 'default' (final-norm CLS + mean patch tokens, benchmark-wide), "
                              "'method' (the method's own linear-eval feature, a named variant), or one of cls, "
-                             'patch_mean, cls_patch_mean, last4_cls, cls_bn (linear probe only)')
+                             'patch_mean, cls_patch_mean, last4_cls, last4_cls_patch_mean, cls_bn (linear probe only)')
     parser.add_argument('--batch-size', type=int, default=64)
     parser.add_argument('--workers', type=int, default=2, help='data loading workers')
     parser.add_argument('--device', help='cuda / cpu (default: cuda when available)')

@@ -20,7 +20,7 @@ from mmssl_transfer.toy.checkpoints import toy_checkpoint_path  # noqa: E402
 
 #: row -> (native input side, an interpolated (h, w) the authors' code accepts)
 SIZES = {16: (224, (160, 192)), 14: (518, (224, 252))}
-FEATURES = ('cls_patch_mean', 'cls', 'patch_mean', 'last4_cls')
+FEATURES = ('cls_patch_mean', 'cls', 'patch_mean', 'last4_cls', 'last4_cls_patch_mean')
 
 
 def _fixture(tmp_path, row, **override):
@@ -141,6 +141,27 @@ def test_a_file_of_the_other_architecture_names_the_backbone_to_use(tmp_path, to
     with pytest.raises(CheckpointError, match=r'not in the dino_vits16 layout .*; the file has the layout of '
                                               r'mocov2 \(a ResNet-50\)$'):
         SSLViT(checkpoint=mocov2, method='dino_vits16', toy=True).init_weights()
+
+
+@pytest.mark.parametrize('row', ['dinov2_vits14', 'dinov2_vitb14_reg4'])
+def test_dinov2_own_linear_feature_is_the_input_of_its_released_linear_heads(tmp_path, row):
+    from mmssl_transfer.checkpoints import get_method
+    from mmssl_transfer.probes.features import feature_definition
+    spec = get_method(row)
+    assert spec.linear_feature == 'last4_cls_patch_mean' == feature_definition(spec, 'method')
+    model = authors_model(row, depth=5)
+    path = write_release(model, tmp_path / ROWS[row][2], 'plain')
+    backbone = SSLViT(checkpoint=path, out_type=spec.linear_feature, toy=True).eval()  # last_n=4: hub layers=4
+    backbone.init_weights()
+    x = torch.randn(2, 3, 224, 252)
+    with torch.no_grad():
+        got, = backbone(x)
+        assert got.shape == (2, 5 * 24) and backbone.feature_dim == 5 * 24
+        torch.testing.assert_close(got, model.dinov2_linear_input(x, layers=4), rtol=1e-4, atol=1e-4)
+        backbone.last_n = 1  # hub layers=1: the final-norm CLS and patch mean, the benchmark-wide feature
+        torch.testing.assert_close(backbone(x)[0], model.dinov2_linear_input(x, layers=1), rtol=1e-4, atol=1e-4)
+        backbone.out_type = 'cls_patch_mean'
+        torch.testing.assert_close(backbone(x)[0], model.dinov2_linear_input(x, layers=1), rtol=1e-4, atol=1e-4)
 
 
 def test_mocov3_vit_s_with_six_heads_is_refused_and_would_compute_something_else(tmp_path):

@@ -37,6 +37,9 @@ VIT_FEATURES = {
     'patch_mean': 'mean of the final-norm patch tokens (D)',
     'last4_cls': "CLS of the last ``last_n`` blocks, each through the final norm, concatenated (nD; DINO/iBOT's "
                  'ViT-S linear eval with n=4)',
+    'last4_cls_patch_mean': "``last4_cls`` followed by the mean of the last block's final-norm patch tokens "
+                            "((n + 1)D; DINOv2's linear eval and its released linear heads, hub ``*_lc`` with "
+                            'the default layers=4: eval/linear.py ``create_linear_input`` with avgpool)',
     'featmap': 'final-norm patch tokens of each block in ``out_indices`` as (B, D, h, w) maps (dense heads)',
 }
 
@@ -54,7 +57,7 @@ class SSLViT(StrictCheckpointMixin, VisionTransformer):
         out_type (str): One of :data:`VIT_FEATURES`. Defaults to 'cls_patch_mean'.
         out_indices (Sequence[int] | int): Blocks (0-based, negative from the end) whose maps ``'featmap'``
             returns. Defaults to -1.
-        last_n (int): Blocks whose CLS ``'last4_cls'`` concatenates. Defaults to 4.
+        last_n (int): Blocks whose CLS ``'last4_cls'`` and ``'last4_cls_patch_mean'`` concatenate. Defaults to 4.
         frozen_stages (int): -1 nothing frozen; ``k >= 0`` freezes the patch and position embedding, CLS and
             register tokens and blocks 1..k (all blocks: the final norm too), kept in eval mode. Defaults to -1.
         embed_dims, num_layers, num_heads, patch_size (int, optional): Only to assert the architecture: a value
@@ -122,7 +125,7 @@ class SSLViT(StrictCheckpointMixin, VisionTransformer):
             init_cfg=init_cfg, **kwargs)
         self.out_type = out_type
         self.method, self.spec, self.vit_arch, self.toy = spec.name, spec, arch, toy
-        if out_type == 'last4_cls' and not 1 <= last_n <= arch.num_layers:
+        if out_type in ('last4_cls', 'last4_cls_patch_mean') and not 1 <= last_n <= arch.num_layers:
             raise ValueError(f'last_n must be in 1..{arch.num_layers}, got {last_n}')
         self.last_n = last_n
         self.num_register_tokens = arch.num_register_tokens
@@ -253,7 +256,7 @@ class SSLViT(StrictCheckpointMixin, VisionTransformer):
         last = self.num_layers - 1
         if self.out_type == 'featmap':
             return set(self.out_indices)
-        if self.out_type == 'last4_cls':
+        if self.out_type in ('last4_cls', 'last4_cls_patch_mean'):
             return set(range(self.num_layers - self.last_n, self.num_layers))
         return {last}
 
@@ -278,6 +281,8 @@ class SSLViT(StrictCheckpointMixin, VisionTransformer):
             return (torch.cat((last[:, 0], last[:, start:].mean(dim=1)), dim=-1),)
         if self.out_type == 'last4_cls':
             return (torch.cat([normed[i][:, 0] for i in sorted(normed)], dim=-1),)
+        if self.out_type == 'last4_cls_patch_mean':
+            return (torch.cat([normed[i][:, 0] for i in sorted(normed)] + [last[:, start:].mean(dim=1)], dim=-1),)
         b = x.shape[0]
         return tuple(normed[i][:, start:].reshape(b, *grid, -1).permute(0, 3, 1, 2).contiguous()
                      for i in self.out_indices)
@@ -299,4 +304,5 @@ class SSLViT(StrictCheckpointMixin, VisionTransformer):
     def feature_dim(self) -> int:
         """Width of the vector ``out_type`` outputs (the channels of each map for ``'featmap'``)."""
         d = self.vit_arch.embed_dims
-        return {'cls_patch_mean': 2 * d, 'last4_cls': self.last_n * d}.get(self.out_type, d)
+        return {'cls_patch_mean': 2 * d, 'last4_cls': self.last_n * d,
+                'last4_cls_patch_mean': (self.last_n + 1) * d}.get(self.out_type, d)
