@@ -2,6 +2,7 @@
 import dataclasses
 import hashlib
 import http.server
+import re
 import threading
 
 import pytest
@@ -153,3 +154,25 @@ def test_md5_prefix_mismatch_is_a_clear_error_and_nothing_enters_the_cache(toy_c
     assert 'the authors publish md5 b251726a...' in message and hashlib.md5(payload).hexdigest() in message
     assert 'removed' in message
     assert list((tmp_path / 'cache' / 'checkpoints').iterdir()) == []
+
+
+def test_vit_rows_carry_only_the_published_checksum_and_mae_downloads_are_checked(tmp_path, monkeypatch):
+    """MAE's README publishes an md5 prefix per file; DINO's and DINOv2's hub URLs carry no hash suffix and the
+    MoCo v3 and iBOT tables list none, so those rows record none."""
+    from mmssl_transfer.checkpoints import VIT_ZOO
+    from mmssl_transfer.toy.vit_checkpoints import make_toy_vit_checkpoints, toy_vit_checkpoint_path
+    assert {name: (spec.md5_prefix, spec.sha256) for name, spec in VIT_ZOO.items()
+            if spec.md5_prefix or spec.sha256} == {'mae_vitb16': ('8cad7c', None)}
+    assert not any(re.search(r'-[0-9a-f]{6,}\.pth', spec.urls[0]) for spec in VIT_ZOO.values())  # torch.hub hash
+    monkeypatch.setenv('MMSSL_CACHE', str(tmp_path / 'cache'))
+    payload = toy_vit_checkpoint_path(make_toy_vit_checkpoints(tmp_path, rows=['mae']), 'mae').read_bytes()
+    name = 'mae_pretrain_vit_base.pth'
+    with FileServer({name: payload}) as server:
+        monkeypatch.setitem(VIT_ZOO, 'mae_vitb16', dataclasses.replace(VIT_ZOO['mae_vitb16'],
+                                                                       urls=(server.url(name),)))
+        with pytest.raises(DownloadError, match=r'md5 mismatch .*the authors publish md5 8cad7c\.\.\.'):
+            resolve_checkpoint('mae', progress=False)  # the toy file is not the one MAE published
+        monkeypatch.setitem(VIT_ZOO, 'mae_vitb16', dataclasses.replace(
+            VIT_ZOO['mae_vitb16'], urls=(server.url(name),), md5_prefix=hashlib.md5(payload).hexdigest()[:6]))
+        path = resolve_checkpoint('mae', progress=False)
+    assert path.read_bytes() == payload and convert(path).report.method == 'mae_vitb16'
