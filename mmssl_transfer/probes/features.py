@@ -12,7 +12,8 @@ features in dataset order; rank 0 alone writes the cache entry while the others 
 A ViT row of the zoo (:data:`~mmssl_transfer.checkpoints.VIT_ZOO`) is read by :class:`ViTFeatureExtractor`
 instead: ``feature='default'`` is the benchmark-wide ViT feature (final-norm CLS concatenated with the mean of the
 final-norm patch tokens, as DINO's ViT-B and DINOv2's linear evaluations), ``'method'`` the row's own
-linear-evaluation feature (DINO/iBOT ViT-S: last-4 CLS; MoCo v3: CLS; MAE: CLS through a BatchNorm without affine,
+linear-evaluation feature (DINO/iBOT ViT-S: last-4 CLS; DINOv2: last-4 CLS and the patch mean, the input of its
+released linear heads; MoCo v3: CLS; MAE: CLS through a BatchNorm without affine,
 ``'cls_bn'``, whose standardisation the linear probe applies with the training features' statistics), or any
 name of :data:`~mmssl_transfer.models.backbones.ssl_vit.VIT_FEATURES`.
 

@@ -89,10 +89,11 @@ def test_a_converted_file_reads_back_as_its_row_with_the_same_features(tmp_path,
             assert all(torch.equal(backbone.state_dict()[k], v) for k, v in written.items())
             with torch.no_grad():
                 torch.testing.assert_close(backbone(x)[0], expected, rtol=1e-4, atol=1e-4)
-        extractor = build_extractor(dst, base_channels=24)  # a toy width: the probes' toy ViT switch
-        assert extractor.backbone.method == row
-        with torch.no_grad():
-            torch.testing.assert_close(extractor.backbone(x)[0], expected, rtol=1e-4, atol=1e-4)
+        for method in ('auto', row):
+            extractor = build_extractor(dst, method, base_channels=24)  # a toy width: the probes' toy ViT switch
+            assert extractor.backbone.method == row
+            with torch.no_grad():
+                torch.testing.assert_close(extractor.backbone(x)[0], expected, rtol=1e-4, atol=1e-4)
 
 
 def test_a_converted_file_named_as_another_row_is_an_error(tmp_path):
