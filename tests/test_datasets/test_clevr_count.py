@@ -36,6 +36,15 @@ def test_catalog_row_is_beyond_the_papers_lists_but_every_probe_accepts_it():
     assert category_of('linear', 'clevr_count') == IMAGE_STRUCTURAL
 
 
+def test_a_run_of_the_papers_linear_protocol_on_clevr_says_so():
+    """The protocol is the paper's (its solver, grid and transform), though the paper has no CLEVR number."""
+    from mmssl_transfer.results import RecordedBackbone, make_record
+    from mmssl_transfer.tasks import PAPER_LINEAR_PROTOCOL
+    record = make_record('linear', RecordedBackbone('byol', ''), dataset='clevr_count', protocol='paper',
+                         metrics={'top1': 50.0}, primary_metric='top1', settings=PAPER_LINEAR_PROTOCOL)
+    assert record.paper_protocol is True and record.hparams['variant'] == 'paper'
+
+
 def test_the_papers_tables_leave_clevr_out_of_their_columns_and_averages():
     from mmssl_transfer.analysis.tables import TABLES, build_table
     from mmssl_transfer.results import RecordedBackbone, make_record
