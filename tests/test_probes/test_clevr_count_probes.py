@@ -88,3 +88,14 @@ def test_the_category_analysis_has_an_image_level_structural_task(linear_records
     table = (tmp_path / 'summary' / 'tables' / 'categories_imagenet_correlation.csv').read_text()
     assert IMAGE_STRUCTURAL in table and 'image-level semantic' not in table
     assert 'alt="categories"' in paths['report'].read_text()
+
+
+def test_a_missing_scenes_file_exits_2_naming_it(toy_checkpoints, toy_clevr, tmp_path, capsys):
+    import shutil
+    broken = tmp_path / 'clevr'
+    shutil.copytree(toy_clevr, broken)
+    (broken / 'scenes' / 'CLEVR_train_scenes.json').unlink()
+    args = _args(toy_checkpoints, broken, tmp_path / 'cache', 'mocov2') + ['--out', str(tmp_path / 'x.json')]
+    assert _tool('linear_probe')(args) == 2
+    first = capsys.readouterr().err.strip().splitlines()[0]
+    assert first == f'linear_probe.py: error: CLEVRCount: {broken}/scenes/CLEVR_train_scenes.json: missing'
