@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mmssl_transfer.checkpoints import ZOO, MethodSpec
-from mmssl_transfer.datasets.catalog import CLS_DATASETS, MANY_SHOT_DATASETS, ClsDatasetSpec
+from mmssl_transfer.datasets.catalog import ALL_MANY_SHOT_DATASETS, CLS_DATASETS, ClsDatasetSpec
 from mmssl_transfer.datasets.classification.pipelines import finetune_pipelines
 from mmssl_transfer.tasks import EXPERIMENT_FAMILIES, FINETUNE_BASE, PAPER_TOTAL_BATCH_SIZE, ExperimentFamily
 
@@ -110,7 +110,8 @@ def render_finetune_base(spec: ClsDatasetSpec) -> str:
     head = MULTI_LABEL_HEAD if spec.multilabel else SINGLE_LABEL_HEAD
     return FINETUNE_TEMPLATE.format(
         name=spec.name, num_classes=spec.num_classes, metric=spec.metric, type=spec.type, data_root=spec.data_root,
-        splits='official train/val/test' if spec.official_val else "val = the paper's seeded 20% of the training data",
+        splits=spec.split_note or ('official train/val/test' if spec.official_val
+                                   else "val = the paper's seeded 20% of the training data"),
         model=head.format(num_classes=spec.num_classes, loss_weight=1 / spec.num_classes), pipelines=pipelines,
         train_pipeline=train, test_pipeline=test, calibration=not spec.multilabel,
         total_batch_size=PAPER_TOTAL_BATCH_SIZE)
@@ -123,7 +124,7 @@ def expected_files(configs_dir: Path) -> dict[Path, str]:
         files[configs_dir / '_base_' / 'backbones' / f'{name}.py'] = render_backbone(spec)
         for family in EXPERIMENT_FAMILIES.values():
             files[configs_dir / family.path.format(method=name)] = render_experiment(family, name)
-    for dataset in MANY_SHOT_DATASETS:
+    for dataset in ALL_MANY_SHOT_DATASETS:
         files[configs_dir / FINETUNE_BASE.format(dataset=dataset)] = render_finetune_base(CLS_DATASETS[dataset])
     return files
 

@@ -23,7 +23,8 @@ from typing import Any
 
 import torch
 
-from mmssl_transfer.datasets.catalog import CDFSL_DATASETS, FEWSHOT_DATASETS, MANY_SHOT_DATASETS
+from mmssl_transfer.datasets.catalog import (ALL_FEWSHOT_DATASETS, ALL_MANY_SHOT_DATASETS, CDFSL_DATASETS,
+                                             FEWSHOT_DATASETS, MANY_SHOT_DATASETS)
 
 #: The variant of a run that follows the paper's protocol in every setting (``TransferResult.hparams['variant']``).
 PAPER_VARIANT = 'paper'
@@ -285,7 +286,8 @@ class TaskSpec:
         family: ``'train_test'`` (an OpenMMLab config) or ``'probe'`` (a tool run on a frozen or finetuned
             backbone: a recognition probe, or the feature-property analyses).
         runner: How the suite runs a cell (:class:`TrainTest` or :class:`Probe`).
-        datasets: Datasets the task accepts; ``default_datasets`` when a suite lists none (all of them).
+        datasets: Datasets the task accepts (the recognition probes: the paper's and the catalog's extra ones, CLEVR
+            count).
         protocols: Accepted protocols; the first is the default.
         category: ``(output, information)`` of Kotar et al.: ``image-level``/``pixelwise`` x
             ``semantic``/``structural`` (:func:`category_of` names it, e.g. ``'pixelwise structural'``); None for a
@@ -297,7 +299,8 @@ class TaskSpec:
         tables: The analysis tables (``analysis.tables.TABLES`` names) that show the task's results.
         protocol_label: The cell's protocol string, from ``{protocol}`` and the grid keys.
         grid: Extra list-valued keys of a suite entry (with defaults), crossed into cells.
-        default_datasets: The datasets of a suite entry that lists none (none: the entry must list them).
+        default_datasets: The datasets of a suite entry that lists none (none: the entry must list them); the
+            paper's only (a dataset beyond it is run where a suite entry names it).
         default_variant: The variant a run at the row's defaults records: ``'paper'`` for a task with a paper
             protocol, else the name of the protocol its default borrows (depth: ``'normals-protocol'``).
         borrowed: For a task without a paper protocol, the settings its default borrows from another task's
@@ -398,20 +401,20 @@ TASKS: dict[str, TaskSpec] = {
         runner=TrainTest(config='configs/depth/{method}_pspnet_nyuv2_depth.py',
                          bases={'frozen': '_base_/depth/pspnet_r50_nyuv2_depth.py'}, method_input=False)),
     'linear': TaskSpec(  # protocols: the paper's solver (default), or the same objective solved to convergence
-        name='linear', family='probe', datasets=MANY_SHOT_DATASETS, default_datasets=MANY_SHOT_DATASETS,
+        name='linear', family='probe', datasets=ALL_MANY_SHOT_DATASETS, default_datasets=MANY_SHOT_DATASETS,
         protocols=('paper', 'converged'),
         category=(IMAGE_LEVEL, SEMANTIC), paper=_LINEAR_SETTINGS, primary_metric=None,
         tables=('linear_manyshot', 'calibration'), max_gpus=1, memory='features', reads_features=True,
         runner=Probe(tool='linear_probe.py', options=FEATURE_PROBE_OPTIONS + ('protocol',))),
     'finetune': TaskSpec(
-        name='finetune', family='probe', datasets=MANY_SHOT_DATASETS, default_datasets=MANY_SHOT_DATASETS,
+        name='finetune', family='probe', datasets=ALL_MANY_SHOT_DATASETS, default_datasets=MANY_SHOT_DATASETS,
         protocols=('finetune',),
         category=(IMAGE_LEVEL, SEMANTIC), paper=_FINETUNE_SETTINGS, primary_metric=None,
         tables=('finetune_manyshot', 'calibration'), grid={'labels_per_class': []}, max_gpus=8,
         runner=Probe(tool='finetune_sweep.py', options=PROBE_OPTIONS, grid_options=('labels_per_class',),
                      trains=True, total_batch_flag='--batch-size')),
     'fewshot': TaskSpec(
-        name='fewshot', family='probe', datasets=FEWSHOT_DATASETS, default_datasets=FEWSHOT_DATASETS,
+        name='fewshot', family='probe', datasets=ALL_FEWSHOT_DATASETS, default_datasets=FEWSHOT_DATASETS,
         protocols=('prototypical',),
         category=(IMAGE_LEVEL, SEMANTIC), paper=_FEWSHOT_SETTINGS, primary_metric='accuracy',
         tables=('fewshot_5way5shot', 'fewshot_5way20shot', 'fewshot_5way50shot', 'fewshot_cdfsl'),

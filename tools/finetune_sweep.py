@@ -24,7 +24,7 @@ import sys
 from mmengine.config import DictAction
 
 from mmssl_transfer.cli import run_tool
-from mmssl_transfer.datasets.catalog import MANY_SHOT_DATASETS
+from mmssl_transfer.datasets.catalog import ALL_MANY_SHOT_DATASETS
 from mmssl_transfer.distributed import LAUNCHERS, run_on_main
 from mmssl_transfer.probes.finetune import OPTIMIZERS, SweepOptions, finetune_config, finetune_sweep
 from mmssl_transfer.results import write_result
@@ -35,7 +35,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config', nargs='?', help='a finetune config, e.g. one inheriting '
                         'configs/_base_/cls/finetune_<dataset>.py (or give --dataset and --checkpoint)')
-    parser.add_argument('--dataset', choices=sorted(MANY_SHOT_DATASETS),
+    parser.add_argument('--dataset', choices=sorted(ALL_MANY_SHOT_DATASETS),
                         help='use configs/_base_/cls/finetune_<dataset>.py (with --checkpoint / --from-scratch)')
     parser.add_argument('--out', help='also write the result JSON here')
     parser.add_argument('--work-dir', required=True, help='sweep folder (one sub-folder per grid point)')

@@ -16,7 +16,8 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from mmssl_transfer.datasets.catalog import CDFSL_DATASETS, CLS_DATASETS, MANY_SHOT_DATASETS, MANY_SHOT_FEWSHOT_DATASETS
+from mmssl_transfer.datasets.catalog import (CDFSL_DATASETS, CLS_DATASETS, EXTRA_DATASETS, MANY_SHOT_DATASETS,
+                                             MANY_SHOT_FEWSHOT_DATASETS)
 from mmssl_transfer.results import TransferResult
 
 PERCENT, FRACTION, UNBOUNDED = 'percent', 'fraction', 'unbounded'
@@ -172,8 +173,10 @@ def label_budget(result: TransferResult) -> float | None:
 
 
 def _matches(result: TransferResult, column: Column) -> bool:
-    """The paper's tables hold full-data runs only; label-budget runs feed the utility analysis."""
-    return (result.task == column.task and (column.dataset is None or result.dataset == column.dataset)
+    """The paper's tables hold full-data runs only; label-budget runs feed the utility analysis. A column over
+    every dataset (``dataset=None``) averages the paper's datasets only (CLEVR count is beyond them)."""
+    return (result.task == column.task and (result.dataset == column.dataset if column.dataset is not None
+                                            else result.dataset not in EXTRA_DATASETS)
             and (column.protocol is None or result.protocol == column.protocol) and label_budget(result) is None)
 
 

@@ -106,6 +106,10 @@ class ClsDatasetSpec:
             Caltech101's split files); part of the feature cache key.
         image_decoder: mmcv's ``imdecode_backend`` for its files: ``'cv2'``, or ``'pillow'`` where cv2 cannot
             read every file (SUN397 holds non-JPEG files under ``.jpg`` names).
+        in_paper: One of the paper's 15 datasets. False for a dataset beyond it (Kotar et al.'s CLEVR count): the
+            probes accept it, but the paper's lists (:data:`MANY_SHOT_DATASETS`, :data:`FEWSHOT_DATASETS`...), its
+            tables and the default datasets of a suite entry leave it out.
+        split_note: How the protocol splits map onto the release, where the dataset has no official test split.
     """
 
     name: str
@@ -121,6 +125,8 @@ class ClsDatasetSpec:
     source: DataSource = DataSource(homepage='')
     default_kwargs: tuple[tuple[str, Any], ...] = ()
     image_decoder: str = 'cv2'
+    in_paper: bool = True
+    split_note: str = ''
 
     @property
     def splits(self) -> tuple[str, ...]:
@@ -159,6 +165,11 @@ CALTECH101_PAPER_SPLIT: dict[str, RemoteFile] = {
                        sha256='b9ed3419c72dff3f1ad3cb7cee5eb756e6e59502cc0062d46f3b454da3f87c24',
                        checksum_source='computed from the file at the pinned commit', into='cache'),
 }
+
+#: The CLEVR v1.0 release (images and scenes, 18 GB) and its md5, as torchvision's ``CLEVRClassification`` lists
+#: them; fetched with the project's resumable downloader (a test checks they are still torchvision's).
+CLEVR_URL = 'https://dl.fbaipublicfiles.com/clevr/CLEVR_v1.0.zip'
+CLEVR_MD5 = 'b11922020e72d0cd9154779b2d3d07d2'
 
 _VOC07_TV = ('VOCDetection', (('year', '2007'), ('image_set', 'trainval')))
 _VOC07_TEST = ('VOCDetection', (('year', '2007'), ('image_set', 'test')))
@@ -247,6 +258,13 @@ _SOURCES: dict[str, DataSource] = {
                 'nih-chest-xrays/data, with images_0NN/images/ folders)',
                 'python tools/prepare_data.py chestx --from-archive images_*.tar.gz Data_Entry_2017.csv'),
         archives=('images_001.tar.gz', 'Data_Entry_2017.csv', 'data.zip')),
+    # CLEVR v1.0 (Johnson et al. 2017) as torchvision's CLEVRClassification reads it; its test scenes are not public
+    'clevr_count': DataSource(
+        'https://cs.stanford.edu/people/jcjohns/clevr/', size='18 GB',
+        counts=(('trainval', 70000), ('test', 15000)), nested_dir='clevr/CLEVR_v1.0',
+        files=(RemoteFile(CLEVR_URL, digests=(('md5', CLEVR_MD5),),
+                          checksum_source="torchvision's CLEVRClassification (_URL, _MD5)"),),
+        archives=('CLEVR_v1.0.zip',)),
 }
 
 _CDFSL = dict(many_shot=False, fewshot_pool=('all',), fewshot_shots=FEWSHOT_SHOTS)
@@ -275,16 +293,28 @@ CLS_DATASETS: dict[str, ClsDatasetSpec] = {s.name: s for s in (
     ClsDatasetSpec('eurosat', 'EuroSAT', 'top1', 10, 'data/EuroSAT', **_CDFSL, source=_SOURCES['eurosat']),
     ClsDatasetSpec('isic2018', 'ISIC2018', 'top1', 7, 'data/ISIC2018', **_CDFSL, source=_SOURCES['isic2018']),
     ClsDatasetSpec('chestx', 'ChestXray14', 'top1', 7, 'data/ChestX-ray14', **_CDFSL, source=_SOURCES['chestx']),
+    # beyond the paper: Kotar et al.'s (ICCV 2021, ViRB) image-level structural task, the number of objects of a
+    # CLEVR scene (3..10: 8 classes). CLEVR's test scenes are not public, so (as ViRB does) its val serves as the
+    # test split; val is the paper's seeded 20% of CLEVR's train (trainval = CLEVR train)
+    ClsDatasetSpec('clevr_count', 'CLEVRCount', 'top1', 8, 'data/clevr', in_paper=False,
+                   source=_SOURCES['clevr_count'],
+                   split_note="test = CLEVR val, val = the paper's seeded 20% of CLEVR train"),
 )}
 
-#: The 11 many-shot datasets: linear probe and finetuning (train/val/trainval/test splits).
-MANY_SHOT_DATASETS = tuple(n for n, s in CLS_DATASETS.items() if s.many_shot)
-#: The 4 cross-domain few-shot (CD-FSL) datasets: few-shot only, episodes drawn from every image.
-CDFSL_DATASETS = tuple(n for n, s in CLS_DATASETS.items() if not s.many_shot)
+#: The paper's 11 many-shot datasets: linear probe and finetuning (train/val/trainval/test splits).
+MANY_SHOT_DATASETS = tuple(n for n, s in CLS_DATASETS.items() if s.many_shot and s.in_paper)
+#: The paper's 4 cross-domain few-shot (CD-FSL) datasets: few-shot only, episodes drawn from every image.
+CDFSL_DATASETS = tuple(n for n, s in CLS_DATASETS.items() if not s.many_shot and s.in_paper)
+#: The datasets beyond the paper's 15 (Kotar et al.'s CLEVR count): run by the probes, absent from the paper's lists.
+EXTRA_DATASETS = tuple(n for n, s in CLS_DATASETS.items() if not s.in_paper)
+#: Every dataset the many-shot protocols (linear probe, finetune) accept: the paper's 11, then the extra ones.
+ALL_MANY_SHOT_DATASETS = MANY_SHOT_DATASETS + tuple(n for n in EXTRA_DATASETS if CLS_DATASETS[n].many_shot)
 #: The many-shot datasets that also have a few-shot protocol (the paper's few-shot table: all but VOC2007).
 MANY_SHOT_FEWSHOT_DATASETS = tuple(n for n in MANY_SHOT_DATASETS if CLS_DATASETS[n].fewshot_shots)
-#: Every dataset with a few-shot protocol: :data:`MANY_SHOT_FEWSHOT_DATASETS` then :data:`CDFSL_DATASETS`.
-FEWSHOT_DATASETS = tuple(n for n, s in CLS_DATASETS.items() if s.fewshot_shots)
+#: The paper's datasets with a few-shot protocol: :data:`MANY_SHOT_FEWSHOT_DATASETS` then :data:`CDFSL_DATASETS`.
+FEWSHOT_DATASETS = tuple(n for n, s in CLS_DATASETS.items() if s.fewshot_shots and s.in_paper)
+#: Every dataset the few-shot protocol accepts: the paper's, then the extra ones.
+ALL_FEWSHOT_DATASETS = FEWSHOT_DATASETS + tuple(n for n in EXTRA_DATASETS if CLS_DATASETS[n].fewshot_shots)
 
 #: The dense-prediction datasets: VOC07+12 detection, ADE20K segmentation, NYUv2 surface normals (in the layout
 #: of ``tools/prepare_nyuv2_normals.py``). Their configs under ``configs/_base_/datasets/`` use these roots.

@@ -40,7 +40,7 @@ from typing import Any, Sequence
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 
-from mmssl_transfer.datasets.catalog import MANY_SHOT_DATASETS
+from mmssl_transfer.datasets.catalog import ALL_MANY_SHOT_DATASETS
 from mmssl_transfer.datasets.classification.pipelines import (FINETUNE_AUGMENTATIONS, finetune_pipelines,
                                                               reads_image_files)
 from mmssl_transfer.distributed import agree, init_distributed, rank_and_world, run_on_main
@@ -71,8 +71,8 @@ POINT_FILE = 'point.json'
 def finetune_config(dataset: str) -> str:
     """The finetune task config of a many-shot dataset (``configs/_base_/cls/finetune_<dataset>.py``, generated from
     the catalog); the sweep sets the backbone from its options."""
-    if dataset not in MANY_SHOT_DATASETS:
-        raise ProbeInputError(f'{dataset}: no finetune config; many-shot datasets: {", ".join(MANY_SHOT_DATASETS)}')
+    if dataset not in ALL_MANY_SHOT_DATASETS:
+        raise ProbeInputError(f'{dataset}: no finetune config; many-shot datasets: {", ".join(ALL_MANY_SHOT_DATASETS)}')
     return str(configs_dir() / '_base_' / 'cls' / f'finetune_{dataset}.py')
 
 

@@ -1,4 +1,4 @@
-"""Tiny versions of all fifteen recognition datasets, each in its real on-disk layout.
+"""Tiny versions of the paper's fifteen recognition datasets and CLEVR count, each in its real on-disk layout.
 
 Images are small (32x32 by default) and carry a class-dependent colour and stripe pattern plus noise, so a
 linear probe on toy features learns something. Class names are the first ``num_classes`` of each official
@@ -40,6 +40,7 @@ TOY_CLASS_NAMES: dict[str, tuple[str, ...]] = {
     'eurosat': ('AnnualCrop', 'Forest', 'HerbaceousVegetation', 'Highway', 'Industrial', 'Pasture'),
     'isic2018': ('MEL', 'NV', 'BCC', 'AKIEC', 'BKL', 'DF'),
     'chestx': ('Atelectasis', 'Cardiomegaly', 'Effusion', 'Infiltration', 'Mass', 'Nodule'),
+    'clevr_count': ('3', '4', '5', '6', '7', '8'),  # objects per scene (label = count - 3)
 }
 #: Pets class ids are 1-based positions in mmpretrain's OxfordIIITPet_CATEGORIES.
 _PETS_IDS = {'Abyssinian': 1, 'american_bulldog': 2, 'american_pit_bull_terrier': 3, 'basset_hound': 4,
@@ -322,12 +323,58 @@ def _chestx(root: Path, p: _Painter, classes, counts) -> None:
         csv.writer(f).writerows([header] + rows)
 
 
+_CLEVR_COLOURS = {'gray': (87, 87, 87), 'red': (173, 35, 35), 'blue': (42, 75, 215), 'green': (29, 105, 20),
+                  'brown': (129, 74, 25), 'purple': (129, 38, 192), 'cyan': (41, 208, 208), 'yellow': (255, 238, 51)}
+
+
+def _clevr_scene(p: _Painter, split: str, index: int, count: int, root: Path) -> dict:
+    """One CLEVR-like scene: ``count`` coloured squares and discs on a grey floor, written as CLEVR's RGBA PNG
+    (3:2 aspect, as CLEVR's 480 x 320), and its scene entry in CLEVR's format."""
+    height, width = p.size, p.size * 3 // 2
+    img = np.full((height, width, 4), 128, np.uint8)
+    img[..., 3] = 255
+    img[..., :3] = np.clip(img[..., :3] + p.rng.normal(0, 6, (height, width, 3)), 0, 255)
+    yy, xx = np.mgrid[0:height, 0:width]
+    objects = []
+    for _ in range(count):
+        colour = str(p.rng.choice(list(_CLEVR_COLOURS)))
+        shape = str(p.rng.choice(['cube', 'sphere', 'cylinder']))
+        r = max(1, height // 12)
+        cx, cy = int(p.rng.integers(r, width - r)), int(p.rng.integers(r, height - r))
+        mask = (np.abs(xx - cx) <= r) & (np.abs(yy - cy) <= r) if shape == 'cube' else \
+            (xx - cx) ** 2 + (yy - cy) ** 2 <= r * r
+        img[mask, :3] = _CLEVR_COLOURS[colour]
+        objects.append({'color': colour, 'size': 'small', 'shape': shape, 'material': 'rubber',
+                        '3d_coords': [float(cx), float(cy), 0.35], 'rotation': 0.0,
+                        'pixel_coords': [cx, cy, 10.0]})
+    name = f'CLEVR_{split}_{index:06d}.png'
+    folder = root / 'images' / split
+    folder.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(img, 'RGBA').save(folder / name)
+    return {'split': split, 'image_index': index, 'image_filename': name, 'objects': objects,
+            'relationships': {'right': [], 'behind': [], 'front': [], 'left': []},
+            'directions': {}}
+
+
+def _clevr_count(root: Path, p: _Painter, classes, counts) -> None:
+    """CLEVR v1.0's layout (``images/{train,val}``, ``scenes/CLEVR_{train,val}_scenes.json``): train holds the
+    train and val images of each count, val (the test split) the test images."""
+    per_split = {'train': dict(counts)['train'] + dict(counts)['val'], 'val': dict(counts)['test']}
+    for split, per_class in per_split.items():
+        object_counts = [int(c) for c in classes for _ in range(per_class)]
+        p.rng.shuffle(object_counts)
+        scenes = [_clevr_scene(p, split, i, n, root) for i, n in enumerate(object_counts)]
+        (root / 'scenes').mkdir(parents=True, exist_ok=True)
+        info = {'split': split, 'license': 'toy data', 'version': '1.0', 'date': '2/14/2017'}
+        (root / 'scenes' / f'CLEVR_{split}_scenes.json').write_text(json.dumps({'info': info, 'scenes': scenes}))
+
+
 #: dataset name -> writer(root, painter, class names, [(split, images per class)]).
 TOY_WRITERS: dict[str, Callable] = {
     'aircraft': _aircraft, 'caltech101': _caltech101, 'cars': _cars, 'cifar10': _cifar10,
     'cifar100': _cifar100, 'dtd': _dtd, 'flowers': _flowers, 'food': _food, 'pets': _pets,
     'sun397': _sun397, 'voc2007': _voc2007, 'cropdiseases': _image_folder('dataset/train'),
-    'eurosat': _image_folder('2750'), 'isic2018': _isic2018, 'chestx': _chestx,
+    'eurosat': _image_folder('2750'), 'isic2018': _isic2018, 'chestx': _chestx, 'clevr_count': _clevr_count,
 }
 #: Images per class per split (train, val, test); datasets without an official val get train + val in train.
 #: DTD and Flowers get 20 in total so that 5-shot episodes run on them.

@@ -120,6 +120,8 @@ def official_archives(name: str, toy: Path) -> dict[str, bytes]:
         return files
     if name == 'eurosat':
         return {'EuroSAT.zip': zip_bytes((cls / 'eurosat' / '2750', '2750'))}
+    if name == 'clevr_count':  # CLEVR_v1.0.zip: images/{train,val}, scenes/*.json under CLEVR_v1.0/
+        return {'CLEVR_v1.0.zip': zip_bytes((cls / 'clevr_count', 'CLEVR_v1.0'))}
     if name == 'ade20k':
         return {'ADEChallengeData2016.zip': zip_bytes((toy / 'ADEChallengeData2016', 'ADEChallengeData2016'))}
     raise KeyError(name)

@@ -84,3 +84,35 @@ def test_normals_configs_draw_one_scale_per_total_batch_and_per_image_is_a_varia
 def test_a_numbered_draw_is_the_index_the_resize_reads():
     resize = _resize()
     assert _shape_after(resize, NumberedDraw(5, draw=6, seed=3)) == _shape_after(resize, NumberedDraw(0, 7, 3))
+
+
+def test_depth_follows_the_normals_one_scale_per_total_batch():
+    """The depth row is trained like the normals: its resolved config draws one training scale per total batch,
+    the normals' scales, with the depth resize; the toy variant keeps the per-batch draw at its own scales."""
+    normals = load_with_variants(configs_dir() / 'normals' / 'byol_pspnet_nyuv2.py', [])
+    for variants in ([], ['method-input']):
+        cfg = load_with_variants(configs_dir() / 'depth' / 'byol_pspnet_nyuv2_depth.py', variants)
+        step = next(s for s in cfg.train_dataloader.dataset.pipeline if 'Resize' in s.type)
+        normal_step = next(s for s in normals.train_dataloader.dataset.pipeline if 'Resize' in s.type)
+        assert step.type == normal_step.type == 'BatchRandomChoiceResize' and step.resize_type == 'DepthResize'
+        assert step.draws_per_batch == cfg.transfer_task.total_batch_size == cfg.train_dataloader.batch_size == 2
+        assert step.scales == normal_step.scales == [(1000, s) for s in PAPER_SHORT_SIDES]
+    toy = load_with_variants(configs_dir() / 'depth' / 'byol_pspnet_nyuv2_depth.py', ['toy'])
+    step = next(s for s in toy.train_dataloader.dataset.pipeline if 'Resize' in s.type)
+    assert step.type == 'BatchRandomChoiceResize' and step.draws_per_batch == toy.transfer_task.total_batch_size
+
+
+def test_the_depth_resize_draws_one_scale_per_batch_for_depth_maps_too():
+    DefaultScope.get_instance('test_batch_scale_depth', scope_name='mmseg')
+    import mmssl_transfer.datasets  # noqa: F401  (registers the transforms)
+    resize = TRANSFORMS.build(dict(type='BatchRandomChoiceResize', scales=[(1000, s) for s in PAPER_SHORT_SIDES],
+                                   draws_per_batch=2, resize_type='DepthResize', keep_ratio=True, backend='pillow'))
+    shapes = []
+    for draw in _draws(1, 0, 12):
+        results = dict(img=np.zeros((480, 640, 3), np.uint8), img_shape=(480, 640), ori_shape=(480, 640),
+                       sample_idx=draw, gt_depth_map=np.ones((480, 640), np.float32), seg_fields=['gt_depth_map'])
+        out = resize(results)
+        assert out['gt_depth_map'].shape == out['img'].shape[:2]  # the depth map follows the image
+        shapes.append(out['img'].shape[:2])
+    assert all(shapes[i] == shapes[i + 1] for i in range(0, 12, 2))  # one size per batch of 2
+    assert {_paper_size(480, 640, s) for s in PAPER_SHORT_SIDES} >= set(shapes) and len(set(shapes)) > 1

@@ -2,6 +2,7 @@
 import ast
 from pathlib import Path
 
+from mmssl_transfer.datasets.catalog import EXTRA_DATASETS
 from mmssl_transfer.datasets.classification import (CDFSL_DATASETS, CLS_DATASETS, DATA_ROOTS, DENSE_DATA_ROOTS,
                                                     FEWSHOT_DATASETS, MANY_SHOT_DATASETS, MANY_SHOT_FEWSHOT_DATASETS)
 
@@ -41,9 +42,10 @@ def test_the_table_holds_every_dataset_once_and_nyuv2_in_the_prepared_layout():
 
 
 def test_the_dataset_lists_partition_the_table():
-    """Many-shot (11) and CD-FSL (4) split the table; few-shot = the many-shot ones with K-shot (all but VOC07)
-    followed by CD-FSL."""
-    assert set(MANY_SHOT_DATASETS) | set(CDFSL_DATASETS) == set(CLS_DATASETS)
+    """Many-shot (11), CD-FSL (4) and the datasets beyond the paper (CLEVR count) split the table; few-shot = the
+    many-shot ones with K-shot (all but VOC07) followed by CD-FSL."""
+    assert set(MANY_SHOT_DATASETS) | set(CDFSL_DATASETS) | set(EXTRA_DATASETS) == set(CLS_DATASETS)
+    assert not (set(MANY_SHOT_DATASETS) | set(CDFSL_DATASETS)) & set(EXTRA_DATASETS)
     assert not set(MANY_SHOT_DATASETS) & set(CDFSL_DATASETS) and len(CDFSL_DATASETS) == 4
     assert set(MANY_SHOT_DATASETS) - set(MANY_SHOT_FEWSHOT_DATASETS) == {'voc2007'}
     assert FEWSHOT_DATASETS == MANY_SHOT_FEWSHOT_DATASETS + CDFSL_DATASETS
@@ -54,8 +56,10 @@ def test_the_suite_reads_the_table():
     from mmssl_transfer.suite import expand, load_suite
     from mmssl_transfer.tasks import TASKS
 
-    assert TASKS['linear'].datasets == TASKS['finetune'].datasets == MANY_SHOT_DATASETS
-    assert TASKS['fewshot'].datasets == FEWSHOT_DATASETS
+    assert TASKS['linear'].default_datasets == TASKS['finetune'].default_datasets == MANY_SHOT_DATASETS
+    assert TASKS['linear'].datasets == TASKS['finetune'].datasets == MANY_SHOT_DATASETS + EXTRA_DATASETS
+    assert TASKS['fewshot'].default_datasets == FEWSHOT_DATASETS
+    assert TASKS['fewshot'].datasets == FEWSHOT_DATASETS + EXTRA_DATASETS
     cells = expand(load_suite('paper'), resolve_zoo=False)
     assert {cell.dataset: cell.data_root for cell in cells} == {d: DATA_ROOTS[d] for d in {c.dataset for c in cells}}
     assert {'voc0712', 'ade20k', 'nyuv2'} <= {cell.dataset for cell in cells}

@@ -62,7 +62,7 @@ def _point_checksums_at(monkeypatch, name, files, server):
             monkeypatch.setitem(catalog.CALTECH101_PAPER_SPLIT, f.name.removesuffix('.txt'), f)
 
 
-@pytest.mark.parametrize('name', TORCHVISION_DOWNLOADS + ('ade20k',))
+@pytest.mark.parametrize('name', TORCHVISION_DOWNLOADS + ('ade20k', 'clevr_count'))
 def test_download_fetches_checks_and_arranges_the_layout(toy_world, tmp_path, monkeypatch, name):
     files = official_archives(name, toy_world)
     if name == 'caltech101':  # the paper's split files, in their format (here: drawn from the toy's images)

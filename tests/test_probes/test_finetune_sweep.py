@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from mmssl_transfer.datasets.classification import CLS_DATASETS, MANY_SHOT_DATASETS
+from mmssl_transfer.datasets.classification import ALL_MANY_SHOT_DATASETS, CLS_DATASETS
 from mmssl_transfer.probes import finetune
 from mmssl_transfer.probes.finetune import (GridPoint, SweepOptions, checkpoint_normalization, finetune_config,
                                             finetune_sweep, point_config)
@@ -62,7 +62,7 @@ def test_from_scratch_with_labels_per_class(toy_cls, toy_ckpt, tmp_path):
     assert result.protocol == 'finetune-2perclass-scratch' and result.hparams['labels_per_class'] == 2
 
 
-@pytest.mark.parametrize('dataset', MANY_SHOT_DATASETS)
+@pytest.mark.parametrize('dataset', ALL_MANY_SHOT_DATASETS)  # the paper's 11 and CLEVR count
 def test_dataset_configs_state_the_catalog_and_the_shared_pipelines(dataset):
     from mmengine.config import Config
 

@@ -72,5 +72,5 @@ def test_a_broken_dataset_is_named_and_toy_world_data_are_not_checked(tmp_path, 
         run_suite(_suite(tmp_path, backbones, {'dtd': tmp_path / 'dtd'}), tmp_path / 'out', console=_console())
     console = _console()
     assert run_suite('demo', tmp_path / 'demo', dry_run=True, console=console) == 0
-    assert 'data: ade20k, dtd, eurosat, nyuv2, voc0712 come from the toy world the run writes (not checked)' in \
-        console.file.getvalue()
+    assert ('data: ade20k, clevr_count, dtd, eurosat, nyuv2, voc0712 come from the toy world the run writes '
+            '(not checked)') in console.file.getvalue()

@@ -31,8 +31,12 @@ def test_paper_suite_expands_to_every_cell_of_the_paper_in_a_stable_order():
     spec = load_suite('paper')
     cells = expand(spec, resolve_zoo=False)
     # per model: det frozen + finetune, seg, normals, 11 linear, 11 finetune, 14 x (5, 20)-shot, 11 x 50-shot,
-    # 15 feature-property cells; per ViT (the vit block): the recognition probes only
-    assert len(cells) == 14 * (2 + 1 + 1 + 11 + 11 + 28 + 11 + 15) + 11 * (11 + 11 + 28 + 11)
+    # 15 feature-property cells, and the kotar block's CLEVR count (linear, finetune, 5/20/50-shot); per ViT (the vit
+    # block): the recognition probes only
+    assert len(cells) == 14 * (2 + 1 + 1 + 11 + 11 + 28 + 11 + 15 + 5) + 11 * (11 + 11 + 28 + 11)
+    clevr = [c for c in cells if c.dataset == 'clevr_count']
+    fewshot = {('fewshot', f'5way-{k}shot') for k in (5, 20, 50)}
+    assert {(c.kind, c.protocol_label) for c in clevr} == {('linear', 'paper'), ('finetune', 'finetune')} | fewshot
     vit_cells = [c for c in cells if c.backbone.method.startswith(('dino', 'mocov3', 'mae', 'ibot'))]
     assert len(vit_cells) == 11 * 61 and {c.kind for c in vit_cells} == {'linear', 'finetune', 'fewshot'}
     assert [c.cell_id for c in cells] == [c.cell_id for c in expand(spec, resolve_zoo=False)]
@@ -94,6 +98,7 @@ def test_demo_suite_runs_every_task_family_on_toy_checkpoints_of_three_methods(t
     assert any(c.checkpoint is None and dict(c.grid).get('labels_per_class') for c in cells)  # scratch curve
     # the train/test cells run the toy variant (one with a named variant on top); the probes take flags
     assert {c.config_variants for c in cells if c.spec.family == 'train_test'} == {('toy',), ('toy', 'flip-aug')}
+    assert {c.backbone.name for c in cells if c.dataset == 'clevr_count'} == {'byol', 'mocov2', 'swav'}  # linear
     vit = {(c.kind, c.backbone.method) for c in cells if c.checkpoint and 'vit_checkpoints' in c.checkpoint}
     assert {k for k, _ in vit} == {'linear', 'fewshot', 'finetune'} and len({m for _, m in vit}) == 3
 

@@ -1,9 +1,10 @@
 # NYUv2 depth (795 train / 654 test labelled frames, the normals task's split and folder; depths/ written by
 # tools/prepare_nyuv2_normals.py from nyu_depth_v2_labeled.mat as 16-bit millimetres), trained and tested as the
 # normals task (nyuv2_normals.py):
-#   train: random short side in (300, 375, 450, 525, 600) drawn PER IMAGE (the normals task now draws one per
-#          batch, as the paper's code; depth does not follow it yet), long side <= 1000, whole images, PIL
-#          bilinear resize, depth by nearest neighbour (DepthResize); no flip;
+#   train: random short side in (300, 375, 450, 525, 600), ONE per batch as the normals (BatchRandomChoiceResize,
+#          draws_per_batch = transfer_task.total_batch_size: the images of an optimizer step share one size on 1
+#          or N processes, so no batch is padded), long side <= 1000, whole images, PIL bilinear resize, depth by
+#          nearest neighbour (DepthResize); no flip;
 #   test:  short side 450 rounded up to a multiple of 8, predictions resized back to 480x640 and compared with
 #          the original depth: mmseg's DepthMetric on the Eigen crop ('nyu_crop', rows 45:471, cols 41:601),
 #          depths in (1e-3, 10) m, metrics per image then averaged.
@@ -16,8 +17,9 @@ train_scales = [(1000, short) for short in (300, 375, 450, 525, 600)]
 train_pipeline = [
     dict(type='LoadImageFromFile', color_type='color_ignore_orientation'),  # as the normals (the paper's PIL)
     dict(type='LoadDepthAnnotation', depth_rescale_factor=1e-3),
-    dict(type='RandomChoiceResize', scales=train_scales, resize_type='DepthResize', keep_ratio=True,
-         backend='pillow'),
+    # one scale per total batch (draws_per_batch = transfer_task.total_batch_size), as the normals task's
+    dict(type='BatchRandomChoiceResize', scales=train_scales, draws_per_batch=2, resize_type='DepthResize',
+         keep_ratio=True, backend='pillow'),
     dict(type='PackSegInputs'),
 ]
 test_pipeline = [

@@ -5,7 +5,7 @@ from typing import Any
 
 from mmssl_transfer.datasets.catalog import get_cls_dataset
 
-from . import cdfsl, loading, many_shot  # noqa: F401  (registers the classes and the loading transform)
+from . import cdfsl, clevr, loading, many_shot  # noqa: F401  (registers the classes and the loading transform)
 
 
 def build_cls_dataset(name: str, data_root: str | None = None, split: str = 'train',

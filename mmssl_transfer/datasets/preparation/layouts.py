@@ -66,7 +66,7 @@ def reader_class(name: str):
         return None
     from mmpretrain.registry import DATASETS
 
-    from ..classification import cdfsl, many_shot  # noqa: F401  (registers the classes)
+    from ..classification import cdfsl, clevr, many_shot  # noqa: F401  (registers the classes)
     return DATASETS.get(CLS_DATASETS[name].type)
 
 
