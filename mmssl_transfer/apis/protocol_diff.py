@@ -109,7 +109,8 @@ def paper_reference(cfg: Config, variants: Sequence[str] = (), method: str | Non
     if vit is not None:  # the ViT base of the family, for the row's patch (strides follow it)
         from ..checkpoints import VIT_ZOO
         method = vit_row(cfg, method if method in VIT_ZOO else None)
-        base = vit.base_for(VIT_ZOO[method].vit.patch_size)
+        arch = VIT_ZOO[method].vit
+        base = vit.base_for(arch.patch_size, arch.embed_dims)
     else:
         method = method if method in ZOO else _STAND_IN_METHOD
     configs = configs_dir()
