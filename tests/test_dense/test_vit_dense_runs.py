@@ -55,15 +55,15 @@ def test_ade20k_upernet_finetunes_the_vit_with_layer_decay(tmp_path, toy_ade20k,
     assert result.hparams['variant'] == 'vit-upernet-mae+toy+cfg:train_cfg.max_iters=2'
 
 
-@pytest.mark.parametrize('task, config, data', [
-    ('normals', 'configs/normals/{row}_pspnet_nyuv2.py', 'toy_nyuv2'),
-    ('depth', 'configs/depth/{row}_pspnet_nyuv2_depth.py', 'toy_nyuv2'),
+@pytest.mark.parametrize('task, config, row', [
+    ('normals', 'configs/normals/{row}_pspnet_nyuv2.py', 'dinov2_vits14'),
+    ('depth', 'configs/depth/{row}_pspnet_nyuv2_depth.py', 'dinov2_vits14'),
+    ('depth', 'configs/depth/{row}_pspnet_nyuv2_depth.py', 'dino_vits16'),
 ])
-def test_nyuv2_tasks_train_their_head_on_a_frozen_patch14_vit(task, config, data, tmp_path, toy_vits, request):
-    row = 'dinov2_vits14'
+def test_nyuv2_tasks_train_their_head_on_a_frozen_vit(task, config, row, tmp_path, toy_vits, toy_nyuv2):
     extra = {'val_evaluator.crop_type': None, 'test_evaluator.crop_type': None} if task == 'depth' else {}
-    result, state = _train_test(str(REPO / config.format(row=row)), tmp_path, request.getfixturevalue(data),
-                                toy_vits[row], **{'train_cfg.max_iters': 2}, **extra)
+    result, state = _train_test(str(REPO / config.format(row=row)), tmp_path, toy_nyuv2, toy_vits[row],
+                                **{'train_cfg.max_iters': 2}, **extra)
     pretrained = convert(toy_vits[row], method=row).state_dict
     trained = _backbone(state)
     # frozen = frozen: every ViT tensor (LayerNorms, LayerScale, position embedding included) is the file's
