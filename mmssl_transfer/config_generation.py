@@ -6,7 +6,10 @@ backbone file (and, where the paper fed each method its own input normalisation,
 families are the train/test rows of :data:`mmssl_transfer.tasks.TASKS` (config pattern and task base). Every
 many-shot dataset of the catalog gets ``configs/_base_/cls/finetune_<dataset>.py`` (type, root, classes, metric;
 pipelines from :mod:`mmssl_transfer.datasets.classification.pipelines` when the dataset decodes its images in
-memory), the config ``tools/finetune_sweep.py --dataset`` runs. A new backbone is one new
+memory), the config ``tools/finetune_sweep.py --dataset`` runs. The ViT rows of the zoo get a backbone file of
+the same two variables (the task bases set the ViT backbone type, as the ResNet bases set ``SSLResNet``) and, in
+each family whose protocol has a ViT base (:attr:`mmssl_transfer.tasks.TrainTest.vit_bases`), the same two-line
+experiment file on that base (``{patch}`` in its name filled from the row). A new backbone is one new
 backbone file plus one file per family; ``tools/generate_configs.py`` writes them and ``--check`` verifies the
 committed files are up to date (a test runs it).
 """
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mmssl_transfer.checkpoints import ZOO, MethodSpec
+from mmssl_transfer.checkpoints import VIT_ZOO, ZOO, MethodSpec
 from mmssl_transfer.datasets.catalog import ALL_MANY_SHOT_DATASETS, CLS_DATASETS, ClsDatasetSpec
 from mmssl_transfer.datasets.classification.pipelines import finetune_pipelines
 from mmssl_transfer.tasks import EXPERIMENT_FAMILIES, FINETUNE_BASE, PAPER_TOTAL_BATCH_SIZE, ExperimentFamily
@@ -24,7 +27,7 @@ BACKBONE_TEMPLATE = '''\
 # Official release:{urls}
 # `checkpoint` is a zoo name (downloaded to the cache on first use) or the path of the original file;
 # override with --cfg-options model.backbone.checkpoint=PATH.
-# Input normalisation: {norm}.
+# Input normalisation: {norm}.{architecture}
 ssl_backbone = dict(method='{name}', checkpoint='{name}')
 ssl_preprocessor = dict(mean={mean}, std={std})
 '''
@@ -69,18 +72,32 @@ model = dict(head=dict(_delete_=True, type='LogitMultiLabelLinearClsHead', num_c
 """
 
 
+VIT_ARCHITECTURE = '''
+# ViT: width {embed_dims}, {num_layers} blocks, {num_heads} heads, patch {patch_size}{registers}; the task bases set
+# the type (SSLViT, or SSLViTDet in detection) and the blocks they read; the file is loaded strictly.'''
+
+
 def render_backbone(spec: MethodSpec) -> str:
-    """The ``_base_/backbones/<method>.py`` text of one zoo method."""
+    """The ``_base_/backbones/<method>.py`` text of one zoo method (ResNet-50 or ViT row)."""
+    architecture = ''
+    if spec.vit is not None:
+        arch = spec.vit
+        registers = f', {arch.num_register_tokens} register tokens' if arch.num_register_tokens else ''
+        architecture = VIT_ARCHITECTURE.format(embed_dims=arch.embed_dims, num_layers=arch.num_layers,
+                                               num_heads=arch.num_heads, patch_size=arch.patch_size,
+                                               registers=registers)
     return BACKBONE_TEMPLATE.format(
-        paper_name=spec.paper_name, family=spec.family, top1=spec.imagenet_top1,
+        architecture=architecture, paper_name=spec.paper_name, family=spec.family, top1=spec.imagenet_top1,
         urls=''.join(f'\n#   {url}' for url in spec.urls) or ' (none)', norm=NORMALIZATION_TEXT[spec.normalization],
         name=spec.name,
         mean=[round(float(m), 3) for m in spec.mean], std=[round(float(s), 3) for s in spec.std])
 
 
 def render_experiment(family: ExperimentFamily, method: str) -> str:
-    """The per-experiment config text of one method in one family."""
-    return EXPERIMENT_TEMPLATE.format(base=family.base, method=method,
+    """The per-experiment config text of one method (a ResNet-50 or a ViT row) in one family."""
+    spec = VIT_ZOO.get(method)
+    base = family.base if spec is None else family.vit_base.base_for(spec.vit.patch_size, spec.vit.embed_dims)
+    return EXPERIMENT_TEMPLATE.format(base=base, method=method,
                                       preprocessor=METHOD_PREPROCESSOR if family.method_input else '')
 
 
@@ -124,6 +141,11 @@ def expected_files(configs_dir: Path) -> dict[Path, str]:
         files[configs_dir / '_base_' / 'backbones' / f'{name}.py'] = render_backbone(spec)
         for family in EXPERIMENT_FAMILIES.values():
             files[configs_dir / family.path.format(method=name)] = render_experiment(family, name)
+    for name, spec in VIT_ZOO.items():
+        files[configs_dir / '_base_' / 'backbones' / f'{name}.py'] = render_backbone(spec)
+        for family in EXPERIMENT_FAMILIES.values():
+            if family.vit_base is not None:  # a task without ViT bases has no ViT configs
+                files[configs_dir / family.path.format(method=name)] = render_experiment(family, name)
     for dataset in ALL_MANY_SHOT_DATASETS:
         files[configs_dir / FINETUNE_BASE.format(dataset=dataset)] = render_finetune_base(CLS_DATASETS[dataset])
     return files

@@ -163,6 +163,34 @@ _FEATURE_PROPERTIES_SETTINGS = (
 
 
 @dataclass(frozen=True)
+class ViTBase:
+    """The task ``_base_`` of one protocol for the ViT rows of the zoo, and the variant their runs record.
+
+    The paper's dense settings are ResNet-50's (four stages, strides 4-32, SGD), so a ViT run of a dense task is
+    never the paper's protocol: it records ``variant`` (a named variant, e.g. ``'vitdet-frozen'``) whatever else
+    it changes.
+
+    Attributes:
+        base: Relative to configs/; ``{patch}`` is replaced by the row's patch size (14 or 16), for bases whose
+            strides follow the patch (detection's anchors and RoI strides), and ``{width}`` by its embedding width
+            (384 or 768), for bases whose necks and heads read maps of that many channels (the dense heads).
+        variant: The named variant a run on this base records by default (never ``'paper'``).
+    """
+
+    base: str
+    variant: str
+
+    def __post_init__(self) -> None:
+        assert self.variant != PAPER_VARIANT, 'a ViT run of a dense task is never the paper protocol'
+
+    def base_for(self, patch_size: int, width: int | None = None) -> str:
+        """The base file of a ViT with patches of ``patch_size`` pixels and ``width`` channels."""
+        if width is None and '{width}' in self.base:
+            raise ValueError(f'{self.base} needs the ViT width')
+        return self.base.format(patch=patch_size, width=width)
+
+
+@dataclass(frozen=True)
 class TrainTest:
     """Train an OpenMMLab config, then test its last checkpoint (the per-method configs are generated).
 
@@ -178,10 +206,13 @@ class TrainTest:
             ``ssl_preprocessor`` (each method's own input normalisation, as the paper's detectron2 configs do);
             False keeps the task base's ImageNet mean/std for every method, as the paper's ADE20K and
             NYUv2-normals code does.
+        vit_bases: Protocol -> :class:`ViTBase` for the ViT rows of the zoo (the same config path pattern); a
+            task without them has no ViT configs.
     """
 
     config: str
     bases: dict[str, str] = field(default_factory=dict)
+    vit_bases: dict[str, ViTBase] = field(default_factory=dict)
     method_input: bool = True
     seed_option: str = 'randomness.seed'
     no_checkpoint_option: str = 'model.backbone.checkpoint'
@@ -387,19 +418,27 @@ TASKS: dict[str, TaskSpec] = {
         category=(PIXELWISE, SEMANTIC), paper=_SEG_SETTINGS, primary_metric='mIoU', tables=('dense',),
         memory='dense',
         runner=TrainTest(config='configs/seg/{method}_upernet_ade20k.py',
-                         bases={'finetune': '_base_/seg/upernet_r50_ade20k.py'}, method_input=False)),
+                         bases={'finetune': '_base_/seg/upernet_r50_ade20k.py'}, method_input=False,
+                         # mmseg's MAE/BEiT UPerNet recipe (AdamW, layer decay 0.65, 160k at batch 16)
+                         vit_bases={'finetune': ViTBase('_base_/seg/upernet_vit{width}_ade20k.py',
+                                                        'vit-upernet-mae')})),
     'normals': TaskSpec(
         name='normals', family='train_test', datasets=('nyuv2',), default_datasets=('nyuv2',), protocols=('frozen',),
         category=(PIXELWISE, STRUCTURAL), paper=_NORMALS_SETTINGS, primary_metric='mean', tables=('dense',),
         memory='dense',
         runner=TrainTest(config='configs/normals/{method}_pspnet_nyuv2.py',
-                         bases={'frozen': '_base_/normals/pspnet_r50_nyuv2.py'}, method_input=False)),
+                         bases={'frozen': '_base_/normals/pspnet_r50_nyuv2.py'}, method_input=False,
+                         # the task's head and schedule on four frozen ViT blocks, resized and concatenated
+                         vit_bases={'frozen': ViTBase('_base_/normals/pspnet_vit{width}_nyuv2.py',
+                                                      'vit-frozen-blocks')})),
     'depth': TaskSpec(  # not in the paper: Kotar et al.'s pixelwise structural task, trained like the normals
         name='depth', family='train_test', datasets=('nyuv2',), default_datasets=('nyuv2',), protocols=('frozen',),
         category=(PIXELWISE, STRUCTURAL), paper=(), default_variant='normals-protocol', borrowed=_NORMALS_SETTINGS,
         primary_metric='rmse', tables=(), memory='dense',
         runner=TrainTest(config='configs/depth/{method}_pspnet_nyuv2_depth.py',
-                         bases={'frozen': '_base_/depth/pspnet_r50_nyuv2_depth.py'}, method_input=False)),
+                         bases={'frozen': '_base_/depth/pspnet_r50_nyuv2_depth.py'}, method_input=False,
+                         vit_bases={'frozen': ViTBase('_base_/depth/pspnet_vit{width}_nyuv2_depth.py',
+                                                      'vit-frozen-blocks')})),
     'linear': TaskSpec(  # protocols: the paper's solver (default), or the same objective solved to convergence
         name='linear', family='probe', datasets=ALL_MANY_SHOT_DATASETS, default_datasets=MANY_SHOT_DATASETS,
         protocols=('paper', 'converged'),
@@ -465,11 +504,16 @@ class ExperimentFamily:
         path: Relative to configs/, with ``{method}``.
         base: The task _base_ file, relative to configs/.
         method_input: As :attr:`TrainTest.method_input`.
+        vit_base: The base of the ViT rows (None: the family has no ViT configs).
+        task / protocol: The row and protocol the family belongs to.
     """
 
     path: str
     base: str
     method_input: bool = True
+    vit_base: ViTBase | None = None
+    task: str = ''
+    protocol: str = ''
 
 
 def experiment_families() -> dict[str, ExperimentFamily]:
@@ -481,8 +525,17 @@ def experiment_families() -> dict[str, ExperimentFamily]:
         for protocol, base in spec.runner.bases.items():
             name = spec.name if len(spec.runner.bases) == 1 else f'{spec.name}_{protocol}'
             path = spec.runner.config.removeprefix('configs/').format(method='{method}', protocol=protocol)
-            families[name] = ExperimentFamily(path, base, spec.runner.method_input)
+            families[name] = ExperimentFamily(path, base, spec.runner.method_input,
+                                              spec.runner.vit_bases.get(protocol), spec.name, protocol)
     return families
+
+
+def vit_base_of(task: str, protocol: str) -> ViTBase | None:
+    """The ViT base of ``task``'s ``protocol`` (None: the task has no ViT configs for it, or no such row)."""
+    spec = TASKS.get(task)
+    if spec is None or not isinstance(spec.runner, TrainTest):
+        return None
+    return spec.runner.vit_bases.get(protocol)
 
 
 #: name -> experiment family, from the train/test rows of :data:`TASKS`.

@@ -5,6 +5,7 @@ custom_imports = dict(
         'mmssl_transfer.models',  # SSLResNet in mmpretrain's MODELS
         'mmssl_transfer.datasets',  # Transfer* / CD-FSL datasets in mmpretrain's DATASETS
         'mmssl_transfer.evaluation',  # TransferClsMetric in mmpretrain's METRICS
+        'mmssl_transfer.engine.layer_decay',  # ViTLayerDecayOptimWrapperConstructor (ViT recipes)
     ],
     allow_failed_imports=False)
 

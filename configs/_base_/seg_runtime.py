@@ -9,6 +9,7 @@ custom_imports = dict(
         'mmssl_transfer.datasets',  # NYUv2NormalsDataset, CheckSegMapSize, normal transforms
         'mmssl_transfer.evaluation',  # NormalAngularMetric in mmseg's METRICS
         'mmssl_transfer.engine.hooks.normal_clusters_hook',  # NormalClustersHook
+        'mmssl_transfer.engine.layer_decay',  # ViTLayerDecayOptimWrapperConstructor (ViT recipes)
     ],
     allow_failed_imports=False)
 env_cfg = dict(

@@ -22,11 +22,11 @@ from ..engine.hooks import BackboneProvenanceHook, BatchSplitHook
 from ..results import default_variant, variant_label
 from . import input_normalization  # noqa: F401  (registers InputNormalizationHook)
 from .errors import LaunchError
-from .protocol_diff import paper_reference, protocol_changes
+from .protocol_diff import paper_reference, protocol_changes, vit_variant
 from .variants import load_with_variants
 
 DATALOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
-SSL_BACKBONE_TYPES = ('SSLResNet',)
+SSL_BACKBONE_TYPES = ('SSLResNet', 'SSLViT', 'SSLViTDet')
 
 
 def load_config(config: str,
@@ -125,14 +125,17 @@ def record_protocol(cfg: Config, variants: Sequence[str] = ()) -> None:
 
     The named variants plus a ``cfg:key=value,...`` component for every result-deciding key that differs from
     the config the paper's protocol produces with the same variants (:mod:`.protocol_diff`), so a run shortened
-    through ``--cfg-options`` is recorded as a variant, never as the paper's protocol. Configs without a
-    ``transfer_task`` are left alone.
+    through ``--cfg-options`` is recorded as a variant, never as the paper's protocol. A ViT backbone's run
+    always names its family's ViT variant first (e.g. ``vitdet-frozen``). Configs without a ``transfer_task``
+    are left alone.
     """
     task = cfg.get('transfer_task')
     if not isinstance(task, dict) or ('variant' not in task and not variants):
         return
     changes = protocol_changes(cfg, paper_reference(cfg, variants))
-    task['variant'] = variant_label(variants, changes, default_variant(str(task.get('task'))))
+    vit = vit_variant(cfg)
+    names = [vit, *[v for v in variants if v != vit]] if vit else list(variants)
+    task['variant'] = variant_label(names, changes, default_variant(str(task.get('task'))))
 
 
 def set_data_root(cfg: Config, data_root: str) -> int:

@@ -12,7 +12,9 @@ diffed here: :mod:`.input_normalization` checks it against the method (an error,
 
 The reference is the task family's base config (``configs/_base_/det/...``) with the zoo backbone file of the
 run's method, as ``tools/generate_configs.py`` writes the per-method experiment configs; a config of an unknown
-family is compared with itself as written (so ``--cfg-options`` still count).
+family is compared with itself as written (so ``--cfg-options`` still count). A ViT backbone's reference is the
+family's ViT base (:class:`~mmssl_transfer.tasks.ViTBase`), and its runs always carry that base's named variant
+(:func:`vit_variant`): the paper's dense settings are ResNet-50's, so no ViT run of a dense task is its protocol.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from mmengine.config import Config
 
 from ..project_files import configs_dir
 from ..results import CHANGES_PREFIX, parse_changes, split_variant, variant_label  # noqa: F401 (re-exported)
-from ..tasks import TASKS, TrainTest
+from ..tasks import TASKS, TrainTest, ViTBase, vit_base_of
 from .variants import load_with_variants
 
 #: Top-level config keys whose values decide a result; everything else is bookkeeping.
@@ -50,6 +52,37 @@ def paper_bases() -> dict[tuple[str, str], tuple[str, bool]]:
 
 #: The stand-in backbone file when the run's method is not a zoo name (its method/checkpoint are ignored).
 _STAND_IN_METHOD = 'supervised'
+#: Backbone types that are ViTs (their runs are compared with the family's ViT base).
+VIT_BACKBONE_TYPES = frozenset({'SSLViT', 'SSLViTDet'})
+#: The stand-in ViT row when a ViT backbone names no zoo row (``method='auto'``).
+_STAND_IN_VIT = 'dino_vitb16'
+
+
+def vit_row(cfg: Config, method: str | None = None) -> str | None:
+    """The ViT zoo row ``cfg``'s backbone is (``method`` when given; a stand-in for a ViT of no zoo row), or
+    None when the backbone is no ViT."""
+    from ..checkpoints import VIT_ZOO
+    backbone = cfg.get('model', {}).get('backbone', {}) or {}
+    method = method or backbone.get('method')
+    if method in VIT_ZOO:
+        return method
+    return _STAND_IN_VIT if backbone.get('type') in VIT_BACKBONE_TYPES else None
+
+
+def vit_base(cfg: Config) -> ViTBase | None:
+    """The ViT base of ``cfg``'s task family when its backbone is a ViT (None: a ResNet, or no ViT base)."""
+    task = cfg.get('transfer_task') or {}
+    if vit_row(cfg) is None:
+        return None
+    return vit_base_of(str(task.get('task')), str(task.get('protocol')))
+
+
+def vit_variant(cfg: Config) -> str | None:
+    """The named variant every ViT run of ``cfg``'s family records (None for a ResNet run)."""
+    base = vit_base(cfg)
+    return None if base is None else base.variant
+
+
 _REFERENCE_TEMPLATE = '''\
 _base_ = [{base!r}, {backbone!r}]
 model = dict(backbone={{{{_base_.ssl_backbone}}}}{preprocessor})
@@ -71,8 +104,15 @@ def paper_reference(cfg: Config, variants: Sequence[str] = (), method: str | Non
     if found is None:  # not one of the task table's families: the file as written is the reference
         return load_with_variants(cfg.filename, variants)
     base, per_method_input = found
+    vit = vit_base(cfg)
     method = method or (cfg.get('model', {}).get('backbone', {}) or {}).get('method')
-    method = method if method in ZOO else _STAND_IN_METHOD
+    if vit is not None:  # the ViT base of the family, for the row's patch (strides follow it)
+        from ..checkpoints import VIT_ZOO
+        method = vit_row(cfg, method if method in VIT_ZOO else None)
+        arch = VIT_ZOO[method].vit
+        base = vit.base_for(arch.patch_size, arch.embed_dims)
+    else:
+        method = method if method in ZOO else _STAND_IN_METHOD
     configs = configs_dir()
     text = _REFERENCE_TEMPLATE.format(
         base=str(configs / base), backbone=str(configs / '_base_' / 'backbones' / f'{method}.py'),

@@ -55,15 +55,14 @@ from .errors import ProbeInputError
 
 AUGMENTATIONS: tuple[str, ...] = FINETUNE_AUGMENTATIONS
 #: ``--optimizer``: the paper's SGD (the config's) or the ViT community's AdamW with layer-wise lr decay (MAE's
-#: fine-tuning recipe: betas (0.9, 0.999), decay 0.65 per block from the head down; the grid's lr and wd are
-#: AdamW's lr and its decoupled weight decay), through mmpretrain's LearningRateDecayOptimWrapperConstructor.
+#: fine-tuning recipe: betas (0.9, 0.999), decay 0.65 per block from the head down, no weight decay on 1-D parameters,
+#: tokens and position embeddings; the grid's lr and wd are AdamW's lr and its decoupled weight decay), through the
+#: project's ViTLayerDecayOptimWrapperConstructor (mmssl_transfer.engine.layer_decay), as every ViT dense task.
 OPTIMIZERS: dict[str, dict | None] = {
     'paper': None,
     'adamw-layer-decay': dict(type='OptimWrapper', optimizer=dict(type='AdamW', betas=(0.9, 0.999)),
-                              constructor='LearningRateDecayOptimWrapperConstructor',
-                              paramwise_cfg=dict(layer_decay_rate=0.65, custom_keys={
-                                  '.cls_token': dict(decay_mult=0.0), '.pos_embed': dict(decay_mult=0.0),
-                                  '.register_tokens': dict(decay_mult=0.0)})),
+                              constructor='ViTLayerDecayOptimWrapperConstructor',
+                              paramwise_cfg=dict(layer_decay_rate=0.65)),
 }
 POINT_FILE = 'point.json'
 

@@ -149,6 +149,8 @@ def expand(suite: SuiteSpec, toy_folders: dict[str, Path] | None = None, *,
         train_test = isinstance(kind.runner, TrainTest)
         for dataset, protocol, point, seed, backbone in itertools.product(
                 task.datasets, task.protocols, task.grid_points, task.seeds, backbones):
+            if train_test:
+                _check_vit_config(suite, task.kind, protocol, backbone)
             checkpoint = resolved[backbone.name]
             cell = Cell(backbone=backbone, kind=task.kind, dataset=dataset, protocol=protocol,
                         grid=tuple(sorted(point.items())), seed=seed,
@@ -160,6 +162,17 @@ def expand(suite: SuiteSpec, toy_folders: dict[str, Path] | None = None, *,
                         config_variants=task.config_variants)
             cells.append(_with_config_hash(cell, repo_root))
     return cells
+
+
+def _check_vit_config(suite: SuiteSpec, task: str, protocol: str, backbone: BackboneSpec) -> None:
+    """A ViT zoo row runs a train/test task only through the configs its row's ViT base generates."""
+    from mmssl_transfer.checkpoints import VIT_ZOO
+    runner = TASKS[task].runner
+    if backbone.config or backbone.method not in VIT_ZOO or protocol in runner.vit_bases:
+        return
+    raise SuiteError(f'{suite.path}: backbone {backbone.name!r} is the ViT {backbone.method}, but task {task!r} '
+                     f'has no ViT configs for protocol {protocol!r} (ViT bases: {sorted(runner.vit_bases) or "none"});'
+                     ' leave the backbone out of that task or give it config: <your configs>')
 
 
 def backbone_checkpoint(backbone: BackboneSpec, toy_folders: dict[str, Path], *, resolve_zoo: bool = True,

@@ -1,0 +1,10 @@
+# DINO ViT-B/16 (other); ImageNet linear top-1 78.2.
+# Official release:
+#   https://dl.fbaipublicfiles.com/dino/dino_vitbase16_pretrain/dino_vitbase16_pretrain.pth
+# `checkpoint` is a zoo name (downloaded to the cache on first use) or the path of the original file;
+# override with --cfg-options model.backbone.checkpoint=PATH.
+# Input normalisation: ImageNet mean/std.
+# ViT: width 768, 12 blocks, 12 heads, patch 16; the task bases set
+# the type (SSLViT, or SSLViTDet in detection) and the blocks they read; the file is loaded strictly.
+ssl_backbone = dict(method='dino_vitb16', checkpoint='dino_vitb16')
+ssl_preprocessor = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375])

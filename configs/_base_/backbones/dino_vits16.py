@@ -1,0 +1,10 @@
+# DINO ViT-S/16 (other); ImageNet linear top-1 77.0.
+# Official release:
+#   https://dl.fbaipublicfiles.com/dino/dino_deitsmall16_pretrain/dino_deitsmall16_pretrain.pth
+# `checkpoint` is a zoo name (downloaded to the cache on first use) or the path of the original file;
+# override with --cfg-options model.backbone.checkpoint=PATH.
+# Input normalisation: ImageNet mean/std.
+# ViT: width 384, 12 blocks, 6 heads, patch 16; the task bases set
+# the type (SSLViT, or SSLViTDet in detection) and the blocks they read; the file is loaded strictly.
+ssl_backbone = dict(method='dino_vits16', checkpoint='dino_vits16')
+ssl_preprocessor = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375])
