@@ -94,9 +94,9 @@ def write_summary(summary: Summary, out_dir: str | Path) -> dict[str, Path]:
     utility_rows = []
     for dataset, curves in summary.utility.items():
         for backbone, points in curves.items():
-            utility_rows += [{'dataset': dataset, 'backbone': backbone, 'labels_per_class': int(p.n) if p.n.is_integer() else p.n,
-                              'accuracy': p.accuracy, 'n_hat': p.n_hat, 'utility': p.utility,
-                              'undefined': p.undefined} for p in points]
+            utility_rows += [{'dataset': dataset, 'backbone': backbone,
+                              'labels_per_class': int(p.n) if p.n.is_integer() else p.n, 'accuracy': p.accuracy,
+                              'n_hat': p.n_hat, 'utility': p.utility, 'undefined': p.undefined} for p in points]
         summary.figures += utility_plot(curves, f'Label-efficiency utility on {dataset}',
                                         figures / f'utility_{dataset}')
     if utility_rows:
