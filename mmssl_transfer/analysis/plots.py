@@ -1,7 +1,9 @@
-"""Figures of the summary (matplotlib, Agg backend): ImageNet-correlation scatter grids and utility curves."""
+"""Figures of the summary (matplotlib, Agg backend): ImageNet-correlation scatter grids and utility curves, and
+:func:`text_collisions`, which finds the texts of a figure that overlap or run past its edge."""
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.transforms import Bbox  # noqa: E402
 
 from .label_efficiency import UtilityPoint  # noqa: E402
 
@@ -25,6 +29,48 @@ def save_figure(fig: plt.Figure, stem: Path) -> list[Path]:
         fig.savefig(path, dpi=110, bbox_inches='tight')
     plt.close(fig)
     return paths
+
+
+#: Pixels (at the figure's dpi) two texts may share, or a text may run past the edge, before it counts.
+TEXT_TOLERANCE_PX = 1.0
+
+
+def text_collisions(fig: plt.Figure) -> list[str]:
+    """What a reader would see as garbled text: each pair of drawn texts (titles, axis and tick labels, legend
+    entries, annotations) whose boxes overlap, and each text running past the figure's edge, as ``'a' / 'b'``
+    and ``'a' clipped by the figure edge``. The figure is drawn once; only the texts actually drawn count (tick
+    labels outside the view are never drawn)."""
+    with _drawn_texts() as drawn:
+        fig.canvas.draw()
+    boxes = [(text.get_text().replace('\n', ' '), box) for text, box in drawn if text.figure is fig]
+    edge = fig.bbox.padded(TEXT_TOLERANCE_PX)
+    found = [f'{a!r} clipped by the figure edge' for a, box in boxes
+             if not (edge.x0 <= box.x0 and box.x1 <= edge.x1 and edge.y0 <= box.y0 and box.y1 <= edge.y1)]
+    for i, (a, box) in enumerate(boxes):
+        for b, other in boxes[i + 1:]:
+            overlap = Bbox.intersection(box, other)
+            if overlap is not None and min(overlap.width, overlap.height) > TEXT_TOLERANCE_PX:
+                found.append(f'{a!r} / {b!r}')
+    return found
+
+
+@contextmanager
+def _drawn_texts():
+    """Record ``(text, window extent)`` of every non-empty text drawn while inside (matplotlib keeps no such list:
+    an axis holds tick labels it does not draw)."""
+    drawn: list[tuple[Text, Bbox]] = []
+    original = Text.draw
+
+    def recording(text: Text, renderer: Any) -> None:
+        original(text, renderer)
+        if text.get_visible() and text.get_text().strip():
+            drawn.append((text, text.get_window_extent(renderer)))
+
+    Text.draw = recording
+    try:
+        yield drawn
+    finally:
+        Text.draw = original
 
 
 def scatter_grid(title: str, frame: pd.DataFrame, imagenet: pd.Series, correlations: pd.DataFrame,
