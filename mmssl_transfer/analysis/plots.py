@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -81,8 +82,9 @@ def scatter_grid(title: str, frame: pd.DataFrame, imagenet: pd.Series, correlati
     columns = list(frame.columns)
     ncols = min(4, max(1, len(columns)))
     nrows = math.ceil(len(columns) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols + 2.2, 2.8 * nrows), squeeze=False,
-                             layout='constrained')  # tight_layout gave up on long titles
+    fig, grid, title, legend_cols = _figure_with_legend_column([str(name) for name in frame.index], title,
+                                                               3.2 * ncols, 2.8 * nrows, nrows, ncols)
+    axes = np.array([[fig.add_subplot(grid[r, c]) for c in range(ncols)] for r in range(nrows)])
     style = backbone_styles(list(frame.index))
     x_all = imagenet.reindex(frame.index)
     for ax, label in zip(axes.flat, columns):
@@ -107,9 +109,42 @@ def scatter_grid(title: str, frame: pd.DataFrame, imagenet: pd.Series, correlati
         ax.axis('off')
     handles = [Line2D([], [], linestyle='', marker=marker, color=color, label=name)
                for name, (color, marker) in style.items()]
-    fig.legend(handles=handles, loc='outside right upper', fontsize=7, frameon=False)
+    _legend_in(fig.add_subplot(grid[:, ncols]), legend_cols, handles)
     fig.suptitle(title, fontsize=10)
     return save_figure(fig, stem)
+
+
+#: Inches per legend entry (7 pt text and its spacing) and per character of a legend label.
+_LEGEND_LINE, _LEGEND_CHAR = 7 * 1.6 / 72, 0.06
+
+
+def _figure_with_legend_column(names: list[str], title: str, panels_width: float, panels_height: float,
+                               nrows: int, ncols: int) -> tuple[plt.Figure, Any, str, int]:
+    """A constrained figure whose grid has ``nrows`` x ``ncols`` panel cells and one more column for the legend
+    of ``names`` (an 'outside' figure legend ignored the suptitle and ran into it): as wide as the longest name,
+    in as many columns as the panels' height needs, the figure as tall as the legend. Returns the figure, its
+    grid, ``title`` wrapped to the figure's width and the legend's number of columns."""
+    per_column = max(1, int((panels_height - 0.9) / _LEGEND_LINE))
+    legend_cols = max(1, math.ceil(len(names) / per_column))
+    legend_width = legend_cols * (0.45 + _LEGEND_CHAR * max((len(n) for n in names), default=1))
+    width = panels_width + legend_width
+    title = _wrapped(title, width, fontsize=10)
+    legend_height = math.ceil(len(names) / legend_cols) * _LEGEND_LINE + 0.25 * (title.count('\n') + 1) + 0.5
+    fig = plt.figure(figsize=(width, max(panels_height, legend_height)), layout='constrained')
+    grid = fig.add_gridspec(nrows, ncols + 1, width_ratios=[panels_width / ncols] * ncols + [legend_width])
+    return fig, grid, title, legend_cols
+
+
+def _legend_in(ax: plt.Axes, columns: int, handles: list, labels: list[str] | None = None) -> None:
+    """The figure's legend in its own (invisible) grid cell, from the top left, in the columns planned for it."""
+    ax.axis('off')
+    ax.legend(handles=handles, labels=labels, loc='upper left', fontsize=7, frameon=False, borderaxespad=0,
+              ncols=columns)
+
+
+def _wrapped(text: str, width: float, fontsize: float) -> str:
+    """``text`` broken into lines that fit ``width`` inches (a character is about 0.6 em wide)."""
+    return textwrap.fill(text, width=max(20, int(width * 72 / (0.6 * fontsize))))
 
 
 #: Markers cycled after the 10 colours, so up to 60 backbones keep a distinct (colour, marker) each.
@@ -125,7 +160,9 @@ def backbone_styles(names: list[str]) -> dict[str, tuple[Any, str]]:
 
 def utility_plot(curves: dict[str, list[UtilityPoint]], title: str, stem: Path) -> list[Path]:
     """U(n) against the label budget (log scale), one line per backbone; undefined points marked on the axis."""
-    fig, ax = plt.subplots(figsize=(5, 3.4), layout='constrained')
+    names = list(curves) + [f'{n}: undefined' for n, ps in curves.items() if not all(p.defined for p in ps)]
+    fig, grid, title, legend_cols = _figure_with_legend_column(names, title, 5.0, 3.4, 1, 1)
+    ax = fig.add_subplot(grid[0, 0])
     for name, points in curves.items():
         n = np.array([p.n for p in points])
         u = np.array([p.utility for p in points])
@@ -139,7 +176,7 @@ def utility_plot(curves: dict[str, list[UtilityPoint]], title: str, stem: Path) 
     ax.set_xlabel('labels per class (n)')
     ax.set_ylabel('utility U(n) = n_hat / n - 1')
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=6)
+    _legend_in(fig.add_subplot(grid[0, 1]), legend_cols, *ax.get_legend_handles_labels())
     return save_figure(fig, stem)
 
 
