@@ -46,9 +46,11 @@ def _direct_url(url: str) -> str:
 
 
 def _progress(enabled: bool):
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
-    return Progress(TextColumn('{task.description}'), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                    TimeRemainingColumn(), transient=True, disable=not enabled)
+    from rich.progress import BarColumn, DownloadColumn, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+
+    from .progress import PlainWhenPiped
+    return PlainWhenPiped(TextColumn('{task.description}'), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                          TimeRemainingColumn(), transient=True, disable=not enabled)
 
 
 def _fetch(url: str, partial: Path, timeout: float, progress: bool) -> None:

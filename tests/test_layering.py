@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / 'mmssl_transfer'
 #: Top (imported by everything) to bottom (imports anything above): the floors of DESIGN.md section 1. Packages
 #: in one layer do not import each other. A new top-level module or package gets a row here.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ('errors', 'compat', 'fileio'),  # the bad-input policy, the fixes to the OpenMMLab stack, safe file I/O
+    ('errors', 'compat', 'fileio', 'progress'),  # the bad-input policy, the OpenMMLab fixes, safe file I/O, progress
     # the process group, fetching, the package root and two shared formats
     ('distributed', 'download', '__init__', 'normal_cluster_file', 'project_files'),
     ('torchrun',),  # the launcher wrapper of dist_*.sh: reads the processes' error files (distributed)

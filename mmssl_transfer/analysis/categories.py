@@ -172,7 +172,8 @@ def category_figure(analysis: CategoryAnalysis, stem: Path) -> list[Path]:
             ax.scatter(imagenet.reindex(scores.index)[keep], scores[name][keep], s=12, label=name)
         r = analysis.correlations.loc[category] if category in analysis.correlations.index else None
         subtitle = (f'r={r["pearson"]:.2f}  rho={r["spearman"]:.2f}'
-                    if r is not None and np.isfinite(r['pearson']) else 'no end task' if not names else 'r undefined')
+                    if r is not None and np.isfinite(r['pearson']) else 'no end task' if not names
+                    else f'r undefined (n={int(r["n"])})' if r is not None else 'r undefined')
         ax.set_title(f'{category}\n{subtitle}', fontsize=8)
         ax.set_xlabel('ImageNet top-1 (%)', fontsize=7)
         ax.tick_params(labelsize=6)

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.measure import Measurement
 from rich.table import Table
 
+from .label_efficiency import UtilityPoint
 from .summary import Summary, TableResult
 from .tables import FRACTION, column_spec
 
@@ -40,6 +41,23 @@ def display_frame(table: TableResult, mark: str = 'markdown') -> pd.DataFrame:
                 text = f'[bold green]{text}[/]' if m == 'best' else f'[yellow]{text}[/]' if m == 'second' else text
             out.at[row, col] = text
     return out
+
+
+def format_count(value: float) -> str:
+    """A count as people write it: ``2`` for 2.0, ``2.5`` for a fractional one, ``-`` for a missing value."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return '-'
+    return str(int(value)) if float(value).is_integer() else f'{value:g}'
+
+
+def utility_frame(curves: dict[str, list[UtilityPoint]]) -> pd.DataFrame:
+    """One dataset's label-efficiency rows as text, indexed by backbone: labels per class as a count, n_hat
+    with one decimal, U(n) or why it is undefined."""
+    rows = [{'backbone': b, 'labels/class': format_count(p.n), 'accuracy': format_cell(p.accuracy),
+             'n_hat': format_cell(p.n_hat, digits=1) if p.defined else '-',
+             'U(n)': format_cell(p.utility) if p.defined else f'undefined ({p.undefined})'}
+            for b, points in curves.items() for p in points]
+    return pd.DataFrame(rows).set_index('backbone')
 
 
 def markdown_table(frame: pd.DataFrame, index_name: str = 'backbone') -> str:

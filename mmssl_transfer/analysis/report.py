@@ -16,8 +16,9 @@ import pandas as pd
 from rich.console import Console
 
 from .categories import category_figure
+from .correlation import MIN_CORRELATION_N
 from .formatting import (TOY_NOTICE, comparison_notes, comparison_wide, display_frame, format_cell, markdown_table,
-                         print_summary)
+                         print_summary, utility_frame)
 from .plots import feature_property_grid, scatter_grid, utility_plot
 from .summary import Summary, load_failures, load_results, load_suite_info, summarize
 
@@ -93,17 +94,17 @@ def write_summary(summary: Summary, out_dir: str | Path) -> dict[str, Path]:
     utility_rows = []
     for dataset, curves in summary.utility.items():
         for backbone, points in curves.items():
-            utility_rows += [{'dataset': dataset, 'backbone': backbone, 'labels_per_class': p.n,
-                              'accuracy': p.accuracy, 'n_hat': p.n_hat, 'utility': p.utility,
-                              'undefined': p.undefined} for p in points]
+            utility_rows += [{'dataset': dataset, 'backbone': backbone,
+                              'labels_per_class': int(p.n) if p.n.is_integer() else p.n, 'accuracy': p.accuracy,
+                              'n_hat': p.n_hat, 'utility': p.utility, 'undefined': p.undefined} for p in points]
         summary.figures += utility_plot(curves, f'Label-efficiency utility on {dataset}',
                                         figures / f'utility_{dataset}')
     if utility_rows:
         utility = pd.DataFrame(utility_rows)
         utility.to_csv(out / 'utility.csv', index=False)
-        md += ['## Label-efficiency utility U(n) = n_hat/n - 1 (Newell & Deng)\n',
-               markdown_table(utility.set_index('dataset').map(
-                   lambda v: v if isinstance(v, str) else format_cell(float(v))), 'dataset'), '']
+        md += ['## Label-efficiency utility U(n) = n_hat/n - 1 (Newell & Deng)\n']
+        md += [f'### {dataset}\n\n' + markdown_table(utility_frame(curves)) + '\n'
+               for dataset, curves in summary.utility.items()]
     for backbone, rows in summary.feature_images.items():
         slug = ''.join(ch if ch.isalnum() or ch in '-_' else '_' for ch in backbone)
         summary.figures += feature_property_grid(rows, f'{backbone}: what the features retain, where they attend',
@@ -155,15 +156,17 @@ def _category_correlations(analysis) -> pd.DataFrame:
 def _corr_strings(frame: pd.DataFrame) -> pd.DataFrame:
     rows = {}
     for label, r in frame.iterrows():
-        rows[label] = {'Pearson r [95% CI]': _with_interval(r['pearson'], r['pearson_lo'], r['pearson_hi']),
-                       'Spearman rho [95% CI]': _with_interval(r['spearman'], r['spearman_lo'], r['spearman_hi']),
-                       'n': str(int(r['n']))}
+        n = int(r['n'])
+        rows[label] = {'Pearson r [95% CI]': _with_interval(r['pearson'], r['pearson_lo'], r['pearson_hi'], n),
+                       'Spearman rho [95% CI]': _with_interval(r['spearman'], r['spearman_lo'], r['spearman_hi'], n),
+                       'n': str(n)}
     return pd.DataFrame.from_dict(rows, orient='index')
 
 
-def _with_interval(value: float, lo: float, hi: float) -> str:
+def _with_interval(value: float, lo: float, hi: float, n: int) -> str:
+    """``r [lo, hi]``, or why r is undefined (fewer backbones than the stated minimum, or a constant side)."""
     if value is None or math.isnan(value):
-        return 'undefined'
+        return f'undefined (n < {MIN_CORRELATION_N})' if n < MIN_CORRELATION_N else 'undefined (a constant side)'
     return f'{value:.2f} [{lo:.2f}, {hi:.2f}]'
 
 
@@ -210,11 +213,7 @@ def render_html(summary: Summary) -> str:
         parts.append(_html_table(summary.pretraining.map(format_cell)))
     for dataset, curves in summary.utility.items():
         parts.append(f'<h2>Label-efficiency utility on {html.escape(dataset)}</h2>')
-        rows = [{'backbone': b, 'labels/class': f'{p.n:g}', 'accuracy': format_cell(p.accuracy),
-                 'n_hat': format_cell(p.n_hat, digits=1) if p.defined else '-',
-                 'U(n)': format_cell(p.utility) if p.defined else f'undefined ({p.undefined})'}
-                for b, points in curves.items() for p in points]
-        parts.append(_html_table(pd.DataFrame(rows).set_index('backbone')))
+        parts.append(_html_table(utility_frame(curves)))
     parts += [_img(p) for p in summary.figures if p.suffix == '.png' and p.name.startswith('utility_')]
     pictures = [p for p in summary.figures if p.suffix == '.png' and p.name.startswith('feature_properties_')]
     if pictures:

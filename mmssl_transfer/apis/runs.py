@@ -30,6 +30,8 @@ from mmengine.config import Config, ConfigDict
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from ..datasets.catalog import DATA_SOURCES
+from ..datasets.classification.layout import check_command
 from ..distributed import init_distributed, run_on_main
 from ..engine.batch_split import BATCH_SPLIT_KEY, LINEAR_SCALING_KEY, apply_total_batch
 from ..engine.hooks import PROVENANCE_KEY, TRAIN_VARIANT_KEY
@@ -126,23 +128,21 @@ def test(cfg: Config, out: str | None = None, result_file: str | None = None) ->
     return run_on_main(write)
 
 
-#: transfer_task.dataset -> the ``tools/prepare_data.py`` name that checks its folder.
-DATASET_CHECKS: dict[str, str] = {'voc0712': 'voc0712', 'ade20k': 'ade20k', 'nyuv2': 'nyuv2'}
-
-
 @contextmanager
 def dataset_check_hint(cfg: Config) -> Iterator[None]:
-    """End a dataset layout error about ``cfg``'s data root with the ``prepare_data.py ... --check`` line."""
+    """End a dataset layout error about ``cfg``'s data root with the ``prepare_data.py ... --check`` line (for a
+    ``transfer_task.dataset`` of the dataset catalog, whose names are ``prepare_data.py``'s)."""
     try:
         yield
     except BAD_INPUT_ERRORS as exc:
-        name = DATASET_CHECKS.get(str((cfg.get('transfer_task') or {}).get('dataset')))
+        dataset = str((cfg.get('transfer_task') or {}).get('dataset'))
         root = cfg.get('data_root')
         message = error_message(exc)
-        if name is None or not root or 'prepare_data.py' in message or str(root).rstrip('/') not in message:
+        if dataset not in DATA_SOURCES or not root or 'prepare_data.py' in message or \
+                str(root).rstrip('/') not in message:
             raise
         raise LaunchError(f'{message}\ncheck the folder (what is wrong, how to fix it): '
-                          f'python tools/prepare_data.py {name} --check --root {root}') from None
+                          f'{check_command(dataset, root)}') from None
 
 
 def load_model_checkpoint(runner: Runner, checkpoint: str) -> None:

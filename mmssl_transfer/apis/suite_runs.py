@@ -15,6 +15,7 @@ from mmssl_transfer.suite.plan import cell_costs, load_step_times, print_plan
 from mmssl_transfer.suite.runner import SuiteRunner
 from mmssl_transfer.suite.scheduler import Packer
 from mmssl_transfer.suite.spec import SuiteError, load_suite
+from mmssl_transfer.suite.store import FAILED
 
 from .suite_data import check_suite_data
 
@@ -30,6 +31,10 @@ def run_suite(suite: str | Path, out: str | Path | None = None, *, gpus: int = 1
               gpus_per_cell: int | None = None, max_parallel: int | None = None, plan: bool = False,
               gpu_kind: str = 'V100', console: Console | None = None) -> int:
     """Run (or with ``dry_run`` list) a suite, then summarise it; return 0 when every cell finished, else 1.
+
+    When every cell that did not finish failed on bad input (its tool exited 2), a :class:`SuiteError` naming the
+    first one's log and ending with its tool's (under torchrun: the failing rank's) one line is raised instead, so
+    ``run_suite.py`` exits 2 with that line last, as the tool would have.
 
     ``gpus`` is the machine's GPUs (or CPU slots): cells are packed onto them, several at once, each on a GPU
     count its total batch splits over (:mod:`~mmssl_transfer.suite.scheduler`; ``gpus_per_cell`` and
@@ -76,4 +81,10 @@ def run_suite(suite: str | Path, out: str | Path | None = None, *, gpus: int = 1
         console.print('no finished cell yet: nothing to summarise')
     if spec.is_toy:
         console.print(f'[bold red]{TOY_NOTICE}[/]')
+    bad_input = runner.bad_input_failure(report)
+    if bad_input:  # every failed cell refused its input: the suite too, ending with the first one's line
+        failed = report.counts.get(FAILED, 0)
+        if failed > 1:
+            console.print(f'{failed} cells failed on bad input (the table above); the first:')
+        raise SuiteError(bad_input)
     return 0 if report.ok else 1

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import os
 import queue
+import re
 import shutil
 import signal
 import subprocess
@@ -31,6 +32,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from mmssl_transfer.checkpoints import IdentityMemo
+from mmssl_transfer.errors import EXIT_BAD_INPUT
+from mmssl_transfer.progress import PlainWhenPiped
 from mmssl_transfer.results import ResultError, read_result, store_info_file, write_json_atomic
 
 from .commands import RunContext, build_steps, cell_dir, result_path
@@ -41,6 +44,10 @@ from .store import DONE, FAILED, INTERRUPTED, PENDING, ResultStore
 from .toyworld import make_toy_world
 
 LOG_TAIL_LINES = 15
+#: A tool's bad-input line (:func:`mmssl_transfer.cli.run_tool`; under torchrun the failing rank's, printed last).
+_BAD_INPUT_LINE = re.compile(r'^[^\s:]+: error: ')
+#: How a failure record's first line begins when the cell's tool refused its input (exit status 2).
+BAD_INPUT_MARK = 'failed on bad input: '
 
 
 def print_whole(console: Console, renderable: RenderableType) -> None:
@@ -160,8 +167,8 @@ class SuiteRunner:
             self.console.print(f'[bold]suite {self.suite.name}[/]: {len(cells)} cells, {skipped} already '
                                f'finished or failed, {len(todo)} to run on {self.packer.devices} '
                                f'{"GPU" if self.packer.devices == 1 else "GPUs"} -> {self.ctx.out_dir}')
-            with Progress(SpinnerColumn(), TextColumn('{task.description}'), BarColumn(), MofNCompleteColumn(),
-                          TimeElapsedColumn(), console=self.console, transient=False) as progress:
+            with PlainWhenPiped(SpinnerColumn(), TextColumn('{task.description}'), BarColumn(), MofNCompleteColumn(),
+                                TimeElapsedColumn(), console=self.console, transient=False, plain_step=0) as progress:
                 bar = progress.add_task('cells', total=len(todo))
                 self._run_packed(todo, report, progress, bar)
                 progress.update(bar, description='cells')
@@ -294,8 +301,9 @@ class SuiteRunner:
             raise _CellStopped()
         if returncode != 0:
             log.flush()
-            raise CellFailed(f'{step.name} exited with code {returncode}; last lines of {log_path}:\n'
-                             + _tail(log_path), returncode)
+            head = (f'{step.name} {BAD_INPUT_MARK}{_bad_input_line(log_path)}\n'
+                    if returncode == EXIT_BAD_INPUT else f'{step.name} exited with code {returncode}; ')
+            raise CellFailed(f'{head}last lines of {log_path}:\n' + _tail(log_path), returncode)
 
     def _read_result(self, cell: Cell):
         path = result_path(self.ctx, cell)
@@ -306,6 +314,18 @@ class SuiteRunner:
         if result.task != cell.spec.task:
             raise CellFailed(f'{path}: result is for task {result.task!r}, expected {cell.spec.task!r}')
         return result
+
+    def bad_input_failure(self, report: RunReport) -> str | None:
+        """``<log>: <step> failed on bad input: <tool's line>`` of the first failed cell when every cell that did
+        not finish failed on bad input (its tool exited 2); None when some cell crashed, is unfinished or all are
+        done."""
+        unfinished = [c for c in report.cells if report.states.get(c.cell_id) != DONE]
+        failures = {f['cell_id']: f for f in self.store.failures()}
+        if not unfinished or any(report.states.get(c.cell_id) != FAILED or c.cell_id not in failures
+                                 or failures[c.cell_id].get('returncode') != EXIT_BAD_INPUT for c in unfinished):
+            return None
+        first = failures[unfinished[0].cell_id]
+        return f'{first["log"]}: {first["error"].splitlines()[0]}'
 
     def _print_outcome(self, report: RunReport) -> None:
         counts = report.counts
@@ -352,6 +372,13 @@ def _die_with_parent() -> None:
             ctypes.CDLL('libc.so.6', use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
         except OSError:
             pass
+
+
+def _bad_input_line(path: Path) -> str:
+    """The last ``<tool>: error: ...`` line of a cell's log: the tool's (or its failing rank's) one-line reason."""
+    lines = _tail(path, lines=10_000).splitlines()
+    return next((line for line in reversed(lines) if _BAD_INPUT_LINE.match(line)),
+                next((line for line in reversed(lines) if line.strip()), 'exit status 2 (bad input)'))
 
 
 def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:

@@ -96,3 +96,23 @@ def test_summary_reports_categories_with_kotars_reference_and_the_figure(tmp_pat
     tables = tmp_path / 'summary' / 'tables'
     assert (tables / 'categories_imagenet_correlation.csv').is_file()
     assert (tables / 'by_pretraining_data.csv').read_text().startswith('category,end_task,imagenet-1k')
+
+
+def test_category_correlations_are_undefined_below_the_stated_number_of_backbones(tmp_path):
+    """Like every other correlation of the summary: four backbones give no r (nor an interval that collapses to
+    [-1, -1]), five do; the Markdown says why."""
+    from mmssl_transfer.analysis.correlation import MIN_CORRELATION_N
+    from mmssl_transfer.analysis.report import write_summary
+    from mmssl_transfer.analysis.summary import summarize
+
+    def dtd(methods):
+        return [result('linear', 'dtd', m, 'accuracy', ZOO[m].imagenet_top1 - 5, protocol='paper') for m in methods]
+    assert MIN_CORRELATION_N == 5
+    few = analyse_categories(dtd(METHODS[:MIN_CORRELATION_N - 1]), n_boot=50).correlations.loc[IMAGE_SEMANTIC]
+    assert few['n'] == 4 and np.isnan(few['pearson']) and np.isnan(few['spearman'])
+    assert np.isnan(few['pearson_lo']) and np.isnan(few['spearman_hi'])
+    enough = analyse_categories(dtd(METHODS[:MIN_CORRELATION_N]), n_boot=50).correlations.loc[IMAGE_SEMANTIC]
+    assert enough['n'] == 5 and enough['spearman'] == pytest.approx(1)
+    paths = write_summary(summarize(dtd(METHODS[:4]), n_boot=50), tmp_path / 'summary')
+    line = next(x for x in paths['markdown'].read_text().splitlines() if x.startswith(f'| {IMAGE_SEMANTIC} |'))
+    assert line.count('undefined (n < 5)') == 2 and '| 4 |' in line

@@ -1,5 +1,6 @@
 """The HTML report at 1400 px in a real headless Chromium: no block overlaps another, nothing runs past the
-window, no figure is shrunk below half its size; scatter figures name backbones in a legend, not on the points."""
+window, no figure is shrunk below half its size; scatter figures name backbones in a legend, not on the points.
+Inside every figure the report writes, no two texts overlap and none runs past the figure's edge."""
 import json
 import re
 import shutil
@@ -85,3 +86,89 @@ def test_report_at_1400_px_has_no_overlapping_or_overflowing_blocks(tmp_path):
     broken.write_text(report.read_text().replace('</style>', breaking))
     bad = probe_layout(chromium, broken, tmp_path / 'profile')
     assert bad['overlaps'] and bad['page_width'] > WINDOW
+
+
+#: Features of the figure test's backbones: one in two gets a long label (a user's own checkpoint).
+FEATURE_COLUMNS = ('lpips_alex', 'lpips_vgg', 'lpips_squeeze', 'err_r', 'err_g', 'err_b', 'attentive_diffusion')
+
+
+def _every_figure_store(tmp_path):
+    """Records giving every figure of the report: sixteen zoo backbones (every other one with a long label) on
+    recognition, detection and both NYUv2 tasks (scatter grids of 1 to 5 panels, the category figure), label
+    budgets with an undefined utility (the utility curves) and one backbone's feature images."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from mmssl_transfer.checkpoints import ZOO
+    rng = np.random.default_rng(0)
+    methods = [m for m in ZOO if ZOO[m].imagenet_top1][:16]
+    labels = {m: f'{m}_my_own_checkpoint_ep200_lr0.03' if i % 2 else m for i, m in enumerate(methods)}
+
+    def record(task, dataset, protocol, method, metric, value, **suite):
+        return TransferResult(task=task, dataset=dataset, protocol=protocol, method=method, checkpoint_sha256='ab',
+                              metrics={metric: value}, primary_metric=metric, paper_protocol=True,
+                              extra={'suite': {'backbone': labels.get(method, method), **suite}})
+    results = []
+    for method in methods:
+        top1 = ZOO[method].imagenet_top1
+        results += [record('linear', d, 'paper', method, 'accuracy', top1 + shift + rng.normal())
+                    for d, shift in (('dtd', 0), ('pets', 10), ('aircraft', -20), ('cars', -10), ('flowers', 15))]
+        results += [record('det', 'voc0712', 'frozen', method, 'AP', 50 + rng.normal()),
+                    record('depth', 'nyuv2', 'frozen', method, 'rmse', 0.6 + 0.1 * rng.random()),
+                    record('normals', 'nyuv2', 'frozen', method, 'mean', 20 + rng.random()),
+                    record('fewshot', 'dtd', '5way-5shot', method, 'accuracy', top1 - 5 + rng.normal())]
+        results += [record('finetune', 'dtd', 'finetune', method, 'top1', accuracy + rng.normal(),
+                           variant={'labels_per_class': n}) for n, accuracy in ((10, 30), (100, 50), (1000, 99))]
+    scratch = [record('finetune', 'dtd', 'finetune', 'scratch', 'top1', accuracy, variant={'labels_per_class': n})
+               for n, accuracy in ((10, 20), (100, 45), (1000, 60))]
+    for r in scratch:
+        r.checkpoint_sha256 = ''
+    images = []
+    for k, dataset in enumerate(('dtd', 'eurosat')):
+        pngs = {}
+        for name, size in (('original', 32), ('reconstruction', 32), ('saliency', 24)):
+            pngs[name] = str(tmp_path / f'{dataset}_{name}.png')
+            plt.imsave(pngs[name], rng.random((size, size)) if name == 'saliency' else rng.random((size, size, 3)))
+        images.append({'dataset': dataset, 'index': 0, 'image_id': f'images/{k}.jpg', 'pngs': pngs})
+    features = record('feature_properties', 'dtd+eurosat', 'paper', methods[1], 'attentive_diffusion', 0.5)
+    features.metrics = {m: 0.5 for m in FEATURE_COLUMNS}
+    features.extra['images'] = images
+    return results + scratch + [features]
+
+
+def test_no_text_of_any_report_figure_overlaps_another_or_runs_past_its_edge(tmp_path, monkeypatch):
+    """matplotlib draws each figure; the window extents of every text drawn (titles, tick and axis labels, legend
+    entries) are compared pairwise and with the figure's box."""
+    from mmssl_transfer.analysis import plots
+    checked = {}
+    save = plots.save_figure
+
+    def checking(fig, stem):
+        checked[stem.name] = plots.text_collisions(fig)
+        return save(fig, stem)
+    monkeypatch.setattr(plots, 'save_figure', checking)
+    summary = summarize(_every_figure_store(tmp_path), compare=PAPER, n_boot=50)
+    paths = write_summary(summary, tmp_path / 'summary')
+    written = {p.stem for p in paths['figures'].glob('*.png')}
+    assert written == set(checked)  # every figure the report writes went through the check
+    assert {'categories', 'utility_dtd', 'linear_manyshot_vs_imagenet', 'detection_voc_vs_imagenet',
+            'dense_vs_imagenet'} <= written and any(name.startswith('feature_properties_') for name in written)
+    assert {name: found for name, found in checked.items() if found} == {}
+
+
+def test_the_text_check_sees_overlapping_and_clipped_texts():
+    from mmssl_transfer.analysis.plots import plt, text_collisions
+    fig, ax = plt.subplots(figsize=(3, 2), layout='constrained')
+    ax.set_title('a title')
+    assert text_collisions(fig) == []
+    bare, _ = plt.subplots(figsize=(3, 2))  # no layout engine: a small figure's tick labels run past its edge
+    assert "'0.0' clipped by the figure edge" in text_collisions(bare)
+    plt.close(bare)
+    ax.text(0.5, 0.5, 'here', transform=ax.transAxes)
+    ax.text(0.52, 0.5, 'there', transform=ax.transAxes)
+    fig.suptitle('a suptitle much wider than the three inches of this figure, so its ends are cut off')
+    found = text_collisions(fig)
+    plt.close(fig)
+    assert "'here' / 'there'" in found
+    assert "'a suptitle much wider than the three inches of this figure, so its ends are cut off' clipped by the " \
+           'figure edge' in found

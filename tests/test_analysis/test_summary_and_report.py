@@ -147,6 +147,11 @@ def test_label_budget_runs_give_utility_curves_and_stay_out_of_the_finetune_tabl
     paths = write_summary(summary, tmp_path / 'summary')
     assert (tmp_path / 'summary' / 'figures' / 'utility_dtd.png').is_file()
     assert 'undefined (above the best from-scratch accuracy)' in paths['report'].read_text()
+    markdown = paths['markdown'].read_text()
+    assert '| byol | 10 | 40.00 | 100.0 | 9.00 |' in markdown  # labels per class printed as the count it is
+    assert '10.00' not in markdown and '10.0 ' not in markdown
+    assert '<td>10</td>' in paths['report'].read_text()
+    assert pd.read_csv(tmp_path / 'summary' / 'utility.csv')['labels_per_class'].tolist() == [10, 100]
 
 
 def _tool_main(name):

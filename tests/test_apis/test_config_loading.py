@@ -89,3 +89,25 @@ def test_config_without_transfer_task_cannot_write_a_result(tmp_path):
     plain.write_text("model = dict(type='X')\n")
     with pytest.raises(LaunchError, match='needs transfer_task=dict'):
         transfer_task(load_config(str(plain)))
+
+
+@pytest.mark.parametrize('task', ['det', 'seg', 'normals', 'depth'])
+def test_a_missing_data_root_of_every_train_test_task_ends_with_its_prepare_data_check(task, tmp_path):
+    """The dataset catalog is the one home of which folders ``prepare_data.py --check`` knows: every dataset of a
+    train/test row of the task table gets the check line, under the catalog's name."""
+    from mmengine.config import Config
+
+    from mmssl_transfer.apis.runs import dataset_check_hint
+    from mmssl_transfer.tasks import TASKS
+    root = tmp_path / 'nowhere'
+    for dataset in TASKS[task].datasets:
+        cfg = Config(dict(transfer_task=dict(task=task, dataset=dataset), data_root=str(root)))
+        with pytest.raises(LaunchError) as caught, dataset_check_hint(cfg):
+            raise FileNotFoundError(2, 'No such file or directory', str(root / 'train.txt'))
+        assert str(caught.value).splitlines() == [
+            f'{root / "train.txt"}: No such file or directory',
+            f'check the folder (what is wrong, how to fix it): python tools/prepare_data.py {dataset} --check '
+            f'--root {root}']
+    other = Config(dict(transfer_task=dict(task=task, dataset='my_own'), data_root=str(root)))
+    with pytest.raises(FileNotFoundError), dataset_check_hint(other):  # not the catalog's: no command to suggest
+        raise FileNotFoundError(2, 'No such file or directory', str(root / 'train.txt'))

@@ -2,7 +2,9 @@
 dist_train.sh / dist_test.sh on both; the linear probe is one GPU's work, its row's ``max_gpus``) and stores the
 numbers of ``--gpus 1``: identical for the linear probe, within the training bound of
 test_tools_on_two_processes for a normals cell (random pipeline parts fixed)."""
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -82,3 +84,33 @@ def test_suite_with_two_gpus_runs_the_distributed_commands_and_stores_the_one_gp
     for name, value in one['normals']['metrics'].items():
         assert value == pytest.approx(two['normals']['metrics'][name], abs=METRIC_ATOL), name
     assert os.environ.get('PORT') is None  # the dist scripts picked their own port (torchrun --standalone)
+
+
+def test_a_two_process_cell_whose_ranks_refuse_their_input_fails_the_suite_with_the_ranks_line(
+        tmp_path, toy_dist_world):
+    """A normals cell on 2 CPU processes (gloo) with a misspelt ``cfg_options`` key: the cell is recorded failed
+    with its log's tail, and run_suite.py exits 2 with the failing rank's line last (as dist_train.sh does);
+    piped, its progress is plain lines."""
+    from mmssl_transfer.errors import EXIT_BAD_INPUT
+    from mmssl_transfer.toy.checkpoints import toy_checkpoint_path
+    suite = write_suite(tmp_path, {
+        'name': 'bad_cell', 'data_roots': {'nyuv2': str(toy_dist_world['nyuv2'])},
+        'backbones': [{'name': 'byol', 'method': 'byol', 'args': ['--base-channels', '8'],
+                       'checkpoint': str(toy_checkpoint_path(toy_dist_world['checkpoints'], 'byol'))}],
+        'tasks': [{'kind': 'normals', 'cfg_options': {**NORMALS_OPTIONS, 'model.backbone.frozen_stage': 4}}]})
+    out = tmp_path / 'out'
+    proc = _run(suite, out, '--gpus', '2', '--max-parallel', '1')
+    assert proc.returncode == EXIT_BAD_INPUT, proc.stdout[-3000:] + proc.stderr[-3000:]
+    failure = next((out / 'failed').glob('*.json'))
+    record = json.loads(failure.read_text())
+    log = Path(record['log'])
+    rank_lines = [line for line in log.read_text().splitlines() if re.match(r'train\.py: error: rank \d of 2: ', line)]
+    assert rank_lines and 'dist_train.sh' in log.read_text()  # the cell ran on 2 processes, each refused
+    assert "unknown config key 'frozen_stage'" in rank_lines[-1] and "did you mean 'frozen_stages'?" in rank_lines[-1]
+    assert record['returncode'] == EXIT_BAD_INPUT
+    first, *tail = record['error'].splitlines()
+    assert first == f'train failed on bad input: {rank_lines[-1]}'
+    assert tail[0] == f'last lines of {log}:' and tail[-1] == rank_lines[-1]  # the log's tail, ending with it
+    assert proc.stderr.rstrip().splitlines()[-1] == f'run_suite.py: error: {log}: {first}'
+    assert 'Traceback' not in proc.stderr
+    assert 'cells: 1/1 (100%)' in proc.stdout and not any('cells' in x and '━' in x for x in proc.stdout.splitlines())

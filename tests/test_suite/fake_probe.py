@@ -4,7 +4,8 @@ Writes a deterministic TransferResult for its arguments; ``--dataset broken`` fa
 input; FAKE_PROBE_SLEEP (seconds) makes it slow enough to be killed mid-cell; FAKE_PROBE_TRACE names a file it
 appends one JSON line to (dataset, CUDA_VISIBLE_DEVICES, whether the barrier was met), to observe how cells were
 packed; FAKE_PROBE_BARRIER=FOLDER:N makes each run wait (60 s at most) until N runs have reached it, so it is met
-only by runs that ran at the same time.
+only by runs that ran at the same time; FAKE_PROBE_CRASH=DATASET makes the runs on DATASET crash like a bug
+(a traceback, exit status 1).
 """
 import argparse
 import hashlib
@@ -43,6 +44,8 @@ def main() -> int:
         with open(os.environ['FAKE_PROBE_TRACE'], 'a') as trace:
             trace.write(json.dumps({'dataset': args.dataset, 'method': args.method, 'barrier_met': met,
                                     'devices': os.environ.get('CUDA_VISIBLE_DEVICES')}) + '\n')
+    if args.dataset == os.environ.get('FAKE_PROBE_CRASH'):
+        raise RuntimeError('a bug in the probe')
     if args.dataset == 'broken' or not Path(args.data_root).is_dir():
         print(f'fake_probe.py: error: {args.data_root}: dataset folder not found', file=sys.stderr)
         return 2

@@ -29,7 +29,10 @@ def test_a_failing_cell_is_recorded_and_the_other_cells_still_finish(tmp_path, f
     assert states == {DONE: 2, FAILED: 2}  # both backbones finish on dtd; every eurosat cell fails
     assert not report.ok
     failure = runner.store.failures()[0]
-    assert 'exited with code 2' in failure['error'] and 'dataset folder not found' in failure['error']
+    first, *_ = failure['error'].splitlines()  # the tool's own line, then the log's tail
+    assert first == (f'{fake_kind.runner.tool} failed on bad input: fake_probe.py: error: {tmp_path / "missing"}: '
+                     'dataset folder not found')
+    assert f"last lines of {failure['log']}:" in failure['error']
     assert failure['returncode'] == 2
     out = runner.console.file.getvalue()
     assert 'failed cells (rerun with --retry-failed)' in out and 'eurosat' in out
@@ -91,3 +94,27 @@ def test_finished_results_carry_the_cell_key_backbone_and_log(tmp_path, fake_kin
         info = r.extra['suite']
         assert info['key']['dataset'] == 'dtd' and info['key']['checkpoint_sha256']
         assert 'fake probe: accuracy=' in open(info['log']).read()
+
+
+def test_a_suite_whose_cells_failed_on_bad_input_says_the_first_ones_line_and_a_crash_does_not(
+        tmp_path, fake_kind, two_checkpoints, monkeypatch):
+    """Every unfinished cell refused its input: the suite's one line names the first one's log and ends with its
+    tool's line (run_suite.py exits 2 with it). One crashed cell (a bug) among them: no such line (exit 1)."""
+    suite = fake_suite(tmp_path, two_checkpoints, datasets=('dtd', 'eurosat'),
+                       data_roots={'eurosat': str(tmp_path / 'missing')})
+    runner = _runner(suite, tmp_path / 'out')
+    report = runner.run()
+    line = runner.bad_input_failure(report)
+    failed = next(c for c in report.cells if report.states[c.cell_id] == FAILED)
+    assert line == (f'{runner.store.log_file(failed.cell_id)}: {fake_kind.runner.tool} failed on bad input: '
+                    f"fake_probe.py: error: {tmp_path / 'missing'}: dataset folder not found")
+    assert runner.bad_input_failure(_runner(fake_suite(tmp_path / 'ok', two_checkpoints, datasets=('dtd',)),
+                                            tmp_path / 'ok' / 'out').run()) is None  # all done
+    monkeypatch.setenv('FAKE_PROBE_CRASH', 'dtd')
+    crashed = _runner(suite, tmp_path / 'crash')
+    report = crashed.run()
+    assert report.counts == {FAILED: 4}
+    assert {f['returncode'] for f in crashed.store.failures()} == {1, 2}
+    assert crashed.bad_input_failure(report) is None
+    assert any('exited with code 1' in f['error'] and 'a bug in the probe' in f['error']
+               for f in crashed.store.failures())

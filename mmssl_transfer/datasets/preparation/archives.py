@@ -26,9 +26,10 @@ import zipfile
 from pathlib import Path
 from typing import Callable, Iterable
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
 
 from mmssl_transfer.errors import InputError
+from mmssl_transfer.progress import PlainWhenPiped
 
 from .layouts import layout_entries
 
@@ -43,9 +44,9 @@ def is_archive(path: Path) -> bool:
     return path.name.lower().endswith(ARCHIVE_SUFFIXES)
 
 
-def _progress(enabled: bool) -> Progress:
-    return Progress(TextColumn('{task.description}'), BarColumn(), MofNCompleteColumn(), transient=True,
-                    disable=not enabled)
+def _progress(enabled: bool) -> PlainWhenPiped:
+    return PlainWhenPiped(TextColumn('{task.description}'), BarColumn(), MofNCompleteColumn(), transient=True,
+                          disable=not enabled)
 
 
 def extract(archive: Path, dest: Path, progress: bool = True) -> None:
