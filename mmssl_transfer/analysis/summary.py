@@ -23,8 +23,8 @@ from .categories import CategoryAnalysis, analyse_categories, by_pretraining_dat
 from .feature_images import feature_images
 from .label_efficiency import UtilityPoint, utility_curve
 from .paper_reference import compare as compare_with_paper
-from .published_anchors import anchors_beside
 from .paper_reference import load_reference
+from .published_anchors import anchors_beside
 from .tables import (TABLES, TableSpec, best_marks, build_table, label_budget, ranks, row_label, row_methods,
                      row_variants)
 
