@@ -19,7 +19,7 @@ A new task is one row here, its runner (a config family or a probe tool) and its
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 
@@ -208,11 +208,16 @@ class TrainTest:
             NYUv2-normals code does.
         vit_bases: Protocol -> :class:`ViTBase` for the ViT rows of the zoo (the same config path pattern); a
             task without them has no ViT configs.
+        variant_protocols: Protocol -> the named config variant (``configs/variants/<task>/<name>.py``) that runs
+            it on the ViT rows' per-method configs, for a protocol without a base of its own (seg ``'frozen'``:
+            DINOv2's frozen linear head). A run under that variant records that protocol
+            (:func:`variant_protocol`); the suite applies the variant to the protocol's cells.
     """
 
     config: str
     bases: dict[str, str] = field(default_factory=dict)
     vit_bases: dict[str, ViTBase] = field(default_factory=dict)
+    variant_protocols: dict[str, str] = field(default_factory=dict)
     method_input: bool = True
     seed_option: str = 'randomness.seed'
     no_checkpoint_option: str = 'model.backbone.checkpoint'
@@ -414,14 +419,17 @@ TASKS: dict[str, TaskSpec] = {
             'frozen': '_base_/det/faster-rcnn_r50_fpn_voc0712_frozen.py',
             'finetune': '_base_/det/faster-rcnn_r50_fpn_voc0712_finetune.py'})),
     'seg': TaskSpec(
-        name='seg', family='train_test', datasets=('ade20k',), default_datasets=('ade20k',), protocols=('finetune',),
+        name='seg', family='train_test', datasets=('ade20k',), default_datasets=('ade20k',),
+        protocols=('finetune', 'frozen'),
         category=(PIXELWISE, SEMANTIC), paper=_SEG_SETTINGS, primary_metric='mIoU', tables=('dense',),
         memory='dense',
         runner=TrainTest(config='configs/seg/{method}_upernet_ade20k.py',
                          bases={'finetune': '_base_/seg/upernet_r50_ade20k.py'}, method_input=False,
                          # mmseg's MAE/BEiT UPerNet recipe (AdamW, layer decay 0.65, 160k at batch 16)
                          vit_bases={'finetune': ViTBase('_base_/seg/upernet_vit{width}_ade20k.py',
-                                                        'vit-upernet-mae')})),
+                                                        'vit-upernet-mae')},
+                         # the ViT frozen, only a BatchNorm + 1x1 linear head trained (DINOv2's "lin.")
+                         variant_protocols={'frozen': 'dinov2-linear'})),
     'normals': TaskSpec(
         name='normals', family='train_test', datasets=('nyuv2',), default_datasets=('nyuv2',), protocols=('frozen',),
         category=(PIXELWISE, STRUCTURAL), paper=_NORMALS_SETTINGS, primary_metric='mean', tables=('dense',),
@@ -528,6 +536,15 @@ def experiment_families() -> dict[str, ExperimentFamily]:
             families[name] = ExperimentFamily(path, base, spec.runner.method_input,
                                               spec.runner.vit_bases.get(protocol), spec.name, protocol)
     return families
+
+
+def variant_protocol(task: str, variants: Sequence[str], protocol: str) -> str:
+    """The protocol a run of ``task`` under the named config ``variants`` records: the one a variant runs
+    (:attr:`TrainTest.variant_protocols`: ``dinov2-linear`` freezes the ViT, so seg ``'frozen'``), else
+    ``protocol`` (its config's)."""
+    spec = TASKS.get(task)
+    runs = spec.runner.variant_protocols if spec is not None and isinstance(spec.runner, TrainTest) else {}
+    return next((p for p, name in runs.items() if name in variants), protocol)
 
 
 def vit_base_of(task: str, protocol: str) -> ViTBase | None:

@@ -126,3 +126,18 @@ def test_records_and_analysis_read_the_table():
             shown.setdefault(column.task, set()).add(table.name)
     # a task no paper table shows (depth) is read through its category only (analysis.categories)
     assert {name: set(spec.tables) for name, spec in TASKS.items() if spec.tables} == shown
+
+
+@pytest.mark.parametrize('name', [n for n, s in TASKS.items() if s.family == 'train_test'])
+def test_every_train_test_protocol_has_a_base_or_the_variant_that_runs_it(name):
+    """A protocol of a train/test row runs its own base, or a named config variant on the row's ViT configs
+    (seg 'frozen': dinov2-linear), and a run under that variant records the protocol."""
+    from mmssl_transfer.tasks import variant_protocol
+    runner = TASKS[name].runner
+    for protocol in TASKS[name].protocols:
+        variant = runner.variant_protocols.get(protocol)
+        assert (protocol in runner.bases) != (variant is not None), protocol
+        if variant is not None:
+            assert (ROOT / 'configs' / 'variants' / name / f'{variant}.py').is_file() and runner.vit_bases
+            assert variant_protocol(name, ['toy', variant], 'finetune') == protocol
+    assert variant_protocol(name, ['toy'], 'whatever') == 'whatever'

@@ -144,6 +144,29 @@ def _print_whole(console: Console, table: Table) -> None:
         console.width = width
 
 
+#: The heading of the anchors table (terminal, Markdown, HTML).
+ANCHORS_TITLE = 'ViT dense runs beside published anchors (never diffed unless like-for-like)'
+
+
+def anchors_frame(anchors: pd.DataFrame) -> pd.DataFrame:
+    """The anchors table as text, indexed by backbone: numbers with 3 decimals, ``-`` where nothing is diffed."""
+    shown = anchors.copy()
+    for column in ('ours', 'anchor', 'ours - anchor'):
+        shown[column] = shown[column].map(lambda v: format_cell(v, digits=3))
+    return shown.set_index('backbone')
+
+
+def anchors_rich(anchors: pd.DataFrame) -> Table:
+    """The anchors table for the terminal."""
+    shown = anchors_frame(anchors)
+    table = Table(title=ANCHORS_TITLE, title_justify='left')
+    for name in ['backbone', *shown.columns]:
+        table.add_column(name, justify='right' if name in ('ours', 'anchor', 'ours - anchor') else 'left')
+    for row, values in shown.iterrows():
+        table.add_row(escape(str(row)), *[escape(str(v)) for v in values])
+    return table
+
+
 def print_summary(summary: Summary, console: Console | None = None) -> None:
     """The tables in the terminal (rich): best in bold green, second in yellow."""
     console = console or Console()
@@ -162,6 +185,8 @@ def print_summary(summary: Summary, console: Console | None = None) -> None:
             console.print(f'  vs paper: {escape(first)}', soft_wrap=True)
             for line in rest:
                 console.print(f'    {escape(line)}', soft_wrap=True)
+    if not summary.anchors.empty:
+        _print_whole(console, anchors_rich(summary.anchors))
     if not summary.rankings.empty:
         console.print('average rank (1 = best): ' + ', '.join(
             f'{escape(str(b))} {r:.2f}' for b, r in summary.rankings['average rank'].items()))

@@ -17,8 +17,8 @@ from rich.console import Console
 
 from .categories import category_figure
 from .correlation import MIN_CORRELATION_N
-from .formatting import (TOY_NOTICE, comparison_notes, comparison_wide, display_frame, format_cell, markdown_table,
-                         print_summary, utility_frame)
+from .formatting import (ANCHORS_TITLE, TOY_NOTICE, anchors_frame, comparison_notes, comparison_wide, display_frame,
+                         format_cell, markdown_table, print_summary, utility_frame)
 from .plots import feature_property_grid, scatter_grid, utility_plot
 from .summary import Summary, load_failures, load_results, load_suite_info, summarize
 
@@ -87,6 +87,9 @@ def write_summary(summary: Summary, out_dir: str | Path) -> dict[str, Path]:
                 [c for c in table.values.columns if c != table.spec.average]], summary.imagenet,
                 table.correlations, figures / f'{name}_vs_imagenet')
             summary.figures += table.figures
+    if not summary.anchors.empty:
+        summary.anchors.to_csv(out / 'tables' / 'vit_dense_anchors.csv', index=False)
+        md += [f'## {ANCHORS_TITLE}\n', markdown_table(anchors_frame(summary.anchors)), '']
     if not summary.rankings.empty:
         summary.rankings.to_csv(out / 'rankings.csv', index_label='backbone')
         md += ['## Rankings (mean rank per table, 1 = best)\n', markdown_table(summary.rankings), '']
@@ -194,6 +197,9 @@ def render_html(summary: Summary) -> str:
             parts.append('<h3>Correlation with ImageNet top-1 (logit-transformed)</h3>')
             parts.append(_html_table(_corr_strings(table.correlations)))
         parts += [_img(p) for p in table.figures if p.suffix == '.png']
+    if not summary.anchors.empty:
+        parts.append(f'<h2>{html.escape(ANCHORS_TITLE)}</h2>')
+        parts.append(_html_table(anchors_frame(summary.anchors)))
     if not summary.rankings.empty:
         parts.append('<h2>Rankings (mean rank per table, 1 = best)</h2>')
         parts.append(_html_table(summary.rankings.map(lambda v: format_cell(v))))

@@ -24,6 +24,7 @@ from .feature_images import feature_images
 from .label_efficiency import UtilityPoint, utility_curve
 from .paper_reference import compare as compare_with_paper
 from .paper_reference import load_reference
+from .published_anchors import anchors_beside
 from .tables import (TABLES, TableSpec, best_marks, build_table, label_budget, ranks, row_label, row_methods,
                      row_variants)
 
@@ -60,6 +61,7 @@ class Summary:
     feature_images: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     categories: CategoryAnalysis | None = None  # Kotar et al.'s four task categories
     pretraining: pd.DataFrame = field(default_factory=pd.DataFrame)  # end task x pretraining data
+    anchors: pd.DataFrame = field(default_factory=pd.DataFrame)  # ViT dense runs beside published anchors
 
 
 # -- loading --------------------------------------------------------------------------------------------------
@@ -148,7 +150,9 @@ def summarize(results: list[TransferResult], source: str = '', compare: str | No
     """Every table, comparison, ranking, correlation and utility curve the results allow.
 
     With ``compare='paper'`` each table gets its comparison with the published numbers, in which only the cells of
-    paper-protocol runs are diffed (see :func:`.paper_reference.compare`).
+    paper-protocol runs are diffed (see :func:`.paper_reference.compare`), and runs of the ViT rows on the dense
+    tasks are shown beside their published anchors, each with its source and what differs
+    (:func:`.published_anchors.anchors_beside`; never in the paper's diff).
     """
     methods = row_methods(results)
     variants = row_variants(results)
@@ -172,7 +176,8 @@ def summarize(results: list[TransferResult], source: str = '', compare: str | No
                    imagenet=imagenet,
                    utility=utility_from_results(results), feature_correlations=feature_correlation_check(),
                    failures=list(failures), feature_images=feature_images(results), categories=categories,
-                   pretraining=by_pretraining_data(results))
+                   pretraining=by_pretraining_data(results),
+                   anchors=anchors_beside(results) if compare == PAPER else pd.DataFrame())
 
 
 def _table_correlations(spec: TableSpec, values: pd.DataFrame, imagenet: pd.Series,

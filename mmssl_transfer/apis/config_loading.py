@@ -20,6 +20,7 @@ from mmengine.config import Config, ConfigDict
 
 from ..engine.hooks import BackboneProvenanceHook, BatchSplitHook
 from ..results import default_variant, variant_label
+from ..tasks import variant_protocol
 from . import input_normalization  # noqa: F401  (registers InputNormalizationHook)
 from .errors import LaunchError
 from .protocol_diff import paper_reference, protocol_changes, vit_variant
@@ -126,8 +127,10 @@ def record_protocol(cfg: Config, variants: Sequence[str] = ()) -> None:
     The named variants plus a ``cfg:key=value,...`` component for every result-deciding key that differs from
     the config the paper's protocol produces with the same variants (:mod:`.protocol_diff`), so a run shortened
     through ``--cfg-options`` is recorded as a variant, never as the paper's protocol. A ViT backbone's run
-    always names its family's ViT variant first (e.g. ``vitdet-frozen``). Configs without a ``transfer_task``
-    are left alone.
+    always names its family's ViT variant first (e.g. ``vitdet-frozen``). A variant that runs another protocol of
+    the task (:func:`~mmssl_transfer.tasks.variant_protocol`: seg's ``dinov2-linear`` freezes the ViT) sets
+    ``transfer_task.protocol`` to it, after the comparison with the config protocol's base. Configs without a
+    ``transfer_task`` are left alone.
     """
     task = cfg.get('transfer_task')
     if not isinstance(task, dict) or ('variant' not in task and not variants):
@@ -136,6 +139,7 @@ def record_protocol(cfg: Config, variants: Sequence[str] = ()) -> None:
     vit = vit_variant(cfg)
     names = [vit, *[v for v in variants if v != vit]] if vit else list(variants)
     task['variant'] = variant_label(names, changes, default_variant(str(task.get('task'))))
+    task['protocol'] = variant_protocol(str(task.get('task')), variants, str(task.get('protocol')))
 
 
 def set_data_root(cfg: Config, data_root: str) -> int:

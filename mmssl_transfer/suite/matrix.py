@@ -159,16 +159,29 @@ def expand(suite: SuiteSpec, toy_folders: dict[str, Path] | None = None, *,
                         cfg_options={**suite.cfg_options, **backbone.cfg_options, **task.cfg_options}
                         if train_test else {},
                         args=() if train_test else backbone.args + task.args,
-                        config_variants=task.config_variants)
+                        config_variants=_protocol_variants(kind, protocol, task.config_variants))
             cells.append(_with_config_hash(cell, repo_root))
     return cells
 
 
+def _protocol_variants(kind: TaskSpec, protocol: str, variants: tuple[str, ...]) -> tuple[str, ...]:
+    """A train/test cell's config variants: the suite entry's, and first the variant that runs the cell's protocol
+    (:attr:`~mmssl_transfer.tasks.TrainTest.variant_protocols`; seg ``'frozen'``: ``dinov2-linear``)."""
+    runs = kind.runner.variant_protocols.get(protocol) if isinstance(kind.runner, TrainTest) else None
+    return variants if runs is None or runs in variants else (runs, *variants)
+
+
 def _check_vit_config(suite: SuiteSpec, task: str, protocol: str, backbone: BackboneSpec) -> None:
-    """A ViT zoo row runs a train/test task only through the configs its row's ViT base generates."""
+    """A ViT zoo row runs a train/test task only through the configs its row's ViT base generates; a protocol run
+    through a variant (:attr:`~mmssl_transfer.tasks.TrainTest.variant_protocols`) is for the ViT rows only."""
     from mmssl_transfer.checkpoints import VIT_ZOO
     runner = TASKS[task].runner
-    if backbone.config or backbone.method not in VIT_ZOO or protocol in runner.vit_bases:
+    if protocol in runner.variant_protocols and backbone.method not in VIT_ZOO and not backbone.config:
+        raise SuiteError(f'{suite.path}: backbone {backbone.name!r} is not a ViT, but task {task!r} runs protocol '
+                         f'{protocol!r} only on the ViT rows (variant {runner.variant_protocols[protocol]!r}); '
+                         'leave the backbone out of that task or give it config: <your configs>')
+    if (backbone.config or backbone.method not in VIT_ZOO or protocol in runner.vit_bases
+            or protocol in runner.variant_protocols):
         return
     raise SuiteError(f'{suite.path}: backbone {backbone.name!r} is the ViT {backbone.method}, but task {task!r} '
                      f'has no ViT configs for protocol {protocol!r} (ViT bases: {sorted(runner.vit_bases) or "none"});'

@@ -11,6 +11,7 @@ from mmssl_transfer import apis
 from mmssl_transfer.apis import load_config
 from mmssl_transfer.checkpoints import convert
 from mmssl_transfer.results import read_result
+from mmssl_transfer.tasks import TASKS
 
 from .conftest import REPO
 
@@ -87,3 +88,7 @@ def test_dinov2_linear_variant_trains_only_batchnorm_and_the_classifier(tmp_path
     assert not any(k.startswith(('neck.', 'auxiliary_head.')) for k in state)
     assert state['decode_head.conv_seg.weight'].shape == (150, 24, 1, 1)  # the last block's 24 channels
     assert result.hparams['variant'] == 'vit-upernet-mae+dinov2-linear+toy+cfg:train_cfg.max_iters=2'
+    # the record says what ran: the seg row's 'frozen' protocol (the variant that runs it, tasks.py), not the
+    # finetune of the config it started from, and never the paper's protocol
+    assert (result.task, result.protocol, result.paper_protocol) == ('seg', 'frozen', False)
+    assert TASKS['seg'].runner.variant_protocols['frozen'] == 'dinov2-linear'

@@ -33,3 +33,22 @@ def test_a_vit_cell_runs_its_rows_generated_config(tmp_path, kind):
         path = cell.config_path(REPO)
         assert path.is_file() and path.name.startswith('dinov2_vits14_')
         assert TASKS[kind].runner.vit_bases[cell.protocol].base_for(14, 384).split('/')[-1] in path.read_text()
+
+
+def test_a_protocol_run_through_a_variant_gets_it_and_is_for_the_vit_rows_only(tmp_path):
+    """seg 'frozen' is the dinov2-linear variant on a ViT row's generated config (tasks.py variant_protocols): the
+    suite passes --variant dinov2-linear; a ResNet backbone is refused with one line."""
+    from mmssl_transfer.suite.commands import RunContext, build_steps
+    (cell,) = expand(_suite(tmp_path, 'seg', ['frozen'], method='dinov2_vits14'), resolve_zoo=False)
+    assert cell.protocol == 'frozen' and cell.config_variants == ('dinov2-linear',)
+    assert cell.config_path(REPO).name == 'dinov2_vits14_upernet_ade20k.py'
+    for step in build_steps(RunContext(out_dir=tmp_path), cell):  # train and test both run the variant
+        argv = [a for a in step.argv if isinstance(a, str)]
+        assert argv[argv.index('--variant') + 1] == 'dinov2-linear', step.name
+    for sub in ('ft', 'r50'):
+        (tmp_path / sub).mkdir()
+    (finetune,) = expand(_suite(tmp_path / 'ft', 'seg', ['finetune'], method='dinov2_vits14'), resolve_zoo=False)
+    assert finetune.config_variants == ()
+    with pytest.raises(SuiteError, match=r"backbone 'vit' is not a ViT, but task 'seg' runs protocol 'frozen' only "
+                                         r"on the ViT rows \(variant 'dinov2-linear'\)"):
+        expand(_suite(tmp_path / 'r50', 'seg', ['frozen'], method='byol'), resolve_zoo=False)
