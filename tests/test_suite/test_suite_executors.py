@@ -151,6 +151,9 @@ def test_each_cell_is_submitted_with_its_resources_and_recorded(
     assert sorted(c for c in _calls(fake_slurm) if c.startswith('scancel')) == ['scancel 1', 'scancel 2']
     rows = cell_statuses(out)
     assert [(r.state, r.scheduler) for r in rows] == [(INTERRUPTED, 'CANCELLED')] * 2
+    report, _ = _submit(suite, out)  # a rerun submits them again: their jobs ended without finishing them
+    assert sorted(report.jobs.values()) == ['3', '4']
+    assert sorted(store.job(cell_id)['job_id'] for cell_id in suite_cell_ids(out)) == ['3', '4']
 
 
 def test_max_jobs_waits_for_a_job_to_end_before_submitting_the_next(
