@@ -5,12 +5,14 @@ results, :mod:`mmssl_transfer.analysis` turns a result store into tables and a r
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
 
 from mmssl_transfer.analysis import PAPER, TOY_NOTICE, summarize_results
 from mmssl_transfer.suite.commands import LAUNCHERS, RunContext
+from mmssl_transfer.suite.executors import EXECUTORS, JobOptions, JobSubmitter, slurm_packer
 from mmssl_transfer.suite.plan import cell_costs, load_step_times, print_plan
 from mmssl_transfer.suite.runner import SuiteRunner
 from mmssl_transfer.suite.scheduler import Packer
@@ -29,7 +31,8 @@ def run_suite(suite: str | Path, out: str | Path | None = None, *, gpus: int = 1
               partition: str = '', max_batch_per_gpu: int | None = None, retry_failed: bool = False,
               dry_run: bool = False, summary: bool = True, skip_missing: bool = False,
               gpus_per_cell: int | None = None, max_parallel: int | None = None, plan: bool = False,
-              gpu_kind: str = 'V100', console: Console | None = None) -> int:
+              gpu_kind: str = 'V100', executor: str = 'inline', jobs: JobOptions | None = None,
+              console: Console | None = None) -> int:
     """Run (or with ``dry_run`` list) a suite, then summarise it; return 0 when every cell finished, else 1.
 
     When every cell that did not finish failed on bad input (its tool exited 2), a :class:`SuiteError` naming the
@@ -43,7 +46,10 @@ def run_suite(suite: str | Path, out: str | Path | None = None, *, gpus: int = 1
     cells run one at a time unless ``max_parallel``. ``max_batch_per_gpu`` caps the images a GPU holds (gradient
     accumulation).
     ``plan`` prints the suite's cost (:mod:`~mmssl_transfer.suite.plan`: GPU-hours per cell and in all, the wall
-    clock under the packing on ``gpus`` GPUs of kind ``gpu_kind``) and runs nothing. Before anything starts (and in a
+    clock under the packing on ``gpus`` GPUs of kind ``gpu_kind``, or as Slurm jobs) and runs nothing.
+    ``executor`` ``'local'`` or ``'slurm'`` submits each cell as a submitit job (:mod:`~mmssl_transfer.suite.executors`,
+    ``jobs`` says how) instead of running it in this process (``'inline'``): local jobs are waited for and
+    summarised, Slurm jobs are left queued (``--status`` follows them). Before anything starts (and in a
     dry run), every dataset the cells read is checked
     (:func:`~.suite_data.check_suite_data`): a missing one stops the run, or with ``skip_missing`` its cells are
     left out.
@@ -57,6 +63,11 @@ def run_suite(suite: str | Path, out: str | Path | None = None, *, gpus: int = 1
         raise SuiteError(f'--max-batch-per-gpu must be at least 1, got {max_batch_per_gpu}')
     if launcher == 'slurm' and not partition:
         raise SuiteError('--launcher slurm needs --partition')
+    if executor not in EXECUTORS:
+        raise SuiteError(f'unknown executor {executor!r}; use one of {EXECUTORS}')
+    if executor != 'inline':
+        jobs = replace(jobs or JobOptions(executor=executor), executor=executor)
+        max_parallel = min(filter(None, (max_parallel, jobs.max_jobs)), default=None)
     spec = load_suite(suite)
     out_dir = Path(out) if out is not None else default_out_dir(spec.name)
     ctx = RunContext(out_dir=out_dir.resolve(), gpus=gpus, launcher=launcher, partition=partition,
@@ -64,14 +75,26 @@ def run_suite(suite: str | Path, out: str | Path | None = None, *, gpus: int = 1
     packer = Packer(gpus, gpus_per_cell, max_parallel or (1 if launcher == 'slurm' else None))
     planned = SuiteRunner(spec, ctx, console=console).plan(dry_run=True)  # no download, no toy world written
     if plan:
-        print_plan(cell_costs(planned, gpu_kind, load_step_times()), packer, console)
+        if executor == 'slurm':  # every cell on its most GPUs, at most --max-jobs at once
+            packer = slurm_packer(planned, gpus_per_cell, jobs.max_jobs)
+            where = 'as Slurm jobs' + (f', at most {jobs.max_jobs} at once' if jobs.max_jobs else ' all at once')
+        else:
+            where = f'packed onto {gpus} {"GPU" if gpus == 1 else "GPUs"}'
+        print_plan(cell_costs(planned, gpu_kind, load_step_times()), packer, console, where=where)
         return 0
     spec, _ = check_suite_data(spec, planned, skip_missing=skip_missing, console=console)
     runner = SuiteRunner(spec, ctx, retry_failed=retry_failed, console=console, packer=packer)
     if dry_run:
         runner.dry_run()
         return 0
-    report = runner.run()
+    if executor != 'inline':
+        submitted = JobSubmitter(spec, ctx, jobs, packer, console=console, retry_failed=retry_failed).submit(
+            runner.prepare())
+        if executor == 'slurm':
+            return 0 if submitted.ok else 1
+        report = runner.report(submitted.cells, list(submitted.jobs))
+    else:
+        report = runner.run()
     if summary and report.counts.get('done'):
         paths = summarize_results(out_dir, out_dir / 'summary', compare=None if spec.is_toy else PAPER,
                                   console=console, toy=spec.is_toy)

@@ -138,8 +138,10 @@ def packed_wall_seconds(costs: list[CellCost], packer: Packer) -> float:
     return now
 
 
-def print_plan(costs: list[CellCost], packer: Packer, console: Console, cells_table: bool = True) -> dict:
-    """Print each cell's cost, the cost per task, the total and the packed wall clock; return the totals."""
+def print_plan(costs: list[CellCost], packer: Packer, console: Console, cells_table: bool = True,
+               where: str | None = None) -> dict:
+    """Print each cell's cost, the cost per task, the total and the packed wall clock; return the totals.
+    ``where`` says how the cells run (default: packed onto the packer's GPUs)."""
     if cells_table:
         table = Table(title='cells')
         for column in ('cell', 'work', 'GPU-hours', 'basis'):
@@ -154,13 +156,13 @@ def print_plan(costs: list[CellCost], packer: Packer, console: Console, cells_ta
     for task in dict.fromkeys(c.cell.kind for c in costs):
         group = [c for c in costs if c.cell.kind == task]
         first = group[0]
-        counts = ', '.join(map(str, first.cell.gpu_counts(packer.devices)))
+        counts = ', '.join(map(str, first.cell.gpu_counts(min(packer.devices, packer.gpus_per_cell or packer.devices))))
         tasks.add_row(task, str(len(group)), counts, f'{sum(c.gpu_hours for c in group):,.1f}',
                       f'{first.entry.seconds:g} s/{first.entry.unit}', first.basis, first.entry.source)
     console.print(tasks)
     gpu_hours = sum(c.gpu_hours for c in costs)
     wall = packed_wall_seconds(costs, packer)
+    where = where or f'packed onto {packer.devices} GPUs'
     console.print(f'[bold]total[/]: {len(costs)} cells, {gpu_hours:,.0f} GPU-hours on {costs[0].gpu if costs else "-"}'
-                  f'; packed onto {packer.devices} GPUs: {wall / 3600:,.0f} hours ({wall / 86400:,.1f} days) of wall '
-                  f'clock')
+                  f'; {where}: {wall / 3600:,.0f} hours ({wall / 86400:,.1f} days) of wall clock')
     return {'cells': len(costs), 'gpu_hours': gpu_hours, 'wall_seconds': wall}

@@ -152,15 +152,7 @@ class SuiteRunner:
         previous = signal.signal(signal.SIGTERM, _raise_stop)
         start = time.monotonic()
         try:
-            self.store.lock(wait=True)  # one runner at a time writes the toy world and the store info
-            try:
-                cells = self.plan()
-                write_json_atomic(store_info_file(self.ctx.out_dir), {  # what the last run was, read by the summary
-                    'name': self.suite.name, 'file': str(self.suite.path), 'toy': self.suite.is_toy,
-                    'cells': len(cells), 'gpus': self.ctx.gpus, 'launcher': self.ctx.launcher,
-                    'max_batch_per_gpu': self.ctx.max_batch_per_gpu, 'cell_ids': [c.cell_id for c in cells]})
-            finally:
-                self.store.unlock()
+            cells = self.prepare()
             report = RunReport(cells=cells)
             todo = [c for c in cells if self._should_run(self.store.state(c))]
             skipped = len(cells) - len(todo)
@@ -178,6 +170,27 @@ class SuiteRunner:
             return report
         finally:
             signal.signal(signal.SIGTERM, previous)
+
+    def prepare(self) -> list[Cell]:
+        """Write the toy world and the store info (what the last run was, read by the summary and ``--status``)
+        under the store's lock, and return the cells."""
+        self.store.lock(wait=True)  # one runner at a time writes the toy world and the store info
+        try:
+            cells = self.plan()
+            write_json_atomic(store_info_file(self.ctx.out_dir), {
+                'name': self.suite.name, 'file': str(self.suite.path), 'toy': self.suite.is_toy,
+                'cells': len(cells), 'gpus': self.ctx.gpus, 'launcher': self.ctx.launcher,
+                'max_batch_per_gpu': self.ctx.max_batch_per_gpu, 'cell_ids': [c.cell_id for c in cells]})
+        finally:
+            self.store.unlock()
+        return cells
+
+    def report(self, cells: list[Cell], ran: list[str]) -> RunReport:
+        """The cells' states as the store has them now (after jobs ran the cells ``ran``), printed as after a
+        run."""
+        report = RunReport(cells=cells, states={c.cell_id: self.store.state(c) for c in cells}, ran=list(ran))
+        self._print_outcome(report)
+        return report
 
     def _run_packed(self, todo: list[Cell], report: RunReport, progress: Progress, bar: Any) -> None:
         """Start cells as the packer places them, each in a thread of its own; wait for one to end, repeat."""
@@ -237,10 +250,48 @@ class SuiteRunner:
         finally:
             ended.put(placement)
 
+    def run_one(self, cell: Cell, gpus: int, job: dict[str, str] | None = None) -> str:
+        """Run one cell in this process under its lock, on this process's first ``gpus`` devices (the body of a
+        submitted job, :mod:`.executors`); return the cell's state after. A cell locked by another runner, or
+        done meanwhile, is left alone. An interrupted cell resumes (:meth:`_run_cell`); a cell stopped by
+        :meth:`stop_processes` stays interrupted."""
+        handle = self.store.lock_cell(cell.cell_id)
+        if handle is None:
+            self.console.print(f'{cell.cell_id} is running in another runner: left to it')
+            return self.store.state(cell)
+        try:
+            if self.store.state(cell) == DONE:
+                return DONE
+            try:
+                self._run_cell(cell, RunReport(cells=[cell]), self.console, Placement(cell, tuple(range(gpus))),
+                               job=job)
+            except _CellStopped:
+                pass
+            return self.store.state(cell)
+        finally:
+            self.store.unlock_cell(handle)
+
+    def stop_processes(self, grace: float = 20.0) -> None:
+        """Stop the running cells' processes (safe inside a signal handler: it never waits on a lock the
+        interrupted code may hold); the cells stay interrupted and resume on the next run."""
+        self._stopping.set()
+        with self._procs_lock:
+            procs = list(self._procs.values())
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+        deadline = time.monotonic() + grace
+        while any(proc.poll() is None for proc in procs) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+
     def _should_run(self, state: str) -> bool:
         return state in (PENDING, INTERRUPTED) or (state == FAILED and self.retry_failed)
 
-    def _run_cell(self, cell: Cell, report: RunReport, console: Console, placement: Placement) -> None:
+    def _run_cell(self, cell: Cell, report: RunReport, console: Console, placement: Placement,
+                  job: dict[str, str] | None = None) -> None:
         state = self.store.state(cell)
         resume = state == INTERRUPTED
         ctx = replace(self.ctx, gpus=placement.gpus)
@@ -249,16 +300,17 @@ class SuiteRunner:
             shutil.rmtree(folder, ignore_errors=True)
         result_path(ctx, cell).unlink(missing_ok=True)  # never read a stale result
         steps = build_steps(ctx, cell, resume=resume)
-        env = {} if ctx.launcher == 'slurm' else {'CUDA_VISIBLE_DEVICES': _visible_devices(placement.devices)}
-        self.store.mark_running(cell, [s.display() for s in steps], env.get('CUDA_VISIBLE_DEVICES', ''))
+        env = {} if ctx.launcher == 'slurm' else {'CUDA_VISIBLE_DEVICES': visible_devices(placement.devices)}
+        self.store.mark_running(cell, [s.display() for s in steps], env.get('CUDA_VISIBLE_DEVICES', ''), job)
         log_path = self.store.log_file(cell.cell_id)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         report.ran.append(cell.cell_id)
         started = time.monotonic()
         try:
             with open(log_path, 'a', encoding='utf-8') as log:
+                in_job = f' in {job["executor"]} job {job["job_id"]}' if job else ''
                 log.write(f'=== {cell.cell_id} ({"resumed" if resume else "started"} {time.ctime()} on '
-                          f'{placement.gpus} device(s) {env.get("CUDA_VISIBLE_DEVICES", "")})\n')
+                          f'{placement.gpus} device(s) {env.get("CUDA_VISIBLE_DEVICES", "")}{in_job})\n')
                 for step in steps:
                     self._run_step(step, log, log_path, env)
             result = self._read_result(cell)
@@ -347,7 +399,7 @@ def _raise_stop(signum: int, frame: Any) -> None:
     raise _Stop()
 
 
-def _visible_devices(devices: tuple[int, ...]) -> str:
+def visible_devices(devices: tuple[int, ...]) -> str:
     """``CUDA_VISIBLE_DEVICES`` of a cell: its device numbers, taken from the suite's own visible set when the
     suite was started with one (``CUDA_VISIBLE_DEVICES=4,5,6,7``: device 0 of the suite is GPU 4)."""
     outer = [d for d in os.environ.get('CUDA_VISIBLE_DEVICES', '').split(',') if d.strip()]

@@ -8,6 +8,9 @@ Layout under the output folder::
     logs/<cell_id>.log       everything the cell's subprocesses printed
     locks/<cell_id>.lock     held (flock) by the one runner running the cell, so runners sharing a store never
                              run one cell twice; released when that process ends, even by SIGKILL
+    jobs/<cell_id>.json      the cell's last submitit job (``--executor slurm|local``): executor, job id, GPUs,
+                             submitit's folder and job log, the cell's log
+    submitit/                submitit's own files: each job's pickled call, sbatch script and stdout/stderr
     .lock                    held while a runner plans (writes the toy world and the store info)
 
 A cell counts as finished only when ``results/<cell_id>.json`` exists and reads back as a valid result. That
@@ -60,6 +63,14 @@ class ResultStore:
 
     def cell_lock_file(self, cell_id: str) -> Path:
         return self.root / 'locks' / f'{cell_id}.lock'
+
+    def job_file(self, cell_id: str) -> Path:
+        return self.root / 'jobs' / f'{cell_id}.json'
+
+    @property
+    def submitit_folder(self) -> Path:
+        """submitit's folder of the store's jobs (``%j`` is each job's id)."""
+        return self.root / 'submitit' / '%j'
 
     # -- locking -------------------------------------------------------------------------------------------
     def lock(self, wait: bool = False) -> None:
@@ -154,10 +165,28 @@ class ResultStore:
             return None
 
     # -- transitions ---------------------------------------------------------------------------------------
-    def mark_running(self, cell: Cell, commands: list[str], devices: str = '') -> None:
+    def mark_running(self, cell: Cell, commands: list[str], devices: str = '', job: dict[str, str] | None = None,
+                     ) -> None:
+        """Write the cell's RUNNING marker; ``job`` names the submitit job running it (executor, job id)."""
         write_json_atomic(self.running_marker(cell.cell_id),
                           {'pid': os.getpid(), 'started': _now(), 'key': cell.key, 'commands': commands,
-                           'devices': devices, 'log': str(self.log_file(cell.cell_id))})
+                           'devices': devices, 'log': str(self.log_file(cell.cell_id)), **(job or {})})
+
+    def record_job(self, cell: Cell, executor: str, job_id: str, gpus: int, job_log: str, **extra: Any) -> Path:
+        """Record the job a cell was submitted as (replacing an earlier one's record)."""
+        return write_json_atomic(self.job_file(cell.cell_id), {
+            'cell_id': cell.cell_id, 'executor': executor, 'job_id': job_id, 'gpus': gpus,
+            'folder': str(self.submitit_folder), 'job_log': job_log, 'log': str(self.log_file(cell.cell_id)),
+            'submitted': _now(), **extra})
+
+    def job(self, cell_id: str) -> dict[str, Any] | None:
+        """The cell's last job record, if it was ever submitted."""
+        try:
+            return json.loads(self.job_file(cell_id).read_text(encoding='utf-8'))
+        except FileNotFoundError:
+            return None
+        except json.JSONDecodeError as exc:
+            raise StoreError(f'{self.job_file(cell_id)}: unreadable job record ({exc})') from None
 
     def mark_done(self, cell: Cell, result: TransferResult, seconds: float) -> Path:
         extra = dict(result.extra)

@@ -28,3 +28,17 @@ def two_checkpoints(tmp_path_factory, toy_checkpoints):
     """(byol, mocov2) toy checkpoint paths in their original layouts."""
     from mmssl_transfer.toy.checkpoints import toy_checkpoint_path
     return {m: Path(toy_checkpoint_path(toy_checkpoints, m)) for m in ('byol', 'mocov2')}
+
+
+@pytest.fixture
+def batch_two_kind(monkeypatch):
+    """A stand-in training kind with a total batch of 2 (one process per cell: the count shows in its devices)."""
+    from mmssl_transfer.tasks import PROBE_OPTIONS, TASKS, PaperSetting, Probe, TaskSpec
+    kind = TaskSpec(name='fewshot', family='probe', datasets=('dtd', 'eurosat'), protocols=('prototypical',),
+                    category=TASKS['fewshot'].category, paper=(PaperSetting('total_batch_size', 2, 'toy'),),
+                    primary_metric='accuracy', tables=(), protocol_label='{ways}way-{shots}shot',
+                    grid={'ways': [5], 'shots': [5]},
+                    runner=Probe(tool=str(HERE / 'fake_probe.py'), options=PROBE_OPTIONS,
+                                 grid_options=('ways', 'shots'), distributed=False))
+    monkeypatch.setitem(TASKS, 'fakeshot', kind)
+    return kind

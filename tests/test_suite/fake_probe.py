@@ -5,7 +5,8 @@ input; FAKE_PROBE_SLEEP (seconds) makes it slow enough to be killed mid-cell; FA
 appends one JSON line to (dataset, CUDA_VISIBLE_DEVICES, whether the barrier was met), to observe how cells were
 packed; FAKE_PROBE_BARRIER=FOLDER:N makes each run wait (60 s at most) until N runs have reached it, so it is met
 only by runs that ran at the same time; FAKE_PROBE_CRASH=DATASET makes the runs on DATASET crash like a bug
-(a traceback, exit status 1).
+(a traceback, exit status 1). Each run appends a line to ``<work-dir>/attempts.txt`` before anything else and
+traces how many it found (a resumed cell's work dir survives its interruption).
 """
 import argparse
 import hashlib
@@ -31,6 +32,13 @@ def main() -> int:
                  'cache-dir'):
         parser.add_argument(f'--{name}')
     args = parser.parse_args()
+    attempt = None
+    if args.work_dir:
+        attempts = Path(args.work_dir) / 'attempts.txt'
+        attempts.parent.mkdir(parents=True, exist_ok=True)
+        with open(attempts, 'a') as f:
+            f.write(f'{os.getpid()}\n')
+        attempt = len(attempts.read_text().splitlines())
     time.sleep(float(os.environ.get('FAKE_PROBE_SLEEP', '0')))
     met = None
     if os.environ.get('FAKE_PROBE_BARRIER'):
@@ -43,7 +51,7 @@ def main() -> int:
     if os.environ.get('FAKE_PROBE_TRACE'):
         with open(os.environ['FAKE_PROBE_TRACE'], 'a') as trace:
             trace.write(json.dumps({'dataset': args.dataset, 'method': args.method, 'barrier_met': met,
-                                    'devices': os.environ.get('CUDA_VISIBLE_DEVICES')}) + '\n')
+                                    'attempt': attempt, 'devices': os.environ.get('CUDA_VISIBLE_DEVICES')}) + '\n')
     if args.dataset == os.environ.get('FAKE_PROBE_CRASH'):
         raise RuntimeError('a bug in the probe')
     if args.dataset == 'broken' or not Path(args.data_root).is_dir():

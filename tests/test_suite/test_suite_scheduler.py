@@ -15,7 +15,7 @@ from mmssl_transfer.suite.scheduler import Packer
 from mmssl_transfer.suite.spec import BackboneSpec, SuiteError
 from mmssl_transfer.suite.store import DONE
 
-from tests.test_suite.suite_helpers import HERE, fake_suite
+from tests.test_suite.suite_helpers import fake_suite
 
 
 def _cell(kind: str, dataset: str = 'dtd', backbone: str = 'byol', total: int | None = None) -> Cell:
@@ -59,20 +59,6 @@ def test_gpus_per_cell_max_parallel_and_shared_features_limit_the_packing():
     assert [p.cell for p in placed] == [linear, other]  # fewshot waits for the features linear extracts
     with pytest.raises(SuiteError, match='--max-parallel must be at least 1'):
         Packer(8, max_parallel=0)
-
-
-@pytest.fixture
-def batch_two_kind(monkeypatch):
-    """A stand-in training kind with a total batch of 2 (one process per cell: the count shows in its devices)."""
-    from mmssl_transfer.tasks import PROBE_OPTIONS, TASKS, PaperSetting, Probe, TaskSpec
-    kind = TaskSpec(name='fewshot', family='probe', datasets=('dtd', 'eurosat'), protocols=('prototypical',),
-                    category=TASKS['fewshot'].category, paper=(PaperSetting('total_batch_size', 2, 'toy'),),
-                    primary_metric='accuracy', tables=(), protocol_label='{ways}way-{shots}shot',
-                    grid={'ways': [5], 'shots': [5]},
-                    runner=Probe(tool=str(HERE / 'fake_probe.py'), options=PROBE_OPTIONS,
-                                 grid_options=('ways', 'shots'), distributed=False))
-    monkeypatch.setitem(TASKS, 'fakeshot', kind)
-    return kind
 
 
 def _run(suite: Path, out: Path, packer: Packer):
@@ -158,7 +144,7 @@ def test_status_shows_running_cells_and_cancel_leaves_them_interrupted(tmp_path,
     console = Console(file=io.StringIO(), width=300)
     print_status(out, console)
     assert '1 queued, 1 running, 0 interrupted, 0 done, 0 failed' in console.file.getvalue()
-    assert cancel(out, console) == [runner.pid]
+    assert cancel(out, console).processes == [runner.pid]
     runner.join(60)
     assert runner.exitcode is not None
     assert [s.state for s in cell_statuses(out)] == [INTERRUPTED, QUEUED]  # the next run resumes it
