@@ -26,7 +26,7 @@ from .protocol_diff import paper_reference, protocol_changes, vit_variant
 from .variants import load_with_variants
 
 DATALOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
-SSL_BACKBONE_TYPES = ('SSLResNet',)
+SSL_BACKBONE_TYPES = ('SSLResNet', 'SSLViT', 'SSLViTDet')
 
 
 def load_config(config: str,
