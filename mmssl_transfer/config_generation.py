@@ -96,7 +96,7 @@ def render_backbone(spec: MethodSpec) -> str:
 def render_experiment(family: ExperimentFamily, method: str) -> str:
     """The per-experiment config text of one method (a ResNet-50 or a ViT row) in one family."""
     spec = VIT_ZOO.get(method)
-    base = family.base if spec is None else family.vit_base.base_for(spec.vit.patch_size)
+    base = family.base if spec is None else family.vit_base.base_for(spec.vit.patch_size, spec.vit.embed_dims)
     arch = '' if spec is None else family.vit_base.model_text(spec.vit)
     arch = f',\n{" " * len("model = dict(")}{arch}' if arch else ''  # its own line (width 120)
     return EXPERIMENT_TEMPLATE.format(base=base, method=method, arch=arch,

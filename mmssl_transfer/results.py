@@ -302,11 +302,13 @@ def make_record(task: str, backbone: Any, *, dataset: str, protocol: str, metric
 
 
 def published_record(task: str, dataset: str, protocol: str, method: str, metrics: Mapping[str, float],
-                     primary_metric: str, source: str, ci: Mapping[str, float] | None = None) -> TransferResult:
-    """A number the paper published, as a record (``config='paper'``, ``paper_protocol`` True, no sha256)."""
+                     primary_metric: str, source: str, ci: Mapping[str, float] | None = None,
+                     paper_protocol: bool = True, extra: Mapping[str, Any] | None = None) -> TransferResult:
+    """A published number, as a record (``config='paper'``, no sha256): the paper's (``paper_protocol`` True), or
+    another publication's anchor (``paper_protocol`` False, ``extra`` saying its protocol and comparability)."""
     return TransferResult(task=task, dataset=dataset, protocol=protocol, method=method, checkpoint_sha256='',
                           metrics=dict(metrics), primary_metric=primary_metric, ci=dict(ci or {}),
-                          extra={'source': source}, config='paper', paper_protocol=True)
+                          extra={'source': source, **(extra or {})}, config='paper', paper_protocol=paper_protocol)
 
 
 # -- where records live ------------------------------------------------------------------------------------------

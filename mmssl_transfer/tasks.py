@@ -171,11 +171,13 @@ class ViTBase:
 
     Attributes:
         base: Relative to configs/; ``{patch}`` is replaced by the row's patch size (14 or 16), for bases whose
-            strides follow the patch (detection's anchors and RoI strides).
+            strides follow the patch (detection's anchors and RoI strides), and ``{width}`` by its embedding width
+            (384 or 768), for bases whose necks and heads read maps of that many channels (the dense heads).
         variant: The named variant a run on this base records by default (never ``'paper'``).
         arch_keys: Dotted keys under ``model`` that follow the row's architecture -> a Python expression over
             its :class:`~mmssl_transfer.checkpoints.vit_layout.ViTArch` fields, e.g. ``{'neck.in_channels':
-            '{embed_dims}'}``: the per-method config sets them beside the backbone (ViT-S and ViT-B share a base).
+            '{embed_dims}'}``: the per-method config sets them beside the backbone (ViT-S and ViT-B share a base; the
+            other way to follow the width is a base per width, ``{width}`` in :attr:`base`).
     """
 
     base: str
@@ -185,9 +187,11 @@ class ViTBase:
     def __post_init__(self) -> None:
         assert self.variant != PAPER_VARIANT, 'a ViT run of a dense task is never the paper protocol'
 
-    def base_for(self, patch_size: int) -> str:
-        """The base file of a ViT with patches of ``patch_size`` pixels."""
-        return self.base.format(patch=patch_size)
+    def base_for(self, patch_size: int, width: int | None = None) -> str:
+        """The base file of a ViT with patches of ``patch_size`` pixels and ``width`` channels."""
+        if width is None and '{width}' in self.base:
+            raise ValueError(f'{self.base} needs the ViT width')
+        return self.base.format(patch=patch_size, width=width)
 
     def model_text(self, arch: Any) -> str:
         """The ``model = dict(...)`` arguments (``'neck=dict(in_channels=384)'``) that set :attr:`arch_keys`
@@ -436,19 +440,27 @@ TASKS: dict[str, TaskSpec] = {
         category=(PIXELWISE, SEMANTIC), paper=_SEG_SETTINGS, primary_metric='mIoU', tables=('dense',),
         memory='dense',
         runner=TrainTest(config='configs/seg/{method}_upernet_ade20k.py',
-                         bases={'finetune': '_base_/seg/upernet_r50_ade20k.py'}, method_input=False)),
+                         bases={'finetune': '_base_/seg/upernet_r50_ade20k.py'}, method_input=False,
+                         # mmseg's MAE/BEiT UPerNet recipe (AdamW, layer decay 0.65, 160k at batch 16)
+                         vit_bases={'finetune': ViTBase('_base_/seg/upernet_vit{width}_ade20k.py',
+                                                        'vit-upernet-mae')})),
     'normals': TaskSpec(
         name='normals', family='train_test', datasets=('nyuv2',), default_datasets=('nyuv2',), protocols=('frozen',),
         category=(PIXELWISE, STRUCTURAL), paper=_NORMALS_SETTINGS, primary_metric='mean', tables=('dense',),
         memory='dense',
         runner=TrainTest(config='configs/normals/{method}_pspnet_nyuv2.py',
-                         bases={'frozen': '_base_/normals/pspnet_r50_nyuv2.py'}, method_input=False)),
+                         bases={'frozen': '_base_/normals/pspnet_r50_nyuv2.py'}, method_input=False,
+                         # the task's head and schedule on four frozen ViT blocks, resized and concatenated
+                         vit_bases={'frozen': ViTBase('_base_/normals/pspnet_vit{width}_nyuv2.py',
+                                                      'vit-frozen-blocks')})),
     'depth': TaskSpec(  # not in the paper: Kotar et al.'s pixelwise structural task, trained like the normals
         name='depth', family='train_test', datasets=('nyuv2',), default_datasets=('nyuv2',), protocols=('frozen',),
         category=(PIXELWISE, STRUCTURAL), paper=(), default_variant='normals-protocol', borrowed=_NORMALS_SETTINGS,
         primary_metric='rmse', tables=(), memory='dense',
         runner=TrainTest(config='configs/depth/{method}_pspnet_nyuv2_depth.py',
-                         bases={'frozen': '_base_/depth/pspnet_r50_nyuv2_depth.py'}, method_input=False)),
+                         bases={'frozen': '_base_/depth/pspnet_r50_nyuv2_depth.py'}, method_input=False,
+                         vit_bases={'frozen': ViTBase('_base_/depth/pspnet_vit{width}_nyuv2_depth.py',
+                                                      'vit-frozen-blocks')})),
     'linear': TaskSpec(  # protocols: the paper's solver (default), or the same objective solved to convergence
         name='linear', family='probe', datasets=MANY_SHOT_DATASETS, default_datasets=MANY_SHOT_DATASETS,
         protocols=('paper', 'converged'),

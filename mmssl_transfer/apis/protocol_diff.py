@@ -110,8 +110,9 @@ def paper_reference(cfg: Config, variants: Sequence[str] = (), method: str | Non
     if vit is not None:  # the ViT base of the family, for the row's patch (strides follow it) and width
         from ..checkpoints import VIT_ZOO
         method = vit_row(cfg, method if method in VIT_ZOO else None)
-        base = vit.base_for(VIT_ZOO[method].vit.patch_size)
-        arch = ', ' + vit.model_text(VIT_ZOO[method].vit) if vit.arch_keys else ''
+        row = VIT_ZOO[method].vit
+        base = vit.base_for(row.patch_size, row.embed_dims)
+        arch = ', ' + vit.model_text(row) if vit.arch_keys else ''
     else:
         method = method if method in ZOO else _STAND_IN_METHOD
     configs = configs_dir()

@@ -60,7 +60,8 @@ def test_bad_overrides_name_the_problem(tmp_path):
         load_config(FROZEN, resume=str(tmp_path / 'missing.pth'))
     other = tmp_path / 'plain.py'
     other.write_text("model = dict(backbone=dict(type='ResNet', depth=50))\n")
-    with pytest.raises(LaunchError, match="--checkpoint needs model.backbone of type SSLResNet, found 'ResNet'"):
+    with pytest.raises(LaunchError, match="--checkpoint needs model.backbone of type SSLResNet/SSLViT/SSLViTDet, "
+                                          "found 'ResNet'"):
         load_config(str(other), checkpoint='byol')
     with pytest.raises(LaunchError, match='no data loader of this config has a data_root'):
         load_config(str(other), data_root='/data')

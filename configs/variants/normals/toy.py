@@ -3,7 +3,13 @@
 # the demo suite runs its normals cells this way). Width-8 backbone, 16-channel PSP head, 4 iterations at a
 # total batch of 2, ~48x80 images (test at short side 40, the paper's 450 scaled down), no data-loader workers.
 # Toy numbers mean nothing.
-model = dict(backbone=dict(base_channels=8), decode_head=dict(in_channels=256, channels=16))
+# A ViT config (SSLViT) takes the toy ViT files of tools/make_toy_data.py (width 24, 2 blocks): the blocks read are
+# clamped to the two, still all frozen, the head reads 24-channel maps.
+model = dict(backbone=dict(base_channels=8), decode_head=dict(in_channels=256, channels=16)) if (
+    _base_.model.backbone.type != 'SSLViT') else dict(
+    backbone=dict(toy=True, out_indices=[min(i, 1) for i in _base_.model.backbone.out_indices],
+                  frozen_stages=min(_base_.model.backbone.frozen_stages, 2)),
+    decode_head=dict(in_channels=[24] * len(_base_.model.decode_head.in_channels), channels=16))
 train_cfg = dict(max_iters=4, val_interval=1000, val_begin=1000)  # no validation pass: the test step evaluates
 param_scheduler = [dict(_base_.param_scheduler[0], end=4)]
 train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False, dataset=dict(

@@ -36,6 +36,12 @@ VIT_FEATURES = {
                  'ViT-S linear eval with n=4)',
     'featmap': 'final-norm patch tokens of each block in ``out_indices`` as (B, D, h, w) maps (dense heads)',
 }
+#: What :class:`SSLViT` does with an input side that is not a multiple of the patch (``patch_fit``):
+PATCH_FITS = {
+    'floor': "the patch convolution drops the last partial patch (mmpretrain's and the authors' classifiers)",
+    'resize': 'the input is resized (bilinear) to the nearest multiple of the patch, at least one patch, so the '
+              'token grid covers the whole image (the dense tasks: 512 -> 518 for patch 14, no-op for 16)',
+}
 
 
 class SSLViT(VisionTransformer):
@@ -52,6 +58,7 @@ class SSLViT(VisionTransformer):
         out_indices (Sequence[int] | int): Blocks (0-based, negative from the end) whose maps ``'featmap'``
             returns. Defaults to -1.
         last_n (int): Blocks whose CLS ``'last4_cls'`` concatenates. Defaults to 4.
+        patch_fit (str): One of :data:`PATCH_FITS`. Defaults to 'floor'.
         frozen_stages (int): -1 nothing frozen; ``k >= 0`` freezes the patch and position embedding, CLS and
             register tokens and blocks 1..k (all blocks: the final norm too), kept in eval mode. Defaults to -1.
         embed_dims, num_layers, num_heads, patch_size (int, optional): Only to assert the architecture: a value
@@ -71,6 +78,7 @@ class SSLViT(VisionTransformer):
                  out_type: str = 'cls_patch_mean',
                  out_indices: Sequence[int] | int = -1,
                  last_n: int = 4,
+                 patch_fit: str = 'floor',
                  frozen_stages: int = -1,
                  embed_dims: Optional[int] = None,
                  num_layers: Optional[int] = None,
@@ -82,6 +90,8 @@ class SSLViT(VisionTransformer):
                  **kwargs: Any) -> None:
         if out_type not in VIT_FEATURES:
             raise ValueError(f'SSLViT out_type must be one of {sorted(VIT_FEATURES)}, got {out_type!r}')
+        if patch_fit not in PATCH_FITS:
+            raise ValueError(f'SSLViT patch_fit must be one of {sorted(PATCH_FITS)}, got {patch_fit!r}')
         self._identity = checkpoint if isinstance(checkpoint, BackboneIdentity) else None
         if self._identity is not None:
             self.checkpoint = None if self._identity.is_scratch else str(self._identity.path)
@@ -115,7 +125,7 @@ class SSLViT(VisionTransformer):
             out_type='raw', with_cls_token=True, frozen_stages=-1, interpolate_mode='bicubic',
             layer_scale_init_value=1.0 if arch.layer_scale else 0., patch_cfg=dict(padding=0),
             init_cfg=init_cfg, **kwargs)
-        self.out_type = out_type
+        self.out_type, self.patch_fit = out_type, patch_fit
         self.method, self.spec, self.vit_arch, self.toy = spec.name, spec, arch, toy
         if out_type == 'last4_cls' and not 1 <= last_n <= arch.num_layers:
             raise ValueError(f'last_n must be in 1..{arch.num_layers}, got {last_n}')
@@ -247,8 +257,17 @@ class SSLViT(VisionTransformer):
         patch = patch.permute(0, 2, 3, 1).reshape(1, -1, dim)
         return torch.cat((pos[:, :1], patch), dim=1).to(self.pos_embed.dtype)
 
+    def fit_to_patch(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` resized to sides that are multiples of the patch when ``patch_fit='resize'`` (else as it is)."""
+        patch = self.vit_arch.patch_size
+        size = tuple(max(patch, round(side / patch) * patch) for side in x.shape[-2:])
+        if self.patch_fit != 'resize' or size == tuple(x.shape[-2:]):
+            return x
+        return F.interpolate(x, size=size, mode='bilinear', align_corners=False)
+
     def tokens(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int]]:
         """Input tokens ``[CLS, registers, patches]`` with position embeddings, and the patch grid."""
+        x = self.fit_to_patch(x)
         image_hw = (x.shape[-2], x.shape[-1])
         x, grid = self.patch_embed(x)
         x = torch.cat((self.cls_token.expand(x.shape[0], -1, -1), x), dim=1)

@@ -1,0 +1,2 @@
+_base_ = ['../_base_/depth/pspnet_vit768_nyuv2_depth.py', '../_base_/backbones/dinov2_vitb14_reg4.py']
+model = dict(backbone={{_base_.ssl_backbone}})

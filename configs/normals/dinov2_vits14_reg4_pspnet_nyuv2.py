@@ -1,0 +1,2 @@
+_base_ = ['../_base_/normals/pspnet_vit384_nyuv2.py', '../_base_/backbones/dinov2_vits14_reg4.py']
+model = dict(backbone={{_base_.ssl_backbone}})

@@ -1,0 +1,2 @@
+_base_ = ['../_base_/normals/pspnet_vit384_nyuv2.py', '../_base_/backbones/ibot_vits16.py']
+model = dict(backbone={{_base_.ssl_backbone}})

@@ -1,0 +1,2 @@
+_base_ = ['../_base_/seg/upernet_vit768_ade20k.py', '../_base_/backbones/dinov2_vitb14_reg4.py']
+model = dict(backbone={{_base_.ssl_backbone}})
