@@ -34,7 +34,7 @@ ssl_preprocessor = dict(mean={mean}, std={std})
 
 EXPERIMENT_TEMPLATE = '''\
 _base_ = ['../{base}', '../_base_/backbones/{method}.py']
-model = dict(backbone={{{{_base_.ssl_backbone}}}}{preprocessor})
+model = dict(backbone={{{{_base_.ssl_backbone}}}}{preprocessor}{arch})
 '''
 METHOD_PREPROCESSOR = ', data_preprocessor={{_base_.ssl_preprocessor}}'
 
@@ -97,7 +97,9 @@ def render_experiment(family: ExperimentFamily, method: str) -> str:
     """The per-experiment config text of one method (a ResNet-50 or a ViT row) in one family."""
     spec = VIT_ZOO.get(method)
     base = family.base if spec is None else family.vit_base.base_for(spec.vit.patch_size, spec.vit.embed_dims)
-    return EXPERIMENT_TEMPLATE.format(base=base, method=method,
+    arch = '' if spec is None else family.vit_base.model_text(spec.vit)
+    arch = f',\n{" " * len("model = dict(")}{arch}' if arch else ''  # its own line (width 120)
+    return EXPERIMENT_TEMPLATE.format(base=base, method=method, arch=arch,
                                       preprocessor=METHOD_PREPROCESSOR if family.method_input else '')
 
 

@@ -175,10 +175,15 @@ class ViTBase:
             strides follow the patch (detection's anchors and RoI strides), and ``{width}`` by its embedding width
             (384 or 768), for bases whose necks and heads read maps of that many channels (the dense heads).
         variant: The named variant a run on this base records by default (never ``'paper'``).
+        arch_keys: Dotted keys under ``model`` that follow the row's architecture -> a Python expression over
+            its :class:`~mmssl_transfer.checkpoints.vit_layout.ViTArch` fields, e.g. ``{'neck.in_channels':
+            '{embed_dims}'}``: the per-method config sets them beside the backbone (ViT-S and ViT-B share a base; the
+            other way to follow the width is a base per width, ``{width}`` in :attr:`base`).
     """
 
     base: str
     variant: str
+    arch_keys: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         assert self.variant != PAPER_VARIANT, 'a ViT run of a dense task is never the paper protocol'
@@ -188,6 +193,21 @@ class ViTBase:
         if width is None and '{width}' in self.base:
             raise ValueError(f'{self.base} needs the ViT width')
         return self.base.format(patch=patch_size, width=width)
+
+    def model_text(self, arch: Any) -> str:
+        """The ``model = dict(...)`` arguments (``'neck=dict(in_channels=384)'``) that set :attr:`arch_keys`
+        for a ViT of ``arch``, as config text (empty when there are none)."""
+        tree: dict[str, Any] = {}
+        for key, expression in self.arch_keys.items():
+            *parents, leaf = key.split('.')
+            node = tree
+            for name in parents:
+                node = node.setdefault(name, {})
+            node[leaf] = expression.format(**vars(arch))
+
+        def text(node: dict[str, Any]) -> str:
+            return ', '.join(f'{k}=dict({text(v)})' if isinstance(v, dict) else f'{k}={v}' for k, v in node.items())
+        return text(tree)
 
 
 @dataclass(frozen=True)
@@ -417,7 +437,12 @@ TASKS: dict[str, TaskSpec] = {
         memory='dense',
         runner=TrainTest(config='configs/det/{method}_{protocol}_voc.py', bases={
             'frozen': '_base_/det/faster-rcnn_r50_fpn_voc0712_frozen.py',
-            'finetune': '_base_/det/faster-rcnn_r50_fpn_voc0712_finetune.py'})),
+            'finetune': '_base_/det/faster-rcnn_r50_fpn_voc0712_finetune.py'}, vit_bases={
+            # ViTDet's pieces (models/vitdet.py); the anchor and RoI strides follow the patch (14 or 16)
+            'frozen': ViTBase('_base_/det/faster-rcnn_vit{patch}_simplefpn_voc0712_frozen.py', 'vitdet-frozen',
+                              arch_keys={'neck.in_channels': '{embed_dims}'}),
+            'finetune': ViTBase('_base_/det/faster-rcnn_vit{patch}_simplefpn_voc0712_finetune.py',
+                                'vitdet-finetune', arch_keys={'neck.in_channels': '{embed_dims}'})})),
     'seg': TaskSpec(
         name='seg', family='train_test', datasets=('ade20k',), default_datasets=('ade20k',),
         protocols=('finetune', 'frozen'),

@@ -85,7 +85,7 @@ def vit_variant(cfg: Config) -> str | None:
 
 _REFERENCE_TEMPLATE = '''\
 _base_ = [{base!r}, {backbone!r}]
-model = dict(backbone={{{{_base_.ssl_backbone}}}}{preprocessor})
+model = dict(backbone={{{{_base_.ssl_backbone}}}}{preprocessor}{arch})
 '''
 
 
@@ -106,17 +106,19 @@ def paper_reference(cfg: Config, variants: Sequence[str] = (), method: str | Non
     base, per_method_input = found
     vit = vit_base(cfg)
     method = method or (cfg.get('model', {}).get('backbone', {}) or {}).get('method')
-    if vit is not None:  # the ViT base of the family, for the row's patch (strides follow it)
+    arch = ''
+    if vit is not None:  # the ViT base of the family, for the row's patch (strides follow it) and width
         from ..checkpoints import VIT_ZOO
         method = vit_row(cfg, method if method in VIT_ZOO else None)
-        arch = VIT_ZOO[method].vit
-        base = vit.base_for(arch.patch_size, arch.embed_dims)
+        row = VIT_ZOO[method].vit
+        base = vit.base_for(row.patch_size, row.embed_dims)
+        arch = ', ' + vit.model_text(row) if vit.arch_keys else ''
     else:
         method = method if method in ZOO else _STAND_IN_METHOD
     configs = configs_dir()
     text = _REFERENCE_TEMPLATE.format(
         base=str(configs / base), backbone=str(configs / '_base_' / 'backbones' / f'{method}.py'),
-        preprocessor=', data_preprocessor={{_base_.ssl_preprocessor}}' if per_method_input else '')
+        preprocessor=', data_preprocessor={{_base_.ssl_preprocessor}}' if per_method_input else '', arch=arch)
     with tempfile.TemporaryDirectory(prefix='mmssl_paper_') as folder:
         path = Path(folder) / f'paper_{task.get("task")}_{task.get("protocol")}.py'
         path.write_text(text, encoding='utf-8')

@@ -1,0 +1,3 @@
+_base_ = ['../_base_/det/faster-rcnn_vit14_simplefpn_voc0712_finetune.py', '../_base_/backbones/dinov2_vitb14_reg4.py']
+model = dict(backbone={{_base_.ssl_backbone}}, data_preprocessor={{_base_.ssl_preprocessor}},
+             neck=dict(in_channels=768))
