@@ -9,12 +9,15 @@ pipelines from :mod:`mmssl_transfer.datasets.classification.pipelines` when the 
 memory), the config ``tools/finetune_sweep.py --dataset`` runs. The ViT rows of the zoo get a backbone file of
 the same two variables (the task bases set the ViT backbone type, as the ResNet bases set ``SSLResNet``) and, in
 each family whose protocol has a ViT base (:attr:`mmssl_transfer.tasks.TrainTest.vit_bases`), the same two-line
-experiment file on that base (``{patch}`` in its name filled from the row). A new backbone is one new
-backbone file plus one file per family; ``tools/generate_configs.py`` writes them and ``--check`` verifies the
-committed files are up to date (a test runs it).
+experiment file on that base (``{patch}`` in its name filled from the row), which also sets the base's keys that
+follow the row's width (:attr:`mmssl_transfer.tasks.ViTBase.arch_keys`). A new backbone is one new backbone file
+plus one file per family; ``tools/generate_configs.py`` writes them (and deletes per-method files no row generates
+any more) and ``--check`` verifies the committed files are up to date, none is left over and every ``_base_``
+exists (a test runs it).
 """
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 from mmssl_transfer.checkpoints import VIT_ZOO, ZOO, MethodSpec
@@ -96,7 +99,7 @@ def render_backbone(spec: MethodSpec) -> str:
 def render_experiment(family: ExperimentFamily, method: str) -> str:
     """The per-experiment config text of one method (a ResNet-50 or a ViT row) in one family."""
     spec = VIT_ZOO.get(method)
-    base = family.base if spec is None else family.vit_base.base_for(spec.vit.patch_size, spec.vit.embed_dims)
+    base = family.base if spec is None else family.vit_base.base_for(spec.vit.patch_size)
     arch = '' if spec is None else family.vit_base.model_text(spec.vit)
     arch = f',\n{" " * len("model = dict(")}{arch}' if arch else ''  # its own line (width 120)
     return EXPERIMENT_TEMPLATE.format(base=base, method=method, arch=arch,
@@ -154,16 +157,49 @@ def expected_files(configs_dir: Path) -> dict[Path, str]:
 
 
 def write_configs(configs_dir: Path) -> list[Path]:
-    """(Re)write every generated file; return those whose text changed."""
+    """(Re)write every generated file and delete the per-method files no method generates any more; return the
+    paths written or deleted."""
     changed = []
     for path, text in expected_files(configs_dir).items():
         if not path.exists() or path.read_text() != text:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
             changed.append(path)
+    for path in orphan_configs(configs_dir):
+        path.unlink()
+        changed.append(path)
     return changed
 
 
 def stale_configs(configs_dir: Path) -> list[Path]:
     """Generated files that are missing or differ from what the zoo and the family table say."""
     return [p for p, text in expected_files(configs_dir).items() if not p.exists() or p.read_text() != text]
+
+
+def orphan_configs(configs_dir: Path) -> list[Path]:
+    """Per-method files (backbone and experiment files, named like the generated ones) that no zoo method and
+    family generates: left behind by a removed zoo row or family."""
+    patterns = {'_base_/backbones/{method}.py', *(family.path for family in EXPERIMENT_FAMILIES.values())}
+    expected = set(expected_files(configs_dir))
+    found = {path for pattern in patterns for path in configs_dir.glob(pattern.format(method='*'))}
+    return sorted(found - expected)
+
+
+def missing_bases(configs_dir: Path) -> list[tuple[Path, str]]:
+    """(config, ``_base_`` entry) for every config under ``configs_dir`` whose ``_base_`` names a file that does
+    not exist (a base deleted or renamed under its inheritors); ``package::`` bases are not checked."""
+    missing = []
+    for path in sorted(configs_dir.rglob('*.py')):
+        for base in _base_entries(path):
+            if '::' not in base and not (path.parent / base).is_file():
+                missing.append((path, base))
+    return missing
+
+
+def _base_entries(path: Path) -> list[str]:
+    """The string entries of the module-level ``_base_`` assignment of a config file."""
+    for node in ast.parse(path.read_text(encoding='utf-8'), filename=str(path)).body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == '_base_' for t in node.targets):
+            values = node.value.elts if isinstance(node.value, (ast.List, ast.Tuple)) else [node.value]
+            return [v.value for v in values if isinstance(v, ast.Constant) and isinstance(v.value, str)]
+    return []

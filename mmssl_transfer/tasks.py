@@ -172,13 +172,12 @@ class ViTBase:
 
     Attributes:
         base: Relative to configs/; ``{patch}`` is replaced by the row's patch size (14 or 16), for bases whose
-            strides follow the patch (detection's anchors and RoI strides), and ``{width}`` by its embedding width
-            (384 or 768), for bases whose necks and heads read maps of that many channels (the dense heads).
+            strides follow the patch (detection's anchors and RoI strides). One base serves every width.
         variant: The named variant a run on this base records by default (never ``'paper'``).
         arch_keys: Dotted keys under ``model`` that follow the row's architecture -> a Python expression over
             its :class:`~mmssl_transfer.checkpoints.vit_layout.ViTArch` fields, e.g. ``{'neck.in_channels':
-            '{embed_dims}'}``: the per-method config sets them beside the backbone (ViT-S and ViT-B share a base; the
-            other way to follow the width is a base per width, ``{width}`` in :attr:`base`).
+            '{embed_dims}'}``: the per-method config sets them beside the backbone, so ViT-S and ViT-B share a base
+            (the one way a base follows the width).
     """
 
     base: str
@@ -188,11 +187,9 @@ class ViTBase:
     def __post_init__(self) -> None:
         assert self.variant != PAPER_VARIANT, 'a ViT run of a dense task is never the paper protocol'
 
-    def base_for(self, patch_size: int, width: int | None = None) -> str:
-        """The base file of a ViT with patches of ``patch_size`` pixels and ``width`` channels."""
-        if width is None and '{width}' in self.base:
-            raise ValueError(f'{self.base} needs the ViT width')
-        return self.base.format(patch=patch_size, width=width)
+    def base_for(self, patch_size: int) -> str:
+        """The base file of a ViT with patches of ``patch_size`` pixels."""
+        return self.base.format(patch=patch_size)
 
     def model_text(self, arch: Any) -> str:
         """The ``model = dict(...)`` arguments (``'neck=dict(in_channels=384)'``) that set :attr:`arch_keys`
@@ -429,6 +426,13 @@ class TaskSpec:
         return tuple(n for n in range(1, most + 1) if total is None or total % n == 0)
 
 
+# The keys of each ViT base that follow the row's width (ViTBase.arch_keys): the bases state ViT-B's 768
+_SIMPLEFPN_WIDTH = {'neck.in_channels': '{embed_dims}'}  # SimpleFPN reads the one ViT map
+_UPERNET_WIDTH = {  # Feature2Pyramid keeps the width of the 4 blocks; UPerHead and the FCN aux head read them
+    'neck.embed_dim': '{embed_dims}', 'decode_head.in_channels': '[{embed_dims}] * 4',
+    'auxiliary_head.in_channels': '{embed_dims}'}
+_FOUR_BLOCKS_WIDTH = {'decode_head.in_channels': '[{embed_dims}] * 4'}  # the head reads 4 blocks, concatenated
+
 TASKS: dict[str, TaskSpec] = {
     'det': TaskSpec(
         name='det', family='train_test', datasets=('voc0712',), default_datasets=('voc0712',),
@@ -440,9 +444,9 @@ TASKS: dict[str, TaskSpec] = {
             'finetune': '_base_/det/faster-rcnn_r50_fpn_voc0712_finetune.py'}, vit_bases={
             # ViTDet's pieces (models/vitdet.py); the anchor and RoI strides follow the patch (14 or 16)
             'frozen': ViTBase('_base_/det/faster-rcnn_vit{patch}_simplefpn_voc0712_frozen.py', 'vitdet-frozen',
-                              arch_keys={'neck.in_channels': '{embed_dims}'}),
+                              arch_keys=_SIMPLEFPN_WIDTH),
             'finetune': ViTBase('_base_/det/faster-rcnn_vit{patch}_simplefpn_voc0712_finetune.py',
-                                'vitdet-finetune', arch_keys={'neck.in_channels': '{embed_dims}'})})),
+                                'vitdet-finetune', arch_keys=_SIMPLEFPN_WIDTH)})),
     'seg': TaskSpec(
         name='seg', family='train_test', datasets=('ade20k',), default_datasets=('ade20k',),
         protocols=('finetune', 'frozen'),
@@ -451,8 +455,8 @@ TASKS: dict[str, TaskSpec] = {
         runner=TrainTest(config='configs/seg/{method}_upernet_ade20k.py',
                          bases={'finetune': '_base_/seg/upernet_r50_ade20k.py'}, method_input=False,
                          # mmseg's MAE/BEiT UPerNet recipe (AdamW, layer decay 0.65, 160k at batch 16)
-                         vit_bases={'finetune': ViTBase('_base_/seg/upernet_vit{width}_ade20k.py',
-                                                        'vit-upernet-mae')},
+                         vit_bases={'finetune': ViTBase('_base_/seg/upernet_vit_ade20k.py', 'vit-upernet-mae',
+                                                        arch_keys=_UPERNET_WIDTH)},
                          # the ViT frozen, only a BatchNorm + 1x1 linear head trained (DINOv2's "lin.")
                          variant_protocols={'frozen': 'dinov2-linear'})),
     'normals': TaskSpec(
@@ -462,16 +466,16 @@ TASKS: dict[str, TaskSpec] = {
         runner=TrainTest(config='configs/normals/{method}_pspnet_nyuv2.py',
                          bases={'frozen': '_base_/normals/pspnet_r50_nyuv2.py'}, method_input=False,
                          # the task's head and schedule on four frozen ViT blocks, resized and concatenated
-                         vit_bases={'frozen': ViTBase('_base_/normals/pspnet_vit{width}_nyuv2.py',
-                                                      'vit-frozen-blocks')})),
+                         vit_bases={'frozen': ViTBase('_base_/normals/pspnet_vit_nyuv2.py', 'vit-frozen-blocks',
+                                                      arch_keys=_FOUR_BLOCKS_WIDTH)})),
     'depth': TaskSpec(  # not in the paper: Kotar et al.'s pixelwise structural task, trained like the normals
         name='depth', family='train_test', datasets=('nyuv2',), default_datasets=('nyuv2',), protocols=('frozen',),
         category=(PIXELWISE, STRUCTURAL), paper=(), default_variant='normals-protocol', borrowed=_NORMALS_SETTINGS,
         primary_metric='rmse', tables=(), memory='dense',
         runner=TrainTest(config='configs/depth/{method}_pspnet_nyuv2_depth.py',
                          bases={'frozen': '_base_/depth/pspnet_r50_nyuv2_depth.py'}, method_input=False,
-                         vit_bases={'frozen': ViTBase('_base_/depth/pspnet_vit{width}_nyuv2_depth.py',
-                                                      'vit-frozen-blocks')})),
+                         vit_bases={'frozen': ViTBase('_base_/depth/pspnet_vit_nyuv2_depth.py', 'vit-frozen-blocks',
+                                                      arch_keys=_FOUR_BLOCKS_WIDTH)})),
     'linear': TaskSpec(  # protocols: the paper's solver (default), or the same objective solved to convergence
         name='linear', family='probe', datasets=ALL_MANY_SHOT_DATASETS, default_datasets=MANY_SHOT_DATASETS,
         protocols=('paper', 'converged'),

@@ -1,2 +1,3 @@
-_base_ = ['../_base_/depth/pspnet_vit384_nyuv2_depth.py', '../_base_/backbones/dinov2_vits14.py']
-model = dict(backbone={{_base_.ssl_backbone}})
+_base_ = ['../_base_/depth/pspnet_vit_nyuv2_depth.py', '../_base_/backbones/dinov2_vits14.py']
+model = dict(backbone={{_base_.ssl_backbone}},
+             decode_head=dict(in_channels=[384] * 4))

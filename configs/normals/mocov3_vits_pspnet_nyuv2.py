@@ -1,2 +1,3 @@
-_base_ = ['../_base_/normals/pspnet_vit384_nyuv2.py', '../_base_/backbones/mocov3_vits.py']
-model = dict(backbone={{_base_.ssl_backbone}})
+_base_ = ['../_base_/normals/pspnet_vit_nyuv2.py', '../_base_/backbones/mocov3_vits.py']
+model = dict(backbone={{_base_.ssl_backbone}},
+             decode_head=dict(in_channels=[384] * 4))

@@ -1,2 +1,3 @@
-_base_ = ['../_base_/seg/upernet_vit384_ade20k.py', '../_base_/backbones/ibot_vits16.py']
-model = dict(backbone={{_base_.ssl_backbone}})
+_base_ = ['../_base_/seg/upernet_vit_ade20k.py', '../_base_/backbones/ibot_vits16.py']
+model = dict(backbone={{_base_.ssl_backbone}},
+             neck=dict(embed_dim=384), decode_head=dict(in_channels=[384] * 4), auxiliary_head=dict(in_channels=384))

@@ -107,11 +107,11 @@ def paper_reference(cfg: Config, variants: Sequence[str] = (), method: str | Non
     vit = vit_base(cfg)
     method = method or (cfg.get('model', {}).get('backbone', {}) or {}).get('method')
     arch = ''
-    if vit is not None:  # the ViT base of the family, for the row's patch (strides follow it) and width
+    if vit is not None:  # the ViT base of the family for the row's patch (strides follow it), its width keys
         from ..checkpoints import VIT_ZOO
         method = vit_row(cfg, method if method in VIT_ZOO else None)
         row = VIT_ZOO[method].vit
-        base = vit.base_for(row.patch_size, row.embed_dims)
+        base = vit.base_for(row.patch_size)
         arch = ', ' + vit.model_text(row) if vit.arch_keys else ''
     else:
         method = method if method in ZOO else _STAND_IN_METHOD

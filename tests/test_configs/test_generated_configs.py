@@ -6,7 +6,8 @@ import pytest
 from mmengine.config import Config
 
 from mmssl_transfer.checkpoints import NORMALIZATIONS, ZOO
-from mmssl_transfer.config_generation import EXPERIMENT_FAMILIES, stale_configs
+from mmssl_transfer.config_generation import (EXPERIMENT_FAMILIES, missing_bases, orphan_configs, stale_configs,
+                                              write_configs)
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
 
@@ -14,6 +15,26 @@ CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
 def test_generated_configs_are_up_to_date():
     stale = stale_configs(CONFIGS)
     assert not stale, f'run python tools/generate_configs.py: {stale}'
+    assert not orphan_configs(CONFIGS), 'run python tools/generate_configs.py: per-method files no row generates'
+    assert not missing_bases(CONFIGS)
+
+
+def test_generation_deletes_left_over_per_method_files_and_the_check_names_missing_bases(tmp_path):
+    """A removed zoo row's files are deleted (hand-written files beside them kept); an inheritor of a deleted base
+    (here one of the per-width ViT bases arch_keys replaced) is reported, not silently left broken."""
+    configs = tmp_path / 'configs'
+    write_configs(configs)
+    assert not stale_configs(configs) and not orphan_configs(configs)
+    unrelated = set(missing_bases(configs))  # the copy lacks the hand-written bases the generated files inherit
+    gone = [configs / 'seg' / 'old_vits16_upernet_ade20k.py', configs / '_base_' / 'backbones' / 'old_vits16.py']
+    kept = configs / 'seg' / 'my_notes.py'
+    for path in [*gone, kept]:
+        path.write_text("_base_ = ['../_base_/seg/upernet_vit384_ade20k.py']\n")
+    assert orphan_configs(configs) == sorted(gone)
+    assert [m for m in missing_bases(configs) if m not in unrelated] == [
+        (p, '../_base_/seg/upernet_vit384_ade20k.py') for p in sorted([*gone, kept])]
+    assert set(write_configs(configs)) == set(gone)
+    assert not any(p.exists() for p in gone) and kept.exists() and not orphan_configs(configs)
 
 
 @pytest.mark.parametrize('family', sorted(EXPERIMENT_FAMILIES))

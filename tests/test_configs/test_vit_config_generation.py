@@ -41,6 +41,25 @@ def test_a_vit_base_generates_the_two_line_config_on_the_base_of_the_rows_patch(
     assert files[CONFIGS / family.path.format(method='byol')].startswith(f"_base_ = ['../{family.base}'")
 
 
+@pytest.mark.parametrize('family', [n for n, f in sorted(EXPERIMENT_FAMILIES.items()) if f.vit_base is not None])
+def test_one_base_serves_every_width_and_each_rows_config_sets_its_width_keys(family):
+    """ViTBase.arch_keys is the one way a ViT base follows the width: ViT-S (384) and ViT-B (768) rows share the
+    family's base file, and every width key resolves to the row's width (a 4-list where the head reads 4 blocks)."""
+    vit_base = EXPERIMENT_FAMILIES[family].vit_base
+    assert vit_base.arch_keys and '{width}' not in vit_base.base
+    widths = set()
+    for name, spec in VIT_ZOO.items():
+        cfg = Config.fromfile(CONFIGS / EXPERIMENT_FAMILIES[family].path.format(method=name))
+        width = spec.vit.embed_dims
+        widths.add(width)
+        for key in vit_base.arch_keys:
+            value = cfg.model
+            for part in key.split('.'):
+                value = value[part]
+            assert value == width or value == [width] * len(cfg.model.backbone.out_indices), (name, key, value)
+    assert widths == {384, 768}
+
+
 def test_a_vit_base_never_names_the_paper_variant():
     with pytest.raises(AssertionError, match='never the paper protocol'):
         ViTBase('_base_/det/x.py', PAPER_VARIANT)

@@ -32,7 +32,7 @@ def test_a_vit_cell_runs_its_rows_generated_config(tmp_path, kind):
     for cell in cells:
         path = cell.config_path(REPO)
         assert path.is_file() and path.name.startswith('dinov2_vits14_')
-        assert TASKS[kind].runner.vit_bases[cell.protocol].base_for(14, 384).split('/')[-1] in path.read_text()
+        assert TASKS[kind].runner.vit_bases[cell.protocol].base_for(14).split('/')[-1] in path.read_text()
 
 
 def test_a_protocol_run_through_a_variant_gets_it_and_is_for_the_vit_rows_only(tmp_path):

@@ -4,8 +4,8 @@
 # (../normals/pspnet_vit_nyuv2.py): the final-norm patch tokens of blocks [3, 5, 7, 11] resized to one grid and
 # concatenated into the head (4 x 768 channels at stride 16, 14 for DINOv2), inputs resized to a multiple of the
 # patch inside the backbone (patch_fit='resize'). DINOv2's own NYU heads (linear4, DPT) are not reproduced: the
-# head is the depth task's. Widths are ViT-B's; ./pspnet_vit384_nyuv2_depth.py sets ViT-S's. Every run records the
-# named variant 'vit-frozen-blocks'.
+# head is the depth task's. Widths are ViT-B's; each row's generated config sets its own (tasks.py
+# ViTBase.arch_keys). Every run records the named variant 'vit-frozen-blocks'.
 _base_ = ['./pspnet_r50_nyuv2_depth.py']
 model = dict(
     backbone=dict(_delete_=True, type='SSLViT', checkpoint=None, out_type='featmap', out_indices=[3, 5, 7, 11],

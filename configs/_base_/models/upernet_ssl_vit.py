@@ -8,7 +8,7 @@
 # from the checkpoint's row. Inputs whose sides are not a multiple of the patch are resized to the nearest
 # multiple inside the backbone (patch_fit='resize': 512 -> 518 for DINOv2's patch 14, a no-op for patch 16), so
 # the token grid covers the image; the logits are resized to the input as for every backbone.
-# Widths are ViT-B's (768); the ViT-S base (../seg/upernet_vit384_ade20k.py) sets 384.
+# Widths are ViT-B's (768); each row's generated config sets its own (mmssl_transfer/tasks.py ViTBase.arch_keys).
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 crop_size = (512, 512)
 data_preprocessor = dict(

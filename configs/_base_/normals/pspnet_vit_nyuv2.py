@@ -6,8 +6,8 @@
 # frozen dense heads): 4 x 768 channels at stride 16 (14 for DINOv2), where the ResNet gives 2048 at stride 8; the
 # head's logits are resized to the 1/8 ground truth as before. Inputs whose sides are not a multiple of the patch
 # are resized to the nearest multiple inside the backbone (patch_fit='resize': short side 450 -> 448 for patch 16
-# and 14). Widths are ViT-B's; ./pspnet_vit384_nyuv2.py sets ViT-S's. Not the paper's protocol (a ResNet-50 task):
-# every run records the named variant 'vit-frozen-blocks'.
+# and 14). Widths are ViT-B's; each row's generated config sets its own (tasks.py ViTBase.arch_keys). Not the paper's
+# protocol (a ResNet-50 task): every run records the named variant 'vit-frozen-blocks'.
 _base_ = ['./pspnet_r50_nyuv2.py']
 model = dict(
     backbone=dict(_delete_=True, type='SSLViT', checkpoint=None, out_type='featmap', out_indices=[3, 5, 7, 11],

@@ -6,7 +6,7 @@
 # (power 1) to 0 at 160k iterations, total batch 16 (8 GPUs x 2), 512x512 crops of mmseg's ADE20K pipeline, and a
 # sliding-window test (512 crops, stride 341) at (2048, 512). mmseg's recipe trains with AMP (fp16, dynamic loss
 # scale): pass `tools/train.py --amp` on GPU (recorded as a change of optim_wrapper.type); this base runs in fp32
-# anywhere. The ViT-S widths are ./upernet_vit384_ade20k.py.
+# anywhere. Widths are ViT-B's (768); each row's generated config sets its own (tasks.py ViTBase.arch_keys).
 # Not the paper's ADE20K protocol (ResNet-50 UPerNet, SGD lr 0.02, batch 4, 150k iterations, 5-scale test): every run
 # records the named variant 'vit-upernet-mae' (never paper_protocol).
 _base_ = ['../models/upernet_ssl_vit.py', '../datasets/ade20k_seg.py', '../seg_runtime.py']

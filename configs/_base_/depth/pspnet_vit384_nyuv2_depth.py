@@ -1,3 +1,0 @@
-# NYUv2 depth for the ViT-S rows of the zoo (width 384): ./pspnet_vit_nyuv2_depth.py reading 4 x 384 channels.
-_base_ = ['./pspnet_vit_nyuv2_depth.py']
-model = dict(decode_head=dict(in_channels=[384, 384, 384, 384]))
