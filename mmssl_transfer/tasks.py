@@ -412,18 +412,16 @@ class TaskSpec:
         """Images per optimizer step of the default protocol (None: the task does not train)."""
         return self.default_settings.get('total_batch_size')
 
-    def gpu_counts(self, max_gpus: int) -> tuple[int, ...]:
-        """GPU counts up to ``max_gpus`` a cell may use: those that split the total batch evenly (any count when
-        the task does not train, as its result does not depend on the process count)."""
-        total = self.total_batch_size
+    def gpu_counts(self, max_gpus: int, total_batch_size: int | None = None) -> tuple[int, ...]:
+        """GPU counts up to ``max_gpus`` that split the total batch (``total_batch_size``, or the paper's) evenly,
+        as ``engine/batch_split.py`` requires (any count when the task does not train, as its result does not
+        depend on the process count)."""
+        total = total_batch_size if total_batch_size is not None else self.total_batch_size
         return tuple(n for n in range(1, max_gpus + 1) if total is None or total % n == 0)
 
     def usable_gpus(self, limit: int, total_batch_size: int | None = None) -> tuple[int, ...]:
-        """GPU counts up to ``limit`` one cell may run on: they split its total batch (``total_batch_size``, or
-        the paper's) evenly, as ``engine/batch_split.py`` requires, and stay within :attr:`max_gpus`."""
-        total = total_batch_size if total_batch_size is not None else self.total_batch_size
-        most = min(limit, self.max_gpus or limit)
-        return tuple(n for n in range(1, most + 1) if total is None or total % n == 0)
+        """GPU counts up to ``limit`` one cell may run on: :meth:`gpu_counts` within :attr:`max_gpus`."""
+        return self.gpu_counts(min(limit, self.max_gpus or limit), total_batch_size)
 
 
 # The keys of each ViT base that follow the row's width (ViTBase.arch_keys): the bases state ViT-B's 768
