@@ -220,6 +220,7 @@ class SSLViTDet(SSLViT):
         rel_pos_image_size (int): Longest side (pixels) of the training images: the global blocks' relative
             position tables are made for its patch grid (resized for other grids). Defaults to 1344.
         frozen_stages (int | str): As :class:`SSLViT`, or ``'all'``: every parameter of the ViT frozen.
+        patch_fit (str): As :class:`SSLViT`. Defaults to 'pad' (exact strides for the anchors and RoIs).
         **kwargs: :class:`SSLViT`'s (``checkpoint``, ``method``, ``out_indices``, ``drop_path_rate``...);
             ``out_type`` is ``'featmap'``.
     """
@@ -230,11 +231,12 @@ class SSLViTDet(SSLViT):
                  rel_pos_image_size: int = 1344,
                  frozen_stages: int | str = -1,
                  out_type: str = 'featmap',
+                 patch_fit: str = 'pad',
                  **kwargs: Any) -> None:
         if out_type != 'featmap':
             raise ValueError(f"SSLViTDet returns maps (out_type='featmap'), got {out_type!r}")
         super().__init__(out_type='featmap', frozen_stages=-1 if frozen_stages == 'all' else frozen_stages,
-                         **kwargs)
+                         patch_fit=patch_fit, **kwargs)
         if frozen_stages == 'all':
             self.frozen_stages = self.num_layers
             self._freeze_stages()
@@ -278,11 +280,8 @@ class SSLViTDet(SSLViT):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """(B, D, h, w) maps of ``out_indices`` (through the final norm); the input is zero-padded on the right
-        and bottom to a multiple of the patch, so every pixel is covered and the strides stay exact."""
-        patch = self.vit_arch.patch_size
-        pad_h, pad_w = (-x.shape[-2]) % patch, (-x.shape[-1]) % patch
-        if pad_h or pad_w:
-            x = F.pad(x, (0, pad_w, 0, pad_h))
+        and bottom to a multiple of the patch (``patch_fit='pad'``), so every pixel is covered and the strides
+        stay exact."""
         if not self.window_size:
             return super().forward(x)
         tokens, (h, w) = self.tokens(x)

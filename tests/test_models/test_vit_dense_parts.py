@@ -38,7 +38,7 @@ def test_patch16_multiples_are_left_as_they_are():
     x = torch.randn(1, 3, 32, 48)
     torch.testing.assert_close(vit.fit_to_patch(x), x)
     with pytest.raises(ValueError, match='patch_fit must be one of'):
-        SSLViT(method='dino_vits16', toy=True, embed_dims=24, num_layers=2, patch_fit='pad')
+        SSLViT(method='dino_vits16', toy=True, embed_dims=24, num_layers=2, patch_fit='crop')
 
 
 def test_linear_bn_head_is_batchnorm_and_a_1x1_conv_on_the_resized_concatenation():

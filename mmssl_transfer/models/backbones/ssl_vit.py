@@ -47,6 +47,8 @@ PATCH_FITS = {
     'floor': "the patch convolution drops the last partial patch (mmpretrain's and the authors' classifiers)",
     'resize': 'the input is resized (bilinear) to the nearest multiple of the patch, at least one patch, so the '
               'token grid covers the whole image (the dense tasks: 512 -> 518 for patch 14, no-op for 16)',
+    'pad': 'the input is zero-padded on the right and bottom to a multiple of the patch, so every pixel is covered '
+           'and pixel coordinates and strides stay exact (detection)',
 }
 
 
@@ -251,8 +253,12 @@ class SSLViT(StrictCheckpointMixin, VisionTransformer):
         return torch.cat((pos[:, :1], patch), dim=1).to(self.pos_embed.dtype)
 
     def fit_to_patch(self, x: torch.Tensor) -> torch.Tensor:
-        """``x`` resized to sides that are multiples of the patch when ``patch_fit='resize'`` (else as it is)."""
+        """``x`` with sides that are multiples of the patch as ``patch_fit`` says (:data:`PATCH_FITS`; 'floor'
+        leaves it as it is)."""
         patch = self.vit_arch.patch_size
+        if self.patch_fit == 'pad':
+            pad_h, pad_w = (-x.shape[-2]) % patch, (-x.shape[-1]) % patch
+            return F.pad(x, (0, pad_w, 0, pad_h)) if pad_h or pad_w else x
         size = tuple(max(patch, round(side / patch) * patch) for side in x.shape[-2:])
         if self.patch_fit != 'resize' or size == tuple(x.shape[-2:]):
             return x
