@@ -45,7 +45,7 @@ from .matrix import Cell
 from .runner import SuiteRunner, visible_devices
 from .scheduler import Packer, Placement
 from .spec import SuiteError, SuiteSpec
-from .store import DONE, FAILED, INTERRUPTED, PENDING, ResultStore
+from .store import DONE, FAILED, ResultStore, should_run
 
 EXECUTORS = ('inline', 'local', 'slurm')
 #: Slurm job states (``sacct``) in which a job is queued or running: its cell is not submitted again.
@@ -222,9 +222,6 @@ class JobSubmitter:
         live = {cell_id for cell_id, r in records.items() if states.get(r['job_id']) in SLURM_ALIVE}
         return live | {c.cell_id for c in cells if self.store.cell_is_locked(c.cell_id)}
 
-    def _should_run(self, state: str) -> bool:
-        return state in (PENDING, INTERRUPTED) or (state == FAILED and self.retry_failed)
-
     # -- submitting ----------------------------------------------------------------------------------------
     def _submit(self, placement: Placement) -> submitit.Job:
         cell, gpus = placement.cell, placement.gpus
@@ -256,7 +253,7 @@ class JobSubmitter:
         """Submit the cells that should run and have no live job; return what was submitted and the states."""
         report = SubmitReport(cells=cells, executor=self.options.executor)
         live = self._live_jobs(cells)
-        todo = [c for c in cells if self._should_run(self.store.state(c)) and c.cell_id not in live]
+        todo = [c for c in cells if should_run(self.store.state(c), self.retry_failed) and c.cell_id not in live]
         self.console.print(f'[bold]suite {self.suite.name}[/]: {len(cells)} cells, {len(live)} with a live job, '
                            f'{len(todo)} to submit as {self.options.executor} jobs -> {self.ctx.out_dir}')
         packer = (slurm_packer(todo, self.packer.gpus_per_cell, self.options.max_jobs)

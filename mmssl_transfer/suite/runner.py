@@ -40,7 +40,7 @@ from .commands import RunContext, build_steps, cell_dir, result_path
 from .matrix import Cell, expand
 from .scheduler import Packer, Placement
 from .spec import SuiteSpec
-from .store import DONE, FAILED, INTERRUPTED, PENDING, ResultStore
+from .store import DONE, FAILED, INTERRUPTED, ResultStore, should_run
 from .toyworld import make_toy_world
 
 LOG_TAIL_LINES = 15
@@ -154,7 +154,7 @@ class SuiteRunner:
         try:
             cells = self.prepare()
             report = RunReport(cells=cells)
-            todo = [c for c in cells if self._should_run(self.store.state(c))]
+            todo = [c for c in cells if should_run(self.store.state(c), self.retry_failed)]
             skipped = len(cells) - len(todo)
             self.console.print(f'[bold]suite {self.suite.name}[/]: {len(cells)} cells, {skipped} already '
                                f'finished or failed, {len(todo)} to run on {self.packer.devices} '
@@ -204,7 +204,7 @@ class SuiteRunner:
                     cell = placement.cell
                     waiting.remove(cell)
                     handle = self.store.lock_cell(cell.cell_id)
-                    if handle is None or not self._should_run(self.store.state(cell)):
+                    if handle is None or not should_run(self.store.state(cell), self.retry_failed):
                         if handle is not None:  # another runner finished it meanwhile
                             self.store.unlock_cell(handle)
                         else:
@@ -286,9 +286,6 @@ class SuiteRunner:
         for proc in procs:
             if proc.poll() is None:
                 proc.kill()
-
-    def _should_run(self, state: str) -> bool:
-        return state in (PENDING, INTERRUPTED) or (state == FAILED and self.retry_failed)
 
     def _run_cell(self, cell: Cell, report: RunReport, console: Console, placement: Placement,
                   job: dict[str, str] | None = None) -> None:

@@ -37,6 +37,11 @@ from .matrix import Cell
 DONE, FAILED, INTERRUPTED, PENDING = 'done', 'failed', 'interrupted', 'pending'
 
 
+def should_run(state: str, retry_failed: bool) -> bool:
+    """A cell in ``state`` runs (again): pending or interrupted, or failed when failures are retried."""
+    return state in (PENDING, INTERRUPTED) or (state == FAILED and retry_failed)
+
+
 class StoreError(InputError):
     """The store is in use by another process or holds something unreadable."""
 
